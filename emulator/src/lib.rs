@@ -1,0 +1,1 @@
+//! A Salesforce API emulator, faithful to Salesforce's documented behaviour.

@@ -1,0 +1,5 @@
+//! Source and destination configuration.
+
+mod secret;
+
+pub use secret::Secret;

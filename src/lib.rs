@@ -1,0 +1,5 @@
+//! Salesforce source and destination speaking the Airbyte protocol.
+//!
+//! The arrows go one way: `main -> source | destination -> salesforce -> protocol / config`.
+
+pub mod config;
