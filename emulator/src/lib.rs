@@ -1,1 +1,4 @@
 //! A Salesforce API emulator, faithful to Salesforce's documented behaviour.
+
+pub mod schema;
+pub mod store;
