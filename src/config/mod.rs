@@ -1,5 +1,7 @@
 //! Source and destination configuration.
 
+mod connection;
 mod secret;
 
-pub use secret::Secret;
+pub use connection::{Connection, Credentials};
+pub use secret::{Secret, REDACTED};
