@@ -137,7 +137,10 @@ mod tests {
             error.message,
             "\nWHERE Foo = 1\n      ^\nERROR at Row:3:Column:7\nbad"
         );
-        assert_eq!(error.to_string(), format!("INVALID_FIELD: {}", error.message));
+        assert_eq!(
+            error.to_string(),
+            format!("INVALID_FIELD: {}", error.message)
+        );
     }
 
     #[test]

@@ -33,6 +33,13 @@ impl Row for [Value] {
     }
 }
 
+/// `&[Value]` itself, so a borrowed slice can be passed as `&dyn Row` (`&&row[..]`).
+impl Row for &[Value] {
+    fn get(&self, field_index: usize) -> Cow<'_, Value> {
+        Row::get(*self, field_index)
+    }
+}
+
 impl Row for Vec<Value> {
     fn get(&self, field_index: usize) -> Cow<'_, Value> {
         Row::get(self.as_slice(), field_index)
@@ -108,8 +115,7 @@ impl ResolvedQuery {
                 (false, true) if item.nulls_first => Ordering::Greater,
                 (false, true) => Ordering::Less,
                 (false, false) => {
-                    let ordering =
-                        compare_values(field_type, &x, &y).unwrap_or(Ordering::Equal);
+                    let ordering = compare_values(field_type, &x, &y).unwrap_or(Ordering::Equal);
                     if item.descending {
                         ordering.reverse()
                     } else {
@@ -156,7 +162,12 @@ impl ResolvedQuery {
                 Comparison::Le => (Bound::Unbounded, Bound::Included(value)),
                 Comparison::Ne => return,
             };
-            lower_bound = tighter(field_type, lower_bound.clone(), lower_new, Ordering::Greater);
+            lower_bound = tighter(
+                field_type,
+                lower_bound.clone(),
+                lower_new,
+                Ordering::Greater,
+            );
             upper_bound = tighter(field_type, upper_bound.clone(), upper_new, Ordering::Less);
         };
         match &self.filter {
@@ -251,7 +262,12 @@ fn compare_operand(field_type: FieldType, value: &Value, operand: &Operand) -> O
         (Value::Text(x), Operand::Text(y)) if is_id(field_type) => Some(x.as_str().cmp(y)),
         (Value::Text(x), Operand::Text(y)) => Some(x.chars().map(lower).cmp(y.chars())),
         (Value::Bool(x), Operand::Bool(y)) => Some(x.cmp(y)),
-        (Value::Int(x), Operand::Number { integer: Some(y), .. }) => Some(x.cmp(y)),
+        (
+            Value::Int(x),
+            Operand::Number {
+                integer: Some(y), ..
+            },
+        ) => Some(x.cmp(y)),
         (Value::Int(x), Operand::Number { value, .. }) => (*x as f64).partial_cmp(value),
         (Value::Double(x), Operand::Number { value, .. }) => x.partial_cmp(value),
         (Value::Date(x), Operand::Date(y)) => Some(x.cmp(y)),

@@ -147,7 +147,10 @@ pub(crate) fn tokenize(text: &str) -> Result<Vec<Token>, SoqlError> {
 
 fn no_viable_alternative(text: &str, offset: usize) -> SoqlError {
     let position = super::error::Position::of(text, offset);
-    let character = text[offset..].chars().next().map_or_else(|| "<EOF>".to_string(), String::from);
+    let character = text[offset..]
+        .chars()
+        .next()
+        .map_or_else(|| "<EOF>".to_string(), String::from);
     SoqlError::at(
         MALFORMED_QUERY,
         text,
@@ -184,7 +187,8 @@ fn string_end(text: &str, start: usize) -> Result<usize, SoqlError> {
                     Some(b'n' | b'N' | b'r' | b'R' | b't' | b'T' | b'b' | b'B' | b'f' | b'F')
                     | Some(b'"' | b'\'' | b'\\' | b'%' | b'_') => true,
                     Some(b'u') => {
-                        bytes.len() >= i + 6 && bytes[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit)
+                        bytes.len() >= i + 6
+                            && bytes[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit)
                     }
                     _ => false,
                 };
@@ -275,7 +279,8 @@ fn number_or_date(text: &str, start: usize) -> Result<(usize, TokenKind), SoqlEr
     if is_date_start {
         let mut end = start;
         while end < bytes.len()
-            && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b'-' | b':' | b'.' | b'+'))
+            && (bytes[end].is_ascii_alphanumeric()
+                || matches!(bytes[end], b'-' | b':' | b'.' | b'+'))
         {
             end += 1;
         }
@@ -420,7 +425,11 @@ mod tests {
     use chrono::TimeZone;
 
     fn kinds(text: &str) -> Vec<TokenKind> {
-        tokenize(text).unwrap().into_iter().map(|t| t.kind).collect()
+        tokenize(text)
+            .unwrap()
+            .into_iter()
+            .map(|t| t.kind)
+            .collect()
     }
 
     fn datetime(text: &str) -> DateTime<Utc> {
@@ -467,13 +476,23 @@ mod tests {
     fn datetime_without_zone_is_malformed() {
         let error = tokenize("X > 2024-01-01T10:00:00").unwrap_err();
         assert_eq!(error.error_code, MALFORMED_QUERY);
-        assert!(error.message.ends_with("Invalid datetime: 2024-01-01T10:00:00"), "{}", error.message);
+        assert!(
+            error
+                .message
+                .ends_with("Invalid datetime: 2024-01-01T10:00:00"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
     fn impossible_date_is_malformed() {
         let error = tokenize("X = 2024-13-01").unwrap_err();
-        assert!(error.message.ends_with("Invalid date: 2024-13-01"), "{}", error.message);
+        assert!(
+            error.message.ends_with("Invalid date: 2024-13-01"),
+            "{}",
+            error.message
+        );
     }
 
     #[test]
@@ -518,7 +537,9 @@ mod tests {
     #[test]
     fn unterminated_string_is_malformed() {
         let error = tokenize("Name = 'abc").unwrap_err();
-        assert!(error.message.ends_with("Missing closing quote in string literal."));
+        assert!(error
+            .message
+            .ends_with("Missing closing quote in string literal."));
     }
 
     #[test]

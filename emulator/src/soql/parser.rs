@@ -56,9 +56,14 @@ pub(crate) enum FieldsGroup {
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum SelectItem {
     Field(Name),
-    Fields { group: FieldsGroup, offset: usize },
+    Fields {
+        group: FieldsGroup,
+        offset: usize,
+    },
     /// A parent-to-child subquery; only its relationship name is kept.
-    Subquery { relationship: Name },
+    Subquery {
+        relationship: Name,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -446,19 +451,17 @@ impl<'t> Parser<'t> {
         let operator_token = self.next();
         let operator = match operator_token.kind {
             TokenKind::Op(comparison) => Operator::Compare(comparison),
-            TokenKind::Word => {
-                match operator_token.text(self.text).to_ascii_uppercase().as_str() {
-                    "LIKE" => Operator::Like,
-                    "IN" => Operator::In,
-                    "INCLUDES" => Operator::Includes,
-                    "EXCLUDES" => Operator::Excludes,
-                    "NOT" => {
-                        self.expect_keyword("IN")?;
-                        Operator::NotIn
-                    }
-                    _ => return Err(self.unexpected(&operator_token)),
+            TokenKind::Word => match operator_token.text(self.text).to_ascii_uppercase().as_str() {
+                "LIKE" => Operator::Like,
+                "IN" => Operator::In,
+                "INCLUDES" => Operator::Includes,
+                "EXCLUDES" => Operator::Excludes,
+                "NOT" => {
+                    self.expect_keyword("IN")?;
+                    Operator::NotIn
                 }
-            }
+                _ => return Err(self.unexpected(&operator_token)),
+            },
             _ => return Err(self.unexpected(&operator_token)),
         };
         let values = match operator {
@@ -618,7 +621,8 @@ mod tests {
     fn not_must_open_a_condition() {
         assert!(parse("SELECT Id FROM A WHERE NOT X = 1").is_ok());
         assert!(parse("SELECT Id FROM A WHERE Y = 2 AND (NOT X = 1)").is_ok());
-        assert!(message("SELECT Id FROM A WHERE Y = 2 AND NOT X = 1").ends_with("unexpected token: 'NOT'"));
+        assert!(message("SELECT Id FROM A WHERE Y = 2 AND NOT X = 1")
+            .ends_with("unexpected token: 'NOT'"));
     }
 
     #[test]
@@ -645,13 +649,17 @@ mod tests {
         let error = parse("SELECT Id FROM A OFFSET 2001").unwrap_err();
         assert_eq!(error.error_code, NUMBER_OUTSIDE_VALID_RANGE);
         assert_eq!(error.message, "Maximum SOQL offset allowed is 2000");
-        assert_eq!(parse("SELECT Id FROM A OFFSET 2000").unwrap().offset, Some(2000));
+        assert_eq!(
+            parse("SELECT Id FROM A OFFSET 2000").unwrap().offset,
+            Some(2000)
+        );
     }
 
     #[test]
     fn wildcard_escapes_are_refused_outside_like() {
-        assert!(message(r"SELECT Id FROM A WHERE Name = 'a\%'")
-            .ends_with(r"Invalid string literal 'a\%'. Illegal character sequence '\%' in string literal."));
+        assert!(message(r"SELECT Id FROM A WHERE Name = 'a\%'").ends_with(
+            r"Invalid string literal 'a\%'. Illegal character sequence '\%' in string literal."
+        ));
         assert!(parse(r"SELECT Id FROM A WHERE Name LIKE 'a\%'").is_ok());
     }
 
@@ -672,8 +680,10 @@ mod tests {
 
     #[test]
     fn functions_are_refused_clearly() {
-        assert!(message("SELECT MAX(Amount) FROM A").ends_with("function 'MAX' is not supported by sf-emulator"));
-        assert!(message("SELECT COUNT(Id) FROM A").ends_with("function 'COUNT' is not supported by sf-emulator"));
+        assert!(message("SELECT MAX(Amount) FROM A")
+            .ends_with("function 'MAX' is not supported by sf-emulator"));
+        assert!(message("SELECT COUNT(Id) FROM A")
+            .ends_with("function 'COUNT' is not supported by sf-emulator"));
     }
 
     #[test]

@@ -78,7 +78,10 @@ pub(crate) enum Filter {
 pub(crate) enum Operand {
     Null,
     Bool(bool),
-    Number { integer: Option<i64>, value: f64 },
+    Number {
+        integer: Option<i64>,
+        value: f64,
+    },
     /// Lower-cased for text fields (compared case-insensitively); as written for ids.
     Text(String),
     Date(NaiveDate),
@@ -279,7 +282,10 @@ impl Resolver<'_> {
             return Err(self.error(
                 INVALID_FIELD,
                 expr.field.offset,
-                format!("field '{}' can not be filtered in a query call", describe.name),
+                format!(
+                    "field '{}' can not be filtered in a query call",
+                    describe.name
+                ),
             ));
         }
         let field_type = describe.field_type;
@@ -387,7 +393,8 @@ impl Resolver<'_> {
             }
             _ => None,
         };
-        let operand_ok = operand.is_some() && (expr.operator != Operator::Like || expected == Expected::Text);
+        let operand_ok =
+            operand.is_some() && (expr.operator != Operator::Like || expected == Expected::Text);
         match operand {
             Some(operand) if operand_ok => Ok(operand),
             _ => Err(self.error(

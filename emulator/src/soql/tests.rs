@@ -98,8 +98,8 @@ fn row(name: Option<&str>) -> Vec<Value> {
     ]
 }
 
-fn matches(text: &str, row: &Vec<Value>) -> bool {
-    query(text).matches(row, now())
+fn matches(text: &str, row: &[Value]) -> bool {
+    query(text).matches(&row, now())
 }
 
 fn select(where_clause: &str) -> String {
@@ -144,13 +144,22 @@ fn fields_all_needs_a_limit_of_at_most_200() {
     assert!(e
         .message
         .ends_with("The SOQL FIELDS function must have a LIMIT of at most 200"));
-    assert_eq!(query("SELECT FIELDS(ALL) FROM Account LIMIT 200").fields().len(), 10);
+    assert_eq!(
+        query("SELECT FIELDS(ALL) FROM Account LIMIT 200")
+            .fields()
+            .len(),
+        10
+    );
 }
 
 #[test]
 fn duplicate_field_is_refused() {
     let e = error("SELECT Id, Name, name FROM Account");
-    assert!(e.message.ends_with("duplicate field selected: Name"), "{}", e.message);
+    assert!(
+        e.message.ends_with("duplicate field selected: Name"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
@@ -243,12 +252,30 @@ fn datetime_literal_against_date_field_is_refused() {
 #[test]
 fn quoted_values_against_typed_fields_are_refused() {
     for (clause, message) in [
-        ("SystemModstamp > '2024-01-01T00:00:00Z'", "field 'SystemModstamp' must be of type dateTime and should not be enclosed in quotes"),
-        ("NumberOfEmployees = '5'", "field 'NumberOfEmployees' must be of type int and should not be enclosed in quotes"),
-        ("Amount__c = '5'", "field 'Amount__c' must be of type double and should not be enclosed in quotes"),
-        ("Active__c = 'true'", "field 'Active__c' must be of type boolean and should not be enclosed in quotes"),
-        ("Name = 5", "field 'Name' must be of type string and should be enclosed in quotes"),
-        ("Amount__c LIKE '5%'", "field 'Amount__c' must be of type double and should not be enclosed in quotes"),
+        (
+            "SystemModstamp > '2024-01-01T00:00:00Z'",
+            "field 'SystemModstamp' must be of type dateTime and should not be enclosed in quotes",
+        ),
+        (
+            "NumberOfEmployees = '5'",
+            "field 'NumberOfEmployees' must be of type int and should not be enclosed in quotes",
+        ),
+        (
+            "Amount__c = '5'",
+            "field 'Amount__c' must be of type double and should not be enclosed in quotes",
+        ),
+        (
+            "Active__c = 'true'",
+            "field 'Active__c' must be of type boolean and should not be enclosed in quotes",
+        ),
+        (
+            "Name = 5",
+            "field 'Name' must be of type string and should be enclosed in quotes",
+        ),
+        (
+            "Amount__c LIKE '5%'",
+            "field 'Amount__c' must be of type double and should not be enclosed in quotes",
+        ),
     ] {
         let e = error(&select(clause));
         assert_eq!(e.error_code, INVALID_FIELD, "{clause}");
@@ -309,11 +336,23 @@ fn booleans_compare() {
 #[test]
 fn datetime_literals_compare_by_instant() {
     let r = row(None); // SystemModstamp 2024-01-01T10:00:00Z
-    assert!(matches(&select("SystemModstamp = 2024-01-01T10:00:00.000Z"), &r));
-    assert!(matches(&select("SystemModstamp = 2024-01-01T11:00:00+01:00"), &r));
-    assert!(matches(&select("SystemModstamp = 2024-01-01T02:00:00-08:00"), &r));
+    assert!(matches(
+        &select("SystemModstamp = 2024-01-01T10:00:00.000Z"),
+        &r
+    ));
+    assert!(matches(
+        &select("SystemModstamp = 2024-01-01T11:00:00+01:00"),
+        &r
+    ));
+    assert!(matches(
+        &select("SystemModstamp = 2024-01-01T02:00:00-08:00"),
+        &r
+    ));
     assert!(matches(&select("SystemModstamp >= 2024-01-01T00:00:00.000+00:00 AND SystemModstamp < 2024-01-01T10:00:00.001Z"), &r));
-    assert!(!matches(&select("SystemModstamp > 2024-01-01T10:00:00Z"), &r));
+    assert!(!matches(
+        &select("SystemModstamp > 2024-01-01T10:00:00Z"),
+        &r
+    ));
 }
 
 #[test]
@@ -396,7 +435,10 @@ fn string_escapes_decode_before_comparison() {
 fn includes_and_excludes_test_multipicklist_values() {
     let r = row(None); // Tags "Red;Green"
     assert!(matches(&select("Tags__c INCLUDES ('red')"), &r));
-    assert!(matches(&select("Tags__c INCLUDES ('Blue', 'Green;Red')"), &r));
+    assert!(matches(
+        &select("Tags__c INCLUDES ('Blue', 'Green;Red')"),
+        &r
+    ));
     assert!(!matches(&select("Tags__c INCLUDES ('Red;Blue')"), &r));
     assert!(matches(&select("Tags__c EXCLUDES ('Blue')"), &r));
     assert!(!matches(&select("Tags__c EXCLUDES ('Green')"), &r));
@@ -408,13 +450,25 @@ fn includes_and_excludes_test_multipicklist_values() {
 fn and_or_not_and_parentheses_combine() {
     let r = row(Some("x")); // Employees 42, Active true
     for (clause, expected) in [
-        ("NumberOfEmployees = 42 AND Active__c = true AND Name = 'x'", true),
-        ("NumberOfEmployees = 1 OR Active__c = false OR Name = 'x'", true),
+        (
+            "NumberOfEmployees = 42 AND Active__c = true AND Name = 'x'",
+            true,
+        ),
+        (
+            "NumberOfEmployees = 1 OR Active__c = false OR Name = 'x'",
+            true,
+        ),
         ("NumberOfEmployees = 1 OR Active__c = false", false),
         ("NOT NumberOfEmployees = 1", true),
         ("NOT (NumberOfEmployees = 42 AND Name = 'x')", false),
-        ("(NumberOfEmployees = 1 OR Name = 'x') AND Active__c = true", true),
-        ("NumberOfEmployees = 1 OR (Name = 'x' AND Active__c = false)", false),
+        (
+            "(NumberOfEmployees = 1 OR Name = 'x') AND Active__c = true",
+            true,
+        ),
+        (
+            "NumberOfEmployees = 1 OR (Name = 'x' AND Active__c = false)",
+            false,
+        ),
         ("Active__c = true AND (NOT Name = 'x')", false),
         ("((Name = 'y') OR (NOT Name = 'y'))", true),
     ] {
@@ -426,9 +480,13 @@ fn and_or_not_and_parentheses_combine() {
 fn order_by_defaults_nulls_first_ascending_and_last_descending() {
     let (a, b, none) = (row(Some("a")), row(Some("B")), row(None));
     let asc = query("SELECT Id FROM Account ORDER BY Name");
-    assert_eq!(asc.order_by()[0].nulls_first, true);
+    assert!(asc.order_by()[0].nulls_first);
     assert_eq!(asc.compare(&none, &a), Ordering::Less);
-    assert_eq!(asc.compare(&a, &b), Ordering::Less, "case-insensitive text order");
+    assert_eq!(
+        asc.compare(&a, &b),
+        Ordering::Less,
+        "case-insensitive text order"
+    );
     let desc = query("SELECT Id FROM Account ORDER BY Name DESC");
     assert_eq!(desc.compare(&none, &a), Ordering::Greater);
     assert_eq!(desc.compare(&a, &b), Ordering::Greater);
@@ -504,7 +562,10 @@ fn range_on_equality_is_a_point() {
     let q = query(&select("NumberOfEmployees = 7"));
     assert_eq!(
         q.range_on(EMPLOYEES),
-        (Bound::Included(Value::Int(7)), Bound::Included(Value::Int(7)))
+        (
+            Bound::Included(Value::Int(7)),
+            Bound::Included(Value::Int(7))
+        )
     );
     let q = query(&select("Id > '001000000000001AAA'"));
     assert_eq!(
@@ -535,21 +596,38 @@ fn reversed_operands_are_refused_like_salesforce() {
     // SOQL's field expression is `fieldName operator value`, so `a <= F` is not a bound.
     let e = error(&select("2024-01-01T00:00:00Z <= SystemModstamp"));
     assert_eq!(e.error_code, MALFORMED_QUERY);
-    assert!(e.message.ends_with("unexpected token: '2024-01-01T00:00:00Z'"), "{}", e.message);
+    assert!(
+        e.message
+            .ends_with("unexpected token: '2024-01-01T00:00:00Z'"),
+        "{}",
+        e.message
+    );
 }
 
 #[test]
 fn compare_values_orders_like_the_evaluator() {
     assert_eq!(
-        compare_values(FieldType::String, &Value::Text("b".into()), &Value::Text("A".into())),
+        compare_values(
+            FieldType::String,
+            &Value::Text("b".into()),
+            &Value::Text("A".into())
+        ),
         Some(Ordering::Greater)
     );
     assert_eq!(
-        compare_values(FieldType::Id, &Value::Text("b".into()), &Value::Text("A".into())),
+        compare_values(
+            FieldType::Id,
+            &Value::Text("b".into()),
+            &Value::Text("A".into())
+        ),
         Some(Ordering::Greater)
     );
     assert_eq!(
-        compare_values(FieldType::Id, &Value::Text("a".into()), &Value::Text("B".into())),
+        compare_values(
+            FieldType::Id,
+            &Value::Text("a".into()),
+            &Value::Text("B".into())
+        ),
         Some(Ordering::Greater),
         "ids compare exactly"
     );
