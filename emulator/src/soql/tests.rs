@@ -643,3 +643,62 @@ fn rows_shorter_than_the_field_list_read_null() {
     let short: Vec<Value> = vec![Value::Text("001000000000001AAA".into())];
     assert!(q.matches(&short, now()));
 }
+
+/// Quotes `text` as a SOQL string literal the way a careful client does; with `like`, `%` and
+/// `_` are escaped too so the pattern matches only `text` itself.
+fn quote(text: &str, like: bool) -> String {
+    let mut out = String::from("'");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            '%' | '_' if like => {
+                out.push('\\');
+                out.push(c);
+            }
+            c if c.is_control() => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+mod properties {
+    use super::*;
+    use crate::soql::parser::{plain_string, Condition, LiteralKind};
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn quoted_strings_decode_to_the_original(text in "\\PC*|[\\\\'\"\n\r\t\u{8}\u{c}%_a-zA-Z]*") {
+            let soql = format!("SELECT Id FROM Account WHERE Name = {}", quote(&text, false));
+            let parsed = parse(&soql).unwrap();
+            let Some(Condition::Expr(expr)) = parsed.filter else { panic!("one expression") };
+            let LiteralKind::Str(chars) = &expr.values[0].kind else { panic!("a string") };
+            prop_assert_eq!(plain_string(chars), text.clone());
+            let mut r = row(None);
+            r[NAME] = Value::Text(text);
+            prop_assert!(matches(&soql, &r));
+        }
+
+        #[test]
+        fn escaped_like_pattern_matches_exactly_its_text(
+            text in "[%_\\\\'a-zA-Zé ]{0,12}",
+            other in "[%_a-z]{1,3}",
+        ) {
+            let soql = format!("SELECT Id FROM Account WHERE Name LIKE {}", quote(&text, true));
+            let mut r = row(None);
+            r[NAME] = Value::Text(text.to_uppercase());
+            prop_assert!(matches(&soql, &r), "case-insensitive self match");
+            r[NAME] = Value::Text(format!("{text}{other}"));
+            prop_assert!(!matches(&soql, &r), "no wildcard left in the pattern");
+        }
+    }
+}
