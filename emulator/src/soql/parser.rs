@@ -13,6 +13,10 @@ use super::lexer::{decode_string, tokenize, Comparison, PatternChar, Token, Toke
 /// Salesforce's ceiling on OFFSET.
 pub const MAX_OFFSET: u64 = 2000;
 
+/// Clauses Salesforce has and this emulator does not; refused by name rather than as an
+/// unexpected token.
+const UNSUPPORTED_CLAUSES: [&str; 6] = ["GROUP", "HAVING", "WITH", "FOR", "USING", "UPDATE"];
+
 /// A parsed, not yet resolved, SOQL query. It keeps its text so that errors found when
 /// resolving names can point into it.
 #[derive(Clone, Debug, PartialEq)]
@@ -269,6 +273,11 @@ impl<'t> Parser<'t> {
             None
         };
         let last = self.next();
+        for clause in UNSUPPORTED_CLAUSES {
+            if self.is_keyword(&last, clause) {
+                return Err(self.unsupported(&last, &format!("the {clause} clause")));
+            }
+        }
         if last.kind != TokenKind::Eof {
             return Err(self.unexpected(&last));
         }
@@ -320,6 +329,9 @@ impl<'t> Parser<'t> {
         let token = self.peek().clone();
         if token.kind == TokenKind::LParen {
             return self.subquery();
+        }
+        if self.is_keyword(&token, "FROM") {
+            return Err(self.unexpected(&token));
         }
         if self.is_keyword(&token, "TYPEOF") {
             return Err(self.unsupported(&token, "TYPEOF"));
@@ -636,6 +648,39 @@ mod tests {
     #[test]
     fn trailing_garbage_is_an_unexpected_token() {
         assert!(message("SELECT Id FROM Account LIMIT 5 foo").ends_with("unexpected token: 'foo'"));
+    }
+
+    #[test]
+    fn empty_select_list_is_an_unexpected_from() {
+        assert!(message("SELECT FROM Account").ends_with("unexpected token: 'FROM'"));
+    }
+
+    #[test]
+    fn clauses_the_emulator_lacks_are_named() {
+        assert!(message("SELECT Name FROM Account GROUP BY Name")
+            .ends_with("the GROUP clause is not supported by sf-emulator"));
+        assert!(
+            message("SELECT Name FROM Account WHERE Name = 'a' WITH SECURITY_ENFORCED")
+                .ends_with("the WITH clause is not supported by sf-emulator")
+        );
+        assert!(message("SELECT Name FROM Account LIMIT 1 FOR VIEW")
+            .ends_with("the FOR clause is not supported by sf-emulator"));
+    }
+
+    #[test]
+    fn objects_named_like_keywords_parse() {
+        assert_eq!(
+            parse("SELECT Id FROM Order ORDER BY Id")
+                .unwrap()
+                .object_name(),
+            "Order"
+        );
+        assert_eq!(
+            parse("SELECT Id FROM Group WHERE Name = 'x'")
+                .unwrap()
+                .object_name(),
+            "Group"
+        );
     }
 
     #[test]
