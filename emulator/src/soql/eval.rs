@@ -4,8 +4,10 @@
 //! Semantics, as Salesforce applies them: text compares case-insensitively (`=`, `!=`, `<`…,
 //! LIKE, IN) except ids, which compare exactly (15-character id literals are widened to 18);
 //! numbers compare numerically across int and double; dates and datetimes by instant. A null
-//! field value satisfies `= null`, `!= <value>` and `NOT IN` lists without null, and nothing
-//! else; `!= null` is true for every non-null value.
+//! field value satisfies `= null`, `!= <value>` and `IN` lists holding null, and nothing else
+//! (`NOT IN` leaves null rows out); `!= null` is true for every non-null value. On boolean
+//! fields `= null` means `= false` and `!= null` means `= true` (Salesforce's "Use null in
+//! WHERE").
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -294,6 +296,10 @@ fn evaluate(filter: &Filter, row: &dyn Row, today: NaiveDate) -> bool {
             operands,
         } => {
             let value = row.get(*field);
+            if value.is_null() && *negated {
+                // Unlike `!=`, NOT IN leaves out rows whose value is null.
+                return false;
+            }
             let found = operands
                 .iter()
                 .any(|o| compare_matches(*field_type, &value, Comparison::Eq, o, today));

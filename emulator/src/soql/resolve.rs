@@ -362,6 +362,8 @@ impl Resolver<'_> {
     ) -> Result<Operand, SoqlError> {
         let expected = expected_literal(field_type);
         let operand = match (expected, literal) {
+            // Booleans are never null in Salesforce; `= null` on them means `= false`.
+            (Expected::Boolean, LiteralKind::Null) => Some(Operand::Bool(false)),
             (_, LiteralKind::Null) => Some(Operand::Null),
             (Expected::Text, LiteralKind::Str(chars)) => {
                 let text = plain_string(chars);

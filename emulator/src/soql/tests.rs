@@ -399,7 +399,19 @@ fn null_tests_nullness_and_other_comparisons_with_null_are_false() {
     assert!(!matches(&select("Name LIKE '%'"), &null_name));
     assert!(matches(&select("Name != 'x'"), &null_name));
     assert!(matches(&select("Name IN ('a', null)"), &null_name));
-    assert!(matches(&select("Name NOT IN ('a')"), &null_name));
+    assert!(!matches(&select("Name NOT IN ('a')"), &null_name));
+    assert!(!matches(&select("Name NOT IN ('a', null)"), &null_name));
+    assert!(matches(&select("Name NOT IN ('a', null)"), &named));
+}
+
+#[test]
+fn null_on_a_boolean_field_means_false() {
+    let mut r = row(None);
+    r[ACTIVE] = Value::Bool(false);
+    assert!(matches(&select("Active__c = null"), &r));
+    assert!(!matches(&select("Active__c != null"), &r));
+    r[ACTIVE] = Value::Bool(true);
+    assert!(matches(&select("Active__c != null"), &r));
 }
 
 #[test]
