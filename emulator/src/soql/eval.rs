@@ -13,10 +13,10 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::ops::Bound;
 
-use chrono::{DateTime, Days, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
+use super::date_literal::RelativeDate;
 use super::lexer::{Comparison, PatternChar};
-use super::parser::RelativeDate;
 use super::resolve::{is_id, lower, Filter, Operand, OrderBy, ResolvedQuery};
 use crate::schema::{FieldType, SObject, Value};
 
@@ -369,14 +369,7 @@ fn relative_matches(
         Value::DateTime(datetime) => datetime.date_naive(),
         _ => return false,
     };
-    let shift = |days: i64| {
-        if days >= 0 {
-            today.checked_add_days(Days::new(days.unsigned_abs()))
-        } else {
-            today.checked_sub_days(Days::new(days.unsigned_abs()))
-        }
-    };
-    let (Some(start), Some(end)) = (shift(relative.start_days), shift(relative.end_days)) else {
+    let Some((start, end)) = relative.days(today) else {
         return false;
     };
     let within = start <= day && day < end;

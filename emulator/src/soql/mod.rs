@@ -29,7 +29,7 @@
 //! `COUNT()`), FROM, WHERE with `AND`/`OR`/`NOT` and parentheses (mixing AND and OR needs
 //! parentheses, as in Salesforce), `= != <> < <= > >= LIKE IN NOT IN INCLUDES EXCLUDES`,
 //! string, number, boolean, null, date, datetime and relative date literals (`TODAY`,
-//! `YESTERDAY`, `TOMORROW`, `LAST_N_DAYS:n`, `NEXT_N_DAYS:n`), ORDER BY (ASC/DESC, NULLS
+//! `LAST_N_DAYS:n`, `THIS_MONTH`, `N_YEARS_AGO:n`…, see [`RelativeDate`]), ORDER BY (ASC/DESC, NULLS
 //! FIRST/LAST), LIMIT and OFFSET (≤ 2,000).
 //!
 //! Refused with a clear error: relationship paths (`Owner.Name`), subqueries, functions and
@@ -38,19 +38,21 @@
 //! Errors carry Salesforce's `errorCode` and message text, with the echoed query line, caret
 //! and `ERROR at Row:R:Column:C` for errors at a place in the query.
 
+mod date_literal;
 mod error;
 mod eval;
 mod lexer;
 mod parser;
 mod resolve;
 
+pub use date_literal::{DateUnit, RelativeDate};
 pub use error::{
     SoqlError, INVALID_FIELD, INVALID_QUERY_FILTER_OPERATOR, INVALID_TYPE, MALFORMED_QUERY,
     NUMBER_OUTSIDE_VALID_RANGE,
 };
 pub use eval::{compare_values, Row};
 pub use lexer::Comparison;
-pub use parser::{parse, Query, RelativeDate, MAX_OFFSET};
+pub use parser::{parse, Query, MAX_OFFSET};
 pub use resolve::{resolve, OrderBy, ResolvedQuery};
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::date_literal::RelativeDate;
 use super::error::{SoqlError, MALFORMED_QUERY, NUMBER_OUTSIDE_VALID_RANGE};
 use super::lexer::{decode_string, tokenize, Comparison, PatternChar, Token, TokenKind};
 
@@ -99,13 +100,6 @@ pub(crate) struct FieldExpr {
 pub(crate) struct Literal {
     pub kind: LiteralKind,
     pub offset: usize,
-}
-
-/// A day range relative to today, `[today + start_days, today + end_days)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RelativeDate {
-    pub start_days: i64,
-    pub end_days: i64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -526,37 +520,19 @@ impl<'t> Parser<'t> {
                 "NULL" => LiteralKind::Null,
                 "TRUE" => LiteralKind::Bool(true),
                 "FALSE" => LiteralKind::Bool(false),
-                "TODAY" => LiteralKind::Relative(RelativeDate {
-                    start_days: 0,
-                    end_days: 1,
-                }),
-                "YESTERDAY" => LiteralKind::Relative(RelativeDate {
-                    start_days: -1,
-                    end_days: 0,
-                }),
-                "TOMORROW" => LiteralKind::Relative(RelativeDate {
-                    start_days: 1,
-                    end_days: 2,
-                }),
-                word @ ("LAST_N_DAYS" | "NEXT_N_DAYS") => {
+                word if RelativeDate::takes_number(word) => {
                     self.expect(TokenKind::Colon)?;
                     let (n, _) = self.count_value()?;
                     let n = i64::try_from(n).map_err(|_| self.unexpected(&token))?;
-                    // LAST_N_DAYS:n covers today and the n days before it; NEXT_N_DAYS:n the
-                    // n days after today.
-                    LiteralKind::Relative(if word == "LAST_N_DAYS" {
-                        RelativeDate {
-                            start_days: -n,
-                            end_days: 1,
-                        }
-                    } else {
-                        RelativeDate {
-                            start_days: 1,
-                            end_days: n + 1,
-                        }
-                    })
+                    match RelativeDate::named(word, Some(n)) {
+                        Some(relative) => LiteralKind::Relative(relative),
+                        None => return Err(self.unexpected(&token)),
+                    }
                 }
-                _ => return Err(self.unexpected(&token)),
+                word => match RelativeDate::named(word, None) {
+                    Some(relative) => LiteralKind::Relative(relative),
+                    None => return Err(self.unexpected(&token)),
+                },
             },
             _ => return Err(self.unexpected(&token)),
         };
@@ -716,10 +692,7 @@ mod tests {
         };
         assert_eq!(
             expr.values[0].kind,
-            LiteralKind::Relative(RelativeDate {
-                start_days: -7,
-                end_days: 1
-            })
+            LiteralKind::Relative(RelativeDate::named("LAST_N_DAYS", Some(7)).unwrap())
         );
     }
 

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::date_literal::RelativeDate;
 use super::error::{
     SoqlError, INVALID_FIELD, INVALID_QUERY_FILTER_OPERATOR, INVALID_TYPE, MALFORMED_QUERY,
 };
 use super::lexer::{Comparison, PatternChar};
 use super::parser::{
-    plain_string, Condition, FieldExpr, FieldsGroup, LiteralKind, Name, Operator, Query,
-    RelativeDate, SelectItem,
+    plain_string, Condition, FieldExpr, FieldsGroup, LiteralKind, Name, Operator, Query, SelectItem,
 };
 use crate::schema::{FieldType, SObject};
 

@@ -378,6 +378,13 @@ fn relative_date_literals_follow_the_clock() {
         ("CloseDate__c = NEXT_N_DAYS:3", false),
         ("SystemModstamp = LAST_N_DAYS:200", true),
         ("SystemModstamp = LAST_N_DAYS:30", false),
+        ("CloseDate__c = THIS_MONTH", true),
+        ("CloseDate__c = THIS_WEEK", true),
+        ("CloseDate__c = N_DAYS_AGO:1", true),
+        ("SystemModstamp = THIS_YEAR", true),
+        ("SystemModstamp < THIS_MONTH", true),
+        ("SystemModstamp = LAST_N_MONTHS:5", true),
+        ("SystemModstamp = LAST_N_MONTHS:4", false),
     ] {
         assert_eq!(matches(&select(clause), &r), expected, "{clause}");
     }
@@ -385,6 +392,27 @@ fn relative_date_literals_follow_the_clock() {
     later[CLOSE_DATE] = Value::Date(date(2024, 6, 18));
     assert!(matches(&select("CloseDate__c = NEXT_N_DAYS:3"), &later));
     assert!(!matches(&select("CloseDate__c = NEXT_N_DAYS:2"), &later));
+}
+
+#[test]
+fn unknown_date_literal_is_an_unexpected_token() {
+    let e = error(&select("CloseDate__c = LAST_FORTNIGHT"));
+    assert_eq!(e.error_code, MALFORMED_QUERY);
+    assert!(e.message.ends_with("unexpected token: 'LAST_FORTNIGHT'"));
+    let e = error(&select("CloseDate__c = LAST_N_DAYS"));
+    assert!(
+        e.message.ends_with("unexpected token: '<EOF>'"),
+        "{}",
+        e.message
+    );
+}
+
+#[test]
+fn relative_date_literal_against_a_text_field_is_refused() {
+    let e = error(&select("Name = TODAY"));
+    assert!(e.message.ends_with(
+        "value of filter criterion for field 'Name' must be of type string and should be enclosed in quotes"
+    ));
 }
 
 #[test]
