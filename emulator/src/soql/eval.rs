@@ -214,6 +214,7 @@ fn operand_value(field_type: FieldType, operand: &Operand) -> Option<Value> {
         Operand::Text(text) => Value::Text(text.clone()),
         Operand::Date(date) => Value::Date(*date),
         Operand::DateTime(datetime) => Value::DateTime(*datetime),
+        Operand::Time(time) => Value::Time(*time),
         Operand::Null | Operand::Relative(_) => return None,
     })
 }
@@ -274,6 +275,7 @@ fn compare_operand(field_type: FieldType, value: &Value, operand: &Operand) -> O
         (Value::Double(x), Operand::Number { value, .. }) => x.partial_cmp(value),
         (Value::Date(x), Operand::Date(y)) => Some(x.cmp(y)),
         (Value::DateTime(x), Operand::DateTime(y)) => Some(x.cmp(y)),
+        (Value::Time(x), Operand::Time(y)) => Some(x.cmp(y)),
         _ => None,
     }
 }

@@ -30,6 +30,8 @@ pub(crate) enum TokenKind {
     Number,
     Date(NaiveDate),
     DateTime(DateTime<Utc>),
+    /// `hh:mm:ss[.fff]Z`, for time fields.
+    Time(NaiveTime),
     LParen,
     RParen,
     Comma,
@@ -301,6 +303,27 @@ fn number_or_date(text: &str, start: usize) -> Result<(usize, TokenKind), SoqlEr
             )),
         };
     }
+    let is_time_start = bytes.len() >= start + 3
+        && bytes[start..start + 2].iter().all(u8::is_ascii_digit)
+        && bytes[start + 2] == b':';
+    if is_time_start {
+        let mut end = start;
+        while end < bytes.len()
+            && (bytes[end].is_ascii_alphanumeric() || matches!(bytes[end], b':' | b'.'))
+        {
+            end += 1;
+        }
+        let word = &text[start..end];
+        return match word.strip_suffix('Z').and_then(parse_clock) {
+            Some(time) => Ok((end, TokenKind::Time(time))),
+            None => Err(SoqlError::at(
+                MALFORMED_QUERY,
+                text,
+                start,
+                format!("Invalid time: {word}"),
+            )),
+        };
+    }
     let mut i = start;
     if matches!(bytes[i], b'-' | b'+') {
         i += 1;
@@ -490,6 +513,24 @@ mod tests {
         let error = tokenize("X = 2024-13-01").unwrap_err();
         assert!(
             error.message.ends_with("Invalid date: 2024-13-01"),
+            "{}",
+            error.message
+        );
+    }
+
+    #[test]
+    fn time_literals_need_a_z() {
+        assert_eq!(
+            kinds("10:30:00.250Z")[0],
+            TokenKind::Time(NaiveTime::from_hms_milli_opt(10, 30, 0, 250).unwrap())
+        );
+        assert_eq!(
+            kinds("01:00:00Z")[0],
+            TokenKind::Time(NaiveTime::from_hms_opt(1, 0, 0).unwrap())
+        );
+        let error = tokenize("X = 10:00:00").unwrap_err();
+        assert!(
+            error.message.ends_with("Invalid time: 10:00:00"),
             "{}",
             error.message
         );

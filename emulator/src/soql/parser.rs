@@ -5,7 +5,7 @@
 //! `OR` (or `AND NOT`) without parentheses is refused with `unexpected token`, as Salesforce
 //! refuses it ("parentheses are required whenever you mix the operators").
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::date_literal::RelativeDate;
 use super::error::{SoqlError, MALFORMED_QUERY, NUMBER_OUTSIDE_VALID_RANGE};
@@ -114,6 +114,7 @@ pub(crate) enum LiteralKind {
     Str(Vec<PatternChar>),
     Date(NaiveDate),
     DateTime(DateTime<Utc>),
+    Time(NaiveTime),
     Relative(RelativeDate),
 }
 
@@ -516,6 +517,7 @@ impl<'t> Parser<'t> {
             }
             TokenKind::Date(date) => LiteralKind::Date(date),
             TokenKind::DateTime(datetime) => LiteralKind::DateTime(datetime),
+            TokenKind::Time(time) => LiteralKind::Time(time),
             TokenKind::Word => match text.to_ascii_uppercase().as_str() {
                 "NULL" => LiteralKind::Null,
                 "TRUE" => LiteralKind::Bool(true),

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 use super::date_literal::RelativeDate;
 use super::error::{
@@ -86,6 +86,7 @@ pub(crate) enum Operand {
     Text(String),
     Date(NaiveDate),
     DateTime(DateTime<Utc>),
+    Time(NaiveTime),
     Relative(RelativeDate),
 }
 
@@ -390,6 +391,7 @@ impl Resolver<'_> {
             (Expected::DateTime, LiteralKind::DateTime(datetime)) => {
                 Some(Operand::DateTime(*datetime))
             }
+            (Expected::Time, LiteralKind::Time(time)) => Some(Operand::Time(*time)),
             (Expected::Date | Expected::DateTime, LiteralKind::Relative(relative)) => {
                 Some(Operand::Relative(*relative))
             }
@@ -423,7 +425,8 @@ enum Expected {
     Number(&'static str),
     Date,
     DateTime,
-    /// Types with no SOQL literal here (time, base64, compound): only `null` is accepted.
+    Time,
+    /// Types with no SOQL literal (base64, compound): only `null` is accepted.
     Other(&'static str),
 }
 
@@ -435,6 +438,7 @@ impl Expected {
             Expected::Number(name) | Expected::Other(name) => name,
             Expected::Date => "date",
             Expected::DateTime => "dateTime",
+            Expected::Time => "time",
         }
     }
 }
@@ -447,7 +451,7 @@ fn expected_literal(field_type: FieldType) -> Expected {
         FieldType::Double | FieldType::Currency | FieldType::Percent => Expected::Number("double"),
         FieldType::Date => Expected::Date,
         FieldType::DateTime => Expected::DateTime,
-        FieldType::Time => Expected::Other("time"),
+        FieldType::Time => Expected::Time,
         FieldType::Base64 => Expected::Other("base64"),
         FieldType::Address => Expected::Other("address"),
         FieldType::Location => Expected::Other("location"),

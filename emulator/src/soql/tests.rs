@@ -356,6 +356,37 @@ fn datetime_literals_compare_by_instant() {
 }
 
 #[test]
+fn time_literals_compare_against_time_fields() {
+    let mut object = (*account()).clone();
+    object
+        .fields
+        .push(Field::new("Opens__c", "Opens", FieldType::Time));
+    let object = Arc::new(object);
+    let find = |_: &str| Some(object.clone());
+    let q = resolve(
+        parse("SELECT Id FROM Account WHERE Opens__c >= 09:00:00Z AND Opens__c < 09:30:00.000Z")
+            .unwrap(),
+        &find,
+    )
+    .unwrap();
+    let mut r = row(None);
+    r.push(Value::Time(
+        chrono::NaiveTime::from_hms_opt(9, 15, 0).unwrap(),
+    ));
+    assert!(q.matches(&r, now()));
+    r[10] = Value::Time(chrono::NaiveTime::from_hms_opt(9, 30, 0).unwrap());
+    assert!(!q.matches(&r, now()));
+    let e = resolve(
+        parse("SELECT Id FROM Account WHERE Opens__c = '09:00:00Z'").unwrap(),
+        &find,
+    )
+    .unwrap_err();
+    assert!(e.message.ends_with(
+        "value of filter criterion for field 'Opens__c' must be of type time and should not be enclosed in quotes"
+    ));
+}
+
+#[test]
 fn date_literals_compare_by_day() {
     let r = row(None); // CloseDate 2024-06-14
     assert!(matches(&select("CloseDate__c = 2024-06-14"), &r));
