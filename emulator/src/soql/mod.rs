@@ -35,6 +35,11 @@
 //! Refused with a clear error: relationship paths (`Owner.Name`), subqueries, functions and
 //! aggregates (`COUNT(Id)`, `DAY_ONLY()`), TYPEOF, GROUP BY and other clauses.
 //!
+//! For the org: [`ResolvedQuery::matches`] filters a [`Row`] without allocating,
+//! [`ResolvedQuery::compare`] orders rows by ORDER BY, and [`ResolvedQuery::range_on`] gives the
+//! bounds the WHERE clause puts on one field (compare against them with [`compare_values`]), so
+//! a range on a cursor field of generated data can be answered without a full scan.
+//!
 //! Errors carry Salesforce's `errorCode` and message text, with the echoed query line, caret
 //! and `ERROR at Row:R:Column:C` for errors at a place in the query.
 
