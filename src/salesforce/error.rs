@@ -30,17 +30,17 @@ pub struct RequestLine {
 }
 
 impl RequestLine {
-    pub(crate) fn new(method: &reqwest::Method, url: &url::Url) -> Self {
+    pub(crate) fn new(method: &reqwest::Method, url: &url::Url) -> Box<Self> {
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_string(),
             (None, _) => String::new(),
         };
-        RequestLine {
+        Box::new(RequestLine {
             method: method.as_str().to_string(),
             host,
             path: url.path().to_string(),
-        }
+        })
     }
 }
 
@@ -56,7 +56,7 @@ pub enum Error {
     /// A REST or Bulk API call answered with an error status.
     #[error("{request}: HTTP {status} {code}: {message}")]
     Api {
-        request: RequestLine,
+        request: Box<RequestLine>,
         status: u16,
         /// Salesforce's `errorCode` (empty when the body was not Salesforce's error array).
         code: String,
@@ -81,15 +81,21 @@ pub enum Error {
 
     /// The host could not be reached (DNS, TCP connect, TLS) or the connection broke.
     #[error("{request}: cannot reach {}: {detail}", .request.host)]
-    Connection { request: RequestLine, detail: String },
+    Connection {
+        request: Box<RequestLine>,
+        detail: String,
+    },
 
     /// The request or the reply took longer than the configured timeout.
     #[error("{request}: timed out talking to {}", .request.host)]
-    Timeout { request: RequestLine },
+    Timeout { request: Box<RequestLine> },
 
     /// A 2xx reply whose body is not what the API documents.
     #[error("{request}: unexpected reply: {detail}")]
-    Decode { request: RequestLine, detail: String },
+    Decode {
+        request: Box<RequestLine>,
+        detail: String,
+    },
 
     /// A URL the client refuses to use (e.g. `http://` on a non-loopback host).
     #[error("{setting}: {reason} (got {url})")]
@@ -155,15 +161,17 @@ const CONFIG_CODES: &[&str] = &[
 ];
 
 /// errorCodes worth retrying with backoff.
-const TRANSIENT_CODES: &[&str] = &["REQUEST_LIMIT_EXCEEDED", "QUERY_TIMEOUT", "SERVER_UNAVAILABLE"];
+const TRANSIENT_CODES: &[&str] = &[
+    "REQUEST_LIMIT_EXCEEDED",
+    "QUERY_TIMEOUT",
+    "SERVER_UNAVAILABLE",
+];
 
 impl Error {
     /// The failure class used for the TRACE message's `failure_type` and for retries.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Api {
-                status, code, ..
-            } => {
+            Error::Api { status, code, .. } => {
                 if TRANSIENT_CODES.contains(&code.as_str()) || *status >= 500 || *status == 429 {
                     ErrorClass::Transient
                 } else if CONFIG_CODES.contains(&code.as_str()) {
@@ -273,7 +281,7 @@ struct OAuthErrorBody {
 const MAX_TEXT_IN_ERROR: usize = 300;
 
 /// Turns an error reply into an [`Error`]: Salesforce's array, the OAuth object, or plain text.
-pub(crate) fn from_error_reply(request: RequestLine, status: u16, body: &[u8]) -> Error {
+pub(crate) fn from_error_reply(request: Box<RequestLine>, status: u16, body: &[u8]) -> Error {
     if let Ok(items) = serde_json::from_slice::<Vec<ApiErrorItem>>(body) {
         if let Some(first) = items.into_iter().next() {
             return Error::Api {
@@ -320,12 +328,12 @@ pub(crate) fn from_error_reply(request: RequestLine, status: u16, body: &[u8]) -
 mod tests {
     use super::*;
 
-    fn line(method: &str, path: &str) -> RequestLine {
-        RequestLine {
+    fn line(method: &str, path: &str) -> Box<RequestLine> {
+        Box::new(RequestLine {
             method: method.into(),
             host: "example.my.salesforce.com".into(),
             path: path.into(),
-        }
+        })
     }
 
     #[test]
@@ -359,7 +367,10 @@ mod tests {
         };
         assert_eq!(api(503, "").class(), ErrorClass::Transient);
         assert_eq!(api(429, "").class(), ErrorClass::Transient);
-        assert_eq!(api(403, "REQUEST_LIMIT_EXCEEDED").class(), ErrorClass::Transient);
+        assert_eq!(
+            api(403, "REQUEST_LIMIT_EXCEEDED").class(),
+            ErrorClass::Transient
+        );
         assert_eq!(api(400, "QUERY_TIMEOUT").class(), ErrorClass::Transient);
         assert_eq!(api(403, "INSUFFICIENT_ACCESS").class(), ErrorClass::Config);
         assert_eq!(api(404, "NOT_FOUND").class(), ErrorClass::Config);
@@ -377,20 +388,52 @@ mod tests {
             fields: vec![],
         };
         let create = "/services/data/v62.0/jobs/query";
-        assert!(refusal(400, "API_ERROR", "Selecting compound data not supported in Bulk Query", create).is_bulk_refusal());
-        assert!(refusal(400, "INVALIDENTITY", "Entity 'X' is not supported by the Bulk API.", create).is_bulk_refusal());
-        assert!(refusal(400, "INVALID_TYPE", "Entity 'X' does not support query", create).is_bulk_refusal());
-        assert!(refusal(400, "LIMIT_EXCEEDED", "Max bulk v2 query jobs (10000) per 24 hrs has been reached", create).is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "API_ERROR",
+            "Selecting compound data not supported in Bulk Query",
+            create
+        )
+        .is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "INVALIDENTITY",
+            "Entity 'X' is not supported by the Bulk API.",
+            create
+        )
+        .is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "INVALID_TYPE",
+            "Entity 'X' does not support query",
+            create
+        )
+        .is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "LIMIT_EXCEEDED",
+            "Max bulk v2 query jobs (10000) per 24 hrs has been reached",
+            create
+        )
+        .is_bulk_refusal());
         assert!(refusal(403, "INSUFFICIENT_ACCESS", "", create).is_bulk_refusal());
         assert!(!refusal(400, "INVALID_FIELD", "No such column", create).is_bulk_refusal());
-        assert!(!refusal(403, "INSUFFICIENT_ACCESS", "", "/services/data/v62.0/query/").is_bulk_refusal());
+        assert!(!refusal(
+            403,
+            "INSUFFICIENT_ACCESS",
+            "",
+            "/services/data/v62.0/query/"
+        )
+        .is_bulk_refusal());
     }
 
     #[test]
     fn plain_text_error_bodies_are_truncated() {
         let body = "x".repeat(1000);
         let err = from_error_reply(line("GET", "/x"), 502, body.as_bytes());
-        let Error::Api { message, code, .. } = &err else { panic!("{err:?}") };
+        let Error::Api { message, code, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert!(code.is_empty());
         assert!(message.chars().count() <= MAX_TEXT_IN_ERROR + 1);
         assert_eq!(err.class(), ErrorClass::Transient);

@@ -113,7 +113,10 @@ pub(crate) enum Payload {
     /// `application/x-www-form-urlencoded`; holds secrets, so it has no `Debug`.
     Form(String),
     /// Streamed from a file, reopened on every attempt.
-    File { path: PathBuf, content_type: &'static str },
+    File {
+        path: PathBuf,
+        content_type: &'static str,
+    },
 }
 
 /// Size of the chunks a file upload is streamed in.
@@ -287,13 +290,16 @@ impl Http {
         payload: &Payload,
         bearer: Option<&Secret>,
     ) -> Result<reqwest::Response, (Error, Option<Duration>)> {
-        let mut builder = self.client.request(method, url.clone()).headers(headers.clone());
+        let mut builder = self
+            .client
+            .request(method, url.clone())
+            .headers(headers.clone());
         if let Some(token) = bearer {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .map_err(|_| {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                     (
                         Error::Decode {
-                            request: request.clone(),
+                            request: Box::new(request.clone()),
                             detail: "the access token contains characters not allowed in a header"
                                 .into(),
                         },
@@ -325,7 +331,7 @@ impl Http {
             .map(Duration::from_secs);
         let body = read_error_body(request, response).await;
         let error = match body {
-            Ok(body) => from_error_reply(request.clone(), status.as_u16(), &body),
+            Ok(body) => from_error_reply(Box::new(request.clone()), status.as_u16(), &body),
             Err(e) => e,
         };
         Err((error, retry_after))
@@ -362,7 +368,7 @@ async fn read_error_body(
 pub(crate) fn transport_error(request: &RequestLine, error: reqwest::Error) -> Error {
     if error.is_timeout() {
         return Error::Timeout {
-            request: request.clone(),
+            request: Box::new(request.clone()),
         };
     }
     let error = error.without_url();
@@ -377,7 +383,7 @@ pub(crate) fn transport_error(request: &RequestLine, error: reqwest::Error) -> E
         source = cause.source();
     }
     Error::Connection {
-        request: request.clone(),
+        request: Box::new(request.clone()),
         detail,
     }
 }
@@ -416,7 +422,12 @@ mod tests {
         ] {
             check_base_url("login_url", &Url::parse(ok).unwrap()).unwrap();
         }
-        for bad in ["http://login.salesforce.com", "http://10.0.0.1", "ftp://localhost", "http://[::2]"] {
+        for bad in [
+            "http://login.salesforce.com",
+            "http://10.0.0.1",
+            "ftp://localhost",
+            "http://[::2]",
+        ] {
             let err = check_base_url("login_url", &Url::parse(bad).unwrap()).unwrap_err();
             assert_eq!(err.class(), ErrorClass::Config);
             assert!(err.to_string().starts_with("login_url: expected"), "{err}");
