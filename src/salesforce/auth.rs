@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::error::Error;
-use super::http::{check_base_url, Http, Payload};
+use super::http::{check_base_url, Http, Payload, ReadAll};
 use crate::config::{Credentials, Secret};
 
 /// Lifetime of a JWT bearer assertion; Salesforce accepts at most about three minutes.
@@ -212,10 +212,11 @@ async fn exchange(
             &HeaderMap::new(),
             &Payload::Form(form),
             None,
+            &ReadAll,
         )
         .await;
-    let response = match result {
-        Ok(response) => response,
+    let body = match result {
+        Ok(body) => body,
         Err(Error::Token {
             host,
             status,
@@ -252,13 +253,8 @@ async fn exchange(
         }
         Err(other) => return Err(other),
     };
-    let request = super::error::RequestLine::new(&Method::POST, &token_url);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| super::http::transport_error(&request, e))?;
     let reply: TokenReply = serde_json::from_slice(&body).map_err(|e| Error::Decode {
-        request: request.clone(),
+        request: super::error::RequestLine::new(&Method::POST, &token_url),
         detail: format!("token reply: {e}"),
     })?;
     let instance_url = Url::parse(&reply.instance_url).map_err(|e| Error::Url {

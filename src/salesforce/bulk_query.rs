@@ -190,7 +190,13 @@ impl SalesforceClient {
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.trim().to_string())
         };
-        let next_locator = header("sforce-locator").filter(|l| !l.is_empty() && l != "null");
+        let locator_header = header("sforce-locator");
+        if locator_header.is_none() {
+            tracing::warn!(
+                "Bulk query job {job_id}: results page without a Sforce-Locator header; treating it as the last page"
+            );
+        }
+        let next_locator = locator_header.filter(|l| !l.is_empty() && l != "null");
         let number_of_records = header("sforce-numberofrecords").and_then(|n| n.parse().ok());
         Ok(QueryResultPage {
             next_locator,

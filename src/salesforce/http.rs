@@ -167,6 +167,47 @@ impl Payload {
     }
 }
 
+/// What [`Http::execute`] does with a successful reply, inside the retry loop.
+pub(crate) trait Finish {
+    type Output;
+    async fn finish(
+        &self,
+        request: &RequestLine,
+        response: reqwest::Response,
+    ) -> Result<Self::Output, Error>;
+}
+
+/// Hands the reply over with its body unread (for bodies the caller streams).
+pub(crate) struct KeepOpen;
+
+impl Finish for KeepOpen {
+    type Output = reqwest::Response;
+    async fn finish(
+        &self,
+        _request: &RequestLine,
+        response: reqwest::Response,
+    ) -> Result<Self::Output, Error> {
+        Ok(response)
+    }
+}
+
+/// Reads the whole (small) body, so a reply cut off mid-way is retried.
+pub(crate) struct ReadAll;
+
+impl Finish for ReadAll {
+    type Output = Bytes;
+    async fn finish(
+        &self,
+        request: &RequestLine,
+        response: reqwest::Response,
+    ) -> Result<Self::Output, Error> {
+        response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(request, e))
+    }
+}
+
 /// The shared HTTP client with its retry policy and API usage counters.
 pub(crate) struct Http {
     client: reqwest::Client,
@@ -234,16 +275,17 @@ impl Http {
         &self.sleeper
     }
 
-    /// Sends a request, retrying transient failures; returns the successful (2xx) reply with
-    /// its body unread.
-    pub(crate) async fn execute(
+    /// Sends a request, retrying transient failures, and hands the successful (2xx) reply to
+    /// `finish` (inside the retry loop, so a body cut off while `finish` reads it is retried).
+    pub(crate) async fn execute<F: Finish>(
         &self,
         method: Method,
         url: &Url,
         headers: &HeaderMap,
         payload: &Payload,
         bearer: Option<&Secret>,
-    ) -> Result<reqwest::Response, Error> {
+        finish: &F,
+    ) -> Result<F::Output, Error> {
         let request = RequestLine::new(&method, url);
         let mut backoff = Backoff::new(self.retry.backoff, self.jitter.clone());
         let mut rate_backoff = Backoff::new(self.retry.rate_limit_backoff, self.jitter.clone());
@@ -253,7 +295,10 @@ impl Http {
                 .attempt(&request, method.clone(), url, headers, payload, bearer)
                 .await
             {
-                Ok(response) => return Ok(response),
+                Ok(response) => match finish.finish(&request, response).await {
+                    Ok(output) => return Ok(output),
+                    Err(error) => (error, None),
+                },
                 Err(failure) => failure,
             };
             if error.class() != ErrorClass::Transient || attempt >= self.retry.max_retries {

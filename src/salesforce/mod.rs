@@ -44,7 +44,7 @@ pub use rest::{
 use crate::config::{Connection, Secret};
 use auth::TokenCache;
 use error::RequestLine as Line;
-use http::{Http, Payload};
+use http::{Finish, Http, KeepOpen, Payload, ReadAll};
 
 /// A reply body as it arrives, chunk by chunk (already gunzipped).
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
@@ -201,16 +201,18 @@ impl SalesforceClient {
         self.inner.http.sleeper()
     }
 
-    /// Sends an authenticated request to `path` on the instance; on 401 `INVALID_SESSION_ID`
-    /// refreshes the token once and replays the request once.
-    pub(crate) async fn send(
+    /// Sends an authenticated request to `path` on the instance and hands the reply to
+    /// `finish`; on 401 `INVALID_SESSION_ID` refreshes the token once and replays the request
+    /// once.
+    async fn send_with<F: Finish>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
         headers: &HeaderMap,
         payload: &Payload,
-    ) -> Result<reqwest::Response, Error> {
+        finish: &F,
+    ) -> Result<F::Output, Error> {
         let mut token = self.inner.tokens.current();
         let mut refreshed = false;
         loop {
@@ -224,6 +226,7 @@ impl SalesforceClient {
                     headers,
                     payload,
                     Some(&token.access_token),
+                    finish,
                 )
                 .await
             {
@@ -237,7 +240,33 @@ impl SalesforceClient {
         }
     }
 
-    /// [`send`](Self::send) and decode the JSON reply.
+    /// An authenticated request whose reply body the caller streams.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &HeaderMap,
+        payload: &Payload,
+    ) -> Result<reqwest::Response, Error> {
+        self.send_with(method, path, query, headers, payload, &KeepOpen)
+            .await
+    }
+
+    /// An authenticated request whose (small) reply body is read whole.
+    pub(crate) async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &HeaderMap,
+        payload: &Payload,
+    ) -> Result<Bytes, Error> {
+        self.send_with(method, path, query, headers, payload, &ReadAll)
+            .await
+    }
+
+    /// An authenticated request whose JSON reply is decoded into `T`.
     pub(crate) async fn send_json<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -246,16 +275,19 @@ impl SalesforceClient {
         headers: &HeaderMap,
         payload: &Payload,
     ) -> Result<T, Error> {
-        let response = self
-            .send(method.clone(), path, query, headers, payload)
+        let body = self
+            .send_bytes(method.clone(), path, query, headers, payload)
             .await?;
-        let line = Line::new(&method, response.url());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| http::transport_error(&line, e))?;
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            request: line,
+            request: Box::new(RequestLine {
+                method: method.as_str().to_string(),
+                host: self
+                    .instance_url()
+                    .host_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                path: path.to_string(),
+            }),
             detail: e.to_string(),
         })
     }
@@ -267,7 +299,7 @@ impl SalesforceClient {
         path: &str,
         payload: &Payload,
     ) -> Result<(), Error> {
-        self.send(method, path, &[], &HeaderMap::new(), payload)
+        self.send_bytes(method, path, &[], &HeaderMap::new(), payload)
             .await
             .map(drop)
     }

@@ -60,6 +60,8 @@ pub(crate) enum Reply {
     },
     /// Close the connection without answering.
     Cut,
+    /// Send a 200 that announces more body than it sends, then close.
+    CutBody { sent: Vec<u8> },
 }
 
 impl Reply {
@@ -213,6 +215,16 @@ async fn serve(
     };
     match handler(&request) {
         Reply::Cut => Ok(()),
+        Reply::CutBody { sent } => {
+            let head = format!(
+                "HTTP/1.1 200 Stub\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                sent.len() + 100
+            );
+            let mut socket = reader.into_inner();
+            socket.write_all(head.as_bytes()).await?;
+            socket.write_all(&sent).await?;
+            socket.shutdown().await
+        }
         Reply::Http {
             status,
             headers,

@@ -501,6 +501,26 @@ async fn a_cut_connection_is_retried() {
 }
 
 #[tokio::test]
+async fn a_reply_cut_off_mid_body_is_retried() {
+    let stub = api_stub(|r| {
+        if r.repeat == 0 {
+            Reply::CutBody {
+                sent: br#"{"DailyApiRequests":{"Max":15"#.to_vec(),
+            }
+        } else {
+            Reply::json(200, LIMITS)
+        }
+    })
+    .await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let client = connect(&stub, &sleeper).await;
+    let limits = client.limits().await.unwrap();
+    assert_eq!(limits["DailyApiRequests"].max, 15000);
+    assert_eq!(stub.received_at("/limits/").len(), 2);
+    assert_eq!(sleeper.delays(), vec![Duration::from_millis(300)]);
+}
+
+#[tokio::test]
 async fn request_limit_exceeded_waits_longer_and_honours_retry_after() {
     let stub = api_stub(|r| match r.repeat {
         0 => sf_error(
@@ -708,6 +728,12 @@ async fn describe_is_typed_and_unknown_objects_are_config_errors() {
     let city = account.field("BillingCity").unwrap();
     assert_eq!(city.compound_field_name.as_deref(), Some("BillingAddress"));
     assert_eq!(city.length, Some(40));
+    assert!(account
+        .raw
+        .as_ref()
+        .unwrap()
+        .get()
+        .starts_with(r#"{"name":"Account","queryable":true,"fields":[{"name":"BillingCity""#));
     let err = client.describe("Nope__c").await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Config);
     assert!(
