@@ -199,9 +199,9 @@ async fn exchange(
 ) -> Result<(AccessToken, Option<Secret>), Error> {
     let token_url = login_url
         .join("/services/oauth2/token")
-        .map_err(|e| Error::Url {
+        .map_err(|e| Error::Invalid {
             setting: "login_url".into(),
-            url: login_url.to_string(),
+            value: login_url.to_string(),
             reason: e.to_string(),
         })?;
     let form = token_form(credentials, login_url, clock)?;
@@ -257,9 +257,9 @@ async fn exchange(
         request: super::error::RequestLine::new(&Method::POST, &token_url),
         detail: format!("token reply: {e}"),
     })?;
-    let instance_url = Url::parse(&reply.instance_url).map_err(|e| Error::Url {
+    let instance_url = Url::parse(&reply.instance_url).map_err(|e| Error::Invalid {
         setting: "instance_url (token reply)".into(),
-        url: reply.instance_url.clone(),
+        value: reply.instance_url.clone(),
         reason: e.to_string(),
     })?;
     check_base_url("instance_url (token reply)", &instance_url)?;

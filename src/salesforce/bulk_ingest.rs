@@ -100,9 +100,9 @@ impl SalesforceClient {
     pub async fn create_ingest_job(&self, request: &IngestJobRequest) -> Result<IngestJob, Error> {
         if request.operation == IngestOperation::Upsert && request.external_id_field_name.is_none()
         {
-            return Err(Error::Url {
+            return Err(Error::Invalid {
                 setting: "externalIdFieldName".into(),
-                url: request.object.clone(),
+                value: request.object.clone(),
                 reason: "an upsert job needs the external id field rows are matched on".into(),
             });
         }

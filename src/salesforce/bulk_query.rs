@@ -74,9 +74,9 @@ pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
     if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(Error::Url {
+        Err(Error::Invalid {
             setting: "Bulk job id".into(),
-            url: id.to_string(),
+            value: id.to_string(),
             reason: "expected an alphanumeric Salesforce id".into(),
         })
     }

@@ -97,14 +97,20 @@ pub enum Error {
         detail: String,
     },
 
-    /// A URL the client refuses to use (e.g. `http://` on a non-loopback host).
-    #[error("{setting}: {reason} (got {url})")]
-    Url {
-        /// Which setting or reply field the URL came from, e.g. `login_url`, `instance_url`.
+    /// A setting or value the client refuses before sending anything: an `http://` URL on a
+    /// non-loopback host, a malformed API version, an object name that is not an API name...
+    #[error("{setting}: {reason} (got {value})")]
+    Invalid {
+        /// Which setting or reply field the value came from, e.g. `login_url`, `instance_url`.
         setting: String,
-        url: String,
+        value: String,
+        /// What was expected.
         reason: String,
     },
+
+    /// The HTTP client could not be built (TLS backend initialisation).
+    #[error("cannot set up the HTTP client: {detail}")]
+    Client { detail: String },
 
     /// The JWT bearer assertion could not be built (unreadable private key...).
     #[error("credentials.private_key: cannot sign the JWT bearer assertion: {detail}")]
@@ -188,11 +194,12 @@ impl Error {
                 }
             }
             Error::Connection { .. } | Error::Timeout { .. } => ErrorClass::Transient,
-            Error::Url { .. } | Error::Jwt { .. } => ErrorClass::Config,
+            Error::Invalid { .. } | Error::Jwt { .. } => ErrorClass::Config,
             Error::Decode { .. }
             | Error::JobFailed { .. }
             | Error::JobAborted { .. }
             | Error::JobTimeout { .. }
+            | Error::Client { .. }
             | Error::Io { .. } => ErrorClass::System,
         }
     }

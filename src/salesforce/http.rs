@@ -14,7 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use tokio::io::AsyncReadExt;
 use url::Url;
 
@@ -80,9 +80,9 @@ pub(crate) fn parse_limit_info(value: &str) -> Option<(u64, u64)> {
 /// Refuses any URL but `https://`, except `http://` on loopback hosts (the emulator).
 pub fn check_base_url(setting: &str, url: &Url) -> Result<(), Error> {
     let refuse = |reason: &str| {
-        Err(Error::Url {
+        Err(Error::Invalid {
             setting: setting.to_string(),
-            url: url.as_str().to_string(),
+            value: url.as_str().to_string(),
             reason: reason.to_string(),
         })
     };
@@ -253,10 +253,8 @@ impl Http {
             // does not redirect.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Url {
-                setting: "http client".into(),
-                url: String::new(),
-                reason: e.without_url().to_string(),
+            .map_err(|e| Error::Client {
+                detail: e.without_url().to_string(),
             })?;
         Ok(Http {
             client,
@@ -374,11 +372,8 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = read_error_body(request, response).await;
-        let error = match body {
-            Ok(body) => from_error_reply(Box::new(request.clone()), status.as_u16(), &body),
-            Err(e) => e,
-        };
+        let body = read_error_body(response).await;
+        let error = from_error_reply(Box::new(request.clone()), status.as_u16(), &body);
         Err((error, retry_after))
     }
 }
@@ -386,27 +381,17 @@ impl Http {
 /// Largest error body read; Salesforce's are a few hundred bytes.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-async fn read_error_body(
-    request: &RequestLine,
-    response: reqwest::Response,
-) -> Result<Vec<u8>, Error> {
-    let status = response.status();
+/// Reads an error reply's body; if it breaks off, what arrived is enough (the status is known).
+async fn read_error_body(response: reqwest::Response) -> Vec<u8> {
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(chunk) => {
-                body.extend_from_slice(&chunk);
-                if body.len() >= MAX_ERROR_BODY {
-                    break;
-                }
-            }
-            // The status line arrived: report it even if the body broke off.
-            Err(_) if status != StatusCode::OK => break,
-            Err(e) => return Err(transport_error(request, e)),
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
         }
     }
-    Ok(body)
+    body
 }
 
 /// A reqwest failure (no URL in it: the request line says where) as an [`Error`].

@@ -131,9 +131,9 @@ impl SalesforceClient {
                 && minor.bytes().all(|b| b.is_ascii_digit())
         });
         if !valid_version {
-            return Err(Error::Url {
+            return Err(Error::Invalid {
                 setting: "api_version".into(),
-                url: connection.api_version.clone(),
+                value: connection.api_version.clone(),
                 reason: "expected a Salesforce API version such as 62.0".into(),
             });
         }
@@ -309,21 +309,21 @@ impl SalesforceClient {
 /// (`nextRecordsUrl`) can never point the bearer token at another host.
 fn api_url(instance_url: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, Error> {
     if !path.starts_with('/') || path.starts_with("//") {
-        return Err(Error::Url {
+        return Err(Error::Invalid {
             setting: "request path".into(),
-            url: path.to_string(),
+            value: path.to_string(),
             reason: "expected a path starting with /services/".into(),
         });
     }
-    let mut url = instance_url.join(path).map_err(|e| Error::Url {
+    let mut url = instance_url.join(path).map_err(|e| Error::Invalid {
         setting: "request path".into(),
-        url: path.to_string(),
+        value: path.to_string(),
         reason: e.to_string(),
     })?;
     if url.origin() != instance_url.origin() {
-        return Err(Error::Url {
+        return Err(Error::Invalid {
             setting: "request path".into(),
-            url: path.to_string(),
+            value: path.to_string(),
             reason: "resolves outside instance_url".into(),
         });
     }

@@ -192,9 +192,9 @@ fn check_object_name(name: &str) -> Result<(), Error> {
     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         Ok(())
     } else {
-        Err(Error::Url {
+        Err(Error::Invalid {
             setting: "sobject name".into(),
-            url: name.to_string(),
+            value: name.to_string(),
             reason: "expected an API name of letters, digits and underscores".into(),
         })
     }
@@ -274,9 +274,9 @@ impl SalesforceClient {
         batch_size: Option<u32>,
     ) -> Result<QueryPage, Error> {
         if !next_records_url.starts_with("/services/data/") {
-            return Err(Error::Url {
+            return Err(Error::Invalid {
                 setting: "nextRecordsUrl".into(),
-                url: next_records_url.to_string(),
+                value: next_records_url.to_string(),
                 reason: "expected a path under /services/data/".into(),
             });
         }
