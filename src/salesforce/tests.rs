@@ -742,6 +742,46 @@ async fn describe_is_typed_and_unknown_objects_are_config_errors() {
     );
 }
 
+#[tokio::test]
+async fn versions_are_listed() {
+    let stub = api_stub(|r| match r.path.as_str() {
+        "/services/data/" => Reply::json(
+            200,
+            r#"[{"label":"Winter '25","url":"/services/data/v62.0","version":"62.0"},{"label":"Spring '25","url":"/services/data/v63.0","version":"63.0"}]"#,
+        ),
+        _ => Reply::empty(404),
+    })
+    .await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let client = connect(&stub, &sleeper).await;
+    let versions = client.versions().await.unwrap();
+    assert_eq!(versions.len(), 2);
+    assert_eq!(versions[1].version, "63.0");
+}
+
+#[test]
+fn api_urls_stay_on_the_instance() {
+    let instance = Url::parse("https://acme.my.salesforce.com").unwrap();
+    let url = api_url(
+        &instance,
+        "/services/data/v62.0/query/",
+        &[("q", "SELECT Id FROM Account")],
+    )
+    .unwrap();
+    assert_eq!(
+        url.as_str(),
+        "https://acme.my.salesforce.com/services/data/v62.0/query/?q=SELECT+Id+FROM+Account"
+    );
+    for bad in [
+        "//evil.example.com/services/data/",
+        "https://evil.example.com/x",
+        "services/data/",
+    ] {
+        let err = api_url(&instance, bad, &[]).unwrap_err();
+        assert!(err.to_string().starts_with("request path:"), "{err}");
+    }
+}
+
 // ---- Bulk query -----------------------------------------------------------------------
 
 #[tokio::test]
@@ -866,6 +906,36 @@ async fn job_polling_gives_up_after_its_timeout() {
         sleeper.delays(),
         vec![Duration::from_millis(100), Duration::from_millis(150)]
     );
+}
+
+#[tokio::test]
+async fn aborting_a_job_patches_its_state_and_waiting_reports_the_abort() {
+    let stub = api_stub(|r| match r.method.as_str() {
+        "PATCH" => Reply::json(200, r#"{"id":"750A","state":"Aborted"}"#),
+        _ => Reply::json(200, r#"{"id":"750A","state":"Aborted"}"#),
+    })
+    .await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let client = connect(&stub, &sleeper).await;
+    let query_job = client.abort_query_job("750A").await.unwrap();
+    assert_eq!(query_job.state, JobState::Aborted);
+    let ingest_job = client.abort_ingest_job("750A").await.unwrap();
+    assert_eq!(ingest_job.state, JobState::Aborted);
+    let patches: Vec<_> = stub
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .collect();
+    assert_eq!(patches[0].path, "/services/data/v62.0/jobs/query/750A");
+    assert_eq!(patches[1].path, "/services/data/v62.0/jobs/ingest/750A");
+    for patch in &patches {
+        assert_eq!(patch.body, br#"{"state":"Aborted"}"#);
+        assert_eq!(patch.header("content-type"), Some("application/json"));
+    }
+    let err = client.wait_for_ingest_job("750A").await.unwrap_err();
+    assert!(matches!(err, Error::JobAborted { .. }), "{err:?}");
+    let err = client.abort_query_job("../limits").await.unwrap_err();
+    assert!(err.to_string().starts_with("Bulk job id:"), "{err}");
 }
 
 #[tokio::test]
