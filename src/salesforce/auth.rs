@@ -168,6 +168,9 @@ fn hint(credentials: &Credentials, host: &str, error: &str, description: &str) -
         "invalid_grant" if has("audience") => {
             "the JWT audience is not accepted: set audience to https://login.salesforce.com (production) or https://test.salesforce.com (sandbox)".into()
         }
+        "invalid_grant" if has("expired authorization code") => {
+            "the JWT assertion had expired when Salesforce checked it: check this machine's clock".into()
+        }
         "invalid_grant" if has("not supported on this domain") => format!(
             "the client credentials grant needs the org's My Domain login URL (https://<domain>.my.salesforce.com), not {host}"
         ),

@@ -66,7 +66,7 @@ pub enum Error {
     },
 
     /// The OAuth token endpoint refused the grant.
-    #[error("Salesforce login at {host} failed ({grant} grant): HTTP {status} {error}: {description}{}", hint_suffix(.hint))]
+    #[error("Salesforce login at {host} failed{}: HTTP {status} {error}: {description}{}", grant_part(.grant), hint_suffix(.hint))]
     Token {
         host: String,
         grant: &'static str,
@@ -139,6 +139,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn grant_part(grant: &str) -> String {
+    if grant.is_empty() {
+        String::new()
+    } else {
+        format!(" ({grant} grant)")
+    }
 }
 
 fn hint_suffix(hint: &str) -> String {

@@ -4,6 +4,38 @@
 //! retry policy ([`http`]), a token cache that refreshes once and replays a call rejected with
 //! 401 `INVALID_SESSION_ID` ([`auth`]), and one error type classed for TRACE messages ([`error`]).
 //! The calls themselves live in [`rest`], [`bulk_query`] and [`bulk_ingest`].
+//!
+//! ```no_run
+//! # async fn example(connection: salesforce_connector::config::Connection)
+//! #     -> Result<(), salesforce_connector::salesforce::Error> {
+//! use futures::StreamExt;
+//! use salesforce_connector::salesforce::{ClientOptions, QueryOperation, SalesforceClient};
+//!
+//! let client = SalesforceClient::connect(&connection, ClientOptions::default()).await?;
+//! let account = client.describe("Account").await?;
+//! let job = match client.create_query_job("SELECT Id FROM Account", QueryOperation::QueryAll).await {
+//!     Ok(job) => job,
+//!     Err(e) if e.is_bulk_refusal() => return Ok(()), // read through client.query_pages(...)
+//!     Err(e) => return Err(e),
+//! };
+//! client.wait_for_query_job(&job.id).await?;
+//! let mut locator = None;
+//! loop {
+//!     let page = client.query_job_results(&job.id, locator.as_deref(), Some(50_000)).await?;
+//!     let mut csv = page.body;
+//!     while let Some(chunk) = csv.next().await {
+//!         let _bytes = chunk?; // feed the CSV converter
+//!     }
+//!     match page.next_locator {
+//!         Some(next) => locator = Some(next),
+//!         None => break,
+//!     }
+//! }
+//! client.delete_query_job(&job.id).await?;
+//! # let _ = account;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod auth;
 pub mod backoff;
