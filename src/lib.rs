@@ -2,5 +2,11 @@
 //!
 //! The arrows go one way: `main -> source | destination -> salesforce -> protocol / config`.
 
+pub mod cli;
 pub mod config;
+pub mod destination;
+pub mod failure;
+pub mod inputs;
 pub mod protocol;
+pub mod run;
+pub mod source;

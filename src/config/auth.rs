@@ -19,14 +19,14 @@ pub(crate) const DEFAULT_API_VERSION: &str = "62.0";
 /// How the connector gets its access token.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub enum AuthType {
-    /// OAuth refresh token (Airbyte's and Estuary's only form).
+    // OAuth refresh token (Airbyte's and Estuary's only form).
     #[default]
     #[serde(rename = "Client")]
     Client,
-    /// OAuth client credentials of a connected app (needs a My Domain `login_url`).
+    // OAuth client credentials of a connected app (needs a My Domain `login_url`).
     #[serde(rename = "client_credentials")]
     ClientCredentials,
-    /// OAuth JWT bearer: a connected app's certificate signs a token for `username`.
+    // OAuth JWT bearer: a connected app's certificate signs a token for `username`.
     #[serde(rename = "jwt_bearer")]
     JwtBearer,
 }

@@ -162,8 +162,9 @@ pub(crate) enum StorageType {
     S3,
 }
 
-/// The S3 dead-letter queue. Parsed directly (discriminator included) so that errors name
-/// nested keys; the spec shows it as the `S3` option of [`ObjectStorageSchema`].
+// Parsed directly (discriminator included) so that errors name nested keys; the spec shows
+// it as the `S3` option of `ObjectStorageSchema`.
+/// Write rejected records to an S3 bucket.
 #[derive(Clone, Debug, Deserialize, JsonSchema)]
 pub(crate) struct RawS3Config {
     #[schemars(skip)]
@@ -225,12 +226,14 @@ pub enum OutputFormat {
     #[schemars(title = "CSV: Comma-Separated Values")]
     Csv {
         #[serde(default)]
+        #[schemars(title = "Flattening")]
         flattening: Flattening,
     },
     #[serde(rename = "JSONL")]
     #[schemars(title = "JSON Lines: Newline-delimited JSON")]
     Jsonl {
         #[serde(default)]
+        #[schemars(title = "Flattening")]
         flattening: Flattening,
     },
 }

@@ -20,6 +20,30 @@ pub use destination::{
 };
 pub use duration::IsoDuration;
 pub use error::ConfigError;
+pub use parse::json_kind;
 pub use secret::{Secret, REDACTED};
 pub use source::{Criteria, SourceConfig, StreamCriterion};
 pub use spec::{destination_spec, source_spec};
+
+/// Registers every secret value in a config JSON (at any depth) for scrubbing from LOG and
+/// TRACE output, before the config is even validated.
+pub fn register_config_secrets(config: &serde_json::Value) {
+    use serde_json::Value;
+    match config {
+        Value::Object(map) => {
+            for (key, value) in map {
+                match value {
+                    Value::String(s) if parse::SECRET_KEYS.contains(&key.as_str()) => {
+                        crate::protocol::register_secret(s)
+                    }
+                    Value::Number(n) if parse::SECRET_KEYS.contains(&key.as_str()) => {
+                        crate::protocol::register_secret(&n.to_string())
+                    }
+                    other => register_config_secrets(other),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(register_config_secrets),
+        _ => {}
+    }
+}

@@ -82,7 +82,6 @@ pub(crate) struct RawSourceConfig {
     #[schemars(title = "Lookback Window")]
     pub lookback_window: Option<String>,
     /// Filter the Salesforce objects offered by discover.
-    #[serde(default)]
     #[schemars(title = "Filter Salesforce Objects")]
     pub streams_criteria: Option<Vec<StreamCriterion>>,
     /// Keep values such as "NA", "N/A" and "NULL" in Bulk results as strings instead of null.

@@ -152,6 +152,10 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("auth_type", json!({"order": 4, "default": "Client"})),
             ("object_storage_config", json!({"order": 5})),
             (
+                "object_storage_config/oneOf/1",
+                json!({"required": ["storage_type", "s3_bucket_name"]}),
+            ),
+            (
                 &format!("{s3}/access_key_id"),
                 json!({"order": 1, "always_show": true,
             "examples": ["A012345678910EXAMPLE"]}),
@@ -337,11 +341,10 @@ fn tidy(value: &mut Value) {
 }
 
 /// Merges each annotation into the property at its path (`a/items/properties/b`, relative to
-/// the top-level `properties`). A path that names no property is a bug: it panics in tests.
+/// the top-level `properties`). A path that names no property is a bug: debug builds panic.
 fn annotate(schema: &mut Value, annotations: &[(&str, Value)]) {
     for (path, extra) in annotations {
-        let pointer = format!("/properties/{}", path.replace("/oneOf/", "/oneOf/"));
-        let pointer = pointer.split('/').collect::<Vec<_>>().join("/");
+        let pointer = format!("/properties/{path}");
         match schema.pointer_mut(&pointer) {
             Some(Value::Object(target)) => merge(target, extra),
             _ => debug_assert!(false, "spec annotation for a missing property: {path}"),
