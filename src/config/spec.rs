@@ -150,7 +150,7 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("refresh_token", json!({"order": 2})),
             ("is_sandbox", json!({"order": 3})),
             ("auth_type", json!({"order": 4, "default": "Client"})),
-            ("object_storage_config", json!({"order": 5})),
+            ("object_storage_config", json!({"order": 5, "type": "object"})),
             (
                 "object_storage_config/oneOf/1",
                 json!({"required": ["storage_type", "s3_bucket_name"]}),
