@@ -6,7 +6,9 @@ mod common;
 use std::path::Path;
 
 use common::{connector, linked_as, python, validate_with_python};
-use salesforce_connector::config::{destination_spec, source_spec, DestinationConfig, SourceConfig};
+use salesforce_connector::config::{
+    destination_spec, source_spec, DestinationConfig, SourceConfig,
+};
 use serde_json::{json, Value};
 
 fn repo_file(relative: &str) -> std::path::PathBuf {
@@ -42,7 +44,12 @@ fn spec_commands_print_exactly_one_spec_line() {
     let runs = [
         ("source", connector(&["source", "spec"]).run()),
         ("destination", connector(&["destination", "spec"]).run()),
-        ("source", connector(&["spec"]).program(&linked_as(dir.path(), "source-salesforce")).run()),
+        (
+            "source",
+            connector(&["spec"])
+                .program(&linked_as(dir.path(), "source-salesforce"))
+                .run(),
+        ),
         (
             "destination",
             connector(&["spec", "--debug"])
@@ -55,7 +62,11 @@ fn spec_commands_print_exactly_one_spec_line() {
         assert_eq!(run.stdout.lines().count(), 1, "one line: {}", run.stdout);
         let message = &run.messages()[0];
         assert_eq!(message["type"], "SPEC");
-        let expected = if role == "source" { pretty(&source_spec()) } else { pretty(&destination_spec()) };
+        let expected = if role == "source" {
+            pretty(&source_spec())
+        } else {
+            pretty(&destination_spec())
+        };
         assert_eq!(pretty(&message["spec"]), expected);
     }
 }
@@ -92,7 +103,9 @@ fn ours_at<'a>(spec: &'a Value, path: &str) -> Option<&'a Value> {
             node.get("oneOf")?.as_array()?.iter().find(|option| {
                 option["properties"].as_object().is_some_and(|props| {
                     props.values().any(|p| {
-                        p["enum"].as_array().is_some_and(|e| e.len() == 1 && e[0] == segment)
+                        p["enum"]
+                            .as_array()
+                            .is_some_and(|e| e.len() == 1 && e[0] == segment)
                     })
                 })
             })?
@@ -104,26 +117,40 @@ fn ours_at<'a>(spec: &'a Value, path: &str) -> Option<&'a Value> {
 fn types_of(node: &Value) -> Vec<String> {
     match &node["type"] {
         Value::String(t) => vec![t.clone()],
-        Value::Array(ts) => ts.iter().filter_map(|t| t.as_str().map(String::from)).collect(),
+        Value::Array(ts) => ts
+            .iter()
+            .filter_map(|t| t.as_str().map(String::from))
+            .collect(),
         _ => vec![],
     }
 }
 
 fn assert_compatible(fixture: &str, ours: &Value) {
-    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(repo_file(fixture)).unwrap()).unwrap();
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_file(fixture)).unwrap()).unwrap();
     let spec = &ours["connectionSpecification"];
     for property in fixture["properties"].as_array().unwrap() {
         let path = property["path"].as_str().unwrap();
         let node = ours_at(spec, path).unwrap_or_else(|| panic!("{path}: missing from our spec"));
         let theirs = property["type"].as_str().unwrap();
-        assert!(types_of(node).iter().any(|t| t == theirs), "{path}: type {theirs} expected, ours is {}", node["type"]);
+        assert!(
+            types_of(node).iter().any(|t| t == theirs),
+            "{path}: type {theirs} expected, ours is {}",
+            node["type"]
+        );
         if let Some(default) = property.get("default") {
             assert_eq!(&node["default"], default, "{path}: default");
         }
-        let accepted: Vec<&Value> = property["enum"].as_array().map(|e| e.iter().collect()).unwrap_or_default();
+        let accepted: Vec<&Value> = property["enum"]
+            .as_array()
+            .map(|e| e.iter().collect())
+            .unwrap_or_default();
         for value in accepted.iter().copied().chain(property.get("const")) {
             if let Some(ours_enum) = node["enum"].as_array() {
-                assert!(ours_enum.contains(value), "{path}: {value} must stay accepted");
+                assert!(
+                    ours_enum.contains(value),
+                    "{path}: {value} must stay accepted"
+                );
             }
             if let Some(ours_const) = node.get("const") {
                 assert_eq!(ours_const, value, "{path}: const");
@@ -137,7 +164,10 @@ fn assert_compatible(fixture: &str, ours: &Value) {
 
 #[test]
 fn every_airbyte_source_property_exists_in_ours_with_compatible_type_and_default() {
-    assert_compatible("tests/fixtures/airbyte-source-salesforce-spec.json", &serde_json::to_value(source_spec()).unwrap());
+    assert_compatible(
+        "tests/fixtures/airbyte-source-salesforce-spec.json",
+        &serde_json::to_value(source_spec()).unwrap(),
+    );
 }
 
 #[test]
@@ -198,7 +228,11 @@ fn set_at(config: &mut Value, path: &str, value: Value) {
             config["object_storage_config"] = storage;
         }
         ["object_storage_config", "S3", nested, option, key] => {
-            let discriminator = if *nested == "format" { "format_type" } else { "compression_type" };
+            let discriminator = if *nested == "format" {
+                "format_type"
+            } else {
+                "compression_type"
+            };
             let mut inner = json!({});
             inner[discriminator] = json!(option);
             inner[*key] = value;
@@ -210,8 +244,13 @@ fn set_at(config: &mut Value, path: &str, value: Value) {
     }
 }
 
-fn assert_saved_configs_parse(fixture: &str, minimal: Value, parse: impl Fn(Value) -> Result<(), String>) {
-    let fixture: Value = serde_json::from_str(&std::fs::read_to_string(repo_file(fixture)).unwrap()).unwrap();
+fn assert_saved_configs_parse(
+    fixture: &str,
+    minimal: Value,
+    parse: impl Fn(Value) -> Result<(), String>,
+) {
+    let fixture: Value =
+        serde_json::from_str(&std::fs::read_to_string(repo_file(fixture)).unwrap()).unwrap();
     for property in fixture["properties"].as_array().unwrap() {
         let path = property["path"].as_str().unwrap();
         for value in sample_values(property) {
@@ -232,7 +271,11 @@ fn saved_airbyte_source_configs_parse_with_every_documented_value() {
     assert_saved_configs_parse(
         "tests/fixtures/airbyte-source-salesforce-spec.json",
         json!({"client_id": "id", "client_secret": "secret", "refresh_token": "token"}),
-        |config| SourceConfig::from_value(config).map(drop).map_err(|e| e.to_string()),
+        |config| {
+            SourceConfig::from_value(config)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
     );
 }
 
@@ -241,6 +284,10 @@ fn saved_airbyte_destination_configs_parse_with_every_documented_value() {
     assert_saved_configs_parse(
         "tests/fixtures/airbyte-destination-salesforce-spec.json",
         json!({"client_id": "id", "client_secret": "secret", "refresh_token": "token", "is_sandbox": false, "auth_type": "Client"}),
-        |config| DestinationConfig::from_value(config).map(drop).map_err(|e| e.to_string()),
+        |config| {
+            DestinationConfig::from_value(config)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        },
     );
 }

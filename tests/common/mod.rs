@@ -26,7 +26,11 @@ impl Run {
             .enumerate()
             .map(|(i, line)| {
                 serde_json::from_str(line).unwrap_or_else(|e| {
-                    panic!("stdout line {} is not JSON ({e}): {line:?}\nstderr: {}", i + 1, self.stderr)
+                    panic!(
+                        "stdout line {} is not JSON ({e}): {line:?}\nstderr: {}",
+                        i + 1,
+                        self.stderr
+                    )
                 })
             })
             .collect()
@@ -43,13 +47,24 @@ impl Run {
     /// Asserts the run failed the protocol way (exit 1, exactly one TRACE ERROR) and returns
     /// that error object.
     pub fn the_trace_error(&self) -> Value {
-        assert_eq!(self.code, Some(1), "exit code; stdout: {}\nstderr: {}", self.stdout, self.stderr);
+        assert_eq!(
+            self.code,
+            Some(1),
+            "exit code; stdout: {}\nstderr: {}",
+            self.stdout,
+            self.stderr
+        );
         let errors: Vec<Value> = self
             .of_type("TRACE")
             .into_iter()
             .filter(|m| m["trace"]["type"] == "ERROR")
             .collect();
-        assert_eq!(errors.len(), 1, "exactly one TRACE ERROR in {}", self.stdout);
+        assert_eq!(
+            errors.len(),
+            1,
+            "exactly one TRACE ERROR in {}",
+            self.stdout
+        );
         errors[0]["trace"]["error"].clone()
     }
 }
@@ -116,7 +131,9 @@ impl Invocation {
         let writer = std::thread::spawn(move || {
             let _ = stdin.write_all(&input);
         });
-        let output = child.wait_with_output().expect("the connector binary finishes");
+        let output = child
+            .wait_with_output()
+            .expect("the connector binary finishes");
         let _ = writer.join();
         Run {
             code: output.status.code(),
