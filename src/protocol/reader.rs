@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use super::messages::{Message, Record};
-use super::state::StateMessage;
+use super::state::{StateMessage, StateStats};
 
 /// What a destination receives on stdin.
 #[derive(Debug)]
@@ -28,6 +28,20 @@ pub enum InputMessage {
 pub struct InputStateMessage {
     pub message: StateMessage,
     pub raw: Box<RawValue>,
+}
+
+impl InputStateMessage {
+    /// The raw STATE with `destinationStats` set (every other field, the platform's `id`
+    /// included, kept as it came), ready for [`Output::write_state_raw`](super::Output).
+    pub fn with_destination_stats(
+        &self,
+        stats: &StateStats,
+    ) -> Result<Box<RawValue>, serde_json::Error> {
+        let mut state: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(self.raw.get())?;
+        state.insert("destinationStats".into(), serde_json::to_value(stats)?);
+        serde_json::value::to_raw_value(&state)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -316,6 +330,24 @@ mod tests {
             &messages[2],
             InputMessage::Other(Message::Trace(_))
         ));
+    }
+
+    #[test]
+    fn destination_stats_are_added_without_losing_the_platform_id() {
+        let line = br#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17}}"#;
+        let Some(Ok(InputMessage::State(state))) = MessageReader::new(&line[..]).next() else {
+            panic!("expected a state")
+        };
+        let echoed = state
+            .with_destination_stats(&StateStats {
+                record_count: Some(2.0),
+                rejected_record_count: Some(1.0),
+            })
+            .unwrap();
+        assert_eq!(
+            echoed.get(),
+            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17,"destinationStats":{"recordCount":2.0,"rejectedRecordCount":1.0}}"#
+        );
     }
 
     #[test]
