@@ -1,7 +1,7 @@
 //! Reads protocol messages from stdin, one JSON object per line.
 //!
 //! Errors name the line number and what was wrong. Message types this connector does not know
-//! are skipped (and logged once per type), as the protocol asks; unknown fields are ignored.
+//! are skipped and unknown fields ignored, as the protocol asks; each is logged once.
 //! STATE payloads keep their raw bytes so a destination can echo them verbatim.
 
 use std::collections::HashSet;
@@ -57,6 +57,7 @@ pub enum ReadError {
 pub struct MessageParser {
     line: u64,
     unknown_types_logged: HashSet<String>,
+    unknown_fields_logged: HashSet<String>,
 }
 
 #[derive(Deserialize)]
@@ -120,13 +121,20 @@ impl MessageParser {
         ) -> Result<&'a RawValue, String> {
             value.ok_or_else(|| format!("{message_type} message has no \"{key}\" object"))
         }
-        // Columns in errors count from the start of the line, not of the payload.
+        // Columns in errors count from the start of the line, not of the payload. Fields the
+        // types do not know are collected (to log once) and otherwise ignored.
+        let mut unknown_fields: Vec<String> = Vec::new();
         fn typed<'a, T: Deserialize<'a>>(
             raw: &'a RawValue,
             line_text: &str,
             message_type: &str,
+            unknown_fields: &mut Vec<String>,
         ) -> Result<T, String> {
-            serde_json::from_str(raw.get()).map_err(|e| {
+            let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+            serde_ignored::deserialize(&mut deserializer, |path| {
+                unknown_fields.push(path.to_string())
+            })
+            .map_err(|e| {
                 let offset =
                     (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
                 format!(
@@ -138,48 +146,52 @@ impl MessageParser {
         let parsed = match message_type {
             "RECORD" => {
                 let raw = payload(envelope.record, message_type, "record").map_err(fail)?;
-                InputMessage::Record(typed(raw, text, message_type).map_err(fail)?)
+                InputMessage::Record(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                )
             }
             "STATE" => {
                 let raw = payload(envelope.state, message_type, "state").map_err(fail)?;
                 InputMessage::State(InputStateMessage {
-                    message: typed(raw, text, message_type).map_err(fail)?,
+                    message: typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                     raw: raw.to_owned(),
                 })
             }
             "LOG" => {
                 let raw = payload(envelope.log, message_type, "log").map_err(fail)?;
-                InputMessage::Other(Message::Log(typed(raw, text, message_type).map_err(fail)?))
+                InputMessage::Other(Message::Log(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
             }
             "SPEC" => {
                 let raw = payload(envelope.spec, message_type, "spec").map_err(fail)?;
                 InputMessage::Other(Message::Spec(Box::new(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 )))
             }
             "CONNECTION_STATUS" => {
                 let raw = payload(envelope.connection_status, message_type, "connectionStatus")
                     .map_err(fail)?;
                 InputMessage::Other(Message::ConnectionStatus(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "CATALOG" => {
                 let raw = payload(envelope.catalog, message_type, "catalog").map_err(fail)?;
                 InputMessage::Other(Message::Catalog(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "TRACE" => {
                 let raw = payload(envelope.trace, message_type, "trace").map_err(fail)?;
                 InputMessage::Other(Message::Trace(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "CONTROL" => {
                 let raw = payload(envelope.control, message_type, "control").map_err(fail)?;
                 InputMessage::Other(Message::Control(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "DESTINATION_CATALOG" => {
@@ -190,7 +202,7 @@ impl MessageParser {
                 )
                 .map_err(fail)?;
                 InputMessage::Other(Message::DestinationCatalog(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             unknown => {
@@ -203,6 +215,15 @@ impl MessageParser {
                 return Ok(None);
             }
         };
+        for field in unknown_fields {
+            let key = format!("{message_type}.{field}");
+            if self.unknown_fields_logged.insert(key.clone()) {
+                tracing::info!(
+                    "stdin line {line}: ignoring field {key} this connector does not know \
+                     (logged once per field)"
+                );
+            }
+        }
         Ok(Some(parsed))
     }
 }
@@ -357,6 +378,33 @@ mod tests {
         let messages = read_all(input);
         assert_eq!(messages.len(), 1);
         assert!(matches!(&messages[0], Ok(InputMessage::Record(_))));
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_logged_once() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let sink = crate::protocol::MemoryOutput::new();
+        let output = crate::protocol::Output::new(sink.clone());
+        let subscriber =
+            tracing_subscriber::registry().with(crate::protocol::LogLayer::new(output.clone()));
+        let record = "{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"file_reference\":{}}}\n";
+        let input = format!("{record}{record}{{\"type\":\"NEW\"}}\n{{\"type\":\"NEW\"}}\n");
+        tracing::subscriber::with_default(subscriber, || {
+            assert_eq!(read_all(&input).len(), 2);
+        });
+        output.flush().unwrap();
+        let messages: Vec<String> = sink
+            .json_lines()
+            .iter()
+            .map(|m| m["log"]["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "stdin line 1: ignoring field RECORD.file_reference this connector does not know (logged once per field)",
+                "stdin line 3: skipping messages of unknown type \"NEW\" (logged once per type)",
+            ]
+        );
     }
 
     #[test]
