@@ -114,35 +114,8 @@ impl MessageParser {
         let Some(message_type) = envelope.message_type.as_deref() else {
             return Err(fail("message has no \"type\"".into()));
         };
-        fn payload<'a>(
-            value: Option<&'a RawValue>,
-            message_type: &str,
-            key: &str,
-        ) -> Result<&'a RawValue, String> {
-            value.ok_or_else(|| format!("{message_type} message has no \"{key}\" object"))
-        }
-        // Columns in errors count from the start of the line, not of the payload. Fields the
-        // types do not know are collected (to log once) and otherwise ignored.
+        // Fields the types do not know are collected (to log once) and otherwise ignored.
         let mut unknown_fields: Vec<String> = Vec::new();
-        fn typed<'a, T: Deserialize<'a>>(
-            raw: &'a RawValue,
-            line_text: &str,
-            message_type: &str,
-            unknown_fields: &mut Vec<String>,
-        ) -> Result<T, String> {
-            let mut deserializer = serde_json::Deserializer::from_str(raw.get());
-            serde_ignored::deserialize(&mut deserializer, |path| {
-                unknown_fields.push(path.to_string())
-            })
-            .map_err(|e| {
-                let offset =
-                    (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
-                format!(
-                    "invalid {message_type}: {}",
-                    describe_json_error(&e, offset)
-                )
-            })
-        }
         let parsed = match message_type {
             "RECORD" => {
                 let raw = payload(envelope.record, message_type, "record").map_err(fail)?;
@@ -226,6 +199,36 @@ impl MessageParser {
         }
         Ok(Some(parsed))
     }
+}
+
+/// The payload object under `key`, or what is missing.
+fn payload<'a>(
+    value: Option<&'a RawValue>,
+    message_type: &str,
+    key: &str,
+) -> Result<&'a RawValue, String> {
+    value.ok_or_else(|| format!("{message_type} message has no \"{key}\" object"))
+}
+
+/// Deserialises a payload, collecting the paths of fields `T` does not know. Error columns
+/// count from the start of the line, not of the payload.
+fn typed<'a, T: Deserialize<'a>>(
+    raw: &'a RawValue,
+    line_text: &str,
+    message_type: &str,
+    unknown_fields: &mut Vec<String>,
+) -> Result<T, String> {
+    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+    serde_ignored::deserialize(&mut deserializer, |path| {
+        unknown_fields.push(path.to_string())
+    })
+    .map_err(|e| {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
+        format!(
+            "invalid {message_type}: {}",
+            describe_json_error(&e, offset)
+        )
+    })
 }
 
 /// serde_json's message without its "at line 1 column N" suffix plus the column, which is
