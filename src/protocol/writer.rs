@@ -5,7 +5,9 @@
 //! around an in-memory buffer, so lines never interleave. STATE messages flush the buffer, so
 //! a state reaches the platform no later than the records it covers. Records can be handed in
 //! pre-serialised ([`Output::write_record_line`]) so a source emitting millions of them
-//! serialises each once, into its own buffer, outside the lock.
+//! serialises each once, into its own buffer, outside the lock ([`serialize_record_line`]).
+//! Writes are synchronous: when the platform stops reading stdout, the writing task blocks,
+//! which is the back-pressure the source wants (it stops pulling from Salesforce).
 
 use std::io::{self, BufWriter, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
