@@ -15,6 +15,7 @@ use crate::config::EmulatorConfig;
 use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
+use crate::rest_query::Cursors;
 
 /// An access token and its lifetime on the org's clock.
 #[derive(Clone, Debug)]
@@ -64,6 +65,7 @@ pub struct Shared {
     pub usage: Mutex<Usage>,
     pub faults: Mutex<FaultTable>,
     pub log: Mutex<Vec<LogEntry>>,
+    pub cursors: Mutex<Cursors>,
     id_counters: Mutex<HashMap<String, u64>>,
     base_url: OnceLock<String>,
 }
@@ -104,6 +106,7 @@ impl AppState {
             usage: Mutex::new(Usage::default()),
             faults: Mutex::new(faults),
             log: Mutex::new(Vec::new()),
+            cursors: Mutex::new(Cursors::default()),
             id_counters: Mutex::new(HashMap::new()),
             base_url: OnceLock::new(),
             config,
@@ -203,5 +206,6 @@ impl AppState {
         }
         drop(faults);
         lock(&self.log).clear();
+        *lock(&self.cursors) = Cursors::default();
     }
 }
