@@ -15,6 +15,8 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bulk_csv;
+pub mod bulk_query;
 pub mod catalog;
 pub mod clock;
 pub mod config;

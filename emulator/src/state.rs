@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLoc
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::bulk_query::QueryJobs;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::faults::FaultTable;
@@ -66,6 +67,7 @@ pub struct Shared {
     pub faults: Mutex<FaultTable>,
     pub log: Mutex<Vec<LogEntry>>,
     pub cursors: Mutex<Cursors>,
+    pub query_jobs: Mutex<QueryJobs>,
     id_counters: Mutex<HashMap<String, u64>>,
     base_url: OnceLock<String>,
 }
@@ -107,6 +109,7 @@ impl AppState {
             faults: Mutex::new(faults),
             log: Mutex::new(Vec::new()),
             cursors: Mutex::new(Cursors::default()),
+            query_jobs: Mutex::new(QueryJobs::default()),
             id_counters: Mutex::new(HashMap::new()),
             base_url: OnceLock::new(),
             config,
@@ -207,5 +210,6 @@ impl AppState {
         drop(faults);
         lock(&self.log).clear();
         *lock(&self.cursors) = Cursors::default();
+        *lock(&self.query_jobs) = QueryJobs::default();
     }
 }
