@@ -39,8 +39,9 @@ pub fn encode(prefix: &str, n: u64) -> String {
     }
     let sum = checksum(&id);
     let mut s = String::with_capacity(18);
-    s.push_str(std::str::from_utf8(&id).expect("ascii"));
-    s.push_str(std::str::from_utf8(&sum).expect("ascii"));
+    for b in id.iter().chain(sum.iter()) {
+        s.push(char::from(*b));
+    }
     s
 }
 

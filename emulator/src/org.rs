@@ -509,10 +509,25 @@ impl OrgStore for Org {
             }
             (x, y) => x == y,
         };
+        // Sequence-generated values (`EXT-00000042`) name their record: look at that one
+        // record instead of scanning every generated one.
+        let generated_range = match (&obj.def.gens[fi], value) {
+            (Gen::Seq(prefix), Value::Text(text)) => {
+                let digits = text
+                    .get(..prefix.len())
+                    .filter(|head| head.eq_ignore_ascii_case(prefix))
+                    .and_then(|_| text[prefix.len()..].parse::<u64>().ok());
+                match digits {
+                    Some(i) if i < obj.generated => i..i + 1,
+                    _ => 0..0,
+                }
+            }
+            _ => 0..obj.generated,
+        };
         let indexes = self.candidate_indexes(
             o,
             false,
-            0..obj.generated,
+            generated_range,
             |i| equal(&self.generated_value(o, i, fi)),
             |_, values, _| equal(&values[fi]),
         );
@@ -735,6 +750,50 @@ mod tests {
         assert_eq!(
             org.find_by_field("Account", "name", &Value::Text("NEW CO".into())),
             vec![id]
+        );
+    }
+
+    #[test]
+    fn external_ids_of_generated_records_are_found_without_a_scan() {
+        let mut org = org();
+        let found = org.find_by_field(
+            "Product_Catalog__c",
+            "External_Id__c",
+            &Value::Text("ext-00000042".into()),
+        );
+        assert_eq!(found, vec![ids::encode("a00", 42)]);
+        assert!(org
+            .find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("EXT-99999999".into())
+            )
+            .is_empty());
+        let (fi, _) = org
+            .sobject("Product_Catalog__c")
+            .unwrap()
+            .field("External_Id__c")
+            .unwrap();
+        org.update(
+            "Product_Catalog__c",
+            &ids::encode("a00", 42),
+            vec![(fi, Value::Text("MOVED".into()))],
+        )
+        .unwrap();
+        assert!(org
+            .find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("EXT-00000042".into())
+            )
+            .is_empty());
+        assert_eq!(
+            org.find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("moved".into())
+            ),
+            vec![ids::encode("a00", 42)]
         );
     }
 }

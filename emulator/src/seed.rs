@@ -416,21 +416,27 @@ fn join(parts: &[&str]) -> String {
 
 /// Appends `n` in decimal, zero-padded to `width` digits.
 fn push_number(out: &mut String, n: u64, width: usize) {
-    let mut buf = [b'0'; 20];
+    let mut digits = [0u8; 20];
     let mut v = n;
-    let mut i = buf.len();
-    while v > 0 || buf.len() - i < width.max(1) {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
+    let mut count = 0;
+    while v > 0 || count < width.max(1) {
+        digits[count] = (v % 10) as u8;
         v /= 10;
+        count += 1;
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    for d in digits[..count].iter().rev() {
+        out.push(char::from(b'0' + d));
+    }
 }
 
 /// Appends the letters and digits of `text`, lower-cased (`O'Brien` → `obrien`).
 fn push_lower_alphanumeric(out: &mut String, text: &str) {
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         }
     }
