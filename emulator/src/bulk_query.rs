@@ -555,7 +555,10 @@ async fn results(
     );
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=UTF-8"),
+    );
     headers.insert(
         "Sforce-Locator",
         HeaderValue::from_str(&next).unwrap_or(HeaderValue::from_static("null")),
