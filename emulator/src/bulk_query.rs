@@ -605,7 +605,8 @@ fn stream_page(
                     let org = state.org();
                     for &index in &indexes[start..end] {
                         if org.is_pristine(object, index) {
-                            writer.row(&mut out, &mut |f| org.generated_value(object, index, f));
+                            let row = org.generated_row(object, index);
+                            writer.row(&mut out, &mut |f| row.value(f));
                         } else if let Some(record) = org.record(object, index) {
                             writer.row(&mut out, &mut |f| record.values[f].clone());
                         }
