@@ -5,12 +5,14 @@
 # emulator's CPU seconds for the download and MB per CPU-second (a figure that does not depend on
 # what else the machine runs), and the load average.
 #
-# Usage: bench/emulator_bulk_query.sh [records] [maxRecords per page]
+# Usage: bench/emulator_bulk_query.sh [records] [maxRecords per page] [identity|gzip]
+# With gzip the pages are asked for with Accept-Encoding: gzip and bytes count as sent.
 # Env: SF_EMULATOR_BIN to use a built binary instead of `cargo build --release`.
 set -euo pipefail
 
 RECORDS="${1:-1000000}"
 PAGE="${2:-250000}"
+ENCODING="${3:-identity}"
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 
 if [[ -z "${SF_EMULATOR_BIN:-}" ]]; then
@@ -58,7 +60,7 @@ LOCATOR=""
 while :; do
   URL="$API/jobs/query/$JOB/results?maxRecords=$PAGE"
   [[ -n "$LOCATOR" ]] && URL="$URL&locator=$LOCATOR"
-  SIZE="$(curl -sf "${AUTH[@]}" -D "$WORK/headers" -o /dev/null -w '%{size_download}' "$URL")"
+  SIZE="$(curl -sf "${AUTH[@]}" -H "Accept-Encoding: $ENCODING" -D "$WORK/headers" -o /dev/null -w '%{size_download}' "$URL")"
   BYTES=$((BYTES + SIZE))
   PAGES=$((PAGES + 1))
   ROWS=$((ROWS + $(grep -i '^sforce-numberofrecords:' "$WORK/headers" | tr -dc '0-9')))
