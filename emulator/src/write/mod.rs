@@ -8,6 +8,7 @@
 //!
 //! [`OrgStore`]: crate::store::OrgStore
 
+pub mod api_error;
 pub mod error;
 pub mod id;
 pub mod record;
@@ -17,6 +18,7 @@ pub mod value;
 #[cfg(test)]
 pub(crate) mod test_org;
 
+pub use api_error::ApiError;
 pub use error::RecordError;
 pub use record::{Cell, Column, Outcome, RecordWriter, WriteOperation};
 pub use rules::{LockRowFault, RuleCondition, ValidationRule, WriteRules};
