@@ -8,6 +8,7 @@ pub mod job;
 pub mod limits;
 pub mod process;
 pub mod registry;
+pub mod routes;
 
 pub use dialect::{ColumnDelimiter, Dialect, LineEnding};
 pub use job::{IngestJob, JobState, Operation};

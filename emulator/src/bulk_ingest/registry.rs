@@ -736,10 +736,7 @@ mod tests {
     #[test]
     fn relationship_column_and_na_and_empty_cells_in_update() {
         let mut f = Fixture::new();
-        f.run(
-            INSERT_ACCOUNTS.replace("insert", "insert").as_str(),
-            "Name,External_Id__c\nParent,P1\n",
-        );
+        f.run(INSERT_ACCOUNTS, "Name,External_Id__c\nParent,P1\n");
         let contacts = r#"{"object":"Contact","operation":"insert"}"#;
         let id = f.run(
             contacts,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod id;
 pub mod record;
 pub mod rules;
+pub mod state;
 pub mod value;
 
 #[cfg(test)]
@@ -22,3 +23,4 @@ pub use api_error::ApiError;
 pub use error::RecordError;
 pub use record::{Cell, Column, Outcome, RecordWriter, WriteOperation};
 pub use rules::{LockRowFault, RuleCondition, ValidationRule, WriteRules};
+pub use state::{OrgAccess, WriteSide, WriteState};
