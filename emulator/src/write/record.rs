@@ -247,6 +247,12 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
             }
             if let Some(default) = default_value(field) {
                 changes.push((idx, default));
+            } else if field.defaulted_on_create
+                && field.field_type == FieldType::Reference
+                && field.reference_to.iter().any(|o| o == "User")
+            {
+                // OwnerId and the like default to the user the session acts as.
+                changes.push((idx, Value::Text(self.store.current_user_id())));
             }
         }
         let mut record = vec![Value::Null; sobject.fields.len()];
@@ -612,6 +618,22 @@ mod tests {
             org.value("Account", out.id(), "Active__c"),
             Value::Bool(false),
             "checkbox defaults to false"
+        );
+    }
+
+    #[test]
+    fn owner_defaults_to_the_session_user_on_create() {
+        let mut org = TestOrg::new();
+        let out = insert(
+            &mut org,
+            "Opportunity",
+            &["Name", "CloseDate", "StageName"],
+            &["O", "2026-02-01", "Prospecting"],
+        )
+        .unwrap();
+        assert_eq!(
+            org.value("Opportunity", out.id(), "OwnerId"),
+            Value::Text(USER_ID.into())
         );
     }
 

@@ -145,6 +145,9 @@ impl TestOrg {
         opp_name.nillable = false;
         let mut close = Field::new("CloseDate", "Close Date", FieldType::Date);
         close.nillable = false;
+        let mut owner = reference("OwnerId", "Owner ID", "User", "Owner");
+        owner.nillable = false;
+        owner.defaulted_on_create = true;
         let mut stage = picklist("StageName", "Stage", &["Prospecting", "Closed Won"], false);
         stage.nillable = false;
         let opportunity = sobject(
@@ -156,6 +159,7 @@ impl TestOrg {
                 stage,
                 Field::new("Amount", "Amount", FieldType::Currency),
                 reference("AccountId", "Account ID", "Account", "Account"),
+                owner,
             ],
         );
         TestOrg {
