@@ -30,6 +30,7 @@ pub mod rest;
 pub mod schema;
 pub mod seed;
 pub mod server;
+pub mod soql;
 pub mod state;
 pub mod store;
 pub mod versions;
