@@ -203,6 +203,13 @@ where
             .route(
                 &format!("{base}/{{job_id}}/unprocessedrecords{slash}"),
                 get(unprocessed),
+            )
+            // The docs spell it `unprocessedrecords`; simple-salesforce asks for
+            // `unprocessedRecords`. Both are served (whether Salesforce matches this segment
+            // case-insensitively is unconfirmed).
+            .route(
+                &format!("{base}/{{job_id}}/unprocessedRecords{slash}"),
+                get(unprocessed),
             );
     }
     router.layer(axum::extract::DefaultBodyLimit::disable())
