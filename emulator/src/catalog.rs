@@ -150,7 +150,13 @@ impl Builder {
     fn owner(self) -> Builder {
         let mut b = self.reference("OwnerId", "Owner ID", &["User"], "Owner", Gen::User, true);
         // Salesforce defaults the owner to the creating user (describe: defaultedOnCreate).
-        if let Some(f) = b.def.sobject.fields.iter_mut().find(|f| f.name == "OwnerId") {
+        if let Some(f) = b
+            .def
+            .sobject
+            .fields
+            .iter_mut()
+            .find(|f| f.name == "OwnerId")
+        {
             f.defaulted_on_create = true;
         }
         b
