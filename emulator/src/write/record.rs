@@ -255,24 +255,28 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
                 changes.push((idx, Value::Text(self.store.current_user_id())));
             }
         }
-        let mut record = vec![Value::Null; sobject.fields.len()];
+        let mut set = vec![false; sobject.fields.len()];
         for (idx, value) in &changes {
-            record[*idx] = value.clone();
+            set[*idx] = !value.is_null();
         }
         let missing: Vec<String> = sobject
             .fields
             .iter()
             .enumerate()
-            .filter(|(idx, f)| {
-                f.createable && !f.nillable && !f.defaulted_on_create && record[*idx].is_null()
-            })
+            .filter(|(idx, f)| f.createable && !f.nillable && !f.defaulted_on_create && !set[*idx])
             .map(|(_, f)| f.name.clone())
             .collect();
         if !missing.is_empty() {
             return Err(RecordError::required_field_missing(missing));
         }
         self.check_unique(&changes, None)?;
-        self.check_rules(&record)?;
+        if self.has_rules() {
+            let mut record = vec![Value::Null; sobject.fields.len()];
+            for (idx, value) in &changes {
+                record[*idx] = value.clone();
+            }
+            self.check_rules(&record)?;
+        }
         self.store
             .insert(&sobject.name, changes)
             .map(Outcome::Created)
@@ -312,20 +316,20 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
         if !missing.is_empty() {
             return Err(RecordError::required_field_missing(missing));
         }
-        let existing = self
-            .store
-            .get(&sobject.name, id)
-            .ok_or_else(|| RecordError::invalid_cross_reference(vec!["Id".to_string()]))?;
-        if existing.is_deleted {
-            return Err(RecordError::entity_is_deleted());
-        }
-        let mut record = existing.values;
-        record.resize(sobject.fields.len(), Value::Null);
-        for (idx, value) in &changes {
-            record[*idx] = value.clone();
-        }
         self.check_unique(&changes, Some(id))?;
-        self.check_rules(&record)?;
+        if self.has_rules() {
+            // Rules see the record as it would be saved: its current values and the changes.
+            let existing = self
+                .store
+                .get(&sobject.name, id)
+                .ok_or_else(|| RecordError::invalid_cross_reference(vec!["Id".to_string()]))?;
+            let mut record = existing.values;
+            record.resize(sobject.fields.len(), Value::Null);
+            for (idx, value) in &changes {
+                record[*idx] = value.clone();
+            }
+            self.check_rules(&record)?;
+        }
         self.store
             .update(&sobject.name, id, changes)
             .map(|()| Outcome::Updated(id.to_string()))
@@ -477,6 +481,15 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
             }
         }
         Ok(())
+    }
+
+    /// Whether a validation rule is configured for this object (only then is the whole
+    /// record assembled).
+    fn has_rules(&self) -> bool {
+        self.rules
+            .validation_rules
+            .iter()
+            .any(|r| r.object.eq_ignore_ascii_case(&self.sobject.name))
     }
 
     fn check_rules(&self, record: &[Value]) -> Result<(), RecordError> {
