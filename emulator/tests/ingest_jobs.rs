@@ -138,6 +138,17 @@ async fn insert_job_applies_rows_and_reports_them() {
     .await;
     assert_eq!(read.status, 200, "{}", read.text);
     assert_eq!(read.json()["Name"], "Acme Bulk");
+    let q = call(
+        &h,
+        Method::GET,
+        "/query?q=SELECT+Id,NumberOfEmployees+FROM+Account+WHERE+Name+=+'Acme+Bulk'",
+        "",
+        "",
+    )
+    .await;
+    assert_eq!(q.json()["totalSize"], 1, "{}", q.text);
+    assert_eq!(q.json()["records"][0]["Id"], new_id.as_str());
+    assert_eq!(q.json()["records"][0]["NumberOfEmployees"], 42);
 }
 
 #[tokio::test]
@@ -380,6 +391,16 @@ async fn delete_goes_to_the_recycle_bin_and_hard_delete_to_the_deletion_log() {
     );
     let (_, record) = org_record(&h, "Account", &ids[0]).await;
     assert_eq!(record["IsDeleted"], true);
+    let soql = format!("SELECT+Id,IsDeleted+FROM+Account+WHERE+Id+=+'{}'", ids[0]);
+    let live = call(&h, Method::GET, &format!("/query?q={soql}"), "", "").await;
+    assert_eq!(
+        live.json()["totalSize"],
+        0,
+        "query no longer sees it: {}",
+        live.text
+    );
+    let all = call(&h, Method::GET, &format!("/queryAll?q={soql}"), "", "").await;
+    assert_eq!(all.json()["records"][0]["IsDeleted"], true, "{}", all.text);
 
     let (hard, info) = run_job(
         &h,
