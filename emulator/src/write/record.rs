@@ -137,6 +137,24 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
         if self.rules.row_is_locked(&self.sobject.name) {
             return Err(RecordError::unable_to_lock_row());
         }
+        let sobject = &self.sobject;
+        let refused = match self.operation {
+            WriteOperation::Insert if !sobject.createable => Some("inserted"),
+            WriteOperation::Update if !sobject.updateable => Some("updated"),
+            WriteOperation::Upsert { .. } if !(sobject.createable && sobject.updateable) => {
+                Some("upserted")
+            }
+            WriteOperation::Delete | WriteOperation::HardDelete if !sobject.deletable => {
+                Some("deleted")
+            }
+            _ => None,
+        };
+        if let Some(verb) = refused {
+            return Err(RecordError::invalid_type_for_operation(
+                verb,
+                &sobject.label,
+            ));
+        }
         match self.operation.clone() {
             WriteOperation::Insert => self.insert(cells, None),
             WriteOperation::Update => {
@@ -631,6 +649,16 @@ mod tests {
             org.value("Account", out.id(), "Active__c"),
             Value::Bool(false),
             "checkbox defaults to false"
+        );
+    }
+
+    #[test]
+    fn object_that_refuses_the_operation_fails_every_row() {
+        let mut org = TestOrg::new();
+        org.set_object_flags("Opportunity", false, true, false);
+        assert_eq!(
+            insert(&mut org, "Opportunity", &["Name"], &["O"]),
+            Err("INVALID_TYPE_FOR_OPERATION:entity type cannot be inserted: Opportunity:--".into())
         );
     }
 
