@@ -663,3 +663,50 @@ async fn daily_ingest_allocation_is_counted_and_enforced() {
         200
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_job_is_processed_in_the_background_without_polling() {
+    let h = Harness::default().await;
+    let before = org_count(&h, "Account").await;
+    let mut csv = String::from("Name\n");
+    for i in 0..25_000 {
+        csv.push_str(&format!("Background {i}\n"));
+    }
+    let id = create_job(&h, INSERT_ACCOUNTS).await;
+    call(
+        &h,
+        Method::PUT,
+        &format!("/jobs/ingest/{id}/batches"),
+        "text/csv",
+        &csv,
+    )
+    .await;
+    call(
+        &h,
+        Method::PATCH,
+        &format!("/jobs/ingest/{id}"),
+        "application/json",
+        r#"{"state":"UploadComplete"}"#,
+    )
+    .await;
+    // Only the admin API is called: the job must progress on its own.
+    let mut count = before;
+    for _ in 0..4_000 {
+        count = org_count(&h, "Account").await;
+        if count == before + 25_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(count, before + 25_000);
+    let info = call(&h, Method::GET, &format!("/jobs/ingest/{id}"), "", "")
+        .await
+        .json();
+    assert_eq!(
+        (
+            info["state"].clone(),
+            info["numberRecordsProcessed"].clone()
+        ),
+        (json!("JobComplete"), json!(25_000))
+    );
+}

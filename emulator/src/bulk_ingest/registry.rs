@@ -41,7 +41,7 @@ impl Default for IngestConfig {
             processing_time: Duration::seconds(2),
             max_upload_base64_bytes: 150 * 1024 * 1024,
             daily_limits: DailyLimits::default(),
-            rows_per_observation: 50_000,
+            rows_per_observation: 10_000,
         }
     }
 }
@@ -365,6 +365,16 @@ impl IngestJobs {
         let now = store.now();
         let job = self.jobs.get(job_id).ok_or_else(ApiError::not_found)?;
         Ok(job.full_info(observed_state(job, now, self.config.processing_time)))
+    }
+
+    /// The state a client would see at `now` and whether rows are being processed; `None` for
+    /// an unknown (or deleted) job.
+    pub fn progress(&self, job_id: &str, now: DateTime<Utc>) -> Option<(JobState, bool)> {
+        let job = self.jobs.get(job_id)?;
+        Some((
+            observed_state(job, now, self.config.processing_time),
+            job.in_flight.is_some(),
+        ))
     }
 
     /// `GET /jobs/ingest`: every job, oldest first, in one page.
