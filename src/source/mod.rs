@@ -4,4 +4,6 @@ pub mod convert;
 pub mod csv_stream;
 pub mod field_kind;
 pub mod json_write;
+pub mod plan;
 pub mod soql;
+pub mod state;
