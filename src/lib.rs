@@ -3,4 +3,5 @@
 //! The arrows go one way: `main -> source | destination -> salesforce -> protocol / config`.
 
 pub mod config;
+pub mod protocol;
 pub mod source;
