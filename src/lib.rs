@@ -4,4 +4,5 @@
 
 pub mod config;
 pub mod protocol;
+pub mod salesforce;
 pub mod source;
