@@ -125,7 +125,7 @@ mod tests {
     #[test]
     fn api_calls_stop_at_the_budget_share() {
         let mut limits = BTreeMap::new();
-        limits.insert("DailyApiRequests".to_string(), limit(1000, 101));
+        limits.insert("DailyApiRequests".to_string(), limit(1000, 100));
         let budget = ApiBudget::new(90.0, Some(&limits), None);
         assert!(budget.check_api_call().is_err());
         let budget = ApiBudget::new(95.0, Some(&limits), None);
