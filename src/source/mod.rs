@@ -2,6 +2,7 @@
 
 pub mod budget;
 pub mod bulk_read;
+pub mod checkpoint;
 pub mod convert;
 pub mod csv_stream;
 pub mod emitter;
@@ -15,3 +16,4 @@ pub mod settings;
 pub mod sink;
 pub mod soql;
 pub mod state;
+pub mod stream_read;
