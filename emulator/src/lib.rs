@@ -1,4 +1,5 @@
 //! A Salesforce API emulator, faithful to Salesforce's documented behaviour.
 
 pub mod schema;
+pub mod soql;
 pub mod store;
