@@ -202,15 +202,9 @@ async fn exchange(
 ) -> Result<(AccessToken, Option<Secret>), Error> {
     let token_url = login_url
         .join("/services/oauth2/token")
-<<<<<<< HEAD
-        .map_err(|e| Error::Url {
-            setting: "login_url".into(),
-            url: login_url.to_string(),
-=======
         .map_err(|e| Error::Invalid {
             setting: "login_url".into(),
             value: login_url.to_string(),
->>>>>>> main
             reason: e.to_string(),
         })?;
     let form = token_form(credentials, login_url, clock)?;
@@ -221,10 +215,7 @@ async fn exchange(
             &HeaderMap::new(),
             &Payload::Form(form),
             None,
-<<<<<<< HEAD
-=======
             &ReadAll,
->>>>>>> main
         )
         .await;
     let body = match result {

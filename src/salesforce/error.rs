@@ -82,11 +82,7 @@ pub enum Error {
     /// The host could not be reached (DNS, TCP connect, TLS) or the connection broke.
     #[error("{request}: cannot reach {}: {detail}", .request.host)]
     Connection {
-<<<<<<< HEAD
-        request: RequestLine,
-=======
         request: Box<RequestLine>,
->>>>>>> main
         detail: String,
     },
 
@@ -97,11 +93,7 @@ pub enum Error {
     /// A 2xx reply whose body is not what the API documents.
     #[error("{request}: unexpected reply: {detail}")]
     Decode {
-<<<<<<< HEAD
-        request: RequestLine,
-=======
         request: Box<RequestLine>,
->>>>>>> main
         detail: String,
     },
 

@@ -258,10 +258,7 @@ impl SalesforceClient {
                     headers,
                     payload,
                     Some(&token.access_token),
-<<<<<<< HEAD
-=======
                     finish,
->>>>>>> main
                 )
                 .await
             {
@@ -310,20 +307,9 @@ impl SalesforceClient {
         headers: &HeaderMap,
         payload: &Payload,
     ) -> Result<T, Error> {
-<<<<<<< HEAD
-        let response = self
-            .send(method.clone(), path, query, headers, payload)
-            .await?;
-        let line = Line::new(&method, response.url());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| http::transport_error(&line, e))?;
-=======
         let body = self
             .send_bytes(method.clone(), path, query, headers, payload)
             .await?;
->>>>>>> main
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
             request: Box::new(RequestLine {
                 method: method.as_str().to_string(),

@@ -357,22 +357,7 @@ impl SalesforceClient {
         body: Bytes,
     ) -> Result<Bytes, Error> {
         let path = self.data_path(data_path.trim_start_matches('/'));
-<<<<<<< HEAD
-        let response = self
-            .send(
-                method.clone(),
-                &path,
-                &[],
-                &HeaderMap::new(),
-                &Payload::Json(body),
-            )
-            .await?;
-        let line = super::error::RequestLine::new(&method, response.url());
-        response
-            .bytes()
-=======
         self.send_bytes(method, &path, &[], &HeaderMap::new(), &Payload::Json(body))
->>>>>>> main
             .await
     }
 }
