@@ -2,7 +2,7 @@
 //!
 //! In order, as Airbyte's source does it: objects that need an Id to query (`ActivityMetric`…)
 //! and non-queryable objects are dropped; `streams_criteria` keep only the objects whose names
-//! match at least one criterion (case-insensitive, unioned); `*ChangeEvent` objects and the
+//! match at least one criterion (case-insensitive, unioned; `SourceConfig::includes_object`); `*ChangeEvent` objects and the
 //! objects whose queries Salesforce restricts are dropped. Dropped objects are reported with the
 //! reason so discover can log it.
 
@@ -141,38 +141,16 @@ impl Exclusion {
     }
 }
 
-/// One `streams_criteria` entry: `criteria` is one of `starts with`, `ends with`, `contains`,
-/// `exacts`, `starts not with`, `ends not with`, `not contains`, `not exacts`.
-pub fn matches_criterion(object: &str, criteria: &str, value: &str) -> bool {
-    let name = object.to_lowercase();
-    let word = value.to_lowercase();
-    match criteria.trim().to_lowercase().as_str() {
-        "starts with" => name.starts_with(&word),
-        "starts not with" => !name.starts_with(&word),
-        "ends with" => name.ends_with(&word),
-        "ends not with" => !name.ends_with(&word),
-        "contains" => name.contains(&word),
-        "not contains" => !name.contains(&word),
-        "exacts" => name == word,
-        "not exacts" => name != word,
-        _ => false,
-    }
-}
-
-/// Whether `object` (with its describeGlobal `queryable` flag) becomes a stream under the given
-/// `(criteria, value)` pairs (empty = all objects).
-pub fn exclusion(object: &str, queryable: bool, criteria: &[(&str, &str)]) -> Option<Exclusion> {
+/// Why `object` (with its describeGlobal `queryable` flag) does not become a stream, if it does
+/// not; `in_criteria` tells whether `streams_criteria` keep it (see `SourceConfig::includes_object`).
+pub fn exclusion(object: &str, queryable: bool, in_criteria: bool) -> Option<Exclusion> {
     if NEEDS_OBJECT_ID.contains(&object) {
         return Some(Exclusion::NeedsObjectId);
     }
     if !queryable {
         return Some(Exclusion::NotQueryable);
     }
-    if !criteria.is_empty()
-        && !criteria
-            .iter()
-            .any(|(c, v)| matches_criterion(object, c, v))
-    {
+    if !in_criteria {
         return Some(Exclusion::NotInStreamsCriteria);
     }
     if object.ends_with("ChangeEvent") {
@@ -192,56 +170,37 @@ mod tests {
     use super::*;
 
     #[test]
-    fn all_eight_criteria_are_case_insensitive() {
-        assert!(matches_criterion("Account", "starts with", "acc"));
-        assert!(!matches_criterion("Account", "starts not with", "ACC"));
-        assert!(matches_criterion("AccountHistory", "ends with", "HISTORY"));
-        assert!(!matches_criterion(
-            "AccountHistory",
-            "ends not with",
-            "history"
-        ));
-        assert!(matches_criterion(
-            "OpportunityFieldHistory",
-            "contains",
-            "field"
-        ));
-        assert!(matches_criterion("Account", "not contains", "field"));
-        assert!(matches_criterion("Account", "exacts", "account"));
-        assert!(!matches_criterion("Account", "not exacts", "ACCOUNT"));
-        assert!(!matches_criterion("Account", "resembles", "acc"));
-    }
-
-    #[test]
-    fn criteria_are_unioned() {
-        let criteria = [("exacts", "Account"), ("starts with", "Opp")];
-        assert_eq!(exclusion("Account", true, &criteria), None);
-        assert_eq!(exclusion("Opportunity", true, &criteria), None);
+    fn objects_outside_streams_criteria_are_left_out() {
+        assert_eq!(exclusion("Account", true, true), None);
         assert_eq!(
-            exclusion("Contact", true, &criteria),
+            exclusion("Contact", true, false),
             Some(Exclusion::NotInStreamsCriteria)
+        );
+        assert_eq!(
+            exclusion("Foo", false, false),
+            Some(Exclusion::NotQueryable)
         );
     }
 
     #[test]
     fn unqueryable_and_restricted_objects_are_left_out_with_a_reason() {
-        assert_eq!(exclusion("Foo", false, &[]), Some(Exclusion::NotQueryable));
+        assert_eq!(exclusion("Foo", false, true), Some(Exclusion::NotQueryable));
         assert_eq!(
-            exclusion("AccountChangeEvent", true, &[]),
+            exclusion("AccountChangeEvent", true, true),
             Some(Exclusion::ChangeEvent)
         );
         assert_eq!(
-            exclusion("Vote", true, &[]),
+            exclusion("Vote", true, true),
             Some(Exclusion::QueryRestricted)
         );
         assert_eq!(
-            exclusion("ActivityHistory", true, &[]),
+            exclusion("ActivityHistory", true, true),
             Some(Exclusion::QueryIncompatible)
         );
         assert_eq!(
-            exclusion("ActivityMetric", true, &[]),
+            exclusion("ActivityMetric", true, true),
             Some(Exclusion::NeedsObjectId)
         );
-        assert_eq!(exclusion("Account", true, &[]), None);
+        assert_eq!(exclusion("Account", true, true), None);
     }
 }

@@ -69,6 +69,8 @@ struct PageCursor<'a> {
     records: VecDeque<Box<RawValue>>,
     next: Option<String>,
     started: bool,
+    /// `totalSize` of the first page, until taken.
+    total: Option<u64>,
 }
 
 impl<'a> PageCursor<'a> {
@@ -78,13 +80,13 @@ impl<'a> PageCursor<'a> {
             records: VecDeque::new(),
             next: None,
             started: false,
+            total: None,
         }
     }
 
     async fn next_record(
         &mut self,
         client: &SalesforceClient,
-        on_total: &mut dyn FnMut(u64),
     ) -> Result<Option<Box<RawValue>>, Error> {
         loop {
             if let Some(record) = self.records.pop_front() {
@@ -95,7 +97,7 @@ impl<'a> PageCursor<'a> {
             }
             let page = fetch_page(client, self.soql, self.next.as_deref()).await?;
             if !self.started {
-                on_total(page.total_size);
+                self.total = Some(page.total_size);
             }
             self.started = true;
             self.next = if page.done {
@@ -129,7 +131,6 @@ pub async fn read_rest<S: RecordSink>(
     let Some((first, others)) = chunks.split_first() else {
         return Ok(0);
     };
-    let mut total: Option<u64> = None;
     let mut cursors: Vec<PageCursor<'_>> =
         chunks.iter().map(|c| PageCursor::new(&c.soql)).collect();
     let mut pending: Vec<Option<(String, Box<RawValue>)>> = vec![None; others.len()];
@@ -139,11 +140,8 @@ pub async fn read_rest<S: RecordSink>(
     let mut rows = 0u64;
     let mut dropped = 0u64;
     loop {
-        let record = {
-            let mut on_total = |n: u64| total = Some(n);
-            cursors[0].next_record(client, &mut on_total).await?
-        };
-        if let Some(n) = total.take() {
+        let record = cursors[0].next_record(client).await?;
+        if let Some(n) = cursors[0].total.take() {
             sink.estimate(n).map_err(RestError::Sink)?;
         }
         let Some(record) = record else { break };
@@ -160,7 +158,7 @@ pub async fn read_rest<S: RecordSink>(
             for (i, chunk) in others.iter().enumerate() {
                 let found = loop {
                     if pending[i].is_none() {
-                        let next = cursors[i + 1].next_record(client, &mut |_| {}).await?;
+                        let next = cursors[i + 1].next_record(client).await?;
                         match next {
                             None => break None,
                             Some(r) => {
