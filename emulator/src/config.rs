@@ -28,6 +28,8 @@ pub struct EmulatorConfig {
     pub bulk_job_time: Duration,
     /// REST query page size when the client sends no `batchSize`.
     pub query_batch_size: usize,
+    /// Rows per Bulk result page when the client sends no `maxRecords`.
+    pub bulk_page_records: usize,
     /// `DailyApiRequests` Max.
     pub daily_api_requests: u64,
     /// `DailyBulkV2QueryJobs` Max.
@@ -63,6 +65,7 @@ impl Default for EmulatorConfig {
             token_lifetime: Duration::from_secs(2 * 3600),
             bulk_job_time: Duration::ZERO,
             query_batch_size: 2000,
+            bulk_page_records: 100_000,
             daily_api_requests: 15_000,
             daily_bulk_query_jobs: 10_000,
             max_uri_bytes: 16_384,

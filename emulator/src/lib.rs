@@ -15,6 +15,8 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bulk_csv;
+pub mod bulk_query;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -26,7 +28,9 @@ pub mod ids;
 pub mod middleware;
 pub mod oauth;
 pub mod org;
+pub mod query_plan;
 pub mod rest;
+pub mod rest_query;
 pub mod schema;
 pub mod seed;
 pub mod server;

@@ -19,12 +19,14 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
-use crate::{admin, oauth, rest};
+use crate::{admin, bulk_query, oauth, rest, rest_query};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
 pub fn data_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(rest::router())
+        .merge(rest_query::router())
+        .merge(bulk_query::router())
         .route_layer(from_fn_with_state(state, require_session))
 }
 
