@@ -30,7 +30,9 @@ fn rest_streams_hold_exactly_the_orgs_records_including_soft_deleted_ones() {
         let expected = by_id(&expected);
         assert_eq!(emitted.len(), expected.len(), "{object} record count");
         for (id, record) in &expected {
-            let got = emitted.get(id).unwrap_or_else(|| panic!("{object} {id} missing"));
+            let got = emitted
+                .get(id)
+                .unwrap_or_else(|| panic!("{object} {id} missing"));
             for (field, value) in record.as_object().unwrap() {
                 if field == "Body" {
                     continue; // REST gives the blob's URL, the admin API its content

@@ -10,8 +10,8 @@
 //!   (always strings) and compound values (rewritten into the Bulk shape below).
 //! - Compound fields: Bulk refuses to select `BillingAddress`, so the layout selects its
 //!   components (`BillingStreet`, `BillingCity`, …) and rebuilds the object. Both APIs produce
-//!   the same object: every key of the type present (`null` when missing), or `null` when every
-//!   part is null.
+//!   the same object: one key per component describe lists (`street`, `city`, …; `null` when
+//!   empty), or `null` when every part is null.
 
 use std::collections::HashMap;
 
@@ -70,8 +70,20 @@ impl LayoutField {
 
 #[derive(Clone, Debug)]
 enum Source {
-    Column { column: usize, kind: FieldKind },
-    Compound { kind: FieldKind, parts: Vec<Part> },
+    Column {
+        column: usize,
+        kind: FieldKind,
+    },
+    /// Bulk: a compound rebuilt from its component columns.
+    Compound {
+        kind: FieldKind,
+        parts: Vec<Part>,
+    },
+    /// REST: a compound selected whole, rewritten to carry exactly `keys`.
+    WholeCompound {
+        column: usize,
+        keys: Vec<&'static str>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -128,8 +140,8 @@ impl RecordLayout {
             cursor_column: None,
         };
         for field in fields {
-            let source = if field.kind.is_compound() && api == Api::Bulk {
-                let mut parts = Vec::with_capacity(field.components.len());
+            let source = if field.kind.is_compound() {
+                let mut keys = Vec::with_capacity(field.components.len());
                 for component in &field.components {
                     let key = compound_component_key(&field.name, component).ok_or_else(|| {
                         ConvertError::UnknownComponent {
@@ -137,14 +149,35 @@ impl RecordLayout {
                             component: component.clone(),
                         }
                     })?;
-                    parts.push(Part {
-                        key,
-                        column: layout.column(component),
-                    });
+                    keys.push((key, component));
                 }
-                Source::Compound {
-                    kind: field.kind,
-                    parts,
+                if api == Api::Bulk {
+                    let parts = keys
+                        .into_iter()
+                        .map(|(key, component)| Part {
+                            key,
+                            column: layout.column(component),
+                        })
+                        .collect();
+                    Source::Compound {
+                        kind: field.kind,
+                        parts,
+                    }
+                } else {
+                    let order = compound_keys(field.kind);
+                    let keys = if keys.is_empty() {
+                        default_compound_keys(field.kind).to_vec()
+                    } else {
+                        order
+                            .iter()
+                            .copied()
+                            .filter(|k| keys.iter().any(|(key, _)| key == k))
+                            .collect()
+                    };
+                    Source::WholeCompound {
+                        column: layout.column(&field.name),
+                        keys,
+                    }
                 }
             } else {
                 Source::Column {
@@ -221,27 +254,28 @@ impl RecordLayout {
                 Source::Column { column, kind } => {
                     write_csv_value(out, &output.name, *kind, cell(*column))?
                 }
+                Source::WholeCompound { column, .. } => {
+                    // Only REST layouts select compounds whole.
+                    write_str(out, utf8(cell(*column), &output.name)?)
+                }
                 Source::Compound { kind, parts } => {
                     if parts.iter().all(|p| cell(p.column).is_empty()) {
                         out.extend_from_slice(b"null");
                         continue;
                     }
-                    let all_keys: &[&str] = match kind {
-                        FieldKind::Location => &LOCATION_KEYS,
-                        _ => &ADDRESS_KEYS,
-                    };
                     out.push(b'{');
-                    for (j, key) in all_keys.iter().enumerate() {
-                        if j > 0 {
+                    let mut first = true;
+                    for key in compound_keys(*kind) {
+                        let Some(part) = parts.iter().find(|p| p.key == *key) else {
+                            continue;
+                        };
+                        if !first {
                             out.push(b',');
                         }
+                        first = false;
                         write_str(out, key);
                         out.push(b':');
-                        let text = parts
-                            .iter()
-                            .find(|p| p.key == *key)
-                            .map(|p| cell(p.column))
-                            .unwrap_or(&[]);
+                        let text = cell(part.column);
                         let part_kind = if component_is_number(key) {
                             FieldKind::Number
                         } else {
@@ -298,6 +332,9 @@ impl RecordLayout {
             match &output.source {
                 Source::Column { column, kind } => {
                     write_rest_value(out, &output.name, *kind, values[*column])?
+                }
+                Source::WholeCompound { column, keys } => {
+                    write_rest_compound(out, &output.name, keys, values[*column])?
                 }
                 Source::Compound { .. } => {
                     // Layouts for REST select compound fields whole; components only for Bulk.
@@ -462,30 +499,62 @@ fn write_rest_value(
             }
             out.extend_from_slice(raw.as_bytes());
         }
-        FieldKind::Address | FieldKind::Location => write_rest_compound(out, field, kind, raw)?,
+        FieldKind::Address | FieldKind::Location => {
+            write_rest_compound(out, field, default_compound_keys(kind), Some(value))?
+        }
     }
     Ok(())
 }
 
+/// The keys of a compound value in the order they are written.
+fn compound_keys(kind: FieldKind) -> &'static [&'static str] {
+    match kind {
+        FieldKind::Location => &LOCATION_KEYS,
+        _ => &ADDRESS_KEYS,
+    }
+}
+
+/// Keys of a compound whose components describe did not list (Airbyte's schema keys).
+fn default_compound_keys(kind: FieldKind) -> &'static [&'static str] {
+    match kind {
+        FieldKind::Location => &LOCATION_KEYS,
+        _ => &DEFAULT_ADDRESS_KEYS,
+    }
+}
+
+const DEFAULT_ADDRESS_KEYS: [&str; 8] = [
+    "street",
+    "city",
+    "state",
+    "postalCode",
+    "country",
+    "latitude",
+    "longitude",
+    "geocodeAccuracy",
+];
+
+/// A REST compound value rewritten to carry exactly `keys` (missing ones `null`), or `null`
+/// when every part is null, the same object Bulk rows are rebuilt into.
 fn write_rest_compound(
     out: &mut Vec<u8>,
     field: &str,
-    kind: FieldKind,
-    raw: &str,
+    keys: &[&str],
+    value: Option<&RawValue>,
 ) -> Result<(), ConvertError> {
+    let Some(value) = value else {
+        out.extend_from_slice(b"null");
+        return Ok(());
+    };
+    let raw = value.get();
     let parts: HashMap<&str, &RawValue> =
         serde_json::from_str(raw).map_err(|_| bad(field, "an object", raw.as_bytes()))?;
-    let all_keys: &[&str] = match kind {
-        FieldKind::Location => &LOCATION_KEYS,
-        _ => &ADDRESS_KEYS,
-    };
     let present = |key: &str| parts.get(key).map(|v| v.get()).filter(|v| *v != "null");
-    if all_keys.iter().all(|k| present(k).is_none()) {
+    if keys.iter().all(|k| present(k).is_none()) {
         out.extend_from_slice(b"null");
         return Ok(());
     }
     out.push(b'{');
-    for (j, key) in all_keys.iter().enumerate() {
+    for (j, key) in keys.iter().enumerate() {
         if j > 0 {
             out.push(b',');
         }
@@ -672,9 +741,8 @@ mod tests {
             "AnnualRevenue": 99213206.0, "SLAExpirationDate__c": "2024-02-29",
             "SystemModstamp": "2024-01-01T10:00:00.000Z",
             "BillingAddress": {"street": "1 Main St", "city": "Paris", "state": null,
-                "stateCode": null, "postalCode": "75001", "country": "France",
-                "countryCode": null, "latitude": 48.85, "longitude": 2.35,
-                "geocodeAccuracy": "Address"}
+                "postalCode": "75001", "country": "France", "latitude": 48.85,
+                "longitude": 2.35, "geocodeAccuracy": "Address"}
         });
         assert_eq!(record, &expected);
         assert_eq!(keys.id, "001A");
