@@ -43,10 +43,12 @@ pub async fn read(
     state: InputState,
     output: Output,
 ) -> Result<(), Failure> {
-    let settings = read_settings(&config, Utc::now());
     let client = connect(&config)
         .await
         .map_err(|e| failure("Cannot log in to Salesforce", &e))?;
+    // The org's clock, not ours, bounds the windows: a skewed local clock must not skip rows.
+    let now = client.token_issued_at().unwrap_or_else(Utc::now);
+    let settings = read_settings(&config, now);
     let token_watch = spawn_token_watch(&client, &config, &output);
     let budget = match client.limits().await {
         Ok(limits) => {
