@@ -75,18 +75,62 @@ pub enum DownloadError<E> {
         #[source]
         source: ConvertError,
     },
+    #[error("Bulk job {job_id}: a result page kept arriving short ({got} of the {expected} rows Sforce-NumberOfRecords announced) after {attempts} attempts")]
+    Truncated {
+        job_id: String,
+        expected: u64,
+        got: u64,
+        attempts: u32,
+    },
     /// The record sink refused a record (e.g. stdout closed).
     #[error(transparent)]
     Sink(E),
 }
 
 enum Event {
-    /// A new result page starts (its first line is the CSV header).
-    Page,
+    /// A result page starts (its first line is the CSV header).
+    Page {
+        locator: Option<String>,
+        expected: Option<u64>,
+    },
     Chunk(Bytes),
+    /// The page's body is complete; `next` is the following page's locator.
+    PageEnd {
+        next: Option<String>,
+    },
+}
+
+fn spawn_downloader(
+    client: &SalesforceClient,
+    job_id: &str,
+    page_size: u64,
+    from: Option<String>,
+) -> (AbortOnDrop, mpsc::Receiver<Result<Event, Error>>) {
+    let (sender, receiver) = mpsc::channel::<Result<Event, Error>>(CHANNEL_CHUNKS);
+    let handle = tokio::spawn(download_pages(
+        client.clone(),
+        job_id.to_string(),
+        page_size,
+        from,
+        sender,
+    ));
+    (AbortOnDrop(handle), receiver)
+}
+
+/// The downloader task, stopped when the reader no longer wants it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Streams every result page of `job` through `layout` into `sink`. Returns the number of rows.
+///
+/// Every page's row count is checked against its `Sforce-NumberOfRecords`: a page that arrives
+/// short (a body cut off yet ended as if complete) is fetched again from its locator, the rows
+/// already emitted skipped, and its unfinished last row never emitted.
 pub async fn download_job<S: RecordSink>(
     client: &SalesforceClient,
     job: &PreparedJob,
@@ -97,55 +141,162 @@ pub async fn download_job<S: RecordSink>(
     if let Some(rows) = job.job.number_records_processed {
         sink.estimate(rows).map_err(DownloadError::Sink)?;
     }
-    let (sender, mut receiver) = mpsc::channel::<Result<Event, Error>>(CHANNEL_CHUNKS);
-    let downloader = tokio::spawn(download_pages(
-        client.clone(),
-        job.job.id.clone(),
-        page_size,
-        sender,
-    ));
-    let mut decoder = CsvDecoder::new();
+    let job_id = job.job.id.as_str();
     let mut converter = PageConverter {
         layout,
         binding: None,
         rows: 0,
+        page_rows: 0,
+        skip: 0,
+        holding: false,
+        held: None,
         buffer: Vec::with_capacity(2048),
         keys: RecordKeys::default(),
     };
-    let result: Result<(), DownloadError<S::Error>> = async {
-        while let Some(event) = receiver.recv().await {
-            match event? {
-                Event::Page => {
-                    decoder.finish(|row| converter.on_row(row, sink))?;
-                    decoder = CsvDecoder::new();
-                    // Every page starts with its own header row.
-                    converter.binding = None;
+    let (first, mut receiver) = spawn_downloader(client, job_id, page_size, None);
+    let mut downloader = Some(first);
+    let mut decoder = CsvDecoder::new();
+    let mut page: (Option<String>, Option<u64>) = (None, None);
+    while let Some(event) = receiver.recv().await {
+        match event? {
+            Event::Page { locator, expected } => {
+                decoder = CsvDecoder::new();
+                converter.start_page(0);
+                page = (locator, expected);
+            }
+            Event::Chunk(bytes) => decoder.feed(&bytes, |row| converter.on_row(row, sink))?,
+            Event::PageEnd { next } => {
+                if !converter.finish_page(&mut decoder, sink, page.1)? {
+                    downloader = None;
+                    tracing::warn!(
+                        "Bulk job {job_id}: a result page arrived with {} of its {} rows; fetching it again",
+                        converter.page_rows,
+                        page.1.unwrap_or_default()
+                    );
+                    refetch_page(
+                        client,
+                        job_id,
+                        page.0.as_deref(),
+                        page_size,
+                        page.1,
+                        &mut converter,
+                        sink,
+                    )
+                    .await?;
+                    match next {
+                        Some(next) => {
+                            let (next_downloader, next_receiver) =
+                                spawn_downloader(client, job_id, page_size, Some(next));
+                            downloader = Some(next_downloader);
+                            receiver = next_receiver;
+                        }
+                        None => break,
+                    }
                 }
-                Event::Chunk(bytes) => decoder.feed(&bytes, |row| converter.on_row(row, sink))?,
             }
         }
-        decoder.finish(|row| converter.on_row(row, sink))?;
-        Ok(())
     }
-    .await;
-    downloader.abort();
-    result?;
-    if let Err(e) = client.delete_query_job(&job.job.id).await {
-        tracing::debug!("deleting Bulk job {}: {e}", job.job.id);
+    drop(downloader);
+    if let Err(e) = client.delete_query_job(job_id).await {
+        tracing::debug!("deleting Bulk job {job_id}: {e}");
     }
     Ok(converter.rows)
+}
+
+/// Fetches one page again, skipping the rows already emitted from it.
+async fn refetch_page<S: RecordSink>(
+    client: &SalesforceClient,
+    job_id: &str,
+    locator: Option<&str>,
+    page_size: u64,
+    expected: Option<u64>,
+    converter: &mut PageConverter<'_>,
+    sink: &mut S,
+) -> Result<(), DownloadError<S::Error>> {
+    for attempt in 1..=PAGE_ATTEMPTS {
+        let already = converter.page_rows;
+        converter.start_page(already);
+        let page = client
+            .query_job_results(job_id, locator, Some(page_size))
+            .await?;
+        let mut body = page.body;
+        let mut decoder = CsvDecoder::new();
+        let mut broke = false;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(bytes) => decoder.feed(&bytes, |row| converter.on_row(row, sink))?,
+                Err(e) if e.class() == ErrorClass::Transient => {
+                    tracing::warn!("Bulk job {job_id}: result page broke off again ({e})");
+                    broke = true;
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if !broke && converter.finish_page(&mut decoder, sink, expected)? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+    }
+    Err(DownloadError::Truncated {
+        job_id: job_id.to_string(),
+        expected: expected.unwrap_or_default(),
+        got: converter.page_rows,
+        attempts: PAGE_ATTEMPTS,
+    })
 }
 
 /// Turns decoded CSV rows of one job into records.
 struct PageConverter<'a> {
     layout: &'a RecordLayout,
     binding: Option<CsvBinding>,
+    /// Rows emitted from the whole job.
     rows: u64,
+    /// Rows of the current page seen (emitted now or before a re-fetch).
+    page_rows: u64,
+    /// Rows of the current page still to skip (emitted by an earlier fetch).
+    skip: u64,
+    /// Keep the next row in `held` instead of emitting it (a page's last row, until the
+    /// page's row count confirms it is whole).
+    holding: bool,
+    held: Option<(Vec<u8>, RecordKeys)>,
     buffer: Vec<u8>,
     keys: RecordKeys,
 }
 
 impl PageConverter<'_> {
+    /// A page (or a re-fetch of one) starts; its first `skip` rows were emitted already.
+    fn start_page(&mut self, skip: u64) {
+        self.binding = None;
+        self.page_rows = 0;
+        self.skip = skip;
+        self.held = None;
+    }
+
+    /// Ends the page: a last row without a line ending is emitted only if the page holds every
+    /// row it announced. Returns whether the page is whole.
+    fn finish_page<S: RecordSink>(
+        &mut self,
+        decoder: &mut CsvDecoder,
+        sink: &mut S,
+        expected: Option<u64>,
+    ) -> Result<bool, DownloadError<S::Error>> {
+        self.holding = true;
+        let finished = decoder.finish(|row| self.on_row(row, sink));
+        self.holding = false;
+        finished?;
+        let whole = expected.is_none_or(|e| self.page_rows >= e);
+        if let Some((data, keys)) = self.held.take() {
+            if whole {
+                sink.record(&data, &keys).map_err(DownloadError::Sink)?;
+            } else {
+                self.page_rows -= 1;
+                self.rows -= 1;
+            }
+        }
+        Ok(whole)
+    }
+
     fn on_row<S: RecordSink>(
         &mut self,
         row: &CsvRecord<'_>,
@@ -159,6 +310,11 @@ impl PageConverter<'_> {
             );
             return Ok(());
         };
+        self.page_rows += 1;
+        if self.skip > 0 {
+            self.skip -= 1;
+            return Ok(());
+        }
         self.rows += 1;
         self.buffer.clear();
         self.layout
@@ -167,6 +323,10 @@ impl PageConverter<'_> {
                 row: self.rows,
                 source,
             })?;
+        if self.holding {
+            self.held = Some((self.buffer.clone(), self.keys.clone()));
+            return Ok(());
+        }
         sink.record(&self.buffer, &self.keys)
             .map_err(DownloadError::Sink)
     }
@@ -176,9 +336,10 @@ async fn download_pages(
     client: SalesforceClient,
     job_id: String,
     page_size: u64,
+    from: Option<String>,
     sender: mpsc::Sender<Result<Event, Error>>,
 ) {
-    let mut locator: Option<String> = None;
+    let mut locator: Option<String> = from;
     loop {
         let next =
             match download_page(&client, &job_id, locator.as_deref(), page_size, &sender).await {
@@ -188,6 +349,10 @@ async fn download_pages(
                     return;
                 }
             };
+        let end = Event::PageEnd { next: next.clone() };
+        if sender.send(Ok(end)).await.is_err() {
+            return;
+        }
         match next {
             Some(next) => locator = Some(next),
             None => return,
@@ -213,7 +378,11 @@ async fn download_page(
             .query_job_results(job_id, locator, Some(page_size))
             .await?;
         if !announced {
-            if sender.send(Ok(Event::Page)).await.is_err() {
+            let start = Event::Page {
+                locator: locator.map(str::to_string),
+                expected: page.number_of_records,
+            };
+            if sender.send(Ok(start)).await.is_err() {
                 return Ok(None);
             }
             announced = true;

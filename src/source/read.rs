@@ -33,8 +33,18 @@ pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadS
     settings.detect_hard_deletes = config.detect_hard_deletes;
     settings.api_budget_percent = f64::from(config.api_budget_percent);
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
+    if let Some(max) = std::env::var(MAX_URI_BYTES_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        settings.max_uri_bytes = max.min(settings.max_uri_bytes);
+    }
     settings
 }
+
+/// Environment variable lowering the longest REST URI the source builds (below Salesforce's
+/// 16,384 bytes), for proxies with a smaller limit.
+pub const MAX_URI_BYTES_ENV: &str = "SALESFORCE_CONNECTOR_MAX_URI_BYTES";
 
 /// Reads the configured streams from `state` on; writes RECORD, STATE, TRACE messages.
 pub async fn read(

@@ -18,6 +18,7 @@ use super::convert::{ConvertError, RecordKeys, RecordLayout};
 use super::sink::RecordSink;
 
 /// Times a page fetch that fails transiently (e.g. a body cut mid-way) is tried.
+/// `nextRecordsUrl` pages can be fetched again until the cursor expires.
 const PAGE_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
@@ -54,7 +55,11 @@ async fn fetch_page(
             Some(url) => client.query_more(url, None).await,
         };
         match result {
-            Err(e) if e.class() == ErrorClass::Transient && attempt < PAGE_ATTEMPTS => {
+            // A body cut mid-way fails to decode (or to arrive): the page is fetched again.
+            Err(e)
+                if (e.class() == ErrorClass::Transient || matches!(e, Error::Decode { .. }))
+                    && attempt < PAGE_ATTEMPTS =>
+            {
                 tracing::warn!("{e}; fetching the page again");
                 tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
             }

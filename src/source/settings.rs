@@ -27,6 +27,8 @@ pub struct ReadSettings {
     /// A STATE is emitted at least every this many records when rows arrive in cursor (or Id)
     /// order.
     pub checkpoint_every: u64,
+    /// Longest request URI the REST API accepts; wider field lists are split into chunks.
+    pub max_uri_bytes: usize,
     /// When the read started (fixes every window's upper bound).
     pub now: DateTime<Utc>,
 }
@@ -45,6 +47,7 @@ impl ReadSettings {
             api_budget_percent: 90.0,
             bulk_page_size: 50_000,
             checkpoint_every: 10_000,
+            max_uri_bytes: super::soql::MAX_URI_BYTES,
             now,
         }
     }

@@ -159,10 +159,11 @@ impl Select {
     }
 }
 
-/// How many bytes the field list of a REST query may take in the URI, given the length of
-/// everything before `?q=` (instance URL and path). Mirrors Airbyte's `16384 − len(base) − 2000`.
-pub fn field_list_budget(base_url_len: usize) -> usize {
-    MAX_URI_BYTES.saturating_sub(base_url_len + URI_MARGIN_BYTES)
+/// How many bytes the field list of a REST query may take in a URI of at most `max_uri_bytes`
+/// (Salesforce: [`MAX_URI_BYTES`]), given the length of everything before `?q=` (instance URL
+/// and path). Mirrors Airbyte's `16384 − len(base) − 2000`.
+pub fn field_list_budget(base_url_len: usize, max_uri_bytes: usize) -> usize {
+    max_uri_bytes.saturating_sub(base_url_len + URI_MARGIN_BYTES)
 }
 
 /// Bytes a field takes in a URL-encoded field list (`name,`). API names are ASCII letters,
@@ -314,7 +315,7 @@ mod tests {
 
     #[test]
     fn budget_leaves_the_margin_below_the_uri_limit() {
-        assert_eq!(field_list_budget(100), 16_384 - 100 - 2_000);
-        assert_eq!(field_list_budget(20_000), 0);
+        assert_eq!(field_list_budget(100, MAX_URI_BYTES), 16_384 - 100 - 2_000);
+        assert_eq!(field_list_budget(20_000, MAX_URI_BYTES), 0);
     }
 }

@@ -65,6 +65,9 @@ pub enum StreamFailure {
     Config(String),
     #[error("{0}")]
     Data(String),
+    /// Salesforce's replies stayed incomplete after retries; a later run may succeed.
+    #[error("{0}")]
+    Incomplete(String),
     #[error("writing to stdout: {0}")]
     Output(#[from] OutputError),
 }
@@ -79,6 +82,7 @@ impl StreamFailure {
                 ErrorClass::System => FailureType::SystemError,
             },
             StreamFailure::Config(_) => FailureType::ConfigError,
+            StreamFailure::Incomplete(_) => FailureType::TransientError,
             StreamFailure::Data(_) | StreamFailure::Output(_) => FailureType::SystemError,
         }
     }
@@ -90,6 +94,7 @@ impl From<DownloadError<OutputError>> for StreamFailure {
             DownloadError::Api(e) => StreamFailure::Api(e),
             DownloadError::Sink(e) => StreamFailure::Output(e),
             e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
+            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
         }
     }
 }
@@ -317,12 +322,13 @@ fn bulk_query(
 /// split into chunks is ordered by Id to join them).
 fn rest_chunks(
     client: &SalesforceClient,
+    max_uri_bytes: usize,
     fields: &[LayoutField],
     spec: &QuerySpec,
 ) -> Result<(Vec<FieldChunk>, bool), StreamFailure> {
     let base = client.instance_url().as_str().trim_end_matches('/').len()
         + format!("/services/data/v{}/queryAll/?q=", client.api_version()).len();
-    let budget = field_list_budget(base);
+    let budget = field_list_budget(base, max_uri_bytes);
     // Keys first, so the first chunk carries the Id and the cursor.
     let mut ordered: Vec<&LayoutField> = Vec::with_capacity(fields.len());
     ordered.extend(fields.iter().filter(|f| f.name == "Id"));
@@ -485,7 +491,8 @@ async fn read_incremental(
             }
             None => {
                 ctx.budget.check_api_call()?;
-                let (chunks, ordered) = rest_chunks(&ctx.client, &plan.fields, spec)?;
+                let (chunks, ordered) =
+                    rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, spec)?;
                 let mut sink = CheckpointSink {
                     emitter: &mut *emitter,
                     progress: Progress::Incremental {
@@ -637,7 +644,8 @@ async fn read_full_refresh(
     }
     if plan.api == Api::Rest {
         ctx.budget.check_api_call()?;
-        let (chunks, still_ordered) = rest_chunks(&ctx.client, &plan.fields, &spec)?;
+        let (chunks, still_ordered) =
+            rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, &spec)?;
         let mut sink = CheckpointSink {
             emitter: &mut *emitter,
             progress: Progress::FullRefresh {

@@ -182,9 +182,15 @@ impl TestOrg {
 
     /// Runs `salesforce-connector source <args...>`.
     pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs `salesforce-connector source <args...>` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let output = Command::new(BINARY)
             .arg("source")
             .args(args)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .output()
             .expect("binary runs");
@@ -251,6 +257,11 @@ impl TestOrg {
     }
 
     pub fn read(&self, config: &Value, catalog: &Value, state: Option<&Value>) -> Run {
+        self.read_env(config, catalog, state, &[])
+    }
+
+    /// The `read` arguments for these files (written into the test's folder).
+    pub fn read_args(&self, config: &Value, catalog: &Value, state: Option<&Value>) -> Vec<String> {
         let c = self.write("config.json", config);
         let k = self.write("catalog.json", catalog);
         let mut args = vec![
@@ -265,8 +276,19 @@ impl TestOrg {
             args.push("--state".into());
             args.push(s.to_string_lossy().into_owned());
         }
+        args
+    }
+
+    pub fn read_env(
+        &self,
+        config: &Value,
+        catalog: &Value,
+        state: Option<&Value>,
+        env: &[(&str, &str)],
+    ) -> Run {
+        let args = self.read_args(config, catalog, state);
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        self.run(&args)
+        self.run_env(&args, env)
     }
 
     fn admin_url(&self, path: &str) -> String {
