@@ -300,6 +300,7 @@ mod tests {
             .collect();
         let budget = field_list_budget(
             "https://example.my.salesforce.com/services/data/v62.0/queryAll/".len(),
+            MAX_URI_BYTES,
         );
         let chunks = split_fields_for_uri("Wide__c", "Id", &fields, budget).unwrap();
         assert!(chunks.len() > 1);
