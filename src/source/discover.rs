@@ -17,9 +17,9 @@ use crate::protocol::{AirbyteCatalog, AirbyteStream, Message, Output, SyncMode};
 use crate::salesforce::{ErrorClass, SObjectDescribe};
 
 use super::connect::{connect, emit_rotated_token, failure};
+use super::describe_stream::DESCRIBE_STREAM;
 use super::object_filter::{exclusion, Exclusion, UNSUPPORTED_FILTERING};
 use super::schema::{default_cursor, stream_schema, DescribedField};
-use super::stream_read::DESCRIBE_STREAM;
 
 /// describe calls in flight at once.
 const CONCURRENT_DESCRIBES: usize = 16;

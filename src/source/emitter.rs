@@ -92,7 +92,8 @@ impl StreamEmitter {
         if self.total % EMITTED_AT_EVERY == 0 {
             self.suffix.clear();
             self.suffix.extend_from_slice(br#","emitted_at":"#);
-            self.suffix.extend_from_slice(now_ms().to_string().as_bytes());
+            self.suffix
+                .extend_from_slice(now_ms().to_string().as_bytes());
             self.suffix.extend_from_slice(b"}}");
         }
         self.line.extend_from_slice(&self.suffix);

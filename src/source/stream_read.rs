@@ -13,7 +13,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use chrono::{DateTime, Duration, Utc};
 use futures::StreamExt;
 use serde_json::Value;
 use tokio::task::JoinHandle;
@@ -25,25 +24,18 @@ use super::budget::{ApiBudget, BudgetExceeded};
 use super::bulk_read::{download_job, prepare_job, DownloadError, PrepareError, PreparedJob};
 use super::checkpoint::{CheckpointSink, Progress};
 use super::convert::{Api, LayoutField, RecordLayout};
+use super::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
 use super::emitter::StreamEmitter;
 use super::field_kind::FieldKind;
-use super::json_write::write_str;
+use super::hard_deletes::emit_hard_deletes;
 use super::object_filter::UNSUPPORTED_FILTERING;
 use super::plan::{choose_api, WindowSettings};
-use super::rest_read::{read_rest, FieldChunk, RestError};
+use super::query_build::{bulk_query, rest_chunks, QuerySpec};
+use super::rest_read::{read_rest, RestError};
 use super::schema::{default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT};
 use super::settings::ReadSettings;
-use super::soql::{
-    datetime_literal, field_list_budget, split_fields_for_uri, CursorWindow, Select,
-};
-use super::state::{parse_datetime, FullRefreshState, IncrementalState, StreamState};
-
-/// The name of the stream that lists the describe of every other catalog stream (Airbyte's
-/// source offers it; migrated catalogs select it).
-pub const DESCRIBE_STREAM: &str = "Describe";
-
-/// How far back getDeleted can see (Salesforce keeps the delete log 15 days).
-const DELETE_LOG_DAYS: i64 = 15;
+use super::soql::CursorWindow;
+use super::state::{FullRefreshState, IncrementalState, StreamState};
 
 /// What every stream of a read shares.
 pub struct ReadContext {
@@ -107,17 +99,6 @@ impl From<RestError<OutputError>> for StreamFailure {
             e @ RestError::Convert { .. } => StreamFailure::Data(e.to_string()),
         }
     }
-}
-
-/// One query of a stream, before its field list is known.
-#[derive(Clone, Debug)]
-struct QuerySpec {
-    object: String,
-    window: Option<CursorWindow>,
-    after_id: Option<String>,
-    order_by: Vec<String>,
-    cursor: Option<String>,
-    has_id: bool,
 }
 
 /// What the stream reads, decided from describe and the catalog.
@@ -275,108 +256,6 @@ impl StreamPlan {
     }
 }
 
-fn soql(
-    spec: &QuerySpec,
-    fields: &[String],
-    order_by: Vec<String>,
-) -> Result<String, StreamFailure> {
-    let mut select = Select::new(spec.object.clone(), fields.to_vec());
-    select.window = spec.window.clone();
-    select.after_id = spec.after_id.clone();
-    select.order_by = order_by;
-    select
-        .to_soql()
-        .map_err(|e| StreamFailure::Config(e.to_string()))
-}
-
-fn layout(
-    fields: &[LayoutField],
-    api: Api,
-    spec: &QuerySpec,
-    with_cursor: bool,
-) -> Result<RecordLayout, StreamFailure> {
-    RecordLayout::new(
-        fields,
-        api,
-        spec.has_id.then_some("Id"),
-        if with_cursor {
-            spec.cursor.as_deref()
-        } else {
-            None
-        },
-    )
-    .map_err(|e| StreamFailure::Config(format!("stream {}: {e}", spec.object)))
-}
-
-/// The Bulk query text and the layout that converts its rows.
-fn bulk_query(
-    fields: &[LayoutField],
-    spec: &QuerySpec,
-) -> Result<(String, RecordLayout), StreamFailure> {
-    let layout = layout(fields, Api::Bulk, spec, true)?;
-    let text = soql(spec, layout.select_fields(), spec.order_by.clone())?;
-    Ok((text, layout))
-}
-
-/// The REST field chunks of a query, and whether rows still arrive in the spec's order (a query
-/// split into chunks is ordered by Id to join them).
-fn rest_chunks(
-    client: &SalesforceClient,
-    max_uri_bytes: usize,
-    fields: &[LayoutField],
-    spec: &QuerySpec,
-) -> Result<(Vec<FieldChunk>, bool), StreamFailure> {
-    let base = client.instance_url().as_str().trim_end_matches('/').len()
-        + format!("/services/data/v{}/queryAll/?q=", client.api_version()).len();
-    let budget = field_list_budget(base, max_uri_bytes);
-    // Keys first, so the first chunk carries the Id and the cursor.
-    let mut ordered: Vec<&LayoutField> = Vec::with_capacity(fields.len());
-    ordered.extend(fields.iter().filter(|f| f.name == "Id"));
-    ordered.extend(
-        fields
-            .iter()
-            .filter(|f| Some(f.name.as_str()) == spec.cursor.as_deref()),
-    );
-    ordered.extend(
-        fields
-            .iter()
-            .filter(|f| f.name != "Id" && Some(f.name.as_str()) != spec.cursor.as_deref()),
-    );
-    let names: Vec<String> = ordered.iter().map(|f| f.name.clone()).collect();
-    let split = split_fields_for_uri(&spec.object, "Id", &names, budget)
-        .map_err(|e| StreamFailure::Config(e.to_string()))?;
-    if split.len() == 1 {
-        let layout = layout(fields, Api::Rest, spec, true)?;
-        let text = soql(spec, layout.select_fields(), spec.order_by.clone())?;
-        return Ok((vec![FieldChunk { soql: text, layout }], true));
-    }
-    if !spec.has_id {
-        return Err(StreamFailure::Config(format!(
-            "object {}: its fields do not fit in one REST query and it has no Id to join field chunks on",
-            spec.object
-        )));
-    }
-    tracing::info!(
-        "{}: {} fields are too many for one REST query URI; reading them in {} chunks joined on Id",
-        spec.object,
-        fields.len(),
-        split.len()
-    );
-    let mut chunks = Vec::with_capacity(split.len());
-    for (i, names) in split.iter().enumerate() {
-        let chunk_fields: Vec<LayoutField> = ordered
-            .iter()
-            .filter(|f| names.contains(&f.name) && (i == 0 || f.name != "Id"))
-            .map(|f| (*f).clone())
-            .collect();
-        let layout = layout(&chunk_fields, Api::Rest, spec, i == 0)?;
-        let text = soql(spec, layout.select_fields(), vec!["Id".to_string()])?;
-        chunks.push(FieldChunk { soql: text, layout });
-    }
-    let still_ordered = spec.order_by.first().map(String::as_str) == Some("Id");
-    Ok((chunks, still_ordered))
-}
-
 async fn read_incremental(
     ctx: &Arc<ReadContext>,
     mut plan: StreamPlan,
@@ -519,83 +398,6 @@ async fn read_incremental(
     Ok(())
 }
 
-/// Emits a record for every row deleted since the last check (getDeleted), with `IsDeleted`
-/// true, the cursor at the deletion time and `_ab_cdc_deleted_at`, so deduplicating destinations
-/// drop the row. The first read of a stream only sets the checkpoint: rows deleted before it were
-/// never emitted.
-async fn emit_hard_deletes(
-    ctx: &ReadContext,
-    object: &str,
-    cursor: &str,
-    upper: DateTime<Utc>,
-    state: &mut IncrementalState,
-    emitter: &mut StreamEmitter,
-) -> Result<(), StreamFailure> {
-    let Some(since) = state.deletions_checked_until else {
-        state.deletions_checked(upper);
-        return Ok(());
-    };
-    let since = since - ctx.settings.lookback_window;
-    let earliest = upper - Duration::days(DELETE_LOG_DAYS) + Duration::minutes(5);
-    let start = if since < earliest {
-        tracing::warn!(
-            "{object}: the last check for deleted records was before {}; Salesforce keeps {DELETE_LOG_DAYS} days of deletions, so rows deleted before then are not reported",
-            datetime_literal(earliest)
-        );
-        earliest
-    } else {
-        since
-    };
-    if upper - start < Duration::minutes(1) {
-        return Ok(());
-    }
-    ctx.budget.check_api_call()?;
-    let deleted = match ctx.client.get_deleted(object, start, upper).await {
-        Ok(deleted) => deleted,
-        Err(e) if e.class() != ErrorClass::Transient => {
-            tracing::warn!("{object}: cannot list deleted records ({e}); hard deletes are not reported this time");
-            return Ok(());
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let mut count = 0u64;
-    for record in &deleted.deleted_records {
-        let Some(at) = parse_datetime(&record.deleted_date) else {
-            tracing::warn!(
-                "{object}: getDeleted gave record {} an unreadable deletedDate {:?}; skipped",
-                record.id,
-                record.deleted_date
-            );
-            continue;
-        };
-        let at = datetime_literal(at);
-        let buffer = emitter.begin_record();
-        buffer.extend_from_slice(b"{\"Id\":");
-        write_str(buffer, &record.id);
-        buffer.extend_from_slice(b",\"IsDeleted\":true,");
-        write_str(buffer, cursor);
-        buffer.push(b':');
-        write_str(buffer, &at);
-        buffer.extend_from_slice(b",\"");
-        buffer.extend_from_slice(CDC_DELETED_AT.as_bytes());
-        buffer.extend_from_slice(b"\":");
-        write_str(buffer, &at);
-        buffer.push(b'}');
-        emitter.emit_record()?;
-        count += 1;
-    }
-    if count > 0 {
-        tracing::info!("{object}: {count} deleted record(s) reported");
-    }
-    let covered = deleted
-        .latest_date_covered
-        .as_deref()
-        .and_then(parse_datetime)
-        .map_or(upper, |c| c.min(upper));
-    state.deletions_checked(covered);
-    Ok(())
-}
-
 async fn read_full_refresh(
     ctx: &Arc<ReadContext>,
     mut plan: StreamPlan,
@@ -655,26 +457,6 @@ async fn read_full_refresh(
             estimated_before: 0,
         };
         read_rest(&ctx.client, &chunks, &mut sink).await?;
-    }
-    emitter.state(FullRefreshState::Complete.to_json())?;
-    Ok(())
-}
-
-/// The Describe stream: one record per catalog stream, its describe as Salesforce returns it.
-async fn read_describe_stream(
-    ctx: &ReadContext,
-    emitter: &mut StreamEmitter,
-) -> Result<(), StreamFailure> {
-    for name in &ctx.catalog_streams {
-        if name == DESCRIBE_STREAM {
-            continue;
-        }
-        ctx.budget.check_api_call()?;
-        let describe = ctx.client.describe(name).await?;
-        let data = serde_json::to_vec(&describe)
-            .map_err(|e| StreamFailure::Data(format!("describe of {name}: {e}")))?;
-        emitter.begin_record().extend_from_slice(&data);
-        emitter.emit_record()?;
     }
     emitter.state(FullRefreshState::Complete.to_json())?;
     Ok(())
