@@ -136,9 +136,14 @@ impl<'a> CsvWriter<'a> {
             if n > 0 {
                 out.push(self.delimiter);
             }
-            self.scratch.clear();
-            format::csv_value(&mut self.scratch, &self.sobject.fields[i], &value(i));
-            Self::quoted(out, &self.scratch);
+            match value(i) {
+                Value::Text(text) => Self::quoted(out, &text),
+                other => {
+                    self.scratch.clear();
+                    format::csv_value(&mut self.scratch, &self.sobject.fields[i], &other);
+                    Self::quoted(out, &self.scratch);
+                }
+            }
         }
         out.push_str(self.line_ending);
     }

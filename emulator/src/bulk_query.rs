@@ -34,6 +34,8 @@ use crate::store::OrgStore;
 
 /// Rows formatted per chunk of a streamed result page.
 const ROWS_PER_CHUNK: usize = 512;
+/// Threads formatting one result page.
+const PRODUCERS: usize = 2;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum JobState {
@@ -553,7 +555,10 @@ async fn results(
     );
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=UTF-8"),
+    );
     headers.insert(
         "Sforce-Locator",
         HeaderValue::from_str(&next).unwrap_or(HeaderValue::from_static("null")),
@@ -562,7 +567,9 @@ async fn results(
     Ok(response)
 }
 
-/// The CSV body of rows `range` of a result, produced on a blocking thread chunk by chunk.
+/// The CSV body of rows `range` of a result. `PRODUCERS` blocking threads format alternate
+/// chunks (chunk k by thread k mod PRODUCERS) into their own bounded channels; the body reads
+/// the channels in turn, so rows keep their order while formatting uses more than one core.
 fn stream_page(
     state: AppState,
     object: usize,
@@ -572,37 +579,68 @@ fn stream_page(
     delimiter: ColumnDelimiter,
     line_ending: LineEnding,
 ) -> Body {
-    let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(4);
-    tokio::task::spawn_blocking(move || {
-        let sobject = state.org().object(object).sobject.clone();
-        let mut writer = CsvWriter::new(&sobject, &fields, delimiter, line_ending);
-        let mut out = String::with_capacity(64 * 1024);
-        writer.header(&mut out);
-        for chunk in indexes[range].chunks(ROWS_PER_CHUNK) {
-            {
-                let org = state.org();
-                for &index in chunk {
-                    if org.is_pristine(object, index) {
-                        writer.row(&mut out, &mut |f| org.generated_value(object, index, f));
-                    } else if let Some(record) = org.record(object, index) {
-                        writer.row(&mut out, &mut |f| record.values[f].clone());
+    let sobject = state.org().object(object).sobject.clone();
+    let mut header = String::new();
+    CsvWriter::new(&sobject, &fields, delimiter, line_ending).header(&mut header);
+    let chunk_count = range.len().div_ceil(ROWS_PER_CHUNK);
+    let fields = Arc::new(fields);
+    let mut receivers = Vec::with_capacity(PRODUCERS);
+    for producer in 0..PRODUCERS {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(2);
+        receivers.push(rx);
+        let (state, sobject, fields, indexes, range) = (
+            state.clone(),
+            sobject.clone(),
+            fields.clone(),
+            indexes.clone(),
+            range.clone(),
+        );
+        tokio::task::spawn_blocking(move || {
+            let mut writer = CsvWriter::new(&sobject, &fields, delimiter, line_ending);
+            for chunk in (producer..chunk_count).step_by(PRODUCERS) {
+                let start = range.start + chunk * ROWS_PER_CHUNK;
+                let end = (start + ROWS_PER_CHUNK).min(range.end);
+                let mut out = String::with_capacity(256 * 1024);
+                {
+                    let org = state.org();
+                    for &index in &indexes[start..end] {
+                        if org.is_pristine(object, index) {
+                            let row = org.generated_row(object, index);
+                            writer.row(&mut out, &mut |f| row.value(f));
+                        } else if let Some(record) = org.record(object, index) {
+                            writer.row(&mut out, &mut |f| record.values[f].clone());
+                        }
                     }
                 }
+                if tx.blocking_send(Bytes::from(out)).is_err() {
+                    return;
+                }
             }
-            let full = std::mem::replace(&mut out, String::with_capacity(64 * 1024));
-            if tx.blocking_send(Bytes::from(full)).is_err() {
-                return;
-            }
-        }
-        if !out.is_empty() {
-            let _ = tx.blocking_send(Bytes::from(out));
-        }
-    });
-    let mut rx = rx;
+        });
+    }
+    let mut header = Some(Bytes::from(header));
+    let mut next = 0usize;
     // poll_fn keeps answering None after the end (compression layers poll once more).
     let stream = futures::stream::poll_fn(move |cx| {
-        rx.poll_recv(cx)
-            .map(|chunk| chunk.map(Ok::<Bytes, std::io::Error>))
+        if let Some(h) = header.take() {
+            return std::task::Poll::Ready(Some(Ok::<Bytes, std::io::Error>(h)));
+        }
+        if next >= chunk_count {
+            return std::task::Poll::Ready(None);
+        }
+        match receivers[next % PRODUCERS].poll_recv(cx) {
+            std::task::Poll::Ready(Some(chunk)) => {
+                next += 1;
+                std::task::Poll::Ready(Some(Ok(chunk)))
+            }
+            std::task::Poll::Ready(None) => {
+                next = chunk_count;
+                std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                    "result page producer stopped",
+                ))))
+            }
+            std::task::Poll::Pending => std::task::Poll::Pending,
+        }
     });
     Body::from_stream(stream)
 }

@@ -36,6 +36,9 @@ pub struct EmulatorConfig {
     pub daily_bulk_query_jobs: u64,
     /// Longest accepted request URI in bytes (414 beyond).
     pub max_uri_bytes: usize,
+    /// Serve https with a certificate made at start (its CA is written to a file; see
+    /// `Emulator::ca_certificate_path`).
+    pub tls: bool,
     /// Faults active from the start.
     pub faults: Vec<FaultRule>,
     pub client_id: String,
@@ -69,6 +72,7 @@ impl Default for EmulatorConfig {
             daily_api_requests: 15_000,
             daily_bulk_query_jobs: 10_000,
             max_uri_bytes: 16_384,
+            tls: false,
             faults: Vec::new(),
             client_id: "3MVG9emulatorClientId".to_string(),
             client_secret: "emulator-client-secret".to_string(),

@@ -37,6 +37,7 @@ pub mod server;
 pub mod soql;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod versions;
 
 pub use clock::Clock;

@@ -62,6 +62,32 @@ impl OrgObject {
     }
 }
 
+/// See [`Org::generated_row`].
+pub struct GeneratedRowValues<'a> {
+    org: &'a Org,
+    object: usize,
+    index: u64,
+    context: GenContext<'a>,
+    hashes: seed::RecordHashes,
+}
+
+impl GeneratedRowValues<'_> {
+    pub fn value(&self, field: usize) -> Value {
+        let obj = &self.org.objects[self.object];
+        if obj.def.formulas.iter().any(|(i, _)| *i == field) {
+            return self.org.generated_value(self.object, self.index, field);
+        }
+        self.context.value_with(
+            &self.hashes,
+            &obj.def.gens[field],
+            &obj.sobject.fields[field],
+            field,
+            self.index,
+            obj.prefix(),
+        )
+    }
+}
+
 /// A record's values: borrowed from the overlay or generated on demand.
 pub struct RecordView<'a> {
     pub index: u64,
@@ -78,7 +104,7 @@ pub struct Org {
     span_seconds: i64,
     objects: Vec<OrgObject>,
     by_name: HashMap<String, usize>,
-    /// Object name (lower case) → (key prefix, generated count), for references.
+    /// Object name (exact) → (key prefix, generated count), for references.
     targets: HashMap<String, (String, u64)>,
 }
 
@@ -105,7 +131,7 @@ impl Org {
             let sobject = Arc::new(def.sobject.clone());
             by_name.insert(name.to_ascii_lowercase(), objects.len());
             targets.insert(
-                name.to_ascii_lowercase(),
+                name.clone(),
                 (sobject.key_prefix.clone().unwrap_or_default(), count),
             );
             objects.push(OrgObject {
@@ -152,32 +178,23 @@ impl Org {
         ids::encode("00D", self.seed % 1_000_000)
     }
 
-    fn context<'a>(
-        &'a self,
-        object: &OrgObject,
-        target: &'a dyn Fn(&str) -> Option<(String, u64)>,
-    ) -> GenContext<'a> {
+    fn context<'a>(&'a self, object: &OrgObject) -> GenContext<'a> {
         GenContext {
             seed: self.seed,
             object_number: object.number,
             count: object.generated,
             first_created: self.first_created,
             span_seconds: self.span_seconds,
-            target,
+            targets: &self.targets,
             username: &self.username,
         }
-    }
-
-    fn target(&self, name: &str) -> Option<(String, u64)> {
-        self.targets.get(&name.to_ascii_lowercase()).cloned()
     }
 
     /// One field of generated record `index` (formulas computed from their inputs).
     pub fn generated_value(&self, object: usize, index: u64, field: usize) -> Value {
         let obj = &self.objects[object];
         if let Some((_, formula)) = obj.def.formulas.iter().find(|(i, _)| *i == field) {
-            let target = |n: &str| self.target(n);
-            let ctx = self.context(obj, &target);
+            let ctx = self.context(obj);
             let get = |name: &str| -> Value {
                 match obj.sobject.field(name) {
                     Some((i, f)) => ctx.value(&obj.def.gens[i], f, i, index, obj.prefix()),
@@ -186,8 +203,7 @@ impl Org {
             };
             return compute_formula(formula, &get);
         }
-        let target = |n: &str| self.target(n);
-        let ctx = self.context(obj, &target);
+        let ctx = self.context(obj);
         ctx.value(
             &obj.def.gens[field],
             &obj.sobject.fields[field],
@@ -197,11 +213,25 @@ impl Org {
         )
     }
 
+    /// A generated record's values one field at a time, with the per-record work done once
+    /// (for writing whole rows, as Bulk results do).
+    pub fn generated_row(&self, object: usize, index: u64) -> GeneratedRowValues<'_> {
+        let obj = &self.objects[object];
+        let context = self.context(obj);
+        let hashes = context.record_hashes(index);
+        GeneratedRowValues {
+            org: self,
+            object,
+            index,
+            context,
+            hashes,
+        }
+    }
+
     /// Every field of generated record `index`.
     pub fn generate(&self, object: usize, index: u64) -> Vec<Value> {
         let obj = &self.objects[object];
-        let target = |n: &str| self.target(n);
-        let ctx = self.context(obj, &target);
+        let ctx = self.context(obj);
         let mut values: Vec<Value> = obj
             .def
             .gens
@@ -321,8 +351,7 @@ impl Org {
     ) -> Range<u64> {
         let obj = &self.objects[object];
         let n = obj.generated;
-        let target = |name: &str| self.target(name);
-        let ctx = self.context(obj, &target);
+        let ctx = self.context(obj);
         let seconds: Box<dyn Fn(u64) -> i64 + '_> = match obj.def.gens.get(field) {
             Some(Gen::Created) => Box::new(|i| ctx.created_seconds(i)),
             Some(Gen::Modified) => Box::new(|i| ctx.modified_seconds(i)),
@@ -521,10 +550,25 @@ impl OrgStore for Org {
             }
             (x, y) => x == y,
         };
+        // Sequence-generated values (`EXT-00000042`) name their record: look at that one
+        // record instead of scanning every generated one.
+        let generated_range = match (&obj.def.gens[fi], value) {
+            (Gen::Seq(prefix), Value::Text(text)) => {
+                let digits = text
+                    .get(..prefix.len())
+                    .filter(|head| head.eq_ignore_ascii_case(prefix))
+                    .and_then(|_| text[prefix.len()..].parse::<u64>().ok());
+                match digits {
+                    Some(i) if i < obj.generated => i..i + 1,
+                    _ => 0..0,
+                }
+            }
+            _ => 0..obj.generated,
+        };
         let indexes = self.candidate_indexes(
             o,
             false,
-            0..obj.generated,
+            generated_range,
             |i| equal(&self.generated_value(o, i, fi)),
             |_, values, _| equal(&values[fi]),
         );
@@ -664,6 +708,19 @@ mod tests {
     }
 
     #[test]
+    fn whole_row_generation_matches_field_by_field_generation() {
+        let org = org();
+        let o = org.object_index("Account").unwrap();
+        for index in [0, 5, 150] {
+            let row = org.generated_row(o, index);
+            let by_row: Vec<Value> = (0..org.object(o).sobject.fields.len())
+                .map(|f| row.value(f))
+                .collect();
+            assert_eq!(by_row, org.generate(o, index));
+        }
+    }
+
+    #[test]
     fn audit_timestamps_grow_with_the_index() {
         let org = org();
         let o = org.object_index("Contact").unwrap();
@@ -747,6 +804,50 @@ mod tests {
         assert_eq!(
             org.find_by_field("Account", "name", &Value::Text("NEW CO".into())),
             vec![id]
+        );
+    }
+
+    #[test]
+    fn external_ids_of_generated_records_are_found_without_a_scan() {
+        let mut org = org();
+        let found = org.find_by_field(
+            "Product_Catalog__c",
+            "External_Id__c",
+            &Value::Text("ext-00000042".into()),
+        );
+        assert_eq!(found, vec![ids::encode("a00", 42)]);
+        assert!(org
+            .find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("EXT-99999999".into())
+            )
+            .is_empty());
+        let (fi, _) = org
+            .sobject("Product_Catalog__c")
+            .unwrap()
+            .field("External_Id__c")
+            .unwrap();
+        org.update(
+            "Product_Catalog__c",
+            &ids::encode("a00", 42),
+            vec![(fi, Value::Text("MOVED".into()))],
+        )
+        .unwrap();
+        assert!(org
+            .find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("EXT-00000042".into())
+            )
+            .is_empty());
+        assert_eq!(
+            org.find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("moved".into())
+            ),
+            vec![ids::encode("a00", 42)]
         );
     }
 }

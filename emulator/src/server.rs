@@ -11,7 +11,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tower_http::compression::CompressionLayer;
+use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::auth::require_session;
@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
-use crate::{admin, bulk_query, oauth, rest, rest_query};
+use crate::{admin, bulk_query, oauth, rest, rest_query, tls};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
 pub fn data_routes(state: AppState) -> Router<AppState> {
@@ -39,7 +39,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(data_routes(state.clone()))
         .fallback(|| async { crate::error::ApiError::not_found() })
-        .layer(CompressionLayer::new())
+        // Fastest level: compressing result pages must not become the benchmarks' bottleneck.
+        .layer(CompressionLayer::new().quality(CompressionLevel::Fastest))
         .layer(RequestDecompressionLayer::new())
         .with_state(state.clone());
     // Layers on an outer router run before the inner one routes, so the path can be rewritten.
@@ -68,6 +69,8 @@ pub struct Credentials {
 pub struct Emulator {
     state: AppState,
     addr: SocketAddr,
+    /// With TLS: where the CA certificate was written, and its PEM.
+    ca: Option<(std::path::PathBuf, String)>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -82,29 +85,63 @@ impl Emulator {
     pub async fn start_on(config: EmulatorConfig, listen: &str) -> std::io::Result<Emulator> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let tls = config.tls;
         let state = AppState::new(config);
-        state.set_base_url(format!("http://{addr}"));
+        let scheme = if tls { "https" } else { "http" };
+        state.set_base_url(format!("{scheme}://{addr}"));
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
+        let shutdown = async {
+            let _ = rx.await;
+        };
+        let (task, ca) = if tls {
+            let certificates = tls::make_certificates().map_err(std::io::Error::other)?;
+            let path = std::env::temp_dir().join(format!(
+                "sf-emulator-ca-{}-{}.pem",
+                std::process::id(),
+                addr.port()
+            ));
+            tls::write_ca(&certificates, &path).map_err(std::io::Error::other)?;
+            let listener =
+                tls::TlsListener::new(listener, &certificates).map_err(std::io::Error::other)?;
+            let task = tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+                if let Err(e) = serve.await {
+                    tracing::error!("sf-emulator server stopped: {e}");
+                }
             });
-            if let Err(e) = serve.await {
-                tracing::error!("sf-emulator server stopped: {e}");
-            }
-        });
+            (task, Some((path, certificates.ca_pem)))
+        } else {
+            let task = tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+                if let Err(e) = serve.await {
+                    tracing::error!("sf-emulator server stopped: {e}");
+                }
+            });
+            (task, None)
+        };
         Ok(Emulator {
             state,
             addr,
+            ca,
             shutdown: Some(tx),
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT` — the instance URL.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS) — the instance URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.state.base_url().to_string()
+    }
+
+    /// With TLS: the file holding the CA certificate clients must trust.
+    pub fn ca_certificate_path(&self) -> Option<&std::path::Path> {
+        self.ca.as_ref().map(|(path, _)| path.as_path())
+    }
+
+    /// With TLS: the CA certificate PEM.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|(_, pem)| pem.as_str())
     }
 
     /// Where clients get tokens (`{login_url}/services/oauth2/token`); the emulator itself.
@@ -156,6 +193,9 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        if let Some((path, _)) = &self.ca {
+            let _ = std::fs::remove_file(path);
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -419,3 +419,64 @@ async fn results_read_through_another_api_version_conflict() {
     assert_eq!(r.status(), 409);
     assert!(V.starts_with("v62"));
 }
+
+#[tokio::test]
+async fn bulk_csv_and_rest_json_agree_on_every_value() {
+    let h = Harness::default().await;
+    let fields = "Id, Name, External_Id__c, Price__c, Weight_Kg__c, Units_Sold__c, In_Stock__c, Launch_Date__c, Notes__c, Channels__c, CreatedDate";
+    let soql = format!("SELECT {fields} FROM Product_Catalog__c");
+    let (_, created) = create(&h, json!({"operation": "query", "query": soql})).await;
+    let id = created["id"].as_str().unwrap();
+    job(&h, id).await;
+    let body = pages(&h, id, 1000).await.remove(0).2;
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 100);
+    let encoded: String = soql
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let (_, rest) = h.get_json(&format!("/query?q={encoded}")).await;
+    let by_id: std::collections::HashMap<&str, &Value> = rest["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["Id"].as_str().unwrap(), r))
+        .collect();
+    let mut tricky = 0;
+    for row in &rows {
+        let record = by_id[&row[0]];
+        for (i, name) in header.iter().enumerate() {
+            let cell = &row[i];
+            let value = &record[name.as_str()];
+            match value {
+                Value::Null => assert_eq!(cell, "", "{name}"),
+                Value::String(s) if name == "CreatedDate" => {
+                    assert_eq!(cell.replace('Z', "+0000"), *s)
+                }
+                Value::String(s) => {
+                    assert_eq!(cell, s, "{name}");
+                    tricky += ["NA", "N/A", "NULL", "None", "#N/A"].contains(&s.as_str()) as usize;
+                }
+                Value::Bool(b) => assert_eq!(cell, b.to_string(), "{name}"),
+                Value::Number(n) => {
+                    assert_eq!(cell.parse::<f64>().unwrap(), n.as_f64().unwrap(), "{name}")
+                }
+                other => panic!("{name}: {other}"),
+            }
+        }
+    }
+    assert!(tricky > 0, "null-looking strings travel as strings");
+}
