@@ -3,3 +3,4 @@
 //! The arrows go one way: `main -> source | destination -> salesforce -> protocol / config`.
 
 pub mod config;
+pub mod destination;

@@ -55,7 +55,12 @@ pub trait OrgStore {
 
     /// Updates the given fields; the org bumps LastModifiedDate, LastModifiedById and
     /// SystemModstamp.
-    fn update(&mut self, object: &str, id: &str, values: Vec<(usize, Value)>) -> Result<(), StoreError>;
+    fn update(
+        &mut self,
+        object: &str,
+        id: &str,
+        values: Vec<(usize, Value)>,
+    ) -> Result<(), StoreError>;
 
     /// Soft delete (recycle bin, `IsDeleted=true`, seen by queryAll) or hard delete (gone,
     /// recorded in the deletion log that getDeleted reads).

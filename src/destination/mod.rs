@@ -1,0 +1,7 @@
+//! The Salesforce destination: `check`, `discover` (data-activation operations) and `write`.
+
+pub mod cell;
+pub mod mapping;
+pub mod operation;
+pub mod row;
+pub mod sobject;
