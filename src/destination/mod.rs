@@ -1,7 +1,9 @@
 //! The Salesforce destination: `check`, `discover` (data-activation operations) and `write`.
 
+pub mod batch;
 pub mod cell;
 pub mod mapping;
 pub mod operation;
+pub mod reconcile;
 pub mod row;
 pub mod sobject;
