@@ -4,3 +4,4 @@
 
 pub mod config;
 pub mod destination;
+pub mod protocol;
