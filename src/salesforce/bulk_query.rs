@@ -1,0 +1,194 @@
+//! Bulk API 2.0 query jobs: create, poll, abort, delete, and result pages streamed by locator.
+
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::error::Error;
+use super::http::Payload;
+use super::job::JobState;
+use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
+
+/// `query` reads live rows; `queryAll` adds soft-deleted and archived ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum QueryOperation {
+    Query,
+    QueryAll,
+}
+
+/// A query job's info (`POST jobs/query`, `GET jobs/query/{id}`).
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryJob {
+    pub id: String,
+    pub state: JobState,
+    #[serde(default)]
+    pub operation: Option<QueryOperation>,
+    #[serde(default)]
+    pub object: Option<String>,
+    #[serde(default)]
+    pub number_records_processed: Option<u64>,
+    #[serde(default)]
+    pub retries: Option<u64>,
+    #[serde(default)]
+    pub total_processing_time: Option<u64>,
+    #[serde(default)]
+    pub error_message: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateQueryJob<'a> {
+    operation: QueryOperation,
+    query: &'a str,
+    content_type: &'static str,
+    column_delimiter: &'static str,
+    line_ending: &'static str,
+}
+
+/// One page of a job's results: a complete CSV (header included), streamed as it arrives.
+pub struct QueryResultPage {
+    /// Locator of the next page; `None` on the last page (Salesforce sends the string `null`).
+    pub next_locator: Option<String>,
+    /// `Sforce-NumberOfRecords`: rows in this page.
+    pub number_of_records: Option<u64>,
+    /// The CSV bytes.
+    pub body: ByteStream,
+}
+
+impl std::fmt::Debug for QueryResultPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QueryResultPage")
+            .field("next_locator", &self.next_locator)
+            .field("number_of_records", &self.number_of_records)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Job ids go into URL paths.
+pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(Error::Url {
+            setting: "Bulk job id".into(),
+            url: id.to_string(),
+            reason: "expected an alphanumeric Salesforce id".into(),
+        })
+    }
+}
+
+impl SalesforceClient {
+    /// Creates a query job (CSV, comma, LF). A refusal ([`Error::is_bulk_refusal`]) means the
+    /// query must be read through REST instead.
+    pub async fn create_query_job(
+        &self,
+        soql: &str,
+        operation: QueryOperation,
+    ) -> Result<QueryJob, Error> {
+        let body = serde_json::to_vec(&CreateQueryJob {
+            operation,
+            query: soql,
+            content_type: "CSV",
+            column_delimiter: "COMMA",
+            line_ending: "LF",
+        })
+        .map_err(|e| Error::Decode {
+            request: super::RequestLine {
+                method: "POST".into(),
+                host: String::new(),
+                path: "jobs/query".into(),
+            },
+            detail: e.to_string(),
+        })?;
+        let path = self.data_path("jobs/query");
+        self.send_json(Method::POST, &path, &[], &HeaderMap::new(), &Payload::Json(body.into()))
+            .await
+    }
+
+    /// The job's current info.
+    pub async fn get_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
+        check_job_id(job_id)?;
+        let path = self.data_path(&format!("jobs/query/{job_id}"));
+        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await
+    }
+
+    /// Polls until the job is `JobComplete`; a `Failed` job returns its `errorMessage` as
+    /// [`Error::JobFailed`].
+    pub async fn wait_for_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
+        wait_for_job(
+            self,
+            job_id,
+            || self.get_query_job(job_id),
+            |job: &QueryJob| &job.state,
+            |job: &QueryJob| job.error_message.as_deref(),
+        )
+        .await
+    }
+
+    /// Asks Salesforce to stop the job.
+    pub async fn abort_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
+        check_job_id(job_id)?;
+        let path = self.data_path(&format!("jobs/query/{job_id}"));
+        let body = br#"{"state":"Aborted"}"#;
+        self.send_json(
+            Method::PATCH,
+            &path,
+            &[],
+            &HeaderMap::new(),
+            &Payload::Json(bytes::Bytes::from_static(body)),
+        )
+        .await
+    }
+
+    /// Deletes a finished job and its results (204).
+    pub async fn delete_query_job(&self, job_id: &str) -> Result<(), Error> {
+        check_job_id(job_id)?;
+        let path = self.data_path(&format!("jobs/query/{job_id}"));
+        self.send_empty(Method::DELETE, &path, &Payload::Empty).await
+    }
+
+    /// One page of results: the first when `locator` is `None`, else the page at `locator`.
+    /// The body is not read here: the caller streams it.
+    pub async fn query_job_results(
+        &self,
+        job_id: &str,
+        locator: Option<&str>,
+        max_records: Option<u64>,
+    ) -> Result<QueryResultPage, Error> {
+        check_job_id(job_id)?;
+        let path = self.data_path(&format!("jobs/query/{job_id}/results"));
+        let max_records = max_records.map(|n| n.to_string());
+        let mut query: Vec<(&str, &str)> = Vec::new();
+        if let Some(n) = &max_records {
+            query.push(("maxRecords", n));
+        }
+        if let Some(locator) = locator {
+            query.push(("locator", locator));
+        }
+        let mut headers = HeaderMap::new();
+        headers.insert(ACCEPT, HeaderValue::from_static("text/csv"));
+        let response = self
+            .send(Method::GET, &path, &query, &headers, &Payload::Empty)
+            .await?;
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().to_string())
+        };
+        let next_locator = header("sforce-locator").filter(|l| !l.is_empty() && l != "null");
+        let number_of_records = header("sforce-numberofrecords").and_then(|n| n.parse().ok());
+        Ok(QueryResultPage {
+            next_locator,
+            number_of_records,
+            body: body_stream(&Method::GET, response),
+        })
+    }
+}

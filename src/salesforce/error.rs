@@ -1,0 +1,398 @@
+//! Salesforce's error replies turned into one typed error, each classed for TRACE `failure_type`.
+//!
+//! REST and Bulk API errors (401 included) are JSON arrays `[{"message","errorCode","fields"}]`;
+//! the OAuth token endpoint answers `{"error","error_description"}`. Nothing in this module ever
+//! holds a secret: requests are described by method and path only (no query, no headers, no body).
+
+use std::fmt;
+
+use serde::Deserialize;
+
+/// How a failure should be reported to the platform (Airbyte's `failure_type`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorClass {
+    /// The user must change something: credentials, an object or field name, a permission.
+    Config,
+    /// Retrying later may succeed: 5xx, 429, REQUEST_LIMIT_EXCEEDED, connection problems.
+    Transient,
+    /// Anything else: a reply we did not expect, a failed job, a local I/O error.
+    System,
+}
+
+/// The request an error happened on, without query string, headers or body.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RequestLine {
+    pub method: String,
+    /// Host of the URL, so a connection error can name it.
+    pub host: String,
+    /// Path of the URL without its query.
+    pub path: String,
+}
+
+impl RequestLine {
+    pub(crate) fn new(method: &reqwest::Method, url: &url::Url) -> Self {
+        let host = match (url.host_str(), url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            (None, _) => String::new(),
+        };
+        RequestLine {
+            method: method.as_str().to_string(),
+            host,
+            path: url.path().to_string(),
+        }
+    }
+}
+
+impl fmt::Display for RequestLine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.method, self.path)
+    }
+}
+
+/// Every failure of the Salesforce client.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A REST or Bulk API call answered with an error status.
+    #[error("{request}: HTTP {status} {code}: {message}")]
+    Api {
+        request: RequestLine,
+        status: u16,
+        /// Salesforce's `errorCode` (empty when the body was not Salesforce's error array).
+        code: String,
+        message: String,
+        /// Salesforce's `fields` list, when it names fields.
+        fields: Vec<String>,
+    },
+
+    /// The OAuth token endpoint refused the grant.
+    #[error("Salesforce login at {host} failed ({grant} grant): HTTP {status} {error}: {description}{}", hint_suffix(.hint))]
+    Token {
+        host: String,
+        grant: &'static str,
+        status: u16,
+        /// OAuth `error`, e.g. `invalid_grant`.
+        error: String,
+        /// OAuth `error_description`, e.g. `expired access/refresh token`.
+        description: String,
+        /// What the user should do about it.
+        hint: String,
+    },
+
+    /// The host could not be reached (DNS, TCP connect, TLS) or the connection broke.
+    #[error("{request}: cannot reach {}: {detail}", .request.host)]
+    Connection { request: RequestLine, detail: String },
+
+    /// The request or the reply took longer than the configured timeout.
+    #[error("{request}: timed out talking to {}", .request.host)]
+    Timeout { request: RequestLine },
+
+    /// A 2xx reply whose body is not what the API documents.
+    #[error("{request}: unexpected reply: {detail}")]
+    Decode { request: RequestLine, detail: String },
+
+    /// A URL the client refuses to use (e.g. `http://` on a non-loopback host).
+    #[error("{setting}: {reason} (got {url})")]
+    Url {
+        /// Which setting or reply field the URL came from, e.g. `login_url`, `instance_url`.
+        setting: String,
+        url: String,
+        reason: String,
+    },
+
+    /// The JWT bearer assertion could not be built (unreadable private key...).
+    #[error("credentials.private_key: cannot sign the JWT bearer assertion: {detail}")]
+    Jwt { detail: String },
+
+    /// A Bulk API job ended `Failed`.
+    #[error("Bulk API job {job_id} failed: {message}")]
+    JobFailed { job_id: String, message: String },
+
+    /// A Bulk API job ended `Aborted` while we waited for it.
+    #[error("Bulk API job {job_id} was aborted")]
+    JobAborted { job_id: String },
+
+    /// A Bulk API job did not finish within the allowed wait.
+    #[error("Bulk API job {job_id} still {state} after waiting {waited_secs} s")]
+    JobTimeout {
+        job_id: String,
+        state: String,
+        waited_secs: u64,
+    },
+
+    /// Reading a local file to upload failed.
+    #[error("reading {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+fn hint_suffix(hint: &str) -> String {
+    if hint.is_empty() {
+        String::new()
+    } else {
+        format!(". {hint}")
+    }
+}
+
+/// errorCodes that mean the user must change the configuration or the org's setup.
+const CONFIG_CODES: &[&str] = &[
+    "INVALID_SESSION_ID",
+    "INVALID_FIELD",
+    "INVALID_TYPE",
+    "INVALIDENTITY",
+    "INSUFFICIENT_ACCESS",
+    "INSUFFICIENT_ACCESS_ON_CROSS_REFERENCE_ENTITY",
+    "API_DISABLED_FOR_ORG",
+    "API_CURRENTLY_DISABLED",
+    "FUNCTIONALITY_NOT_ENABLED",
+    "NOT_FOUND",
+    "INVALID_OPERATION_WITH_EXPIRED_PASSWORD",
+    "TXN_SECURITY_METERING_ERROR",
+    "UNSUPPORTED_API_VERSION",
+];
+
+/// errorCodes worth retrying with backoff.
+const TRANSIENT_CODES: &[&str] = &["REQUEST_LIMIT_EXCEEDED", "QUERY_TIMEOUT", "SERVER_UNAVAILABLE"];
+
+impl Error {
+    /// The failure class used for the TRACE message's `failure_type` and for retries.
+    pub fn class(&self) -> ErrorClass {
+        match self {
+            Error::Api {
+                status, code, ..
+            } => {
+                if TRANSIENT_CODES.contains(&code.as_str()) || *status >= 500 || *status == 429 {
+                    ErrorClass::Transient
+                } else if CONFIG_CODES.contains(&code.as_str()) {
+                    ErrorClass::Config
+                } else {
+                    ErrorClass::System
+                }
+            }
+            Error::Token { status, .. } => {
+                if *status >= 500 || *status == 429 {
+                    ErrorClass::Transient
+                } else {
+                    ErrorClass::Config
+                }
+            }
+            Error::Connection { .. } | Error::Timeout { .. } => ErrorClass::Transient,
+            Error::Url { .. } | Error::Jwt { .. } => ErrorClass::Config,
+            Error::Decode { .. }
+            | Error::JobFailed { .. }
+            | Error::JobAborted { .. }
+            | Error::JobTimeout { .. }
+            | Error::Io { .. } => ErrorClass::System,
+        }
+    }
+
+    /// True when Salesforce counts this against the org's request limit: retry only after a
+    /// longer pause.
+    pub fn is_rate_limited(&self) -> bool {
+        matches!(self, Error::Api { status, code, .. } if *status == 429 || code == "REQUEST_LIMIT_EXCEEDED")
+    }
+
+    /// A 401 `INVALID_SESSION_ID`: the access token expired or was revoked.
+    pub fn is_invalid_session(&self) -> bool {
+        matches!(self, Error::Api { status: 401, code, .. } if code == "INVALID_SESSION_ID")
+    }
+
+    /// HTTP status of an API or token error.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Api { status, .. } | Error::Token { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Salesforce's `errorCode` of an API error.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => Some(code),
+            _ => None,
+        }
+    }
+
+    /// True when Salesforce refused to create a Bulk API 2.0 query job for this query or object,
+    /// so the source should read it through REST instead: compound fields, objects the Bulk API
+    /// does not support, non-queryable objects, the daily Bulk query limits, any 403.
+    pub fn is_bulk_refusal(&self) -> bool {
+        let Error::Api {
+            request,
+            status,
+            code,
+            message,
+            ..
+        } = self
+        else {
+            return false;
+        };
+        if request.method != "POST" || !request.path.ends_with("/jobs/query") {
+            return false;
+        }
+        if *status == 403 {
+            return true;
+        }
+        if *status != 400 {
+            return false;
+        }
+        match code.as_str() {
+            "INVALIDENTITY" | "LIMIT_EXCEEDED" => true,
+            _ => {
+                message.contains("not supported")
+                    || message.contains("does not support query")
+                    || message.starts_with("Max bulk v2 query")
+            }
+        }
+    }
+}
+
+/// One element of Salesforce's REST/Bulk error array.
+#[derive(Debug, Deserialize)]
+struct ApiErrorItem {
+    #[serde(default)]
+    message: String,
+    #[serde(default, rename = "errorCode")]
+    error_code: String,
+    #[serde(default)]
+    fields: Vec<String>,
+}
+
+/// The OAuth token endpoint's error object.
+#[derive(Debug, Deserialize)]
+struct OAuthErrorBody {
+    error: String,
+    #[serde(default)]
+    error_description: String,
+}
+
+/// Longest slice of a non-JSON error body kept in a message.
+const MAX_TEXT_IN_ERROR: usize = 300;
+
+/// Turns an error reply into an [`Error`]: Salesforce's array, the OAuth object, or plain text.
+pub(crate) fn from_error_reply(request: RequestLine, status: u16, body: &[u8]) -> Error {
+    if let Ok(items) = serde_json::from_slice::<Vec<ApiErrorItem>>(body) {
+        if let Some(first) = items.into_iter().next() {
+            return Error::Api {
+                request,
+                status,
+                code: first.error_code,
+                message: first.message,
+                fields: first.fields,
+            };
+        }
+    }
+    if let Ok(oauth) = serde_json::from_slice::<OAuthErrorBody>(body) {
+        return Error::Token {
+            host: request.host,
+            grant: "",
+            status,
+            error: oauth.error,
+            description: oauth.error_description,
+            hint: String::new(),
+        };
+    }
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    let message = if text.is_empty() {
+        "empty reply".to_string()
+    } else {
+        let cut: String = text.chars().take(MAX_TEXT_IN_ERROR).collect();
+        if cut.len() < text.len() {
+            format!("{cut}…")
+        } else {
+            cut
+        }
+    };
+    Error::Api {
+        request,
+        status,
+        code: String::new(),
+        message,
+        fields: Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(method: &str, path: &str) -> RequestLine {
+        RequestLine {
+            method: method.into(),
+            host: "example.my.salesforce.com".into(),
+            path: path.into(),
+        }
+    }
+
+    #[test]
+    fn salesforce_error_array_is_parsed_with_its_code_and_fields() {
+        let body = br#"[{"message":"No such column 'Foo' on entity 'Account'","errorCode":"INVALID_FIELD","fields":["Foo"]}]"#;
+        let err = from_error_reply(line("GET", "/services/data/v62.0/query/"), 400, body);
+        assert_eq!(err.code(), Some("INVALID_FIELD"));
+        assert_eq!(err.class(), ErrorClass::Config);
+        assert_eq!(
+            err.to_string(),
+            "GET /services/data/v62.0/query/: HTTP 400 INVALID_FIELD: No such column 'Foo' on entity 'Account'"
+        );
+    }
+
+    #[test]
+    fn oauth_error_object_becomes_a_token_error() {
+        let body = br#"{"error":"invalid_grant","error_description":"authentication failure"}"#;
+        let err = from_error_reply(line("POST", "/services/oauth2/token"), 400, body);
+        assert!(matches!(&err, Error::Token { error, .. } if error == "invalid_grant"));
+        assert_eq!(err.class(), ErrorClass::Config);
+    }
+
+    #[test]
+    fn classes_follow_status_and_code() {
+        let api = |status, code: &str| Error::Api {
+            request: line("GET", "/x"),
+            status,
+            code: code.into(),
+            message: String::new(),
+            fields: vec![],
+        };
+        assert_eq!(api(503, "").class(), ErrorClass::Transient);
+        assert_eq!(api(429, "").class(), ErrorClass::Transient);
+        assert_eq!(api(403, "REQUEST_LIMIT_EXCEEDED").class(), ErrorClass::Transient);
+        assert_eq!(api(400, "QUERY_TIMEOUT").class(), ErrorClass::Transient);
+        assert_eq!(api(403, "INSUFFICIENT_ACCESS").class(), ErrorClass::Config);
+        assert_eq!(api(404, "NOT_FOUND").class(), ErrorClass::Config);
+        assert_eq!(api(400, "MALFORMED_QUERY").class(), ErrorClass::System);
+        assert!(api(403, "REQUEST_LIMIT_EXCEEDED").is_rate_limited());
+    }
+
+    #[test]
+    fn bulk_refusals_are_recognised_only_on_job_creation() {
+        let refusal = |status, code: &str, message: &str, path: &str| Error::Api {
+            request: line("POST", path),
+            status,
+            code: code.into(),
+            message: message.into(),
+            fields: vec![],
+        };
+        let create = "/services/data/v62.0/jobs/query";
+        assert!(refusal(400, "API_ERROR", "Selecting compound data not supported in Bulk Query", create).is_bulk_refusal());
+        assert!(refusal(400, "INVALIDENTITY", "Entity 'X' is not supported by the Bulk API.", create).is_bulk_refusal());
+        assert!(refusal(400, "INVALID_TYPE", "Entity 'X' does not support query", create).is_bulk_refusal());
+        assert!(refusal(400, "LIMIT_EXCEEDED", "Max bulk v2 query jobs (10000) per 24 hrs has been reached", create).is_bulk_refusal());
+        assert!(refusal(403, "INSUFFICIENT_ACCESS", "", create).is_bulk_refusal());
+        assert!(!refusal(400, "INVALID_FIELD", "No such column", create).is_bulk_refusal());
+        assert!(!refusal(403, "INSUFFICIENT_ACCESS", "", "/services/data/v62.0/query/").is_bulk_refusal());
+    }
+
+    #[test]
+    fn plain_text_error_bodies_are_truncated() {
+        let body = "x".repeat(1000);
+        let err = from_error_reply(line("GET", "/x"), 502, body.as_bytes());
+        let Error::Api { message, code, .. } = &err else { panic!("{err:?}") };
+        assert!(code.is_empty());
+        assert!(message.chars().count() <= MAX_TEXT_IN_ERROR + 1);
+        assert_eq!(err.class(), ErrorClass::Transient);
+    }
+}

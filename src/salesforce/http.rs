@@ -1,0 +1,425 @@
+//! The one HTTP client and the one retry policy every Salesforce call goes through.
+//!
+//! Transient failures (5xx, 429, `REQUEST_LIMIT_EXCEEDED`, `QUERY_TIMEOUT`, broken or refused
+//! connections, timeouts) are retried with [`Backoff`]; rate-limit replies use a longer backoff
+//! because Salesforce counts them against a rolling 24-hour budget. Everything else fails at
+//! once. Every reply's `Sforce-Limit-Info: api-usage=N/M` header updates [`ApiUsage`].
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{Method, StatusCode};
+use tokio::io::AsyncReadExt;
+use url::Url;
+
+use super::backoff::{Backoff, BackoffConfig, Jitter, Sleeper};
+use super::error::{from_error_reply, Error, ErrorClass, RequestLine};
+use crate::config::Secret;
+
+/// When and how long to retry.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RetryConfig {
+    /// Retries after the first attempt (0 = never retry).
+    pub max_retries: u32,
+    /// Delays after 5xx, connection problems, timeouts, `QUERY_TIMEOUT`.
+    pub backoff: BackoffConfig,
+    /// Delays after 429 and 403 `REQUEST_LIMIT_EXCEEDED`.
+    pub rate_limit_backoff: BackoffConfig,
+}
+
+impl Default for RetryConfig {
+    fn default() -> Self {
+        RetryConfig {
+            max_retries: 5,
+            backoff: BackoffConfig::default(),
+            rate_limit_backoff: BackoffConfig {
+                initial: Duration::from_secs(10),
+                max: Duration::from_secs(300),
+                multiplier: 3.0,
+            },
+        }
+    }
+}
+
+/// API calls used and allowed in the org's rolling 24 hours, from the last `Sforce-Limit-Info`.
+#[derive(Debug, Default)]
+pub struct ApiUsage {
+    used: AtomicU64,
+    /// 0 until a reply carried the header.
+    max: AtomicU64,
+}
+
+impl ApiUsage {
+    /// `(used, max)` as of the latest reply that carried the header.
+    pub fn get(&self) -> Option<(u64, u64)> {
+        let max = self.max.load(Ordering::Relaxed);
+        (max > 0).then(|| (self.used.load(Ordering::Relaxed), max))
+    }
+
+    fn record(&self, used: u64, max: u64) {
+        self.used.store(used, Ordering::Relaxed);
+        self.max.store(max, Ordering::Relaxed);
+    }
+}
+
+/// `api-usage=25/15000; per-app-api-usage=...` -> `(25, 15000)`.
+pub(crate) fn parse_limit_info(value: &str) -> Option<(u64, u64)> {
+    value.split(';').find_map(|part| {
+        let usage = part.trim().strip_prefix("api-usage=")?;
+        let (used, max) = usage.split_once('/')?;
+        Some((used.trim().parse().ok()?, max.trim().parse().ok()?))
+    })
+}
+
+/// Refuses any URL but `https://`, except `http://` on loopback hosts (the emulator).
+pub fn check_base_url(setting: &str, url: &Url) -> Result<(), Error> {
+    let refuse = |reason: &str| {
+        Err(Error::Url {
+            setting: setting.to_string(),
+            url: url.as_str().to_string(),
+            reason: reason.to_string(),
+        })
+    };
+    match url.scheme() {
+        "https" if url.host_str().is_some() => Ok(()),
+        "https" => refuse("expected a URL with a host"),
+        "http" if is_loopback(url) => Ok(()),
+        "http" => refuse("expected https:// (http:// is only allowed for loopback hosts such as 127.0.0.1 or localhost)"),
+        _ => refuse("expected an https:// URL"),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A request body that can be rebuilt for every attempt.
+pub(crate) enum Payload {
+    Empty,
+    Json(Bytes),
+    /// `text/csv` from memory.
+    Csv(Bytes),
+    /// `application/x-www-form-urlencoded`; holds secrets, so it has no `Debug`.
+    Form(String),
+    /// Streamed from a file, reopened on every attempt.
+    File { path: PathBuf, content_type: &'static str },
+}
+
+/// Size of the chunks a file upload is streamed in.
+const UPLOAD_CHUNK: usize = 256 * 1024;
+
+impl Payload {
+    async fn attach(
+        &self,
+        builder: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, Error> {
+        Ok(match self {
+            Payload::Empty => builder,
+            Payload::Json(bytes) => builder
+                .header(CONTENT_TYPE, "application/json")
+                .body(bytes.clone()),
+            Payload::Csv(bytes) => builder.header(CONTENT_TYPE, "text/csv").body(bytes.clone()),
+            Payload::Form(form) => builder
+                .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(form.clone()),
+            Payload::File { path, content_type } => {
+                let io_error = |source| Error::Io {
+                    path: path.display().to_string(),
+                    source,
+                };
+                let file = tokio::fs::File::open(path).await.map_err(io_error)?;
+                let length = file.metadata().await.map_err(io_error)?.len();
+                let display = path.display().to_string();
+                let stream = async_stream::stream! {
+                    let mut file = file;
+                    loop {
+                        let mut chunk = Vec::with_capacity(UPLOAD_CHUNK);
+                        match (&mut file).take(UPLOAD_CHUNK as u64).read_to_end(&mut chunk).await {
+                            Ok(0) => break,
+                            Ok(_) => yield Ok(Bytes::from(chunk)),
+                            Err(e) => {
+                                yield Err(std::io::Error::new(e.kind(), format!("reading {display}: {e}")));
+                                break;
+                            }
+                        }
+                    }
+                };
+                builder
+                    .header(CONTENT_TYPE, *content_type)
+                    .header(reqwest::header::CONTENT_LENGTH, length)
+                    .body(reqwest::Body::wrap_stream(stream))
+            }
+        })
+    }
+}
+
+/// The shared HTTP client with its retry policy and API usage counters.
+pub(crate) struct Http {
+    client: reqwest::Client,
+    retry: RetryConfig,
+    sleeper: Arc<dyn Sleeper>,
+    jitter: Arc<dyn Jitter>,
+    usage: Arc<ApiUsage>,
+}
+
+/// Connection and read timeouts of the HTTP client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timeouts {
+    /// TCP + TLS connect.
+    pub connect: Duration,
+    /// Longest silence while waiting for reply bytes (not the whole download).
+    pub read: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            connect: Duration::from_secs(30),
+            read: Duration::from_secs(300),
+        }
+    }
+}
+
+impl Http {
+    pub(crate) fn new(
+        retry: RetryConfig,
+        timeouts: Timeouts,
+        user_agent: &str,
+        sleeper: Arc<dyn Sleeper>,
+        jitter: Arc<dyn Jitter>,
+    ) -> Result<Self, Error> {
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .gzip(true)
+            .connect_timeout(timeouts.connect)
+            .read_timeout(timeouts.read)
+            .user_agent(user_agent)
+            // A redirect would carry the bearer token to wherever it points; Salesforce's API
+            // does not redirect.
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| Error::Url {
+                setting: "http client".into(),
+                url: String::new(),
+                reason: e.without_url().to_string(),
+            })?;
+        Ok(Http {
+            client,
+            retry,
+            sleeper,
+            jitter,
+            usage: Arc::new(ApiUsage::default()),
+        })
+    }
+
+    pub(crate) fn usage(&self) -> &Arc<ApiUsage> {
+        &self.usage
+    }
+
+    pub(crate) fn sleeper(&self) -> &Arc<dyn Sleeper> {
+        &self.sleeper
+    }
+
+    /// Sends a request, retrying transient failures; returns the successful (2xx) reply with
+    /// its body unread.
+    pub(crate) async fn execute(
+        &self,
+        method: Method,
+        url: &Url,
+        headers: &HeaderMap,
+        payload: &Payload,
+        bearer: Option<&Secret>,
+    ) -> Result<reqwest::Response, Error> {
+        let request = RequestLine::new(&method, url);
+        let mut backoff = Backoff::new(self.retry.backoff, self.jitter.clone());
+        let mut rate_backoff = Backoff::new(self.retry.rate_limit_backoff, self.jitter.clone());
+        let mut attempt = 0u32;
+        loop {
+            let (error, retry_after) = match self
+                .attempt(&request, method.clone(), url, headers, payload, bearer)
+                .await
+            {
+                Ok(response) => return Ok(response),
+                Err(failure) => failure,
+            };
+            if error.class() != ErrorClass::Transient || attempt >= self.retry.max_retries {
+                return Err(error);
+            }
+            attempt += 1;
+            let delay = if error.is_rate_limited() {
+                let delay = rate_backoff.next_delay();
+                retry_after
+                    .map(|after| after.clamp(delay, self.retry.rate_limit_backoff.max))
+                    .unwrap_or(delay)
+            } else {
+                let delay = backoff.next_delay();
+                retry_after
+                    .map(|after| after.clamp(delay, self.retry.backoff.max))
+                    .unwrap_or(delay)
+            };
+            tracing::warn!(
+                "{error}; retry {attempt}/{} in {:.1} s",
+                self.retry.max_retries,
+                delay.as_secs_f64()
+            );
+            self.sleeper.sleep(delay).await;
+        }
+    }
+
+    /// One attempt; on failure also returns the reply's `Retry-After`.
+    async fn attempt(
+        &self,
+        request: &RequestLine,
+        method: Method,
+        url: &Url,
+        headers: &HeaderMap,
+        payload: &Payload,
+        bearer: Option<&Secret>,
+    ) -> Result<reqwest::Response, (Error, Option<Duration>)> {
+        let mut builder = self.client.request(method, url.clone()).headers(headers.clone());
+        if let Some(token) = bearer {
+            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+                .map_err(|_| {
+                    (
+                        Error::Decode {
+                            request: request.clone(),
+                            detail: "the access token contains characters not allowed in a header"
+                                .into(),
+                        },
+                        None,
+                    )
+                })?;
+            value.set_sensitive(true);
+            builder = builder.header(AUTHORIZATION, value);
+        }
+        let builder = payload.attach(builder).await.map_err(|e| (e, None))?;
+        let response = builder
+            .send()
+            .await
+            .map_err(|e| (transport_error(request, e), None))?;
+        if let Some(value) = response.headers().get("sforce-limit-info") {
+            if let Some((used, max)) = value.to_str().ok().and_then(parse_limit_info) {
+                self.usage.record(used, max);
+            }
+        }
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        let body = read_error_body(request, response).await;
+        let error = match body {
+            Ok(body) => from_error_reply(request.clone(), status.as_u16(), &body),
+            Err(e) => e,
+        };
+        Err((error, retry_after))
+    }
+}
+
+/// Largest error body read; Salesforce's are a few hundred bytes.
+const MAX_ERROR_BODY: usize = 64 * 1024;
+
+async fn read_error_body(
+    request: &RequestLine,
+    response: reqwest::Response,
+) -> Result<Vec<u8>, Error> {
+    let status = response.status();
+    let mut body = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => {
+                body.extend_from_slice(&chunk);
+                if body.len() >= MAX_ERROR_BODY {
+                    break;
+                }
+            }
+            // The status line arrived: report it even if the body broke off.
+            Err(_) if status != StatusCode::OK => break,
+            Err(e) => return Err(transport_error(request, e)),
+        }
+    }
+    Ok(body)
+}
+
+/// A reqwest failure (no URL in it: the request line says where) as an [`Error`].
+pub(crate) fn transport_error(request: &RequestLine, error: reqwest::Error) -> Error {
+    if error.is_timeout() {
+        return Error::Timeout {
+            request: request.clone(),
+        };
+    }
+    let error = error.without_url();
+    let mut detail = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !detail.contains(&text) {
+            detail.push_str(": ");
+            detail.push_str(&text);
+        }
+        source = cause.source();
+    }
+    Error::Connection {
+        request: request.clone(),
+        detail,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limit_info_header_is_parsed() {
+        assert_eq!(parse_limit_info("api-usage=25/15000"), Some((25, 15000)));
+        assert_eq!(
+            parse_limit_info("per-app-api-usage=17/250(appName=x); api-usage=18/5000"),
+            Some((18, 5000))
+        );
+        assert_eq!(parse_limit_info("api-usage=abc/15000"), None);
+        assert_eq!(parse_limit_info("api-bursts=1/750"), None);
+    }
+
+    #[test]
+    fn api_usage_is_unknown_until_recorded() {
+        let usage = ApiUsage::default();
+        assert_eq!(usage.get(), None);
+        usage.record(3, 100);
+        assert_eq!(usage.get(), Some((3, 100)));
+    }
+
+    #[test]
+    fn http_is_refused_for_non_loopback_hosts() {
+        for ok in [
+            "https://login.salesforce.com",
+            "http://127.0.0.1:8080",
+            "http://127.1.2.3",
+            "http://localhost:1234",
+            "http://[::1]:99",
+        ] {
+            check_base_url("login_url", &Url::parse(ok).unwrap()).unwrap();
+        }
+        for bad in ["http://login.salesforce.com", "http://10.0.0.1", "ftp://localhost", "http://[::2]"] {
+            let err = check_base_url("login_url", &Url::parse(bad).unwrap()).unwrap_err();
+            assert_eq!(err.class(), ErrorClass::Config);
+            assert!(err.to_string().starts_with("login_url: expected"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,361 @@
+//! The Salesforce API client shared by the source and the destination.
+//!
+//! [`SalesforceClient::connect`] logs in; every call then goes through one HTTP client with one
+//! retry policy ([`http`]), a token cache that refreshes once and replays a call rejected with
+//! 401 `INVALID_SESSION_ID` ([`auth`]), and one error type classed for TRACE messages ([`error`]).
+//! The calls themselves live in [`rest`], [`bulk_query`] and [`bulk_ingest`].
+
+pub mod auth;
+pub mod backoff;
+pub mod bulk_ingest;
+pub mod bulk_query;
+pub mod error;
+pub mod http;
+pub mod job;
+pub mod rest;
+
+#[cfg(test)]
+mod stub;
+
+use std::fmt;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
+use tokio::sync::watch;
+use url::Url;
+
+pub use auth::{AccessToken, Clock, SystemClock};
+pub use backoff::{BackoffConfig, Jitter, RandomJitter, Sleeper, TokioSleeper};
+pub use bulk_ingest::{IngestJob, IngestJobRequest, IngestOperation, IngestResultKind};
+pub use bulk_query::{QueryJob, QueryOperation, QueryResultPage};
+pub use error::{Error, ErrorClass, RequestLine};
+pub use http::{check_base_url, ApiUsage, RetryConfig, Timeouts};
+pub use job::{JobPolling, JobState};
+pub use rest::{
+    ApiVersion, DeletedRecord, DeletedRecords, GlobalDescribe, Limit, PicklistValue, QueryPage,
+    SObjectDescribe, SObjectField, SObjectSummary,
+};
+
+use crate::config::{Connection, Secret};
+use auth::TokenCache;
+use error::RequestLine as Line;
+use http::{Http, Payload};
+
+/// A reply body as it arrives, chunk by chunk (already gunzipped).
+pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+
+/// Tuning of the client; `Default` suits production.
+#[derive(Clone)]
+pub struct ClientOptions {
+    /// Retries of transient failures.
+    pub retry: RetryConfig,
+    /// Connect and read timeouts.
+    pub timeouts: Timeouts,
+    /// How Bulk jobs are polled until they finish.
+    pub job_polling: JobPolling,
+    /// `User-Agent` of every request.
+    pub user_agent: String,
+    /// How the client waits between retries and polls.
+    pub sleeper: Arc<dyn Sleeper>,
+    /// Where each retry delay falls inside its backoff window.
+    pub jitter: Arc<dyn Jitter>,
+    /// "Now", for JWT bearer assertions.
+    pub clock: Arc<dyn Clock>,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            retry: RetryConfig::default(),
+            timeouts: Timeouts::default(),
+            job_polling: JobPolling::default(),
+            user_agent: concat!("salesforce-connector/", env!("CARGO_PKG_VERSION")).to_string(),
+            sleeper: Arc::new(TokioSleeper),
+            jitter: Arc::new(RandomJitter::from_entropy()),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientOptions")
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("job_polling", &self.job_polling)
+            .field("user_agent", &self.user_agent)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A logged-in Salesforce API client; cheap to clone (all clones share one token and one
+/// connection pool).
+#[derive(Clone)]
+pub struct SalesforceClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    http: Http,
+    tokens: TokenCache,
+    api_version: String,
+    job_polling: JobPolling,
+}
+
+impl fmt::Debug for SalesforceClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SalesforceClient")
+            .field("instance_url", &self.instance_url().as_str())
+            .field("api_version", &self.inner.api_version)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SalesforceClient {
+    /// Logs in with the connection's credentials.
+    pub async fn connect(connection: &Connection, options: ClientOptions) -> Result<Self, Error> {
+        let api_version = connection
+            .api_version
+            .trim()
+            .trim_start_matches(['v', 'V'])
+            .to_string();
+        let valid_version = api_version
+            .split_once('.')
+            .is_some_and(|(major, minor)| {
+                !major.is_empty()
+                    && !minor.is_empty()
+                    && major.bytes().all(|b| b.is_ascii_digit())
+                    && minor.bytes().all(|b| b.is_ascii_digit())
+            });
+        if !valid_version {
+            return Err(Error::Url {
+                setting: "api_version".into(),
+                url: connection.api_version.clone(),
+                reason: "expected a Salesforce API version such as 62.0".into(),
+            });
+        }
+        let http = Http::new(
+            options.retry,
+            options.timeouts,
+            &options.user_agent,
+            options.sleeper.clone(),
+            options.jitter.clone(),
+        )?;
+        let tokens = TokenCache::login(
+            &http,
+            connection.login_url.clone(),
+            connection.credentials.clone(),
+            options.clock.clone(),
+        )
+        .await?;
+        Ok(SalesforceClient {
+            inner: Arc::new(Inner {
+                http,
+                tokens,
+                api_version,
+                job_polling: options.job_polling,
+            }),
+        })
+    }
+
+    /// Base URL of the org's API, from the token reply.
+    pub fn instance_url(&self) -> Url {
+        self.inner.tokens.current().instance_url.clone()
+    }
+
+    /// API version in use, without the `v` (`62.0`).
+    pub fn api_version(&self) -> &str {
+        &self.inner.api_version
+    }
+
+    /// `(used, max)` API calls in the org's rolling 24 hours, from the latest reply's
+    /// `Sforce-Limit-Info`; `None` before any reply carried it.
+    pub fn api_usage(&self) -> Option<(u64, u64)> {
+        self.inner.http.usage().get()
+    }
+
+    /// The shared usage counters, for callers that watch the budget continuously.
+    pub fn api_usage_counters(&self) -> Arc<ApiUsage> {
+        self.inner.http.usage().clone()
+    }
+
+    /// Changes to `Some(new_token)` when Salesforce rotates the refresh token, so the source
+    /// can emit it in a CONNECTOR_CONFIG control message.
+    pub fn rotated_refresh_token(&self) -> watch::Receiver<Option<Secret>> {
+        self.inner.tokens.rotated_refresh_token()
+    }
+
+    /// `/services/data/v{version}/{rest}`.
+    pub(crate) fn data_path(&self, rest: &str) -> String {
+        format!("/services/data/v{}/{}", self.inner.api_version, rest)
+    }
+
+    pub(crate) fn job_polling(&self) -> JobPolling {
+        self.inner.job_polling
+    }
+
+    pub(crate) fn sleeper(&self) -> &Arc<dyn Sleeper> {
+        self.inner.http.sleeper()
+    }
+
+    /// Sends an authenticated request to `path` on the instance; on 401 `INVALID_SESSION_ID`
+    /// refreshes the token once and replays the request once.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &HeaderMap,
+        payload: &Payload,
+    ) -> Result<reqwest::Response, Error> {
+        let mut token = self.inner.tokens.current();
+        let mut refreshed = false;
+        loop {
+            let url = api_url(&token.instance_url, path, query)?;
+            match self
+                .inner
+                .http
+                .execute(method.clone(), &url, headers, payload, Some(&token.access_token))
+                .await
+            {
+                Err(error) if error.is_invalid_session() && !refreshed => {
+                    tracing::info!("{error}; refreshing the access token and retrying once");
+                    token = self.inner.tokens.refresh(&self.inner.http, &token).await?;
+                    refreshed = true;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    /// [`send`](Self::send) and decode the JSON reply.
+    pub(crate) async fn send_json<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &HeaderMap,
+        payload: &Payload,
+    ) -> Result<T, Error> {
+        let response = self.send(method.clone(), path, query, headers, payload).await?;
+        let line = Line::new(&method, response.url());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| http::transport_error(&line, e))?;
+        serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            request: line,
+            detail: e.to_string(),
+        })
+    }
+
+    /// [`send`](Self::send) for calls whose reply has no body worth reading (201, 204).
+    pub(crate) async fn send_empty(
+        &self,
+        method: Method,
+        path: &str,
+        payload: &Payload,
+    ) -> Result<(), Error> {
+        self.send(method, path, &[], &HeaderMap::new(), payload)
+            .await
+            .map(drop)
+    }
+}
+
+/// `instance_url` + `path` + `query`. Only the path of `path` is used, so a server-provided path
+/// (`nextRecordsUrl`) can never point the bearer token at another host.
+fn api_url(instance_url: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, Error> {
+    if !path.starts_with('/') || path.starts_with("//") {
+        return Err(Error::Url {
+            setting: "request path".into(),
+            url: path.to_string(),
+            reason: "expected a path starting with /services/".into(),
+        });
+    }
+    let mut url = instance_url.join(path).map_err(|e| Error::Url {
+        setting: "request path".into(),
+        url: path.to_string(),
+        reason: e.to_string(),
+    })?;
+    if url.origin() != instance_url.origin() {
+        return Err(Error::Url {
+            setting: "request path".into(),
+            url: path.to_string(),
+            reason: "resolves outside instance_url".into(),
+        });
+    }
+    if !query.is_empty() {
+        url.query_pairs_mut().extend_pairs(query);
+    }
+    Ok(url)
+}
+
+/// A successful reply's body as a stream of chunks.
+pub(crate) fn body_stream(method: &Method, response: reqwest::Response) -> ByteStream {
+    let line = Line::new(method, response.url());
+    Box::pin(
+        response
+            .bytes_stream()
+            .map(move |chunk| chunk.map_err(|e| http::transport_error(&line, e))),
+    )
+}
+
+/// Polls `fetch` with `polling`'s pauses until the job is terminal; `Failed` and `Aborted` are
+/// errors.
+pub(crate) async fn wait_for_job<J, F, Fut>(
+    client: &SalesforceClient,
+    job_id: &str,
+    mut fetch: F,
+    state_of: fn(&J) -> &JobState,
+    error_message_of: fn(&J) -> Option<&str>,
+) -> Result<J, Error>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<J, Error>>,
+{
+    let polling = client.job_polling();
+    let mut waited = std::time::Duration::ZERO;
+    let mut delays = polling.delays();
+    loop {
+        let job = fetch().await?;
+        match state_of(&job) {
+            JobState::JobComplete => return Ok(job),
+            JobState::Failed => {
+                return Err(Error::JobFailed {
+                    job_id: job_id.to_string(),
+                    message: error_message_of(&job)
+                        .unwrap_or("no errorMessage given")
+                        .to_string(),
+                })
+            }
+            JobState::Aborted => {
+                return Err(Error::JobAborted {
+                    job_id: job_id.to_string(),
+                })
+            }
+            state => {
+                let delay = delays.next().unwrap_or(polling.max);
+                if let Some(timeout) = polling.timeout {
+                    if waited + delay > timeout {
+                        return Err(Error::JobTimeout {
+                            job_id: job_id.to_string(),
+                            state: state.as_str().to_string(),
+                            waited_secs: waited.as_secs(),
+                        });
+                    }
+                }
+                tracing::debug!("Bulk job {job_id} is {}", state.as_str());
+                client.sleeper().sleep(delay).await;
+                waited += delay;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

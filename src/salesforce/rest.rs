@@ -1,0 +1,386 @@
+//! REST API calls under `/services/data/v{version}/`: versions, describeGlobal, describe,
+//! query / queryAll pages, getDeleted, limits.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use futures::Stream;
+use reqwest::header::{HeaderMap, HeaderValue};
+use reqwest::Method;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+use super::error::Error;
+use super::http::Payload;
+use super::SalesforceClient;
+
+/// One entry of `GET /services/data/`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+pub struct ApiVersion {
+    pub label: String,
+    pub url: String,
+    pub version: String,
+}
+
+/// `GET sobjects/` (describeGlobal).
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct GlobalDescribe {
+    pub encoding: Option<String>,
+    pub max_batch_size: Option<u32>,
+    pub sobjects: Vec<SObjectSummary>,
+}
+
+/// One object of describeGlobal; keys this struct does not name are kept in `extra`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SObjectSummary {
+    pub name: String,
+    pub label: String,
+    pub label_plural: String,
+    pub key_prefix: Option<String>,
+    pub custom: bool,
+    pub custom_setting: bool,
+    pub queryable: bool,
+    pub retrieveable: bool,
+    pub replicateable: bool,
+    pub createable: bool,
+    pub updateable: bool,
+    pub deletable: bool,
+    pub undeletable: bool,
+    pub deprecated_and_hidden: bool,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `GET sobjects/{Name}/describe/`. Serialising it gives back every key Salesforce sent
+/// (unnamed ones live in `extra`), so the raw describe can be emitted as is.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SObjectDescribe {
+    pub name: String,
+    pub label: String,
+    pub label_plural: String,
+    pub key_prefix: Option<String>,
+    pub custom: bool,
+    pub queryable: bool,
+    pub retrieveable: bool,
+    pub replicateable: bool,
+    pub createable: bool,
+    pub updateable: bool,
+    pub deletable: bool,
+    pub fields: Vec<SObjectField>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+impl SObjectDescribe {
+    pub fn field(&self, name: &str) -> Option<&SObjectField> {
+        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+    }
+}
+
+/// One field of a describe.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct SObjectField {
+    pub name: String,
+    pub label: String,
+    /// Salesforce's field type: `id`, `string`, `double`, `datetime`, `address`, ...
+    #[serde(rename = "type")]
+    pub field_type: String,
+    /// `xsd:string`, `tns:ID`, `urn:address`, ...
+    pub soap_type: String,
+    pub length: Option<u64>,
+    pub byte_length: Option<u64>,
+    pub precision: Option<u32>,
+    pub scale: Option<i32>,
+    pub digits: Option<u32>,
+    pub nillable: bool,
+    pub createable: bool,
+    pub updateable: bool,
+    pub defaulted_on_create: bool,
+    pub external_id: bool,
+    pub id_lookup: bool,
+    pub unique: bool,
+    pub calculated: bool,
+    pub compound_field_name: Option<String>,
+    pub filterable: bool,
+    pub sortable: bool,
+    pub groupable: bool,
+    pub reference_to: Vec<String>,
+    pub relationship_name: Option<String>,
+    pub polymorphic_foreign_key: bool,
+    pub picklist_values: Vec<PicklistValue>,
+    pub restricted_picklist: bool,
+    pub auto_number: bool,
+    pub custom: bool,
+    pub deprecated_and_hidden: bool,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One value of a picklist field.
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct PicklistValue {
+    pub active: bool,
+    pub default_value: bool,
+    pub label: Option<String>,
+    pub value: String,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One page of a SOQL query. Records stay raw JSON so the source converts them without a lossy
+/// intermediate.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryPage {
+    pub total_size: u64,
+    pub done: bool,
+    /// Path of the next page, present while `done` is false.
+    #[serde(default)]
+    pub next_records_url: Option<String>,
+    pub records: Vec<Box<RawValue>>,
+}
+
+/// `GET sobjects/{Name}/deleted/`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedRecords {
+    #[serde(default)]
+    pub deleted_records: Vec<DeletedRecord>,
+    #[serde(default)]
+    pub earliest_date_available: Option<String>,
+    #[serde(default)]
+    pub latest_date_covered: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeletedRecord {
+    pub id: String,
+    /// `2013-05-07T22:07:19.000+0000`.
+    pub deleted_date: String,
+}
+
+/// One entry of `GET limits/`; per-app breakdowns are kept in `extra`.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Limit {
+    #[serde(rename = "Max")]
+    pub max: i64,
+    #[serde(rename = "Remaining")]
+    pub remaining: i64,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Salesforce's page-size hint for REST queries: 200 to 2,000.
+const QUERY_BATCH_SIZE: std::ops::RangeInclusive<u32> = 200..=2000;
+
+/// Object names go into URL paths; refuse anything that is not an API name.
+fn check_object_name(name: &str) -> Result<(), Error> {
+    if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+        Ok(())
+    } else {
+        Err(Error::Url {
+            setting: "sobject name".into(),
+            url: name.to_string(),
+            reason: "expected an API name of letters, digits and underscores".into(),
+        })
+    }
+}
+
+impl SalesforceClient {
+    /// `GET /services/data/`: the API versions the org serves, oldest first.
+    pub async fn versions(&self) -> Result<Vec<ApiVersion>, Error> {
+        self.send_json(Method::GET, "/services/data/", &[], &HeaderMap::new(), &Payload::Empty)
+            .await
+    }
+
+    /// describeGlobal: every object of the org.
+    pub async fn describe_global(&self) -> Result<GlobalDescribe, Error> {
+        let path = self.data_path("sobjects/");
+        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await
+    }
+
+    /// describe of one object with all its fields.
+    pub async fn describe(&self, sobject: &str) -> Result<SObjectDescribe, Error> {
+        check_object_name(sobject)?;
+        let path = self.data_path(&format!("sobjects/{sobject}/describe/"));
+        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await
+    }
+
+    /// First page of `query` (or `queryAll`, which adds deleted and archived rows).
+    /// `batch_size` is Salesforce's page-size hint (clamped to 200..=2000).
+    pub async fn query(
+        &self,
+        soql: &str,
+        include_deleted: bool,
+        batch_size: Option<u32>,
+    ) -> Result<QueryPage, Error> {
+        let path = self.data_path(if include_deleted { "queryAll/" } else { "query/" });
+        self.send_json(
+            Method::GET,
+            &path,
+            &[("q", soql)],
+            &query_headers(batch_size),
+            &Payload::Empty,
+        )
+        .await
+    }
+
+    /// The page at a previous page's `nextRecordsUrl`.
+    pub async fn query_more(
+        &self,
+        next_records_url: &str,
+        batch_size: Option<u32>,
+    ) -> Result<QueryPage, Error> {
+        if !next_records_url.starts_with("/services/data/") {
+            return Err(Error::Url {
+                setting: "nextRecordsUrl".into(),
+                url: next_records_url.to_string(),
+                reason: "expected a path under /services/data/".into(),
+            });
+        }
+        self.send_json(
+            Method::GET,
+            next_records_url,
+            &[],
+            &query_headers(batch_size),
+            &Payload::Empty,
+        )
+        .await
+    }
+
+    /// All pages of a query, fetched one at a time as the stream is polled.
+    pub fn query_pages(
+        &self,
+        soql: String,
+        include_deleted: bool,
+        batch_size: Option<u32>,
+    ) -> impl Stream<Item = Result<QueryPage, Error>> + Send + 'static {
+        let client = self.clone();
+        async_stream::try_stream! {
+            let mut page = client.query(&soql, include_deleted, batch_size).await?;
+            loop {
+                let next = if page.done { None } else { page.next_records_url.take() };
+                yield page;
+                match next {
+                    Some(url) => page = client.query_more(&url, batch_size).await?,
+                    None => break,
+                }
+            }
+        }
+    }
+
+    /// getDeleted: ids of `sobject` rows deleted between `start` and `end`.
+    pub async fn get_deleted(
+        &self,
+        sobject: &str,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<DeletedRecords, Error> {
+        check_object_name(sobject)?;
+        let path = self.data_path(&format!("sobjects/{sobject}/deleted/"));
+        let start = start.to_rfc3339_opts(SecondsFormat::Secs, false);
+        let end = end.to_rfc3339_opts(SecondsFormat::Secs, false);
+        self.send_json(
+            Method::GET,
+            &path,
+            &[("start", &start), ("end", &end)],
+            &HeaderMap::new(),
+            &Payload::Empty,
+        )
+        .await
+    }
+
+    /// `GET limits/`: the org's limits by name (`DailyApiRequests`, `DailyBulkV2QueryJobs`...).
+    pub async fn limits(&self) -> Result<BTreeMap<String, Limit>, Error> {
+        let path = self.data_path("limits/");
+        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await
+    }
+
+    /// An authenticated `GET` of any path on the instance, body streamed (for blobs and
+    /// resources without a typed call).
+    pub async fn get_stream(&self, path: &str) -> Result<super::ByteStream, Error> {
+        let response = self
+            .send(Method::GET, path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await?;
+        Ok(super::body_stream(&Method::GET, response))
+    }
+
+    /// An authenticated request with a JSON body to a path under `/services/data/v{version}/`,
+    /// returning the raw reply body (for REST writes such as composite calls).
+    pub async fn send_raw_json(
+        &self,
+        method: Method,
+        data_path: &str,
+        body: Bytes,
+    ) -> Result<Bytes, Error> {
+        let path = self.data_path(data_path.trim_start_matches('/'));
+        let response = self
+            .send(method.clone(), &path, &[], &HeaderMap::new(), &Payload::Json(body))
+            .await?;
+        let line = super::error::RequestLine::new(&method, response.url());
+        response
+            .bytes()
+            .await
+            .map_err(|e| super::http::transport_error(&line, e))
+    }
+}
+
+fn query_headers(batch_size: Option<u32>) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    if let Some(size) = batch_size {
+        let size = size.clamp(*QUERY_BATCH_SIZE.start(), *QUERY_BATCH_SIZE.end());
+        headers.insert(
+            "Sforce-Query-Options",
+            HeaderValue::from_str(&format!("batchSize={size}")).expect("digits are a valid header"),
+        );
+    }
+    headers
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn describe_keeps_unknown_keys_and_round_trips() {
+        let raw = r#"{"name":"Account","label":"Account","custom":false,"queryable":true,"newKey":{"x":1},
+            "fields":[{"name":"Id","type":"id","soapType":"tns:ID","length":18,"nillable":false,
+            "referenceTo":[],"picklistValues":[],"compoundFieldName":null,"mask":null,"byteLength":18},
+            {"name":"Rating","type":"picklist","soapType":"xsd:string","picklistValues":[{"active":true,"defaultValue":false,"label":"Hot","validFor":null,"value":"Hot"}]}]}"#;
+        let describe: SObjectDescribe = serde_json::from_str(raw).unwrap();
+        assert_eq!(describe.fields[0].field_type, "id");
+        assert_eq!(describe.fields[0].length, Some(18));
+        assert_eq!(describe.extra["newKey"], serde_json::json!({"x":1}));
+        assert!(describe.fields[0].extra.contains_key("mask"));
+        assert_eq!(describe.field("rating").unwrap().picklist_values[0].value, "Hot");
+        let again = serde_json::to_value(&describe).unwrap();
+        assert_eq!(again["newKey"]["x"], 1);
+        assert_eq!(again["fields"][1]["picklistValues"][0]["validFor"], Value::Null);
+    }
+
+    #[test]
+    fn object_names_must_be_api_names() {
+        assert!(check_object_name("Custom__c").is_ok());
+        assert!(check_object_name("../limits").is_err());
+        assert!(check_object_name("").is_err());
+    }
+
+    #[test]
+    fn batch_size_hint_is_clamped() {
+        assert_eq!(query_headers(Some(50))["sforce-query-options"], "batchSize=200");
+        assert_eq!(query_headers(Some(5000))["sforce-query-options"], "batchSize=2000");
+        assert!(query_headers(None).is_empty());
+    }
+}
