@@ -2,6 +2,7 @@
 
 pub mod batch;
 pub mod cell;
+pub mod discover;
 pub mod dlq;
 pub mod mapping;
 pub mod operation;

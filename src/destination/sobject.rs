@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use crate::salesforce::{SObjectDescribe, SObjectField};
+
 /// How a field's values are written in a Bulk API 2.0 CSV (describe `type`, grouped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKind {
@@ -126,6 +128,34 @@ impl SObjectInfo {
     /// Fields usable as an upsert key: external-id fields (and `Id`, which Bulk accepts too).
     pub fn external_id_fields(&self) -> impl Iterator<Item = &FieldInfo> {
         self.fields.iter().filter(|f| f.external_id)
+    }
+}
+
+impl From<&SObjectField> for FieldInfo {
+    fn from(field: &SObjectField) -> FieldInfo {
+        FieldInfo {
+            name: field.name.clone(),
+            describe_type: field.field_type.clone(),
+            kind: FieldKind::from_describe_type(&field.field_type),
+            nillable: field.nillable,
+            createable: field.createable,
+            updateable: field.updateable,
+            defaulted_on_create: field.defaulted_on_create,
+            external_id: field.external_id,
+            id_lookup: field.id_lookup,
+        }
+    }
+}
+
+impl From<&SObjectDescribe> for SObjectInfo {
+    fn from(describe: &SObjectDescribe) -> SObjectInfo {
+        SObjectInfo::new(
+            &describe.name,
+            describe.createable,
+            describe.updateable,
+            describe.deletable,
+            describe.fields.iter().map(FieldInfo::from).collect(),
+        )
     }
 }
 

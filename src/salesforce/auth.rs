@@ -87,7 +87,11 @@ fn grant_name(credentials: &Credentials) -> &'static str {
 }
 
 /// The form body of the token request for these credentials.
-fn token_form(credentials: &Credentials, login_url: &Url, clock: &dyn Clock) -> Result<String, Error> {
+fn token_form(
+    credentials: &Credentials,
+    login_url: &Url,
+    clock: &dyn Clock,
+) -> Result<String, Error> {
     let mut form = url::form_urlencoded::Serializer::new(String::new());
     match credentials {
         Credentials::RefreshToken {
@@ -126,9 +130,10 @@ fn token_form(credentials: &Credentials, login_url: &Url, clock: &dyn Clock) -> 
                     detail: format!("expected a PEM-encoded RSA private key ({e})"),
                 })?;
             let header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256);
-            let assertion = jsonwebtoken::encode(&header, &claims, &key).map_err(|e| Error::Jwt {
-                detail: e.to_string(),
-            })?;
+            let assertion =
+                jsonwebtoken::encode(&header, &claims, &key).map_err(|e| Error::Jwt {
+                    detail: e.to_string(),
+                })?;
             form.append_pair("grant_type", JWT_BEARER_GRANT)
                 .append_pair("assertion", &assertion);
         }
@@ -192,14 +197,22 @@ async fn exchange(
     credentials: &Credentials,
     clock: &dyn Clock,
 ) -> Result<(AccessToken, Option<Secret>), Error> {
-    let token_url = login_url.join("/services/oauth2/token").map_err(|e| Error::Url {
-        setting: "login_url".into(),
-        url: login_url.to_string(),
-        reason: e.to_string(),
-    })?;
+    let token_url = login_url
+        .join("/services/oauth2/token")
+        .map_err(|e| Error::Url {
+            setting: "login_url".into(),
+            url: login_url.to_string(),
+            reason: e.to_string(),
+        })?;
     let form = token_form(credentials, login_url, clock)?;
     let result = http
-        .execute(Method::POST, &token_url, &HeaderMap::new(), &Payload::Form(form), None)
+        .execute(
+            Method::POST,
+            &token_url,
+            &HeaderMap::new(),
+            &Payload::Form(form),
+            None,
+        )
         .await;
     let response = match result {
         Ok(response) => response,
@@ -369,8 +382,12 @@ mod tests {
             client_secret: Secret::new("s"),
             refresh_token: Secret::new("r+t"),
         };
-        let form = token_form(&credentials, &Url::parse("https://login.salesforce.com").unwrap(), &SystemClock)
-            .unwrap();
+        let form = token_form(
+            &credentials,
+            &Url::parse("https://login.salesforce.com").unwrap(),
+            &SystemClock,
+        )
+        .unwrap();
         assert_eq!(
             form,
             "grant_type=refresh_token&client_id=id%261&client_secret=s&refresh_token=r%2Bt"
@@ -389,6 +406,8 @@ mod tests {
         assert!(h("invalid_client", "invalid client credentials").contains("client_secret"));
         assert!(h("invalid_grant", "expired access/refresh token").contains("re-authenticate"));
         assert!(h("invalid_grant", "user hasn't approved this consumer").contains("approve"));
-        assert!(h("unsupported_grant_type", "grant type not supported").contains("refresh_token grant"));
+        assert!(
+            h("unsupported_grant_type", "grant type not supported").contains("refresh_token grant")
+        );
     }
 }

@@ -58,7 +58,10 @@ impl Jitter for RandomJitter {
         if high <= low {
             return low;
         }
-        let mut rng = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut rng = self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let secs = rng.gen_range(low.as_secs_f64()..=high.as_secs_f64());
         Duration::from_secs_f64(secs)
     }
@@ -100,7 +103,10 @@ impl Backoff {
 
     /// The next delay to wait.
     pub(crate) fn next_delay(&mut self) -> Duration {
-        let high = self.upper.mul_f64(self.config.multiplier.max(1.0)).min(self.config.max);
+        let high = self
+            .upper
+            .mul_f64(self.config.multiplier.max(1.0))
+            .min(self.config.max);
         let low = self.config.initial.min(high);
         let delay = self.jitter.pick(low, high).min(self.config.max);
         self.upper = delay.max(self.config.initial);

@@ -121,8 +121,14 @@ impl SalesforceClient {
             detail: e.to_string(),
         })?;
         let path = self.data_path("jobs/ingest");
-        self.send_json(Method::POST, &path, &[], &HeaderMap::new(), &Payload::Json(body.into()))
-            .await
+        self.send_json(
+            Method::POST,
+            &path,
+            &[],
+            &HeaderMap::new(),
+            &Payload::Json(body.into()),
+        )
+        .await
     }
 
     /// Uploads the job's CSV from a file, streamed in chunks (never held in memory whole);
@@ -141,7 +147,8 @@ impl SalesforceClient {
     pub async fn upload_ingest_bytes(&self, job_id: &str, csv: Bytes) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}/batches"));
-        self.send_empty(Method::PUT, &path, &Payload::Csv(csv)).await
+        self.send_empty(Method::PUT, &path, &Payload::Csv(csv))
+            .await
     }
 
     /// Marks the upload finished (`UploadComplete`); Salesforce then processes the rows.
@@ -193,7 +200,8 @@ impl SalesforceClient {
     pub async fn delete_ingest_job(&self, job_id: &str) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}"));
-        self.send_empty(Method::DELETE, &path, &Payload::Empty).await
+        self.send_empty(Method::DELETE, &path, &Payload::Empty)
+            .await
     }
 
     /// One of the job's result CSVs, streamed.

@@ -106,8 +106,14 @@ impl SalesforceClient {
             detail: e.to_string(),
         })?;
         let path = self.data_path("jobs/query");
-        self.send_json(Method::POST, &path, &[], &HeaderMap::new(), &Payload::Json(body.into()))
-            .await
+        self.send_json(
+            Method::POST,
+            &path,
+            &[],
+            &HeaderMap::new(),
+            &Payload::Json(body.into()),
+        )
+        .await
     }
 
     /// The job's current info.
@@ -150,7 +156,8 @@ impl SalesforceClient {
     pub async fn delete_query_job(&self, job_id: &str) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/query/{job_id}"));
-        self.send_empty(Method::DELETE, &path, &Payload::Empty).await
+        self.send_empty(Method::DELETE, &path, &Payload::Empty)
+            .await
     }
 
     /// One page of results: the first when `locator` is `None`, else the page at `locator`.

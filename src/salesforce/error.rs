@@ -81,7 +81,10 @@ pub enum Error {
 
     /// The host could not be reached (DNS, TCP connect, TLS) or the connection broke.
     #[error("{request}: cannot reach {}: {detail}", .request.host)]
-    Connection { request: RequestLine, detail: String },
+    Connection {
+        request: RequestLine,
+        detail: String,
+    },
 
     /// The request or the reply took longer than the configured timeout.
     #[error("{request}: timed out talking to {}", .request.host)]
@@ -89,7 +92,10 @@ pub enum Error {
 
     /// A 2xx reply whose body is not what the API documents.
     #[error("{request}: unexpected reply: {detail}")]
-    Decode { request: RequestLine, detail: String },
+    Decode {
+        request: RequestLine,
+        detail: String,
+    },
 
     /// A URL the client refuses to use (e.g. `http://` on a non-loopback host).
     #[error("{setting}: {reason} (got {url})")]
@@ -155,15 +161,17 @@ const CONFIG_CODES: &[&str] = &[
 ];
 
 /// errorCodes worth retrying with backoff.
-const TRANSIENT_CODES: &[&str] = &["REQUEST_LIMIT_EXCEEDED", "QUERY_TIMEOUT", "SERVER_UNAVAILABLE"];
+const TRANSIENT_CODES: &[&str] = &[
+    "REQUEST_LIMIT_EXCEEDED",
+    "QUERY_TIMEOUT",
+    "SERVER_UNAVAILABLE",
+];
 
 impl Error {
     /// The failure class used for the TRACE message's `failure_type` and for retries.
     pub fn class(&self) -> ErrorClass {
         match self {
-            Error::Api {
-                status, code, ..
-            } => {
+            Error::Api { status, code, .. } => {
                 if TRANSIENT_CODES.contains(&code.as_str()) || *status >= 500 || *status == 429 {
                     ErrorClass::Transient
                 } else if CONFIG_CODES.contains(&code.as_str()) {
@@ -359,7 +367,10 @@ mod tests {
         };
         assert_eq!(api(503, "").class(), ErrorClass::Transient);
         assert_eq!(api(429, "").class(), ErrorClass::Transient);
-        assert_eq!(api(403, "REQUEST_LIMIT_EXCEEDED").class(), ErrorClass::Transient);
+        assert_eq!(
+            api(403, "REQUEST_LIMIT_EXCEEDED").class(),
+            ErrorClass::Transient
+        );
         assert_eq!(api(400, "QUERY_TIMEOUT").class(), ErrorClass::Transient);
         assert_eq!(api(403, "INSUFFICIENT_ACCESS").class(), ErrorClass::Config);
         assert_eq!(api(404, "NOT_FOUND").class(), ErrorClass::Config);
@@ -377,20 +388,52 @@ mod tests {
             fields: vec![],
         };
         let create = "/services/data/v62.0/jobs/query";
-        assert!(refusal(400, "API_ERROR", "Selecting compound data not supported in Bulk Query", create).is_bulk_refusal());
-        assert!(refusal(400, "INVALIDENTITY", "Entity 'X' is not supported by the Bulk API.", create).is_bulk_refusal());
-        assert!(refusal(400, "INVALID_TYPE", "Entity 'X' does not support query", create).is_bulk_refusal());
-        assert!(refusal(400, "LIMIT_EXCEEDED", "Max bulk v2 query jobs (10000) per 24 hrs has been reached", create).is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "API_ERROR",
+            "Selecting compound data not supported in Bulk Query",
+            create
+        )
+        .is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "INVALIDENTITY",
+            "Entity 'X' is not supported by the Bulk API.",
+            create
+        )
+        .is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "INVALID_TYPE",
+            "Entity 'X' does not support query",
+            create
+        )
+        .is_bulk_refusal());
+        assert!(refusal(
+            400,
+            "LIMIT_EXCEEDED",
+            "Max bulk v2 query jobs (10000) per 24 hrs has been reached",
+            create
+        )
+        .is_bulk_refusal());
         assert!(refusal(403, "INSUFFICIENT_ACCESS", "", create).is_bulk_refusal());
         assert!(!refusal(400, "INVALID_FIELD", "No such column", create).is_bulk_refusal());
-        assert!(!refusal(403, "INSUFFICIENT_ACCESS", "", "/services/data/v62.0/query/").is_bulk_refusal());
+        assert!(!refusal(
+            403,
+            "INSUFFICIENT_ACCESS",
+            "",
+            "/services/data/v62.0/query/"
+        )
+        .is_bulk_refusal());
     }
 
     #[test]
     fn plain_text_error_bodies_are_truncated() {
         let body = "x".repeat(1000);
         let err = from_error_reply(line("GET", "/x"), 502, body.as_bytes());
-        let Error::Api { message, code, .. } = &err else { panic!("{err:?}") };
+        let Error::Api { message, code, .. } = &err else {
+            panic!("{err:?}")
+        };
         assert!(code.is_empty());
         assert!(message.chars().count() <= MAX_TEXT_IN_ERROR + 1);
         assert_eq!(err.class(), ErrorClass::Transient);

@@ -113,7 +113,10 @@ pub(crate) enum Payload {
     /// `application/x-www-form-urlencoded`; holds secrets, so it has no `Debug`.
     Form(String),
     /// Streamed from a file, reopened on every attempt.
-    File { path: PathBuf, content_type: &'static str },
+    File {
+        path: PathBuf,
+        content_type: &'static str,
+    },
 }
 
 /// Size of the chunks a file upload is streamed in.
@@ -287,10 +290,13 @@ impl Http {
         payload: &Payload,
         bearer: Option<&Secret>,
     ) -> Result<reqwest::Response, (Error, Option<Duration>)> {
-        let mut builder = self.client.request(method, url.clone()).headers(headers.clone());
+        let mut builder = self
+            .client
+            .request(method, url.clone())
+            .headers(headers.clone());
         if let Some(token) = bearer {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
-                .map_err(|_| {
+            let mut value =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                     (
                         Error::Decode {
                             request: request.clone(),
@@ -416,7 +422,12 @@ mod tests {
         ] {
             check_base_url("login_url", &Url::parse(ok).unwrap()).unwrap();
         }
-        for bad in ["http://login.salesforce.com", "http://10.0.0.1", "ftp://localhost", "http://[::2]"] {
+        for bad in [
+            "http://login.salesforce.com",
+            "http://10.0.0.1",
+            "ftp://localhost",
+            "http://[::2]",
+        ] {
             let err = check_base_url("login_url", &Url::parse(bad).unwrap()).unwrap_err();
             assert_eq!(err.class(), ErrorClass::Config);
             assert!(err.to_string().starts_with("login_url: expected"), "{err}");

@@ -21,7 +21,10 @@ pub enum JobState {
 impl JobState {
     /// `JobComplete`, `Failed` or `Aborted`: the job will not change any more.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, JobState::JobComplete | JobState::Failed | JobState::Aborted)
+        matches!(
+            self,
+            JobState::JobComplete | JobState::Failed | JobState::Aborted
+        )
     }
 
     pub fn as_str(&self) -> &str {

@@ -124,14 +124,12 @@ impl SalesforceClient {
             .trim()
             .trim_start_matches(['v', 'V'])
             .to_string();
-        let valid_version = api_version
-            .split_once('.')
-            .is_some_and(|(major, minor)| {
-                !major.is_empty()
-                    && !minor.is_empty()
-                    && major.bytes().all(|b| b.is_ascii_digit())
-                    && minor.bytes().all(|b| b.is_ascii_digit())
-            });
+        let valid_version = api_version.split_once('.').is_some_and(|(major, minor)| {
+            !major.is_empty()
+                && !minor.is_empty()
+                && major.bytes().all(|b| b.is_ascii_digit())
+                && minor.bytes().all(|b| b.is_ascii_digit())
+        });
         if !valid_version {
             return Err(Error::Url {
                 setting: "api_version".into(),
@@ -220,7 +218,13 @@ impl SalesforceClient {
             match self
                 .inner
                 .http
-                .execute(method.clone(), &url, headers, payload, Some(&token.access_token))
+                .execute(
+                    method.clone(),
+                    &url,
+                    headers,
+                    payload,
+                    Some(&token.access_token),
+                )
                 .await
             {
                 Err(error) if error.is_invalid_session() && !refreshed => {
@@ -242,7 +246,9 @@ impl SalesforceClient {
         headers: &HeaderMap,
         payload: &Payload,
     ) -> Result<T, Error> {
-        let response = self.send(method.clone(), path, query, headers, payload).await?;
+        let response = self
+            .send(method.clone(), path, query, headers, payload)
+            .await?;
         let line = Line::new(&method, response.url());
         let body = response
             .bytes()

@@ -78,7 +78,9 @@ pub struct SObjectDescribe {
 
 impl SObjectDescribe {
     pub fn field(&self, name: &str) -> Option<&SObjectField> {
-        self.fields.iter().find(|f| f.name.eq_ignore_ascii_case(name))
+        self.fields
+            .iter()
+            .find(|f| f.name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -198,8 +200,14 @@ fn check_object_name(name: &str) -> Result<(), Error> {
 impl SalesforceClient {
     /// `GET /services/data/`: the API versions the org serves, oldest first.
     pub async fn versions(&self) -> Result<Vec<ApiVersion>, Error> {
-        self.send_json(Method::GET, "/services/data/", &[], &HeaderMap::new(), &Payload::Empty)
-            .await
+        self.send_json(
+            Method::GET,
+            "/services/data/",
+            &[],
+            &HeaderMap::new(),
+            &Payload::Empty,
+        )
+        .await
     }
 
     /// describeGlobal: every object of the org.
@@ -225,7 +233,11 @@ impl SalesforceClient {
         include_deleted: bool,
         batch_size: Option<u32>,
     ) -> Result<QueryPage, Error> {
-        let path = self.data_path(if include_deleted { "queryAll/" } else { "query/" });
+        let path = self.data_path(if include_deleted {
+            "queryAll/"
+        } else {
+            "query/"
+        });
         self.send_json(
             Method::GET,
             &path,
@@ -327,7 +339,13 @@ impl SalesforceClient {
     ) -> Result<Bytes, Error> {
         let path = self.data_path(data_path.trim_start_matches('/'));
         let response = self
-            .send(method.clone(), &path, &[], &HeaderMap::new(), &Payload::Json(body))
+            .send(
+                method.clone(),
+                &path,
+                &[],
+                &HeaderMap::new(),
+                &Payload::Json(body),
+            )
             .await?;
         let line = super::error::RequestLine::new(&method, response.url());
         response
@@ -364,10 +382,16 @@ mod tests {
         assert_eq!(describe.fields[0].length, Some(18));
         assert_eq!(describe.extra["newKey"], serde_json::json!({"x":1}));
         assert!(describe.fields[0].extra.contains_key("mask"));
-        assert_eq!(describe.field("rating").unwrap().picklist_values[0].value, "Hot");
+        assert_eq!(
+            describe.field("rating").unwrap().picklist_values[0].value,
+            "Hot"
+        );
         let again = serde_json::to_value(&describe).unwrap();
         assert_eq!(again["newKey"]["x"], 1);
-        assert_eq!(again["fields"][1]["picklistValues"][0]["validFor"], Value::Null);
+        assert_eq!(
+            again["fields"][1]["picklistValues"][0]["validFor"],
+            Value::Null
+        );
     }
 
     #[test]
@@ -379,8 +403,14 @@ mod tests {
 
     #[test]
     fn batch_size_hint_is_clamped() {
-        assert_eq!(query_headers(Some(50))["sforce-query-options"], "batchSize=200");
-        assert_eq!(query_headers(Some(5000))["sforce-query-options"], "batchSize=2000");
+        assert_eq!(
+            query_headers(Some(50))["sforce-query-options"],
+            "batchSize=200"
+        );
+        assert_eq!(
+            query_headers(Some(5000))["sforce-query-options"],
+            "batchSize=2000"
+        );
         assert!(query_headers(None).is_empty());
     }
 }
