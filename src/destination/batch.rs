@@ -187,28 +187,38 @@ impl SealedBatch {
         self.bytes - self.header_bytes
     }
 
-    /// Calls `f(row_index, original_record)` for every row whose index `wanted` accepts, in
-    /// row order, reading the originals file once.
-    pub fn for_each_original(
-        &self,
-        mut wanted: impl FnMut(usize) -> bool,
-        mut f: impl FnMut(usize, &RawValue) -> io::Result<()>,
-    ) -> io::Result<()> {
-        let reader = BufReader::with_capacity(64 * 1024, self.originals.reopen()?);
-        for (index, line) in reader.lines().enumerate() {
-            let line = line?;
-            if !wanted(index) {
-                continue;
-            }
-            let raw: &RawValue = serde_json::from_str(&line).map_err(|e| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("spooled record {index}: {e}"),
-                )
-            })?;
-            f(index, raw)?;
-        }
-        Ok(())
+    /// The original records, in row order, read back from disk one at a time.
+    pub fn originals(&self) -> io::Result<Originals> {
+        Ok(Originals {
+            lines: BufReader::with_capacity(64 * 1024, self.originals.reopen()?).lines(),
+            index: 0,
+        })
+    }
+}
+
+/// Iterator over a sealed batch's original records: `(row index, record data)`.
+pub struct Originals {
+    lines: std::io::Lines<BufReader<File>>,
+    index: usize,
+}
+
+impl Iterator for Originals {
+    type Item = io::Result<(usize, Box<RawValue>)>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let line = self.lines.next()?;
+        let index = self.index;
+        self.index += 1;
+        Some(line.and_then(|line| {
+            RawValue::from_string(line)
+                .map(|raw| (index, raw))
+                .map_err(|e| {
+                    io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("spooled record {index}: {e}"),
+                    )
+                })
+        }))
     }
 }
 
@@ -302,16 +312,13 @@ mod tests {
                 .unwrap();
         }
         let sealed = batch.seal().unwrap();
-        let mut seen = Vec::new();
-        sealed
-            .for_each_original(
-                |i| i % 2 == 1,
-                |i, raw| {
-                    seen.push((i, raw.get().to_string()));
-                    Ok(())
-                },
-            )
-            .unwrap();
+        let seen: Vec<(usize, String)> = sealed
+            .originals()
+            .unwrap()
+            .map(Result::unwrap)
+            .filter(|(i, _)| i % 2 == 1)
+            .map(|(i, raw)| (i, raw.get().to_string()))
+            .collect();
         assert_eq!(
             seen,
             [(1, r#"{"n":1}"#.to_string()), (3, r#"{"n":3}"#.to_string())]

@@ -4,6 +4,8 @@ pub mod batch;
 pub mod cell;
 pub mod discover;
 pub mod dlq;
+pub mod gate;
+pub mod load;
 pub mod mapping;
 pub mod operation;
 pub mod reconcile;
