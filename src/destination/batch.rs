@@ -17,8 +17,9 @@ use tempfile::NamedTempFile;
 
 use super::row::write_csv_row;
 
-/// Salesforce's limit for one upload: 150 MB base64-encoded, i.e. 100 MB of raw CSV.
-pub const SALESFORCE_MAX_UPLOAD_BYTES: u64 = 100_000_000;
+/// Salesforce's limit for one upload: 150 MB base64-encoded, i.e. about 112 MB of raw CSV;
+/// 100 MiB keeps a margin.
+pub const SALESFORCE_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 
 /// How big a batch may grow before it is sealed and uploaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

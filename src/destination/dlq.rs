@@ -79,6 +79,46 @@ pub struct DlqSettings {
 }
 
 impl DlqSettings {
+    /// The settings the destination config describes (`object_storage_config`, or the local
+    /// `dead_letter_folder`).
+    pub fn from_config(config: &crate::config::DeadLetterQueue) -> Result<DlqSettings, DlqError> {
+        use crate::config::{Compression, DeadLetterQueue as Configured, OutputFormat};
+        match config {
+            Configured::Local { folder } => Ok(DlqSettings::local(folder.clone())),
+            Configured::S3(s3) => {
+                if s3.role_arn.is_some() {
+                    return Err(DlqError::Config {
+                        setting: "object_storage_config.role_arn",
+                        message: "assuming a role is not supported by this connector; give access_key_id and secret_access_key, or leave both out to use the environment's AWS credentials".into(),
+                    });
+                }
+                if s3.compression == Compression::Gzip {
+                    return Err(DlqError::Config {
+                        setting: "object_storage_config.compression",
+                        message: "GZIP is not supported by this connector; use \"No Compression\""
+                            .into(),
+                    });
+                }
+                Ok(DlqSettings {
+                    target: DlqTarget::S3 {
+                        bucket: s3.bucket.clone(),
+                        region: s3.region.clone(),
+                        bucket_path: s3.bucket_path.clone(),
+                        endpoint: s3.endpoint.as_ref().map(|u| u.as_str().to_string()),
+                        access_key_id: s3.access_key_id.clone(),
+                        secret_access_key: s3.secret_access_key.clone(),
+                    },
+                    format: match s3.format {
+                        OutputFormat::Csv { .. } => DlqFormat::Csv,
+                        OutputFormat::Jsonl { .. } => DlqFormat::Jsonl,
+                    },
+                    path_format: s3.path_format.clone(),
+                    file_name_format: s3.file_name_format.clone(),
+                })
+            }
+        }
+    }
+
     /// A local folder with Airbyte's default naming, JSONL.
     pub fn local(folder: impl Into<PathBuf>) -> DlqSettings {
         DlqSettings {

@@ -4,6 +4,7 @@ mod catalog;
 mod logging;
 mod messages;
 mod reader;
+mod redact;
 mod state;
 mod writer;
 
@@ -22,6 +23,7 @@ pub use messages::{
 pub use reader::{
     AsyncMessageReader, InputMessage, InputStateMessage, MessageParser, MessageReader, ReadError,
 };
+pub use redact::{redact, register_secret};
 pub use state::{
     GlobalState, InputState, StateInputError, StateMessage, StateStats, StateType, StreamState,
 };

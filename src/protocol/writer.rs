@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::value::RawValue;
 
 use super::messages::Message;
+use super::redact::redact;
 
 /// Size of the stdout buffer; large enough that a record-heavy read makes few syscalls.
 const BUFFER_BYTES: usize = 256 * 1024;
@@ -60,7 +61,7 @@ impl Output {
 
     /// Writes one message. STATE and TRACE ERROR messages are flushed at once.
     pub fn write(&self, message: &Message) -> Result<(), OutputError> {
-        let mut line = serde_json::to_vec(message).map_err(|source| OutputError::Serialize {
+        let mut line = serialize(message).map_err(|source| OutputError::Serialize {
             message_type: message.type_name(),
             source,
         })?;
@@ -107,7 +108,7 @@ impl Output {
     /// Best effort for the panic hook: never blocks on a lock another thread holds, never
     /// panics. Returns whether the message was written through the shared buffer.
     pub fn write_for_panic(&self, message: &Message) -> bool {
-        let Ok(mut line) = serde_json::to_vec(message) else {
+        let Ok(mut line) = serialize(message) else {
             return false;
         };
         line.push(b'\n');
@@ -129,6 +130,20 @@ impl Output {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// One message as JSON; LOG and TRACE lines are scrubbed of registered secrets (CONTROL is
+/// not: it carries the config on purpose).
+fn serialize(message: &Message) -> Result<Vec<u8>, serde_json::Error> {
+    let line = serde_json::to_vec(message)?;
+    if !matches!(message, Message::Log(_) | Message::Trace(_)) {
+        return Ok(line);
+    }
+    let text = String::from_utf8_lossy(&line);
+    Ok(match redact(&text) {
+        std::borrow::Cow::Borrowed(_) => line,
+        std::borrow::Cow::Owned(scrubbed) => scrubbed.into_bytes(),
+    })
 }
 
 /// An in-memory sink for tests: clone it, give one clone to [`Output::new`], read the other.
@@ -265,6 +280,25 @@ mod tests {
             sink.text(),
             format!("{{\"type\":\"STATE\",\"state\":{raw}}}\n")
         );
+    }
+
+    #[test]
+    fn logs_and_traces_are_scrubbed_of_registered_secrets() {
+        crate::protocol::register_secret("writer-test-secret-9f3a");
+        let sink = MemoryOutput::new();
+        let output = Output::new(sink.clone());
+        output
+            .write(&log("got writer-test-secret-9f3a back"))
+            .unwrap();
+        output
+            .write(&Message::Trace(Trace::error(ErrorTrace::new(
+                FailureType::ConfigError,
+                "bad token writer-test-secret-9f3a",
+            ))))
+            .unwrap();
+        let text = sink.text();
+        assert!(!text.contains("writer-test-secret-9f3a"), "{text}");
+        assert_eq!(text.matches("**********").count(), 2);
     }
 
     #[test]
