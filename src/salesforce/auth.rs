@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::error::Error;
-use super::http::{check_base_url, Http, Payload};
+use super::http::{check_base_url, Http, Payload, ReadAll};
 use crate::config::{Credentials, Secret};
 
 /// Lifetime of a JWT bearer assertion; Salesforce accepts at most about three minutes.
@@ -168,6 +168,9 @@ fn hint(credentials: &Credentials, host: &str, error: &str, description: &str) -
         "invalid_grant" if has("audience") => {
             "the JWT audience is not accepted: set audience to https://login.salesforce.com (production) or https://test.salesforce.com (sandbox)".into()
         }
+        "invalid_grant" if has("expired authorization code") => {
+            "the JWT assertion had expired when Salesforce checked it: check this machine's clock".into()
+        }
         "invalid_grant" if has("not supported on this domain") => format!(
             "the client credentials grant needs the org's My Domain login URL (https://<domain>.my.salesforce.com), not {host}"
         ),
@@ -199,9 +202,9 @@ async fn exchange(
 ) -> Result<(AccessToken, Option<Secret>), Error> {
     let token_url = login_url
         .join("/services/oauth2/token")
-        .map_err(|e| Error::Url {
+        .map_err(|e| Error::Invalid {
             setting: "login_url".into(),
-            url: login_url.to_string(),
+            value: login_url.to_string(),
             reason: e.to_string(),
         })?;
     let form = token_form(credentials, login_url, clock)?;
@@ -212,10 +215,11 @@ async fn exchange(
             &HeaderMap::new(),
             &Payload::Form(form),
             None,
+            &ReadAll,
         )
         .await;
-    let response = match result {
-        Ok(response) => response,
+    let body = match result {
+        Ok(body) => body,
         Err(Error::Token {
             host,
             status,
@@ -252,18 +256,13 @@ async fn exchange(
         }
         Err(other) => return Err(other),
     };
-    let request = super::error::RequestLine::new(&Method::POST, &token_url);
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| super::http::transport_error(&request, e))?;
     let reply: TokenReply = serde_json::from_slice(&body).map_err(|e| Error::Decode {
-        request: request.clone(),
+        request: super::error::RequestLine::new(&Method::POST, &token_url),
         detail: format!("token reply: {e}"),
     })?;
-    let instance_url = Url::parse(&reply.instance_url).map_err(|e| Error::Url {
+    let instance_url = Url::parse(&reply.instance_url).map_err(|e| Error::Invalid {
         setting: "instance_url (token reply)".into(),
-        url: reply.instance_url.clone(),
+        value: reply.instance_url.clone(),
         reason: e.to_string(),
     })?;
     check_base_url("instance_url (token reply)", &instance_url)?;

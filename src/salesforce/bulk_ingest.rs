@@ -100,9 +100,9 @@ impl SalesforceClient {
     pub async fn create_ingest_job(&self, request: &IngestJobRequest) -> Result<IngestJob, Error> {
         if request.operation == IngestOperation::Upsert && request.external_id_field_name.is_none()
         {
-            return Err(Error::Url {
+            return Err(Error::Invalid {
                 setting: "externalIdFieldName".into(),
-                url: request.object.clone(),
+                value: request.object.clone(),
                 reason: "an upsert job needs the external id field rows are matched on".into(),
             });
         }
@@ -113,11 +113,11 @@ impl SalesforceClient {
             line_ending: "LF",
         })
         .map_err(|e| Error::Decode {
-            request: super::RequestLine {
+            request: Box::new(super::RequestLine {
                 method: "POST".into(),
                 host: String::new(),
                 path: "jobs/ingest".into(),
-            },
+            }),
             detail: e.to_string(),
         })?;
         let path = self.data_path("jobs/ingest");

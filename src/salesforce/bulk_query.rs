@@ -74,9 +74,9 @@ pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
     if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
         Ok(())
     } else {
-        Err(Error::Url {
+        Err(Error::Invalid {
             setting: "Bulk job id".into(),
-            url: id.to_string(),
+            value: id.to_string(),
             reason: "expected an alphanumeric Salesforce id".into(),
         })
     }
@@ -98,11 +98,11 @@ impl SalesforceClient {
             line_ending: "LF",
         })
         .map_err(|e| Error::Decode {
-            request: super::RequestLine {
+            request: Box::new(super::RequestLine {
                 method: "POST".into(),
                 host: String::new(),
                 path: "jobs/query".into(),
-            },
+            }),
             detail: e.to_string(),
         })?;
         let path = self.data_path("jobs/query");
@@ -190,7 +190,13 @@ impl SalesforceClient {
                 .and_then(|v| v.to_str().ok())
                 .map(|v| v.trim().to_string())
         };
-        let next_locator = header("sforce-locator").filter(|l| !l.is_empty() && l != "null");
+        let locator_header = header("sforce-locator");
+        if locator_header.is_none() {
+            tracing::warn!(
+                "Bulk query job {job_id}: results page without a Sforce-Locator header; treating it as the last page"
+            );
+        }
+        let next_locator = locator_header.filter(|l| !l.is_empty() && l != "null");
         let number_of_records = header("sforce-numberofrecords").and_then(|n| n.parse().ok());
         Ok(QueryResultPage {
             next_locator,

@@ -30,17 +30,17 @@ pub struct RequestLine {
 }
 
 impl RequestLine {
-    pub(crate) fn new(method: &reqwest::Method, url: &url::Url) -> Self {
+    pub(crate) fn new(method: &reqwest::Method, url: &url::Url) -> Box<Self> {
         let host = match (url.host_str(), url.port()) {
             (Some(h), Some(p)) => format!("{h}:{p}"),
             (Some(h), None) => h.to_string(),
             (None, _) => String::new(),
         };
-        RequestLine {
+        Box::new(RequestLine {
             method: method.as_str().to_string(),
             host,
             path: url.path().to_string(),
-        }
+        })
     }
 }
 
@@ -56,7 +56,7 @@ pub enum Error {
     /// A REST or Bulk API call answered with an error status.
     #[error("{request}: HTTP {status} {code}: {message}")]
     Api {
-        request: RequestLine,
+        request: Box<RequestLine>,
         status: u16,
         /// Salesforce's `errorCode` (empty when the body was not Salesforce's error array).
         code: String,
@@ -66,7 +66,7 @@ pub enum Error {
     },
 
     /// The OAuth token endpoint refused the grant.
-    #[error("Salesforce login at {host} failed ({grant} grant): HTTP {status} {error}: {description}{}", hint_suffix(.hint))]
+    #[error("Salesforce login at {host} failed{}: HTTP {status} {error}: {description}{}", grant_part(.grant), hint_suffix(.hint))]
     Token {
         host: String,
         grant: &'static str,
@@ -82,29 +82,35 @@ pub enum Error {
     /// The host could not be reached (DNS, TCP connect, TLS) or the connection broke.
     #[error("{request}: cannot reach {}: {detail}", .request.host)]
     Connection {
-        request: RequestLine,
+        request: Box<RequestLine>,
         detail: String,
     },
 
     /// The request or the reply took longer than the configured timeout.
     #[error("{request}: timed out talking to {}", .request.host)]
-    Timeout { request: RequestLine },
+    Timeout { request: Box<RequestLine> },
 
     /// A 2xx reply whose body is not what the API documents.
     #[error("{request}: unexpected reply: {detail}")]
     Decode {
-        request: RequestLine,
+        request: Box<RequestLine>,
         detail: String,
     },
 
-    /// A URL the client refuses to use (e.g. `http://` on a non-loopback host).
-    #[error("{setting}: {reason} (got {url})")]
-    Url {
-        /// Which setting or reply field the URL came from, e.g. `login_url`, `instance_url`.
+    /// A setting or value the client refuses before sending anything: an `http://` URL on a
+    /// non-loopback host, a malformed API version, an object name that is not an API name...
+    #[error("{setting}: {reason} (got {value})")]
+    Invalid {
+        /// Which setting or reply field the value came from, e.g. `login_url`, `instance_url`.
         setting: String,
-        url: String,
+        value: String,
+        /// What was expected.
         reason: String,
     },
+
+    /// The HTTP client could not be built (TLS backend initialisation).
+    #[error("cannot set up the HTTP client: {detail}")]
+    Client { detail: String },
 
     /// The JWT bearer assertion could not be built (unreadable private key...).
     #[error("credentials.private_key: cannot sign the JWT bearer assertion: {detail}")]
@@ -133,6 +139,14 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+fn grant_part(grant: &str) -> String {
+    if grant.is_empty() {
+        String::new()
+    } else {
+        format!(" ({grant} grant)")
+    }
 }
 
 fn hint_suffix(hint: &str) -> String {
@@ -188,11 +202,12 @@ impl Error {
                 }
             }
             Error::Connection { .. } | Error::Timeout { .. } => ErrorClass::Transient,
-            Error::Url { .. } | Error::Jwt { .. } => ErrorClass::Config,
+            Error::Invalid { .. } | Error::Jwt { .. } => ErrorClass::Config,
             Error::Decode { .. }
             | Error::JobFailed { .. }
             | Error::JobAborted { .. }
             | Error::JobTimeout { .. }
+            | Error::Client { .. }
             | Error::Io { .. } => ErrorClass::System,
         }
     }
@@ -281,7 +296,7 @@ struct OAuthErrorBody {
 const MAX_TEXT_IN_ERROR: usize = 300;
 
 /// Turns an error reply into an [`Error`]: Salesforce's array, the OAuth object, or plain text.
-pub(crate) fn from_error_reply(request: RequestLine, status: u16, body: &[u8]) -> Error {
+pub(crate) fn from_error_reply(request: Box<RequestLine>, status: u16, body: &[u8]) -> Error {
     if let Ok(items) = serde_json::from_slice::<Vec<ApiErrorItem>>(body) {
         if let Some(first) = items.into_iter().next() {
             return Error::Api {
@@ -328,12 +343,12 @@ pub(crate) fn from_error_reply(request: RequestLine, status: u16, body: &[u8]) -
 mod tests {
     use super::*;
 
-    fn line(method: &str, path: &str) -> RequestLine {
-        RequestLine {
+    fn line(method: &str, path: &str) -> Box<RequestLine> {
+        Box::new(RequestLine {
             method: method.into(),
             host: "example.my.salesforce.com".into(),
             path: path.into(),
-        }
+        })
     }
 
     #[test]

@@ -14,7 +14,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use futures::StreamExt;
 use reqwest::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, RETRY_AFTER};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use tokio::io::AsyncReadExt;
 use url::Url;
 
@@ -80,9 +80,9 @@ pub(crate) fn parse_limit_info(value: &str) -> Option<(u64, u64)> {
 /// Refuses any URL but `https://`, except `http://` on loopback hosts (the emulator).
 pub fn check_base_url(setting: &str, url: &Url) -> Result<(), Error> {
     let refuse = |reason: &str| {
-        Err(Error::Url {
+        Err(Error::Invalid {
             setting: setting.to_string(),
-            url: url.as_str().to_string(),
+            value: url.as_str().to_string(),
             reason: reason.to_string(),
         })
     };
@@ -167,6 +167,47 @@ impl Payload {
     }
 }
 
+/// What [`Http::execute`] does with a successful reply, inside the retry loop.
+pub(crate) trait Finish {
+    type Output;
+    async fn finish(
+        &self,
+        request: &RequestLine,
+        response: reqwest::Response,
+    ) -> Result<Self::Output, Error>;
+}
+
+/// Hands the reply over with its body unread (for bodies the caller streams).
+pub(crate) struct KeepOpen;
+
+impl Finish for KeepOpen {
+    type Output = reqwest::Response;
+    async fn finish(
+        &self,
+        _request: &RequestLine,
+        response: reqwest::Response,
+    ) -> Result<Self::Output, Error> {
+        Ok(response)
+    }
+}
+
+/// Reads the whole (small) body, so a reply cut off mid-way is retried.
+pub(crate) struct ReadAll;
+
+impl Finish for ReadAll {
+    type Output = Bytes;
+    async fn finish(
+        &self,
+        request: &RequestLine,
+        response: reqwest::Response,
+    ) -> Result<Self::Output, Error> {
+        response
+            .bytes()
+            .await
+            .map_err(|e| transport_error(request, e))
+    }
+}
+
 /// The shared HTTP client with its retry policy and API usage counters.
 pub(crate) struct Http {
     client: reqwest::Client,
@@ -212,10 +253,8 @@ impl Http {
             // does not redirect.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| Error::Url {
-                setting: "http client".into(),
-                url: String::new(),
-                reason: e.without_url().to_string(),
+            .map_err(|e| Error::Client {
+                detail: e.without_url().to_string(),
             })?;
         Ok(Http {
             client,
@@ -234,16 +273,17 @@ impl Http {
         &self.sleeper
     }
 
-    /// Sends a request, retrying transient failures; returns the successful (2xx) reply with
-    /// its body unread.
-    pub(crate) async fn execute(
+    /// Sends a request, retrying transient failures, and hands the successful (2xx) reply to
+    /// `finish` (inside the retry loop, so a body cut off while `finish` reads it is retried).
+    pub(crate) async fn execute<F: Finish>(
         &self,
         method: Method,
         url: &Url,
         headers: &HeaderMap,
         payload: &Payload,
         bearer: Option<&Secret>,
-    ) -> Result<reqwest::Response, Error> {
+        finish: &F,
+    ) -> Result<F::Output, Error> {
         let request = RequestLine::new(&method, url);
         let mut backoff = Backoff::new(self.retry.backoff, self.jitter.clone());
         let mut rate_backoff = Backoff::new(self.retry.rate_limit_backoff, self.jitter.clone());
@@ -253,7 +293,10 @@ impl Http {
                 .attempt(&request, method.clone(), url, headers, payload, bearer)
                 .await
             {
-                Ok(response) => return Ok(response),
+                Ok(response) => match finish.finish(&request, response).await {
+                    Ok(output) => return Ok(output),
+                    Err(error) => (error, None),
+                },
                 Err(failure) => failure,
             };
             if error.class() != ErrorClass::Transient || attempt >= self.retry.max_retries {
@@ -299,7 +342,7 @@ impl Http {
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                     (
                         Error::Decode {
-                            request: request.clone(),
+                            request: Box::new(request.clone()),
                             detail: "the access token contains characters not allowed in a header"
                                 .into(),
                         },
@@ -329,11 +372,8 @@ impl Http {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.trim().parse::<u64>().ok())
             .map(Duration::from_secs);
-        let body = read_error_body(request, response).await;
-        let error = match body {
-            Ok(body) => from_error_reply(request.clone(), status.as_u16(), &body),
-            Err(e) => e,
-        };
+        let body = read_error_body(response).await;
+        let error = from_error_reply(Box::new(request.clone()), status.as_u16(), &body);
         Err((error, retry_after))
     }
 }
@@ -341,34 +381,24 @@ impl Http {
 /// Largest error body read; Salesforce's are a few hundred bytes.
 const MAX_ERROR_BODY: usize = 64 * 1024;
 
-async fn read_error_body(
-    request: &RequestLine,
-    response: reqwest::Response,
-) -> Result<Vec<u8>, Error> {
-    let status = response.status();
+/// Reads an error reply's body; if it breaks off, what arrived is enough (the status is known).
+async fn read_error_body(response: reqwest::Response) -> Vec<u8> {
     let mut body = Vec::new();
     let mut stream = response.bytes_stream();
-    while let Some(chunk) = stream.next().await {
-        match chunk {
-            Ok(chunk) => {
-                body.extend_from_slice(&chunk);
-                if body.len() >= MAX_ERROR_BODY {
-                    break;
-                }
-            }
-            // The status line arrived: report it even if the body broke off.
-            Err(_) if status != StatusCode::OK => break,
-            Err(e) => return Err(transport_error(request, e)),
+    while let Some(Ok(chunk)) = stream.next().await {
+        body.extend_from_slice(&chunk);
+        if body.len() >= MAX_ERROR_BODY {
+            break;
         }
     }
-    Ok(body)
+    body
 }
 
 /// A reqwest failure (no URL in it: the request line says where) as an [`Error`].
 pub(crate) fn transport_error(request: &RequestLine, error: reqwest::Error) -> Error {
     if error.is_timeout() {
         return Error::Timeout {
-            request: request.clone(),
+            request: Box::new(request.clone()),
         };
     }
     let error = error.without_url();
@@ -383,7 +413,7 @@ pub(crate) fn transport_error(request: &RequestLine, error: reqwest::Error) -> E
         source = cause.source();
     }
     Error::Connection {
-        request: request.clone(),
+        request: Box::new(request.clone()),
         detail,
     }
 }

@@ -4,6 +4,38 @@
 //! retry policy ([`http`]), a token cache that refreshes once and replays a call rejected with
 //! 401 `INVALID_SESSION_ID` ([`auth`]), and one error type classed for TRACE messages ([`error`]).
 //! The calls themselves live in [`rest`], [`bulk_query`] and [`bulk_ingest`].
+//!
+//! ```no_run
+//! # async fn example(connection: salesforce_connector::config::Connection)
+//! #     -> Result<(), salesforce_connector::salesforce::Error> {
+//! use futures::StreamExt;
+//! use salesforce_connector::salesforce::{ClientOptions, QueryOperation, SalesforceClient};
+//!
+//! let client = SalesforceClient::connect(&connection, ClientOptions::default()).await?;
+//! let account = client.describe("Account").await?;
+//! let job = match client.create_query_job("SELECT Id FROM Account", QueryOperation::QueryAll).await {
+//!     Ok(job) => job,
+//!     Err(e) if e.is_bulk_refusal() => return Ok(()), // read through client.query_pages(...)
+//!     Err(e) => return Err(e),
+//! };
+//! client.wait_for_query_job(&job.id).await?;
+//! let mut locator = None;
+//! loop {
+//!     let page = client.query_job_results(&job.id, locator.as_deref(), Some(50_000)).await?;
+//!     let mut csv = page.body;
+//!     while let Some(chunk) = csv.next().await {
+//!         let _bytes = chunk?; // feed the CSV converter
+//!     }
+//!     match page.next_locator {
+//!         Some(next) => locator = Some(next),
+//!         None => break,
+//!     }
+//! }
+//! client.delete_query_job(&job.id).await?;
+//! # let _ = account;
+//! # Ok(())
+//! # }
+//! ```
 
 pub mod auth;
 pub mod backoff;
@@ -44,7 +76,7 @@ pub use rest::{
 use crate::config::{Connection, Secret};
 use auth::TokenCache;
 use error::RequestLine as Line;
-use http::{Http, Payload};
+use http::{Finish, Http, KeepOpen, Payload, ReadAll};
 
 /// A reply body as it arrives, chunk by chunk (already gunzipped).
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
@@ -131,9 +163,9 @@ impl SalesforceClient {
                 && minor.bytes().all(|b| b.is_ascii_digit())
         });
         if !valid_version {
-            return Err(Error::Url {
+            return Err(Error::Invalid {
                 setting: "api_version".into(),
-                url: connection.api_version.clone(),
+                value: connection.api_version.clone(),
                 reason: "expected a Salesforce API version such as 62.0".into(),
             });
         }
@@ -201,16 +233,18 @@ impl SalesforceClient {
         self.inner.http.sleeper()
     }
 
-    /// Sends an authenticated request to `path` on the instance; on 401 `INVALID_SESSION_ID`
-    /// refreshes the token once and replays the request once.
-    pub(crate) async fn send(
+    /// Sends an authenticated request to `path` on the instance and hands the reply to
+    /// `finish`; on 401 `INVALID_SESSION_ID` refreshes the token once and replays the request
+    /// once.
+    async fn send_with<F: Finish>(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, &str)],
         headers: &HeaderMap,
         payload: &Payload,
-    ) -> Result<reqwest::Response, Error> {
+        finish: &F,
+    ) -> Result<F::Output, Error> {
         let mut token = self.inner.tokens.current();
         let mut refreshed = false;
         loop {
@@ -224,6 +258,7 @@ impl SalesforceClient {
                     headers,
                     payload,
                     Some(&token.access_token),
+                    finish,
                 )
                 .await
             {
@@ -237,7 +272,33 @@ impl SalesforceClient {
         }
     }
 
-    /// [`send`](Self::send) and decode the JSON reply.
+    /// An authenticated request whose reply body the caller streams.
+    pub(crate) async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &HeaderMap,
+        payload: &Payload,
+    ) -> Result<reqwest::Response, Error> {
+        self.send_with(method, path, query, headers, payload, &KeepOpen)
+            .await
+    }
+
+    /// An authenticated request whose (small) reply body is read whole.
+    pub(crate) async fn send_bytes(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        headers: &HeaderMap,
+        payload: &Payload,
+    ) -> Result<Bytes, Error> {
+        self.send_with(method, path, query, headers, payload, &ReadAll)
+            .await
+    }
+
+    /// An authenticated request whose JSON reply is decoded into `T`.
     pub(crate) async fn send_json<T: DeserializeOwned>(
         &self,
         method: Method,
@@ -246,16 +307,19 @@ impl SalesforceClient {
         headers: &HeaderMap,
         payload: &Payload,
     ) -> Result<T, Error> {
-        let response = self
-            .send(method.clone(), path, query, headers, payload)
+        let body = self
+            .send_bytes(method.clone(), path, query, headers, payload)
             .await?;
-        let line = Line::new(&method, response.url());
-        let body = response
-            .bytes()
-            .await
-            .map_err(|e| http::transport_error(&line, e))?;
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            request: line,
+            request: Box::new(RequestLine {
+                method: method.as_str().to_string(),
+                host: self
+                    .instance_url()
+                    .host_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                path: path.to_string(),
+            }),
             detail: e.to_string(),
         })
     }
@@ -267,7 +331,7 @@ impl SalesforceClient {
         path: &str,
         payload: &Payload,
     ) -> Result<(), Error> {
-        self.send(method, path, &[], &HeaderMap::new(), payload)
+        self.send_bytes(method, path, &[], &HeaderMap::new(), payload)
             .await
             .map(drop)
     }
@@ -277,21 +341,21 @@ impl SalesforceClient {
 /// (`nextRecordsUrl`) can never point the bearer token at another host.
 fn api_url(instance_url: &Url, path: &str, query: &[(&str, &str)]) -> Result<Url, Error> {
     if !path.starts_with('/') || path.starts_with("//") {
-        return Err(Error::Url {
+        return Err(Error::Invalid {
             setting: "request path".into(),
-            url: path.to_string(),
+            value: path.to_string(),
             reason: "expected a path starting with /services/".into(),
         });
     }
-    let mut url = instance_url.join(path).map_err(|e| Error::Url {
+    let mut url = instance_url.join(path).map_err(|e| Error::Invalid {
         setting: "request path".into(),
-        url: path.to_string(),
+        value: path.to_string(),
         reason: e.to_string(),
     })?;
     if url.origin() != instance_url.origin() {
-        return Err(Error::Url {
+        return Err(Error::Invalid {
             setting: "request path".into(),
-            url: path.to_string(),
+            value: path.to_string(),
             reason: "resolves outside instance_url".into(),
         });
     }

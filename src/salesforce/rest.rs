@@ -55,8 +55,8 @@ pub struct SObjectSummary {
     pub extra: Map<String, Value>,
 }
 
-/// `GET sobjects/{Name}/describe/`. Serialising it gives back every key Salesforce sent
-/// (unnamed ones live in `extra`), so the raw describe can be emitted as is.
+/// `GET sobjects/{Name}/describe/`. Keys this struct does not name live in `extra`; the reply
+/// exactly as Salesforce sent it is in `raw` (for the source's `Describe` stream).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct SObjectDescribe {
@@ -74,6 +74,9 @@ pub struct SObjectDescribe {
     pub fields: Vec<SObjectField>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The describe reply as received (set by [`SalesforceClient::describe`]).
+    #[serde(skip)]
+    pub raw: Option<Box<RawValue>>,
 }
 
 impl SObjectDescribe {
@@ -189,9 +192,9 @@ fn check_object_name(name: &str) -> Result<(), Error> {
     if !name.is_empty() && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
         Ok(())
     } else {
-        Err(Error::Url {
+        Err(Error::Invalid {
             setting: "sobject name".into(),
-            url: name.to_string(),
+            value: name.to_string(),
             reason: "expected an API name of letters, digits and underscores".into(),
         })
     }
@@ -221,8 +224,24 @@ impl SalesforceClient {
     pub async fn describe(&self, sobject: &str) -> Result<SObjectDescribe, Error> {
         check_object_name(sobject)?;
         let path = self.data_path(&format!("sobjects/{sobject}/describe/"));
-        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await
+        let body = self
+            .send_bytes(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await?;
+        let decode_error = |e: serde_json::Error| Error::Decode {
+            request: Box::new(super::RequestLine {
+                method: "GET".into(),
+                host: self
+                    .instance_url()
+                    .host_str()
+                    .unwrap_or_default()
+                    .to_string(),
+                path: path.clone(),
+            }),
+            detail: format!("describe of {sobject}: {e}"),
+        };
+        let mut describe: SObjectDescribe = serde_json::from_slice(&body).map_err(decode_error)?;
+        describe.raw = Some(serde_json::from_slice(&body).map_err(decode_error)?);
+        Ok(describe)
     }
 
     /// First page of `query` (or `queryAll`, which adds deleted and archived rows).
@@ -255,9 +274,9 @@ impl SalesforceClient {
         batch_size: Option<u32>,
     ) -> Result<QueryPage, Error> {
         if !next_records_url.starts_with("/services/data/") {
-            return Err(Error::Url {
+            return Err(Error::Invalid {
                 setting: "nextRecordsUrl".into(),
-                url: next_records_url.to_string(),
+                value: next_records_url.to_string(),
                 reason: "expected a path under /services/data/".into(),
             });
         }
@@ -338,20 +357,8 @@ impl SalesforceClient {
         body: Bytes,
     ) -> Result<Bytes, Error> {
         let path = self.data_path(data_path.trim_start_matches('/'));
-        let response = self
-            .send(
-                method.clone(),
-                &path,
-                &[],
-                &HeaderMap::new(),
-                &Payload::Json(body),
-            )
-            .await?;
-        let line = super::error::RequestLine::new(&method, response.url());
-        response
-            .bytes()
+        self.send_bytes(method, &path, &[], &HeaderMap::new(), &Payload::Json(body))
             .await
-            .map_err(|e| super::http::transport_error(&line, e))
     }
 }
 
