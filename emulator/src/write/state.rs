@@ -1,0 +1,53 @@
+//! The write side's shared state for the HTTP layer: the org (reached through a callback, so
+//! the org's owner keeps its own locking) and, under one mutex, the validation rules and the
+//! ingest jobs. Lock order: this mutex first, then the org.
+
+use std::sync::{Arc, Mutex};
+
+use crate::bulk_ingest::{IngestConfig, IngestJobs};
+use crate::store::OrgStore;
+use crate::write::WriteRules;
+
+/// Runs a closure on the org with write access (e.g. under the org's `RwLock` write guard).
+pub type OrgAccess = Arc<dyn Fn(&mut dyn FnMut(&mut dyn OrgStore)) + Send + Sync>;
+
+/// Validation rules, lock faults and ingest jobs.
+#[derive(Debug, Default)]
+pub struct WriteSide {
+    pub rules: WriteRules,
+    pub jobs: IngestJobs,
+}
+
+#[derive(Clone)]
+pub struct WriteState {
+    pub org: OrgAccess,
+    pub side: Arc<Mutex<WriteSide>>,
+}
+
+impl WriteState {
+    pub fn new(org: OrgAccess, rules: WriteRules, ingest: IngestConfig) -> Self {
+        WriteState {
+            org,
+            side: Arc::new(Mutex::new(WriteSide {
+                rules,
+                jobs: IngestJobs::new(ingest),
+            })),
+        }
+    }
+
+    /// Runs `f` with the write side locked and the org borrowed mutably.
+    pub fn with<R>(&self, f: impl FnOnce(&mut dyn OrgStore, &mut WriteSide) -> R) -> R {
+        let mut side = self
+            .side
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut f = Some(f);
+        let mut out = None;
+        (self.org)(&mut |store: &mut dyn OrgStore| {
+            if let Some(f) = f.take() {
+                out = Some(f(store, &mut side));
+            }
+        });
+        out.expect("OrgAccess must call the closure it is given")
+    }
+}
