@@ -2,7 +2,8 @@
 //! kept as files), started on loopback with fixed keys. SKIPPED when the binary is absent,
 //! unless `CI` is set (then it must be there: `.ci/run` installs it).
 
-mod s3s;
+mod destination_support;
+use destination_support::s3s;
 
 use chrono::Utc;
 use salesforce_connector::config::Secret;
