@@ -197,7 +197,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         stats: stats.clone(),
     });
     let permits = Arc::new(Semaphore::new(options.max_concurrent_jobs));
-    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
 
     let mut slots = Vec::new();
     let mut by_descriptor: HashMap<(String, Option<String>), usize> = HashMap::new();
@@ -249,6 +249,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         oldest_pending_since: None,
         records: 0,
         states: 0,
+        done_rx,
     };
     let mut parser = MessageParser::new();
     let mut line_no: u64 = 0;
@@ -259,7 +260,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     loop {
         tokio::select! {
             biased;
-            Some(done) = done_rx.recv() => {
+            Some(done) = run.done_rx.recv() => {
                 run.finish_batch(done)?;
                 run.release_states().await?;
             }
@@ -293,7 +294,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     for slot in &mut run.slots {
         slot.sender = None;
     }
-    while let Some(done) = done_rx.recv().await {
+    while let Some(done) = run.done_rx.recv().await {
         run.finish_batch(done)?;
         run.release_states().await?;
     }
@@ -331,6 +332,7 @@ struct Run {
     oldest_pending_since: Option<Instant>,
     records: u64,
     states: u64,
+    done_rx: mpsc::UnboundedReceiver<Done>,
 }
 
 impl Run {
@@ -485,9 +487,12 @@ impl Run {
             .ok_or_else(|| Failure::system("batch sealed after the input ended"))?;
         if sender.send((id, sealed)).await.is_err() {
             // The worker stopped after a failure; its Done message carries the reason.
+            let stream = slot.target.stream.clone();
+            while let Some(done) = self.done_rx.recv().await {
+                self.finish_batch(done)?;
+            }
             return Err(Failure::system(format!(
-                "stream '{}': the loader stopped after an earlier error",
-                slot.target.stream
+                "stream '{stream}': the loader stopped after an earlier error"
             )));
         }
         Ok(())
