@@ -19,12 +19,14 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
-use crate::{admin, oauth, rest};
+use crate::{admin, bulk_ingest, oauth, rest, rest_write, write};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
 pub fn data_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(rest::router())
+        .merge(rest_write::router())
+        .merge(bulk_ingest::routes::router())
         .route_layer(from_fn_with_state(state, require_session))
 }
 
@@ -35,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(rest::public_router())
         .merge(admin::router())
+        .merge(write::admin::router())
         .merge(data_routes(state.clone()))
         .fallback(|| async { crate::error::ApiError::not_found() })
         .layer(CompressionLayer::new())

@@ -15,6 +15,13 @@ use crate::config::EmulatorConfig;
 use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
+use crate::write::WriteSide;
+
+fn new_write_side(config: &EmulatorConfig) -> WriteSide {
+    let processing_time =
+        chrono::Duration::from_std(config.bulk_job_time).unwrap_or(chrono::Duration::zero());
+    WriteSide::new(&config.write, processing_time)
+}
 
 /// An access token and its lifetime on the org's clock.
 #[derive(Clone, Debug)]
@@ -66,6 +73,9 @@ pub struct Shared {
     pub log: Mutex<Vec<LogEntry>>,
     id_counters: Mutex<HashMap<String, u64>>,
     base_url: OnceLock<String>,
+    /// Bulk ingest jobs, validation rules and lock faults (`write::WriteState` reaches the org
+    /// through this state).
+    pub write_side: Arc<Mutex<WriteSide>>,
 }
 
 /// The state handed to every handler (cheap to clone).
@@ -106,6 +116,7 @@ impl AppState {
             log: Mutex::new(Vec::new()),
             id_counters: Mutex::new(HashMap::new()),
             base_url: OnceLock::new(),
+            write_side: Arc::new(Mutex::new(new_write_side(&config))),
             config,
         }))
     }
@@ -203,5 +214,6 @@ impl AppState {
         }
         drop(faults);
         lock(&self.log).clear();
+        *lock(&self.write_side) = new_write_side(&self.config);
     }
 }

@@ -91,6 +91,8 @@ pub struct IngestJob {
     pub number_records_failed: u64,
     pub error_message: Option<String>,
     pub processing_time_ms: u64,
+    /// A fault injected on the create request: the job stops halfway through its rows.
+    pub injected: Option<super::process::InterruptionKind>,
 }
 
 /// `2024-01-01T10:00:00.000+0000`, the REST datetime form.

@@ -13,16 +13,17 @@ use crate::write::record::resolve_column;
 use crate::write::{Cell, Column, RecordError, RecordWriter, WriteOperation, WriteRules};
 
 /// An injected interruption: after `after_rows` rows the job stops, the rest is unprocessed.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Interruption {
     pub after_rows: u64,
     pub kind: InterruptionKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum InterruptionKind {
     /// The job ends `Failed` with this `errorMessage`.
-    Fail(String),
+    Fail { message: String },
     /// The job ends `Aborted`.
     Abort,
 }
@@ -280,7 +281,7 @@ impl Run {
     ) -> Option<(JobState, Option<String>)> {
         if let Some(i) = interruption.filter(|i| self.processed >= i.after_rows) {
             return Some(match &i.kind {
-                InterruptionKind::Fail(message) => (JobState::Failed, Some(message.clone())),
+                InterruptionKind::Fail { message } => (JobState::Failed, Some(message.clone())),
                 InterruptionKind::Abort => (JobState::Aborted, None),
             });
         }

@@ -44,8 +44,9 @@ impl Default for IngestConfig {
 
 /// Stops jobs of `object` (every object when `None`) partway: the fault kinds "job ends Failed
 /// with unprocessed records" and "job ends Aborted".
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct JobFault {
+    #[serde(default)]
     pub object: Option<String>,
     pub interruption: Interruption,
 }
@@ -82,18 +83,24 @@ impl IngestJobs {
         self.faults = faults;
     }
 
+    pub fn faults(&self) -> &[JobFault] {
+        &self.faults
+    }
+
     /// (records, batches) used in the 24 hours before `now`, for `/limits`.
     pub fn daily_usage(&self, now: DateTime<Utc>) -> (u64, u64) {
         self.usage.used(now)
     }
 
-    /// `POST /jobs/ingest`: the job info of a new `Open` job.
+    /// `POST /jobs/ingest`: the job info of a new `Open` job. `injected` is a fault set on the
+    /// create request: the job stops halfway through its rows that way.
     pub fn create<S: OrgStore + ?Sized>(
         &mut self,
         store: &mut S,
         rules: &mut WriteRules,
         api_version: &str,
         body: &[u8],
+        injected: Option<InterruptionKind>,
     ) -> Result<Json, ApiError> {
         let now = store.now();
         self.observe(store, rules);
@@ -207,6 +214,7 @@ impl IngestJobs {
             number_records_failed: 0,
             error_message: None,
             processing_time_ms: 0,
+            injected,
         };
         let info = job.create_info(JobState::Open);
         self.jobs.insert(job.id.clone(), job);
@@ -511,8 +519,13 @@ mod tests {
         }
 
         fn create(&mut self, body: &str) -> Result<Json, ApiError> {
-            self.jobs
-                .create(&mut self.org, &mut self.rules, "62.0", body.as_bytes())
+            self.jobs.create(
+                &mut self.org,
+                &mut self.rules,
+                "62.0",
+                body.as_bytes(),
+                None,
+            )
         }
 
         fn get(&mut self, id: &str) -> Json {
@@ -802,9 +815,9 @@ mod tests {
             object: Some("Account".into()),
             interruption: Interruption {
                 after_rows: 2,
-                kind: InterruptionKind::Fail(
-                    "InternalServerError : batch processing failed".into(),
-                ),
+                kind: InterruptionKind::Fail {
+                    message: "InternalServerError : batch processing failed".into(),
+                },
             },
         }]);
         let id = f.run(INSERT_ACCOUNTS, "Name\nA\nB\nC\nD\n");

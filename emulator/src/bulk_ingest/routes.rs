@@ -1,14 +1,16 @@
 //! HTTP routes of Bulk API 2.0 ingest under `/services/data/vXX.X/jobs/ingest`.
 
 use axum::body::Bytes;
-use axum::extract::{FromRef, Path, State};
+use axum::extract::{Extension, FromRef, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use axum::Router;
 use serde_json::Value as Json;
 
+use super::process::InterruptionKind;
 use super::registry::ResultKind;
+use crate::middleware::JobFault;
 use crate::write::{ApiError, WriteState};
 
 fn json_response(status: StatusCode, body: &Json) -> Response {
@@ -44,11 +46,17 @@ async fn blocking<T: Send + 'static>(
 async fn create(
     State(state): State<WriteState>,
     Path(version): Path<String>,
+    fault: Option<Extension<JobFault>>,
     body: Bytes,
 ) -> Response {
     let version = version_number(&version);
+    let injected = fault.map(|Extension(f)| match f {
+        JobFault::Failed(message) => InterruptionKind::Fail { message },
+        JobFault::Aborted => InterruptionKind::Abort,
+    });
     match blocking(state, move |org, side| {
-        side.jobs.create(org, &mut side.rules, &version, &body)
+        side.jobs
+            .create(org, &mut side.rules, &version, &body, injected)
     })
     .await
     {
@@ -194,6 +202,13 @@ where
             )
             .route(
                 &format!("{base}/{{job_id}}/unprocessedrecords{slash}"),
+                get(unprocessed),
+            )
+            // The docs spell it `unprocessedrecords`; simple-salesforce asks for
+            // `unprocessedRecords`. Both are served (whether Salesforce matches this segment
+            // case-insensitively is unconfirmed).
+            .route(
+                &format!("{base}/{{job_id}}/unprocessedRecords{slash}"),
                 get(unprocessed),
             );
     }

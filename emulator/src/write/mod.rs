@@ -8,7 +8,9 @@
 //!
 //! [`OrgStore`]: crate::store::OrgStore
 
+pub mod admin;
 pub mod api_error;
+pub mod config;
 pub mod error;
 pub mod id;
 pub mod record;
@@ -20,6 +22,7 @@ pub mod value;
 pub(crate) mod test_org;
 
 pub use api_error::ApiError;
+pub use config::WriteConfig;
 pub use error::RecordError;
 pub use record::{Cell, Column, Outcome, RecordWriter, WriteOperation};
 pub use rules::{LockRowFault, RuleCondition, ValidationRule, WriteRules};

@@ -4,9 +4,12 @@
 
 use std::sync::{Arc, Mutex};
 
+use axum::extract::FromRef;
+
 use crate::bulk_ingest::{IngestConfig, IngestJobs};
+use crate::state::AppState;
 use crate::store::OrgStore;
-use crate::write::WriteRules;
+use crate::write::{WriteConfig, WriteRules};
 
 /// Runs a closure on the org with write access (e.g. under the org's `RwLock` write guard).
 pub type OrgAccess = Arc<dyn Fn(&mut dyn FnMut(&mut dyn OrgStore)) + Send + Sync>;
@@ -16,6 +19,23 @@ pub type OrgAccess = Arc<dyn Fn(&mut dyn FnMut(&mut dyn OrgStore)) + Send + Sync
 pub struct WriteSide {
     pub rules: WriteRules,
     pub jobs: IngestJobs,
+}
+
+impl WriteSide {
+    /// The write side as configured, with `processing_time` from Bulk close to completion.
+    pub fn new(config: &WriteConfig, processing_time: chrono::Duration) -> Self {
+        WriteSide {
+            rules: WriteRules::new(
+                config.validation_rules.clone(),
+                config.lock_row_faults.clone(),
+            ),
+            jobs: IngestJobs::new(IngestConfig {
+                processing_time,
+                max_upload_base64_bytes: config.max_upload_base64_bytes,
+                daily_limits: config.daily_limits(),
+            }),
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -49,5 +69,19 @@ impl WriteState {
             }
         });
         out.expect("OrgAccess must call the closure it is given")
+    }
+}
+
+/// The server's [`AppState`] holds the write side; the org is reached under its write lock.
+impl FromRef<AppState> for WriteState {
+    fn from_ref(state: &AppState) -> WriteState {
+        let app = state.clone();
+        WriteState {
+            org: Arc::new(move |f: &mut dyn FnMut(&mut dyn OrgStore)| {
+                let mut org = app.org_mut();
+                f(&mut *org)
+            }),
+            side: Arc::clone(&state.write_side),
+        }
     }
 }
