@@ -150,7 +150,34 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("refresh_token", json!({"order": 2})),
             ("is_sandbox", json!({"order": 3})),
             ("auth_type", json!({"order": 4, "default": "Client"})),
-            ("object_storage_config", json!({"order": 5})),
+            (
+                "object_storage_config",
+                json!({"order": 5, "type": "object"}),
+            ),
+            (
+                "object_storage_config/oneOf/0/properties/storage_type",
+                json!({"default": "None"}),
+            ),
+            (
+                "object_storage_config/oneOf/1/properties/storage_type",
+                json!({"default": "S3"}),
+            ),
+            (
+                &format!("{s3}/format/oneOf/0/properties/format_type"),
+                json!({"default": "CSV"}),
+            ),
+            (
+                &format!("{s3}/format/oneOf/1/properties/format_type"),
+                json!({"default": "JSONL"}),
+            ),
+            (
+                &format!("{s3}/compression/oneOf/0/properties/compression_type"),
+                json!({"default": "No Compression"}),
+            ),
+            (
+                &format!("{s3}/compression/oneOf/1/properties/compression_type"),
+                json!({"default": "GZIP"}),
+            ),
             (
                 "object_storage_config/oneOf/1",
                 json!({"required": ["storage_type", "s3_bucket_name"]}),

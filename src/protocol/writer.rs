@@ -117,9 +117,8 @@ impl Output {
             Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
             Err(std::sync::TryLockError::WouldBlock) => return false,
         };
-        // A half-written line may sit in the buffer if the panic interrupted a write; a
-        // newline first keeps the TRACE parseable on a line of its own.
-        let _ = guard.write_all(b"\n");
+        // Holding the lock means no write is half done: every line goes in with one
+        // `write_all` under the lock, and nothing in there panics.
         guard.write_all(&line).and_then(|_| guard.flush()).is_ok()
     }
 
