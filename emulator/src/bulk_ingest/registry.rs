@@ -439,17 +439,26 @@ impl IngestJobs {
         let Some(job) = self.jobs.get(job_id) else {
             return;
         };
-        let fault = self
-            .faults
-            .iter()
-            .find(|f| {
-                f.object
-                    .as_deref()
-                    .is_none_or(|o| o.eq_ignore_ascii_case(&job.object))
-            })
-            .map(|f| f.interruption.clone());
         let empty = Vec::new();
         let data = job.data.as_ref().unwrap_or(&empty);
+        let fault = match &job.injected {
+            Some(kind) => {
+                let rows = job.dialect.reader(data.as_slice()).records().count();
+                Some(Interruption {
+                    after_rows: rows.saturating_sub(1) as u64 / 2,
+                    kind: kind.clone(),
+                })
+            }
+            None => self
+                .faults
+                .iter()
+                .find(|f| {
+                    f.object
+                        .as_deref()
+                        .is_none_or(|o| o.eq_ignore_ascii_case(&job.object))
+                })
+                .map(|f| f.interruption.clone()),
+        };
         let outcome = process::run(store, rules, job, data, fault.as_ref(), records_left);
         let finished = job.closed_at.unwrap_or(now) + self.config.processing_time;
         self.usage.record(now, outcome.processed);
