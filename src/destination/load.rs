@@ -146,6 +146,11 @@ pub struct Loader {
     pub stats: Arc<LoadStats>,
 }
 
+enum DownloadError {
+    Salesforce(salesforce::Error),
+    Io(std::io::Error),
+}
+
 /// What to do with a row after one attempt.
 enum Next {
     Commit,
@@ -396,13 +401,40 @@ impl Loader {
         Ok((finished, reconciled))
     }
 
-    /// Streams one result file to a temporary file.
+    /// Streams one result file to a temporary file. A transient failure (a cut connection
+    /// mid-body, a 5xx the client gave up on) starts the download over, a few times.
     async fn download(
         &self,
         target: &StreamTarget,
         job_id: &str,
         kind: ResultKind,
     ) -> Result<NamedTempFile, LoadError> {
+        const ATTEMPTS: u32 = 5;
+        let mut attempt = 1;
+        loop {
+            match self.download_once(job_id, kind).await {
+                Err(DownloadError::Salesforce(error))
+                    if error.class() == ErrorClass::Transient && attempt < ATTEMPTS =>
+                {
+                    tracing::warn!(
+                        "stream '{}': downloading {kind} of job {job_id} failed ({error}); starting over",
+                        target.stream
+                    );
+                    tokio::time::sleep(Duration::from_millis(200 << attempt)).await;
+                    attempt += 1;
+                }
+                Err(DownloadError::Salesforce(error)) => return Err(self.salesforce(target, error)),
+                Err(DownloadError::Io(error)) => return Err(self.io(target, error)),
+                Ok(file) => return Ok(file),
+            }
+        }
+    }
+
+    async fn download_once(
+        &self,
+        job_id: &str,
+        kind: ResultKind,
+    ) -> Result<NamedTempFile, DownloadError> {
         let client_kind = match kind {
             ResultKind::Successful => IngestResultKind::Successful,
             ResultKind::Failed => IngestResultKind::Failed,
@@ -412,16 +444,16 @@ impl Loader {
             .client
             .ingest_results(job_id, client_kind)
             .await
-            .map_err(|e| self.salesforce(target, e))?;
-        let file = NamedTempFile::new().map_err(|e| self.io(target, e))?;
+            .map_err(DownloadError::Salesforce)?;
+        let file = NamedTempFile::new().map_err(DownloadError::Io)?;
         let mut writer = std::io::BufWriter::with_capacity(256 * 1024, file);
         while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| self.salesforce(target, e))?;
-            writer.write_all(&chunk).map_err(|e| self.io(target, e))?;
+            let chunk = chunk.map_err(DownloadError::Salesforce)?;
+            writer.write_all(&chunk).map_err(DownloadError::Io)?;
         }
         writer
             .into_inner()
-            .map_err(|e| self.io(target, e.into_error()))
+            .map_err(|e| DownloadError::Io(e.into_error()))
     }
 
     #[allow(clippy::too_many_arguments)]
