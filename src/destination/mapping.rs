@@ -127,11 +127,16 @@ pub struct StreamTarget {
     pub operation: Operation,
     pub columns: Vec<Column>,
     by_lower_name: HashMap<String, usize>,
+    /// Salesforce spellings and the schema's own spellings: the common case, no allocation.
+    by_exact_name: HashMap<String, usize>,
 }
 
 impl StreamTarget {
     /// The column a record key writes, matched case-insensitively.
     pub fn column_index(&self, record_key: &str) -> Option<usize> {
+        if let Some(&index) = self.by_exact_name.get(record_key) {
+            return Some(index);
+        }
         self.by_lower_name
             .get(&record_key.to_ascii_lowercase())
             .copied()
@@ -260,7 +265,13 @@ pub fn plan_stream(
         }
     }
 
+    let mut by_exact_name: HashMap<String, usize> = HashMap::new();
+    for (index, column) in columns.iter().enumerate() {
+        by_exact_name.insert(column.field.name.clone(), index);
+        by_exact_name.insert(property_of[index].clone(), index);
+    }
     Ok(StreamTarget {
+        by_exact_name,
         stream: route.stream.clone(),
         namespace: route.namespace.clone(),
         object: object.name.clone(),

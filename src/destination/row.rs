@@ -1,7 +1,10 @@
 //! One record -> one CSV row for its stream's target, or the reason it cannot be written.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::fmt;
 
+use serde::de::{self, MapAccess, Visitor};
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
@@ -40,35 +43,102 @@ impl RowError {
 /// Converts a record's `data` (raw JSON text) into cells in the target's column order. An
 /// absent key gives an empty cell: Salesforce leaves that field unchanged.
 pub fn record_to_row(target: &StreamTarget, data: &RawValue) -> Result<Vec<String>, RowError> {
-    let fields: BTreeMap<String, &RawValue> =
-        serde_json::from_str(data.get()).map_err(|e| RowError::NotAnObject(e.to_string()))?;
-    let mut cells = vec![String::new(); target.columns.len()];
-    let mut present = vec![false; target.columns.len()];
-    for (key, value) in &fields {
-        if is_airbyte_column(key) {
-            continue;
-        }
-        let Some(index) = target.column_index(key) else {
-            if target.operation == Operation::Delete {
-                continue;
-            }
-            return Err(RowError::FieldNotInCatalog {
-                stream: target.stream.clone(),
-                field: key.clone(),
-            });
-        };
-        cells[index] = to_cell(&target.columns[index].field, value, &target.operation)?;
-        present[index] = true;
+    let mut builder = RowBuilder {
+        target,
+        cells: vec![String::new(); target.columns.len()],
+        present: vec![false; target.columns.len()],
+        error: None,
+    };
+    let mut deserializer = serde_json::Deserializer::from_str(data.get());
+    serde::Deserializer::deserialize_map(&mut deserializer, &mut builder)
+        .map_err(|e| RowError::NotAnObject(e.to_string()))?;
+    if let Some(error) = builder.error {
+        return Err(error);
     }
     if let Some(key) = target.key_column() {
-        if !present[key] {
+        if !builder.present[key] {
             return Err(RowError::MissingKey {
                 operation: target.operation.as_str(),
                 field: target.columns[key].field.name.clone(),
             });
         }
     }
-    Ok(cells)
+    Ok(builder.cells)
+}
+
+/// Fills a row while the record's object is parsed, without building a map of it.
+struct RowBuilder<'t> {
+    target: &'t StreamTarget,
+    cells: Vec<String>,
+    present: Vec<bool>,
+    /// The first problem found; the rest of the object is still read (it must be valid JSON).
+    error: Option<RowError>,
+}
+
+impl RowBuilder<'_> {
+    fn take(&mut self, key: &str, value: &RawValue) {
+        if self.error.is_some() || is_airbyte_column(key) {
+            return;
+        }
+        let Some(index) = self.target.column_index(key) else {
+            if self.target.operation != Operation::Delete {
+                self.error = Some(RowError::FieldNotInCatalog {
+                    stream: self.target.stream.clone(),
+                    field: key.to_string(),
+                });
+            }
+            return;
+        };
+        match to_cell(
+            &self.target.columns[index].field,
+            value,
+            &self.target.operation,
+        ) {
+            Ok(cell) => {
+                self.cells[index] = cell;
+                self.present[index] = true;
+            }
+            Err(e) => self.error = Some(e.into()),
+        }
+    }
+}
+
+/// A map key, borrowed from the input unless it holds escapes.
+struct Key<'a>(Cow<'a, str>);
+
+impl<'de> Deserialize<'de> for Key<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct KeyVisitor;
+        impl<'de> Visitor<'de> for KeyVisitor {
+            type Value = Key<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Borrowed(v)))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Key<'de>, E> {
+                Ok(Key(Cow::Owned(v.to_string())))
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
+impl<'de> Visitor<'de> for &mut RowBuilder<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Key<'de>>()? {
+            let value: &'de RawValue = map.next_value()?;
+            self.take(&key.0, value);
+        }
+        Ok(())
+    }
 }
 
 /// Appends one CSV row (comma, LF). A cell is quoted when it holds a comma, quote, CR or LF, or
@@ -175,6 +245,14 @@ mod tests {
             .unwrap_err();
         assert_eq!(err.code(), "INVALID_VALUE");
         assert!(err.to_string().contains("Score__c"), "{err}");
+    }
+
+    #[test]
+    fn escaped_keys_and_non_objects_are_handled() {
+        let row = record_to_row(&target("append"), &raw(r#"{"N\u0061me":"A"}"#)).unwrap();
+        assert_eq!(row, ["A", ""]);
+        let err = record_to_row(&target("append"), &raw("[1,2]")).unwrap_err();
+        assert_eq!(err.code(), "INVALID_RECORD");
     }
 
     #[test]
