@@ -26,7 +26,7 @@ use crate::config::Secret;
 use super::row::write_csv_row;
 
 /// One DLQ object is cut when its encoded rows reach this size, so memory stays bounded.
-const MAX_OBJECT_BYTES: usize = 8 * 1024 * 1024;
+const MAX_OBJECT_BYTES: usize = 4 * 1024 * 1024;
 
 /// Airbyte's default `path_format`.
 pub const DEFAULT_PATH_FORMAT: &str = "{sync_id}/{namespace}/{stream_name}/";

@@ -36,7 +36,7 @@ use super::row::record_to_row;
 use super::sobject::SObjectInfo;
 
 /// Conversion rejects are written out once this many are waiting.
-const MAX_PENDING_REJECTS: usize = 10_000;
+const MAX_PENDING_REJECTS: usize = 2_000;
 
 /// How the write behaves, from the destination config.
 #[derive(Clone, Debug)]
