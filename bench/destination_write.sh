@@ -65,7 +65,7 @@ for name in os.listdir(tmp):
         continue
     d = json.load(open(os.path.join(tmp, name)))
     usable = [f for f in d["fields"] if f["createable"] and f["type"] in simple
-              and not f.get("compoundFieldName") and not f.get("externalId")]
+              and not f.get("externalId")]
     # Required fields first so every record is valid.
     usable.sort(key=lambda f: (f["nillable"] or f["defaultedOnCreate"], f["name"]))
     if best is None or len(usable) > len(best[1]):

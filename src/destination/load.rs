@@ -136,6 +136,11 @@ pub struct LoadStats {
     pub rows_committed: AtomicU64,
     pub rows_rejected: AtomicU64,
     pub rows_retried: AtomicU64,
+    /// Milliseconds spent uploading (create + PUT + close), waiting for Salesforce to process
+    /// (close to a final state), and downloading and reconciling results, summed over jobs.
+    pub upload_ms: AtomicU64,
+    pub processing_ms: AtomicU64,
+    pub results_ms: AtomicU64,
 }
 
 /// Loads batches for every stream (shared by the stream workers).
@@ -312,6 +317,7 @@ impl Loader {
                 .map(str::to_string),
             assignment_rule_id: None,
         };
+        let started = std::time::Instant::now();
         let job = client.create_ingest_job(&request).await.map_err(sf)?;
         self.stats.jobs.fetch_add(1, Ordering::Relaxed);
         self.stats
@@ -332,6 +338,7 @@ impl Loader {
             }
             return Err(sf(error));
         }
+        let uploaded_at = std::time::Instant::now();
         let finished = match client.wait_for_ingest_job(&job.id).await {
             Ok(job) => job,
             Err(salesforce::Error::JobFailed { .. } | salesforce::Error::JobAborted { .. }) => {
@@ -352,6 +359,7 @@ impl Loader {
             );
         }
 
+        let processed_at = std::time::Instant::now();
         let header: Vec<&str> = target.header().collect();
         let mut reconciler = Reconciler::new(&batch.rows);
         for kind in [
@@ -398,6 +406,28 @@ impl Loader {
             job_id: finished.id.clone(),
             source,
         })?;
+        let ms = |d: Duration| d.as_millis() as u64;
+        let upload = uploaded_at - started;
+        let processing = processed_at - uploaded_at;
+        let results = processed_at.elapsed();
+        self.stats
+            .upload_ms
+            .fetch_add(ms(upload), Ordering::Relaxed);
+        self.stats
+            .processing_ms
+            .fetch_add(ms(processing), Ordering::Relaxed);
+        self.stats
+            .results_ms
+            .fetch_add(ms(results), Ordering::Relaxed);
+        tracing::info!(
+            "job {}: {} rows, {:.1} MB uploaded in {:.2} s, processed by Salesforce in {:.2} s, results reconciled in {:.2} s",
+            finished.id,
+            batch.len(),
+            batch.bytes as f64 / 1e6,
+            upload.as_secs_f64(),
+            processing.as_secs_f64(),
+            results.as_secs_f64()
+        );
         Ok((finished, reconciled))
     }
 

@@ -3,10 +3,10 @@
 //! or in the dead-letter queue.
 //!
 //! One worker per stream runs that stream's batches in order (updates and upserts of one
-//! record must land in the order they were sent); workers of different streams run
-//! concurrently, at most `max_concurrent_jobs` jobs at a time. A full batch waits for its
-//! worker (a channel of one), so at most two batches per stream exist on disk and the reader
-//! slows down to Salesforce's pace.
+//! record must land in the order they were sent; insert jobs, whose rows are independent, may
+//! overlap); streams run concurrently, at most `max_concurrent_jobs` jobs at a time. A full
+//! batch waits for its worker (a channel of one) and the worker for a job slot, so the batches
+//! on disk stay bounded and the reader slows down to Salesforce's pace.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +32,7 @@ use super::dlq::{DeadLetterQueue, DlqSettings, Rejection, RunIdentity};
 use super::gate::{with_destination_stats, Counts, StateGate, StateScope};
 use super::load::{BatchReport, LoadError, LoadStats, Loader, RetryPolicy};
 use super::mapping::{plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget};
+use super::operation::Operation;
 use super::row::record_to_row;
 use super::sobject::SObjectInfo;
 
@@ -209,19 +210,31 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         let worker_loader = loader.clone();
         let worker_permits = permits.clone();
         let worker_done = done_tx.clone();
+        // Inserts are independent rows: a stream's insert jobs may overlap. Other operations
+        // touch existing records and keep their batches in order.
+        let parallel = target.operation == Operation::Insert;
         tokio::spawn(async move {
             while let Some((batch_id, batch)) = rx.recv().await {
-                let result = match worker_permits.acquire().await {
-                    Ok(_permit) => worker_loader.load(&worker_target, batch).await,
-                    Err(_) => break,
+                let Ok(permit) = worker_permits.clone().acquire_owned().await else {
+                    break;
                 };
-                let failed = result.is_err();
-                let _ = worker_done.send(Done {
-                    stream: index,
-                    batch: batch_id,
-                    result,
-                });
-                if failed {
+                let loader = worker_loader.clone();
+                let target = worker_target.clone();
+                let done = worker_done.clone();
+                let job = async move {
+                    let result = loader.load(&target, batch).await;
+                    drop(permit);
+                    let failed = result.is_err();
+                    let _ = done.send(Done {
+                        stream: index,
+                        batch: batch_id,
+                        result,
+                    });
+                    failed
+                };
+                if parallel {
+                    tokio::spawn(job);
+                } else if job.await {
                     break;
                 }
             }
@@ -309,13 +322,16 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     let s = &stats;
     use std::sync::atomic::Ordering::Relaxed;
     tracing::info!(
-        "write finished: {} records read, {} STATE messages echoed; {} ingest jobs, {} rows committed, {} rows to the dead-letter queue by Salesforce, {} rows retried",
+        "write finished: {} records read, {} STATE messages echoed; {} ingest jobs, {} rows committed, {} rows to the dead-letter queue by Salesforce, {} rows retried; job time summed over jobs: upload {:.2} s, Salesforce processing {:.2} s, results {:.2} s",
         run.records,
         run.states,
         s.jobs.load(Relaxed),
         s.rows_committed.load(Relaxed),
         s.rows_rejected.load(Relaxed),
         s.rows_retried.load(Relaxed),
+        s.upload_ms.load(Relaxed) as f64 / 1e3,
+        s.processing_ms.load(Relaxed) as f64 / 1e3,
+        s.results_ms.load(Relaxed) as f64 / 1e3,
     );
     run.output
         .flush()
