@@ -25,7 +25,7 @@ TMP=$(mktemp -d)
 PID=""
 cleanup() {
   if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-  rm -rf "$TMP"
+  if [ -z "${KEEP:-}" ]; then rm -rf "$TMP"; else echo "kept $TMP" >&2; fi
 }
 trap cleanup EXIT
 
@@ -78,9 +78,13 @@ if len(chosen) < fields:
 def value(f, i):
     t = f["type"]
     if t in ("int",):
-        return i % 100000
+        return i % min(100000, 10 ** max(1, f.get("digits") or 9) - 1)
     if t in ("double", "currency", "percent"):
-        return round((i * 7919 % 1000000) / 100, 2)
+        precision, scale = f.get("precision") or 18, f.get("scale") or 0
+        whole = (i * 7919) % max(1, min(1000000, 10 ** max(0, precision - scale) - 1))
+        if scale == 0:
+            return whole
+        return float(f"{whole}.{i % 10 ** min(scale, 2):0{min(scale, 2)}d}")
     if t == "boolean":
         return i % 2 == 0
     if t == "date":
@@ -154,9 +158,14 @@ rejected = sum(s["state"]["destinationStats"]["rejectedRecordCount"] for s in st
 mb = os.path.getsize(os.path.join(tmp, "input.jsonl")) / 1e6
 wall = float(t1) - float(t0)
 emu = float(c1) - float(c0)
+import re
+finished = [json.loads(l)["log"]["message"] for l in open(os.path.join(tmp, "out.jsonl")) if '"write finished' in l]
+timing = re.search(r"upload ([0-9.]+) s, Salesforce processing ([0-9.]+) s, results ([0-9.]+) s", finished[-1] if finished else "")
+upload_s, processing_s, results_s = (float(x) for x in timing.groups()) if timing else (float("nan"),) * 3
 print(f"object {obj}, {nfields} fields, batch_size_bytes {int(batch_bytes):,}, max_concurrent_jobs {jobs}")
-print("| records | input MB | wall s | records/s | connector CPU s | emulator CPU s | records/s excl. emulator | connector peak RSS MiB | jobs | API calls | states | committed | rejected |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-excl = records / max(wall - emu, 1e-9) if wall > emu else float("nan")
-print(f"| {records:,} | {mb:.0f} | {wall:.2f} | {records/wall:,.0f} | {float(user)+float(sys_cpu):.2f} | {emu:.2f} | {excl:,.0f} | {int(rss_kb)/1024:.1f} | {ingest_jobs} | {len(api)} | {len(states)} | {committed:,.0f} | {rejected:,.0f} |")
+print("| records | input MB | wall s | records/s | emulator processing s (summed over jobs) | records/s excl. emulator processing | connector CPU s | connector records/s of CPU | emulator CPU s | connector peak RSS MiB | jobs | API calls | states | committed | rejected |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+cpu = float(user) + float(sys_cpu)
+excl = records / (wall - processing_s) if wall > processing_s else float("nan")
+print(f"| {records:,} | {mb:.0f} | {wall:.2f} | {records/wall:,.0f} | {processing_s:.2f} | {excl:,.0f} | {cpu:.2f} | {records/cpu:,.0f} | {emu:.2f} | {int(rss_kb)/1024:.1f} | {ingest_jobs} | {len(api)} | {len(states)} | {committed:,.0f} | {rejected:,.0f} |")
 PY

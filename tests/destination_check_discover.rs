@@ -25,6 +25,29 @@ async fn check_succeeds_and_leaves_no_probe_in_the_local_dead_letter_folder() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_succeeds_with_client_credentials_and_with_jwt_bearer() {
+    let h = Harness::start().await;
+    let c = h.emulator.credentials();
+    let client_credentials = h.config(json!({"auth_type": "client_credentials"}));
+    let mut client_credentials = client_credentials.as_object().unwrap().clone();
+    client_credentials.remove("refresh_token");
+    let run = h.check(&Value::Object(client_credentials)).await;
+    let status = &run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
+    assert_eq!(status["status"], "SUCCEEDED", "{status} {}", run.stderr);
+
+    let mut jwt = h
+        .config(json!({"auth_type": "jwt_bearer", "username": c.username, "private_key": c.jwt_private_key_pem}))
+        .as_object()
+        .unwrap()
+        .clone();
+    jwt.remove("refresh_token");
+    jwt.remove("client_secret");
+    let run = h.check(&Value::Object(jwt)).await;
+    let status = &run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
+    assert_eq!(status["status"], "SUCCEEDED", "{status} {}", run.stderr);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_with_a_wrong_refresh_token_fails_with_what_to_fix() {
     let h = Harness::start().await;
     let run = h
