@@ -61,11 +61,16 @@ pub struct RowMeta {
 /// A stable hash of a row's cells: the identity under which a row is matched in result files.
 /// Identical rows hash alike and are interchangeable for accounting.
 pub fn row_hash<'a>(cells: impl IntoIterator<Item = &'a str>) -> u64 {
+    row_hash_bytes(cells.into_iter().map(str::as_bytes))
+}
+
+/// [`row_hash`] over raw cell bytes (result files are read without UTF-8 checks).
+pub fn row_hash_bytes<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> u64 {
     // Hashes are only compared within one process (sent rows vs. result rows), so the
     // standard hasher's fixed keys are enough.
     let mut hasher = std::collections::hash_map::DefaultHasher::new();
     for cell in cells {
-        hasher.write(cell.as_bytes());
+        hasher.write(cell);
         hasher.write_u8(0xff);
     }
     hasher.finish()

@@ -142,7 +142,15 @@ impl<'a> JsonScalar<'a> {
             b'n' if text == "null" => Some(JsonScalar::Null),
             b't' if text == "true" => Some(JsonScalar::Bool(true)),
             b'f' if text == "false" => Some(JsonScalar::Bool(false)),
-            b'"' => serde_json::from_str(text).ok().map(JsonScalar::String),
+            b'"' => match text.get(1..text.len() - 1) {
+                // No escapes: the text between the quotes is the string.
+                Some(inner)
+                    if !inner.contains(['\\', '"']) && text.len() >= 2 && text.ends_with('"') =>
+                {
+                    Some(JsonScalar::String(inner.to_string()))
+                }
+                _ => serde_json::from_str(text).ok().map(JsonScalar::String),
+            },
             b'-' | b'0'..=b'9' => is_json_number(text).then_some(JsonScalar::Number(text)),
             b'[' => Some(
                 serde_json::from_str::<Vec<String>>(text)

@@ -13,7 +13,7 @@ use std::io::Read;
 
 use thiserror::Error;
 
-use super::batch::{row_hash, RowMeta};
+use super::batch::{row_hash_bytes, RowMeta};
 
 /// Which result file a row came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -218,15 +218,15 @@ impl Reconciler {
             ResultKind::Failed => Some(position("sf__Error")?),
             _ => None,
         };
-        let mut record = csv::StringRecord::new();
+        let mut record = csv::ByteRecord::new();
         let mut rows = 0u64;
-        while csv.read_record(&mut record).map_err(csv_error)? {
+        while csv.read_byte_record(&mut record).map_err(csv_error)? {
             rows += 1;
-            let hash = row_hash(columns.iter().map(|&c| record.get(c).unwrap_or("")));
+            let hash = row_hash_bytes(columns.iter().map(|&c| record.get(c).unwrap_or(b"")));
             let disposition = match (file, error_column) {
-                (ResultKind::Failed, Some(c)) => {
-                    Disposition::Failed(RowFailure::parse(record.get(c).unwrap_or("")))
-                }
+                (ResultKind::Failed, Some(c)) => Disposition::Failed(RowFailure::parse(
+                    &String::from_utf8_lossy(record.get(c).unwrap_or(b"")),
+                )),
                 (ResultKind::Unprocessed, _) => Disposition::Unprocessed,
                 _ => Disposition::Succeeded,
             };
@@ -254,6 +254,7 @@ impl Reconciler {
             });
         }
         Ok(Reconciled {
+            all_succeeded: failed == 0 && unprocessed == 0,
             states: self.states,
             failures: self.failures,
         })
@@ -262,6 +263,7 @@ impl Reconciler {
 
 /// Every row of a job with its outcome.
 pub struct Reconciled {
+    all_succeeded: bool,
     states: Vec<u8>,
     failures: HashMap<u32, RowFailure>,
 }
@@ -283,6 +285,11 @@ impl Reconciled {
         self.states.is_empty()
     }
 
+    /// Every row succeeded (the common case: nothing to retry or dead-letter).
+    pub fn all_succeeded(&self) -> bool {
+        self.all_succeeded
+    }
+
     pub fn outcome(&self, index: usize) -> Outcome<'_> {
         match self.states[index] {
             SUCCEEDED => Outcome::Succeeded,
@@ -295,6 +302,7 @@ impl Reconciled {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::destination::batch::row_hash;
 
     fn rows(cells: &[&[&str]]) -> Vec<RowMeta> {
         cells
