@@ -25,7 +25,7 @@ fn input(accounts: &[String]) -> Vec<Line> {
     let mut lines = Vec::new();
     let mut id = 0u64;
     for s in 0..SEGMENTS {
-        for i in 0..PER_STREAM {
+        for (i, account) in accounts.iter().enumerate().take(PER_STREAM) {
             let upsert = record_line(
                 "products",
                 json!({"External_Id__c": format!("K-{s}-{i}"), "Name": format!("P {s}-{i}"), "Price__c": s}),
@@ -37,7 +37,7 @@ fn input(accounts: &[String]) -> Vec<Line> {
             );
             let update = record_line(
                 "fixes",
-                json!({"Id": accounts[i], "NumberOfEmployees": s * 100 + i}),
+                json!({"Id": account, "NumberOfEmployees": s * 100 + i}),
             );
             let insert = record_line("news", json!({"Name": format!("KILL {s}-{i:02}")}));
             for text in [upsert, rewrite, update, insert] {

@@ -244,8 +244,18 @@ pub fn parse_run(stdout: Vec<u8>, stderr: Vec<u8>, code: Option<i32>) -> Run {
     }
 }
 
-/// A configured catalog of data-activation streams: (stream, object, mode, key, properties).
-pub fn catalog(streams: &[(&str, Option<&str>, &str, Option<&str>, &[&str])]) -> Value {
+/// One configured stream: (stream, destination object, destination sync mode, upsert key,
+/// schema properties).
+pub type StreamSpec<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+    &'a [&'a str],
+);
+
+/// A configured catalog of data-activation streams.
+pub fn catalog(streams: &[StreamSpec]) -> Value {
     let streams: Vec<Value> = streams
         .iter()
         .map(|(name, object, mode, key, properties)| {
