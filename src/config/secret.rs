@@ -52,6 +52,28 @@ impl<'de> Deserialize<'de> for Secret {
     }
 }
 
+/// In a spec, a secret is a string the UI masks (`airbyte_secret`).
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> String {
+        "Secret".to_owned()
+    }
+
+    fn is_referenceable() -> bool {
+        false
+    }
+
+    fn json_schema(_: &mut schemars::gen::SchemaGenerator) -> schemars::schema::Schema {
+        let mut schema = schemars::schema::SchemaObject {
+            instance_type: Some(schemars::schema::InstanceType::String.into()),
+            ..Default::default()
+        };
+        schema
+            .extensions
+            .insert("airbyte_secret".to_owned(), serde_json::Value::Bool(true));
+        schema.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

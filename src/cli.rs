@@ -1,0 +1,362 @@
+//! The command line: `salesforce-connector source|destination <command> [flags]`, or
+//! `<command> [flags]` when the program is called `source-salesforce` or
+//! `destination-salesforce` (links in an image, PyAirbyte's `local_executable`).
+
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::failure::Failure;
+
+/// Which half of the connector runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Source,
+    Destination,
+}
+
+/// A parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Invocation {
+    pub command: Command,
+    pub debug: bool,
+}
+
+/// What to run, with its input files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    SourceSpec,
+    SourceCheck {
+        config: PathBuf,
+    },
+    SourceDiscover {
+        config: PathBuf,
+    },
+    SourceRead {
+        config: PathBuf,
+        catalog: PathBuf,
+        state: Option<PathBuf>,
+    },
+    DestinationSpec,
+    DestinationCheck {
+        config: PathBuf,
+    },
+    DestinationDiscover {
+        config: PathBuf,
+    },
+    DestinationWrite {
+        config: PathBuf,
+        catalog: PathBuf,
+    },
+}
+
+/// Why parsing stopped: help text to print (exit 0), or a failure to report (exit 1).
+#[derive(Debug)]
+pub enum CliStop {
+    Help(String),
+    Failure(Failure),
+}
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "salesforce-connector",
+    version,
+    about = "Salesforce source and destination (Airbyte protocol)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    role: RoleCommand,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Subcommand, Debug)]
+enum RoleCommand {
+    /// Read from Salesforce.
+    Source {
+        #[command(subcommand)]
+        command: SourceCommand,
+    },
+    /// Write to Salesforce.
+    Destination {
+        #[command(subcommand)]
+        command: DestinationCommand,
+    },
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "source-salesforce", version)]
+struct SourceCli {
+    #[command(subcommand)]
+    command: SourceCommand,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Parser, Debug)]
+#[command(name = "destination-salesforce", version)]
+struct DestinationCli {
+    #[command(subcommand)]
+    command: DestinationCommand,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args, Debug, Clone, Copy)]
+struct Common {
+    /// Log at DEBUG level.
+    #[arg(long, global = true)]
+    debug: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum SourceCommand {
+    /// Print the connector specification.
+    Spec,
+    /// Check the connection.
+    Check(ConfigArgs),
+    /// Print the catalog of streams.
+    Discover(ConfigArgs),
+    /// Read the configured streams.
+    Read(ReadArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum DestinationCommand {
+    /// Print the connector specification.
+    Spec,
+    /// Check the connection.
+    Check(ConfigArgs),
+    /// Print the objects and operations it accepts.
+    Discover(ConfigArgs),
+    /// Write the records read on stdin.
+    Write(WriteArgs),
+}
+
+#[derive(Args, Debug)]
+struct ConfigArgs {
+    /// The config JSON file.
+    #[arg(long)]
+    config: PathBuf,
+}
+
+#[derive(Args, Debug)]
+struct ReadArgs {
+    /// The config JSON file.
+    #[arg(long)]
+    config: PathBuf,
+    /// The configured catalog JSON file.
+    #[arg(long)]
+    catalog: PathBuf,
+    /// The state JSON file (optional).
+    #[arg(long)]
+    state: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct WriteArgs {
+    /// The config JSON file.
+    #[arg(long)]
+    config: PathBuf,
+    /// The configured catalog JSON file.
+    #[arg(long)]
+    catalog: PathBuf,
+}
+
+/// The role the program's own name selects, if any.
+pub fn role_from_program_name(argv0: &Path) -> Option<Role> {
+    let name = argv0.file_name()?.to_str()?;
+    let name = name.strip_suffix(".exe").unwrap_or(name);
+    match name {
+        "source-salesforce" => Some(Role::Source),
+        "destination-salesforce" => Some(Role::Destination),
+        _ => None,
+    }
+}
+
+/// Parses the whole argv (program name first).
+pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliStop> {
+    let program = args.first().map(PathBuf::from).unwrap_or_default();
+    let result = match role_from_program_name(&program) {
+        Some(Role::Source) => SourceCli::try_parse_from(&args).map(|cli| Invocation {
+            command: source_command(cli.command),
+            debug: cli.common.debug,
+        }),
+        Some(Role::Destination) => DestinationCli::try_parse_from(&args).map(|cli| Invocation {
+            command: destination_command(cli.command),
+            debug: cli.common.debug,
+        }),
+        None => Cli::try_parse_from(&args).map(|cli| Invocation {
+            command: match cli.role {
+                RoleCommand::Source { command } => source_command(command),
+                RoleCommand::Destination { command } => destination_command(command),
+            },
+            debug: cli.common.debug,
+        }),
+    };
+    result.map_err(clap_stop)
+}
+
+fn source_command(command: SourceCommand) -> Command {
+    match command {
+        SourceCommand::Spec => Command::SourceSpec,
+        SourceCommand::Check(a) => Command::SourceCheck { config: a.config },
+        SourceCommand::Discover(a) => Command::SourceDiscover { config: a.config },
+        SourceCommand::Read(a) => Command::SourceRead {
+            config: a.config,
+            catalog: a.catalog,
+            state: a.state,
+        },
+    }
+}
+
+fn destination_command(command: DestinationCommand) -> Command {
+    match command {
+        DestinationCommand::Spec => Command::DestinationSpec,
+        DestinationCommand::Check(a) => Command::DestinationCheck { config: a.config },
+        DestinationCommand::Discover(a) => Command::DestinationDiscover { config: a.config },
+        DestinationCommand::Write(a) => Command::DestinationWrite {
+            config: a.config,
+            catalog: a.catalog,
+        },
+    }
+}
+
+/// Help and version are printed (to stderr: stdout carries only protocol messages); any
+/// other clap error becomes a config_error whose message is clap's, on one line.
+fn clap_stop(error: clap::Error) -> CliStop {
+    use clap::error::ErrorKind;
+    let rendered = error.render().to_string();
+    match error.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => CliStop::Help(rendered),
+        _ => {
+            let summary = rendered
+                .lines()
+                .take_while(|line| !line.starts_with("Usage:"))
+                .map(str::trim)
+                .filter(|line| !line.is_empty())
+                .collect::<Vec<_>>()
+                .join(" ");
+            let summary = summary
+                .strip_prefix("error: ")
+                .unwrap_or(&summary)
+                .to_owned();
+            let usage = rendered
+                .lines()
+                .find_map(|line| line.strip_prefix("Usage: "))
+                .map(|u| format!(" (usage: {})", u.trim()))
+                .unwrap_or_default();
+            CliStop::Failure(Failure::config(format!("command line: {summary}{usage}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<OsString> {
+        list.iter().map(OsString::from).collect()
+    }
+
+    fn failure(list: &[&str]) -> String {
+        match parse(args(list)) {
+            Err(CliStop::Failure(f)) => f.message,
+            other => panic!("expected a failure, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn role_subcommands_parse_with_airbyte_flags() {
+        let invocation = parse(args(&[
+            "salesforce-connector",
+            "source",
+            "read",
+            "--config",
+            "c.json",
+            "--catalog",
+            "k.json",
+            "--state",
+            "s.json",
+            "--debug",
+        ]))
+        .unwrap();
+        assert!(invocation.debug);
+        assert_eq!(
+            invocation.command,
+            Command::SourceRead {
+                config: "c.json".into(),
+                catalog: "k.json".into(),
+                state: Some("s.json".into())
+            }
+        );
+        let invocation = parse(args(&["salesforce-connector", "destination", "spec"])).unwrap();
+        assert_eq!(invocation.command, Command::DestinationSpec);
+    }
+
+    #[test]
+    fn program_name_selects_the_role() {
+        let invocation = parse(args(&[
+            "/usr/local/bin/source-salesforce",
+            "check",
+            "--config",
+            "c.json",
+        ]))
+        .unwrap();
+        assert_eq!(
+            invocation.command,
+            Command::SourceCheck {
+                config: "c.json".into()
+            }
+        );
+        let invocation = parse(args(&[
+            "destination-salesforce",
+            "--debug",
+            "write",
+            "--config",
+            "c.json",
+            "--catalog",
+            "k.json",
+        ]))
+        .unwrap();
+        assert!(invocation.debug);
+        assert_eq!(
+            invocation.command,
+            Command::DestinationWrite {
+                config: "c.json".into(),
+                catalog: "k.json".into()
+            }
+        );
+    }
+
+    #[test]
+    fn unknown_command_is_a_config_error_naming_it() {
+        assert_eq!(
+            failure(&["salesforce-connector", "source", "sync"]),
+            "command line: unrecognized subcommand 'sync' (usage: salesforce-connector source [OPTIONS] <COMMAND>)"
+        );
+        assert_eq!(
+            failure(&["source-salesforce", "write"]),
+            "command line: unrecognized subcommand 'write' (usage: source-salesforce [OPTIONS] <COMMAND>)"
+        );
+    }
+
+    #[test]
+    fn missing_flag_is_a_config_error_naming_it() {
+        assert_eq!(
+            failure(&["salesforce-connector", "source", "read", "--config", "c.json"]),
+            "command line: the following required arguments were not provided: --catalog <CATALOG> (usage: salesforce-connector source read --config <CONFIG> --catalog <CATALOG>)"
+        );
+    }
+
+    #[test]
+    fn help_is_not_a_failure() {
+        assert!(matches!(
+            parse(args(&["salesforce-connector", "--help"])),
+            Err(CliStop::Help(_))
+        ));
+    }
+}

@@ -1,0 +1,205 @@
+//! The authentication keys both roles share, and how they become a [`Connection`].
+//!
+//! Airbyte's configs put `client_id`, `client_secret`, `refresh_token` (and `auth_type:
+//! "Client"`) at the top level; Estuary's put them under `credentials` (and its remapping
+//! leaves flat keys plus an empty `credentials: {}`). Both are accepted: a key under
+//! `credentials` wins over the same key at the top level.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::parse::non_empty;
+use super::url::parse_base_url;
+use super::{ConfigError, Connection, Credentials, Secret};
+
+pub(crate) const PRODUCTION_LOGIN_URL: &str = "https://login.salesforce.com";
+pub(crate) const SANDBOX_LOGIN_URL: &str = "https://test.salesforce.com";
+pub(crate) const DEFAULT_API_VERSION: &str = "62.0";
+
+/// How the connector gets its access token.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub enum AuthType {
+    // OAuth refresh token (Airbyte's and Estuary's only form).
+    #[default]
+    #[serde(rename = "Client")]
+    Client,
+    // OAuth client credentials of a connected app (needs a My Domain `login_url`).
+    #[serde(rename = "client_credentials")]
+    ClientCredentials,
+    // OAuth JWT bearer: a connected app's certificate signs a token for `username`.
+    #[serde(rename = "jwt_bearer")]
+    JwtBearer,
+}
+
+/// The credential keys, as they appear flat or under `credentials`.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+pub struct AuthKeys {
+    /// `Client` (refresh token, the default), `client_credentials` or `jwt_bearer`.
+    #[schemars(title = "Authentication")]
+    pub auth_type: Option<AuthType>,
+    /// Enter your Salesforce developer application's Client ID (consumer key).
+    #[schemars(title = "Client ID")]
+    pub client_id: Option<String>,
+    /// Enter your Salesforce developer application's Client secret (consumer secret).
+    #[schemars(title = "Client Secret")]
+    pub client_secret: Option<Secret>,
+    /// Enter your application's Salesforce Refresh Token, used to access your Salesforce
+    /// account.
+    #[schemars(title = "Refresh Token")]
+    pub refresh_token: Option<Secret>,
+    /// JWT bearer only: the Salesforce username the token acts as.
+    #[schemars(title = "Username (JWT bearer)")]
+    pub username: Option<String>,
+    /// JWT bearer only: the connected app's PEM-encoded RSA private key.
+    #[schemars(title = "Private Key (JWT bearer)")]
+    pub private_key: Option<Secret>,
+    /// JWT bearer only: the `aud` claim; defaults to the login host.
+    #[schemars(title = "JWT Audience (JWT bearer)")]
+    pub jwt_audience: Option<String>,
+}
+
+/// Collects a raw config's flat credential keys into [`AuthKeys`].
+macro_rules! auth_keys {
+    ($raw:expr) => {
+        $crate::config::AuthKeys {
+            auth_type: $raw.auth_type,
+            client_id: $raw.client_id.clone(),
+            client_secret: $raw.client_secret.clone(),
+            refresh_token: $raw.refresh_token.clone(),
+            username: $raw.username.clone(),
+            private_key: $raw.private_key.clone(),
+            jwt_audience: $raw.jwt_audience.clone(),
+        }
+    };
+}
+pub(crate) use auth_keys;
+
+/// Everything that decides the [`Connection`].
+pub(crate) struct AuthInput<'a> {
+    pub flat: &'a AuthKeys,
+    pub nested: Option<&'a AuthKeys>,
+    pub is_sandbox: bool,
+    pub login_url: Option<&'a str>,
+    pub api_version: &'a str,
+}
+
+impl AuthInput<'_> {
+    fn pick<'k, T>(&'k self, get: impl Fn(&'k AuthKeys) -> Option<&'k T>) -> Option<&'k T> {
+        self.nested.and_then(&get).or_else(|| get(self.flat))
+    }
+
+    fn string(&self, get: impl Fn(&AuthKeys) -> &Option<String>) -> Option<String> {
+        self.nested
+            .and_then(|n| non_empty(get(n)))
+            .or_else(|| non_empty(get(self.flat)))
+            .map(str::to_owned)
+    }
+
+    fn secret(&self, get: impl Fn(&AuthKeys) -> &Option<Secret>) -> Option<Secret> {
+        let usable = |s: &Option<Secret>| s.clone().filter(|s| !s.expose().trim().is_empty());
+        self.nested
+            .and_then(|n| usable(get(n)))
+            .or_else(|| usable(get(self.flat)))
+    }
+
+    /// Resolves and validates the connection settings.
+    pub fn connection(&self) -> Result<Connection, ConfigError> {
+        let auth_type = self
+            .pick(|k| k.auth_type.as_ref())
+            .copied()
+            .unwrap_or_default();
+        let where_ = "(at the top level or under \"credentials\")";
+        let required_string = |key: &str, get: fn(&AuthKeys) -> &Option<String>| {
+            self.string(get)
+                .ok_or_else(|| ConfigError::missing(key, &format!("a non-empty string {where_}")))
+        };
+        let required_secret = |key: &str, get: fn(&AuthKeys) -> &Option<Secret>| {
+            self.secret(get)
+                .ok_or_else(|| ConfigError::missing(key, &format!("a non-empty string {where_}")))
+        };
+        let explicit_login_url = self
+            .login_url
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned);
+        let credentials = match auth_type {
+            AuthType::Client => Credentials::RefreshToken {
+                client_id: required_string("client_id", |k| &k.client_id)?,
+                client_secret: required_secret("client_secret", |k| &k.client_secret)?,
+                refresh_token: required_secret("refresh_token", |k| &k.refresh_token)?,
+            },
+            AuthType::ClientCredentials => {
+                if explicit_login_url.is_none() {
+                    return Err(ConfigError::new(
+                        "login_url",
+                        "required with auth_type \"client_credentials\": your My Domain URL, \
+                         e.g. https://acme.my.salesforce.com",
+                    ));
+                }
+                Credentials::ClientCredentials {
+                    client_id: required_string("client_id", |k| &k.client_id)?,
+                    client_secret: required_secret("client_secret", |k| &k.client_secret)?,
+                }
+            }
+            AuthType::JwtBearer => {
+                let private_key = required_secret("private_key", |k| &k.private_key)?;
+                if jsonwebtoken::EncodingKey::from_rsa_pem(private_key.expose().as_bytes()).is_err()
+                {
+                    return Err(ConfigError::new(
+                        "private_key",
+                        "expected a PEM-encoded RSA private key (-----BEGIN PRIVATE KEY----- or \
+                         -----BEGIN RSA PRIVATE KEY-----); the value is secret and not shown",
+                    ));
+                }
+                Credentials::JwtBearer {
+                    client_id: required_string("client_id", |k| &k.client_id)?,
+                    username: required_string("username", |k| &k.username)?,
+                    private_key,
+                    audience: self.string(|k| &k.jwt_audience),
+                }
+            }
+        };
+        let login_url = match explicit_login_url {
+            Some(url) => parse_base_url("login_url", &url)?,
+            None if self.is_sandbox => parse_base_url("login_url", SANDBOX_LOGIN_URL)?,
+            None => parse_base_url("login_url", PRODUCTION_LOGIN_URL)?,
+        };
+        Ok(Connection {
+            login_url,
+            credentials,
+            api_version: parse_api_version(self.api_version)?,
+        })
+    }
+}
+
+/// `62.0`, also written `v62.0` or `62`.
+pub(crate) fn parse_api_version(text: &str) -> Result<String, ConfigError> {
+    let trimmed = text.trim();
+    let bare = trimmed.strip_prefix('v').unwrap_or(trimmed);
+    let (major, minor) = bare.split_once('.').unwrap_or((bare, "0"));
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if digits(major) && minor == "0" {
+        Ok(format!("{major}.0"))
+    } else {
+        Err(ConfigError::new(
+            "api_version",
+            format!("expected a Salesforce API version like \"62.0\", got {text:?}"),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_version_accepts_common_spellings() {
+        assert_eq!(parse_api_version("62.0").unwrap(), "62.0");
+        assert_eq!(parse_api_version("v58.0").unwrap(), "58.0");
+        assert_eq!(parse_api_version("60").unwrap(), "60.0");
+        assert_eq!(
+            parse_api_version("latest").unwrap_err().to_string(),
+            "api_version: expected a Salesforce API version like \"62.0\", got \"latest\""
+        );
+    }
+}

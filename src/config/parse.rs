@@ -1,0 +1,102 @@
+//! Turning config JSON into the raw config structs, with errors that name the key.
+
+use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::ConfigError;
+
+/// Keys whose values are secrets: an error about them never shows the value.
+pub(crate) const SECRET_KEYS: [&str; 5] = [
+    "client_secret",
+    "refresh_token",
+    "private_key",
+    "access_key_id",
+    "secret_access_key",
+];
+
+/// Deserialises `value` into `T`; a failure names the dotted key path
+/// (`object_storage_config.s3_bucket_name`, `streams_criteria[0].criteria`).
+pub(crate) fn from_json<T: DeserializeOwned>(value: &Value) -> Result<T, ConfigError> {
+    if !value.is_object() {
+        return Err(ConfigError::new(
+            "config",
+            format!("expected a JSON object, got {}", json_kind(value)),
+        ));
+    }
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let key = error.path().to_string();
+        let key = if key == "." { "config".to_owned() } else { key };
+        let last = key.rsplit(['.', '[']).next().unwrap_or("");
+        let mut problem = error.inner().to_string();
+        if SECRET_KEYS.contains(&last) || mentions_a_secret(value, &problem) {
+            problem = "expected a string (the value is secret and not shown)".to_owned();
+        }
+        ConfigError::new(key, problem)
+    })
+}
+
+/// Whether `text` quotes the value of any secret key anywhere in `config` (a last line of
+/// defence for serde messages whose path could not be tracked).
+fn mentions_a_secret(config: &Value, text: &str) -> bool {
+    match config {
+        Value::Object(map) => map.iter().any(|(key, value)| {
+            let is_secret = SECRET_KEYS.contains(&key.as_str());
+            let rendered = match value {
+                Value::String(s) => s.clone(),
+                Value::Null | Value::Object(_) | Value::Array(_) => String::new(),
+                other => other.to_string(),
+            };
+            (is_secret && rendered.len() >= 3 && text.contains(&rendered))
+                || mentions_a_secret(value, text)
+        }),
+        Value::Array(items) => items.iter().any(|v| mentions_a_secret(v, text)),
+        _ => false,
+    }
+}
+
+/// "a string", "a number"... for messages.
+pub fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// A boolean that may also be written `"true"` / `"false"` (Airbyte's `is_sandbox`).
+pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    match Option::<Value>::deserialize(deserializer)? {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(b)) => Ok(b),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("true") => Ok(true),
+        Some(Value::String(s)) if s.eq_ignore_ascii_case("false") || s.is_empty() => Ok(false),
+        Some(other) => Err(D::Error::custom(format!(
+            "expected true or false, got {}",
+            serde_json::to_string(&other).unwrap_or_default()
+        ))),
+    }
+}
+
+/// Top-level keys of `config` that `known` does not list, sorted.
+pub(crate) fn unknown_keys(config: &Value, known: &[String]) -> Vec<String> {
+    let mut unknown: Vec<String> = config
+        .as_object()
+        .map(|map| {
+            map.keys()
+                .filter(|key| !known.iter().any(|k| k == *key))
+                .cloned()
+                .collect()
+        })
+        .unwrap_or_default();
+    unknown.sort();
+    unknown
+}
+
+/// `Some(s)` unless the string is absent or empty (UIs send `""` for untouched fields).
+pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}

@@ -1,0 +1,469 @@
+//! Reads protocol messages from stdin, one JSON object per line.
+//!
+//! Errors name the line number and what was wrong. Message types this connector does not know
+//! are skipped and unknown fields ignored, as the protocol asks; each is logged once.
+//! STATE payloads keep their raw bytes so a destination can echo them verbatim.
+
+use std::collections::HashSet;
+use std::io::{self, BufRead};
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+
+use super::messages::{Message, Record};
+use super::state::{StateMessage, StateStats};
+
+/// What a destination receives on stdin.
+#[derive(Debug)]
+pub enum InputMessage {
+    Record(Record),
+    State(InputStateMessage),
+    /// Any other known message (TRACE STREAM_STATUS, LOG, CONTROL...).
+    Other(Message),
+}
+
+/// A STATE as it arrived: typed for reading, raw for echoing.
+#[derive(Debug)]
+pub struct InputStateMessage {
+    pub message: StateMessage,
+    pub raw: Box<RawValue>,
+}
+
+impl InputStateMessage {
+    /// The raw STATE with `destinationStats` set (every other field, the platform's `id`
+    /// included, kept as it came), ready for [`Output::write_state_raw`](super::Output).
+    pub fn with_destination_stats(
+        &self,
+        stats: &StateStats,
+    ) -> Result<Box<RawValue>, serde_json::Error> {
+        let mut state: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(self.raw.get())?;
+        state.insert("destinationStats".into(), serde_json::to_value(stats)?);
+        serde_json::value::to_raw_value(&state)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReadError {
+    #[error("stdin line {line}: {problem}")]
+    Line { line: u64, problem: String },
+    #[error("cannot read stdin after line {line}: {source}")]
+    Io { line: u64, source: io::Error },
+}
+
+/// Parses lines and remembers which unknown types it already logged.
+#[derive(Debug, Default)]
+pub struct MessageParser {
+    line: u64,
+    unknown_types_logged: HashSet<String>,
+    unknown_fields_logged: HashSet<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", default)]
+    message_type: Option<String>,
+    #[serde(borrow, default)]
+    record: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    state: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    log: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    spec: Option<&'a RawValue>,
+    #[serde(borrow, default, rename = "connectionStatus")]
+    connection_status: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    catalog: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    trace: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    control: Option<&'a RawValue>,
+    #[serde(borrow, default)]
+    destination_catalog: Option<&'a RawValue>,
+}
+
+impl MessageParser {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The number of the line parsed last (1-based).
+    pub fn line(&self) -> u64 {
+        self.line
+    }
+
+    /// Parses the next line. `Ok(None)` for a blank line or a message type to skip.
+    pub fn parse_line(&mut self, bytes: &[u8]) -> Result<Option<InputMessage>, ReadError> {
+        self.line += 1;
+        let line = self.line;
+        let fail = |problem: String| ReadError::Line { line, problem };
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| fail(format!("not UTF-8 ({e})")))?
+            .trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            return Ok(None);
+        }
+        let envelope: Envelope = serde_json::from_str(text).map_err(|e| {
+            fail(format!(
+                "expected one JSON object per line ({})",
+                describe_json_error(&e, 0)
+            ))
+        })?;
+        let Some(message_type) = envelope.message_type.as_deref() else {
+            return Err(fail("message has no \"type\"".into()));
+        };
+        // Fields the types do not know are collected (to log once) and otherwise ignored.
+        let mut unknown_fields: Vec<String> = Vec::new();
+        let parsed = match message_type {
+            "RECORD" => {
+                let raw = payload(envelope.record, message_type, "record").map_err(fail)?;
+                InputMessage::Record(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                )
+            }
+            "STATE" => {
+                let raw = payload(envelope.state, message_type, "state").map_err(fail)?;
+                InputMessage::State(InputStateMessage {
+                    message: typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                    raw: raw.to_owned(),
+                })
+            }
+            "LOG" => {
+                let raw = payload(envelope.log, message_type, "log").map_err(fail)?;
+                InputMessage::Other(Message::Log(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
+            }
+            "SPEC" => {
+                let raw = payload(envelope.spec, message_type, "spec").map_err(fail)?;
+                InputMessage::Other(Message::Spec(Box::new(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                )))
+            }
+            "CONNECTION_STATUS" => {
+                let raw = payload(envelope.connection_status, message_type, "connectionStatus")
+                    .map_err(fail)?;
+                InputMessage::Other(Message::ConnectionStatus(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
+            }
+            "CATALOG" => {
+                let raw = payload(envelope.catalog, message_type, "catalog").map_err(fail)?;
+                InputMessage::Other(Message::Catalog(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
+            }
+            "TRACE" => {
+                let raw = payload(envelope.trace, message_type, "trace").map_err(fail)?;
+                InputMessage::Other(Message::Trace(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
+            }
+            "CONTROL" => {
+                let raw = payload(envelope.control, message_type, "control").map_err(fail)?;
+                InputMessage::Other(Message::Control(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
+            }
+            "DESTINATION_CATALOG" => {
+                let raw = payload(
+                    envelope.destination_catalog,
+                    message_type,
+                    "destination_catalog",
+                )
+                .map_err(fail)?;
+                InputMessage::Other(Message::DestinationCatalog(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
+            }
+            unknown => {
+                if self.unknown_types_logged.insert(unknown.to_owned()) {
+                    tracing::warn!(
+                        "stdin line {line}: skipping messages of unknown type {unknown:?} \
+                         (logged once per type)"
+                    );
+                }
+                return Ok(None);
+            }
+        };
+        for field in unknown_fields {
+            let key = format!("{message_type}.{field}");
+            if self.unknown_fields_logged.insert(key.clone()) {
+                tracing::info!(
+                    "stdin line {line}: ignoring field {key} this connector does not know \
+                     (logged once per field)"
+                );
+            }
+        }
+        Ok(Some(parsed))
+    }
+}
+
+/// The payload object under `key`, or what is missing.
+fn payload<'a>(
+    value: Option<&'a RawValue>,
+    message_type: &str,
+    key: &str,
+) -> Result<&'a RawValue, String> {
+    value.ok_or_else(|| format!("{message_type} message has no \"{key}\" object"))
+}
+
+/// Deserialises a payload, collecting the paths of fields `T` does not know. Error columns
+/// count from the start of the line, not of the payload.
+fn typed<'a, T: Deserialize<'a>>(
+    raw: &'a RawValue,
+    line_text: &str,
+    message_type: &str,
+    unknown_fields: &mut Vec<String>,
+) -> Result<T, String> {
+    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+    serde_ignored::deserialize(&mut deserializer, |path| {
+        unknown_fields.push(path.to_string())
+    })
+    .map_err(|e| {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
+        format!(
+            "invalid {message_type}: {}",
+            describe_json_error(&e, offset)
+        )
+    })
+}
+
+/// serde_json's message without its "at line 1 column N" suffix plus the column, which is
+/// all that matters on a one-line message.
+fn describe_json_error(error: &serde_json::Error, offset: usize) -> String {
+    let text = error.to_string();
+    let text = match text.rfind(" at line ") {
+        Some(at) => &text[..at],
+        None => &text,
+    };
+    format!("{text} at column {}", error.column() + offset)
+}
+
+/// Reads messages from a blocking reader (tests, tools).
+pub struct MessageReader<R> {
+    input: R,
+    parser: MessageParser,
+    buffer: Vec<u8>,
+}
+
+impl<R: BufRead> MessageReader<R> {
+    pub fn new(input: R) -> Self {
+        MessageReader {
+            input,
+            parser: MessageParser::new(),
+            buffer: Vec::new(),
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for MessageReader<R> {
+    type Item = Result<InputMessage, ReadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            self.buffer.clear();
+            match self.input.read_until(b'\n', &mut self.buffer) {
+                Ok(0) => return None,
+                Ok(_) => match self.parser.parse_line(&self.buffer) {
+                    Ok(Some(message)) => return Some(Ok(message)),
+                    Ok(None) => continue,
+                    Err(e) => return Some(Err(e)),
+                },
+                Err(source) => {
+                    return Some(Err(ReadError::Io {
+                        line: self.parser.line(),
+                        source,
+                    }))
+                }
+            }
+        }
+    }
+}
+
+/// Reads messages from an async reader (the destination's stdin).
+pub struct AsyncMessageReader<R> {
+    input: R,
+    parser: MessageParser,
+    buffer: Vec<u8>,
+}
+
+impl<R: AsyncBufRead + Unpin> AsyncMessageReader<R> {
+    pub fn new(input: R) -> Self {
+        AsyncMessageReader {
+            input,
+            parser: MessageParser::new(),
+            buffer: Vec::new(),
+        }
+    }
+
+    /// The next message, `None` at end of input.
+    pub async fn next(&mut self) -> Option<Result<InputMessage, ReadError>> {
+        loop {
+            self.buffer.clear();
+            match self.input.read_until(b'\n', &mut self.buffer).await {
+                Ok(0) => return None,
+                Ok(_) => match self.parser.parse_line(&self.buffer) {
+                    Ok(Some(message)) => return Some(Ok(message)),
+                    Ok(None) => continue,
+                    Err(e) => return Some(Err(e)),
+                },
+                Err(source) => {
+                    return Some(Err(ReadError::Io {
+                        line: self.parser.line(),
+                        source,
+                    }))
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(input: &str) -> Vec<Result<InputMessage, ReadError>> {
+        MessageReader::new(input.as_bytes()).collect()
+    }
+
+    #[test]
+    fn records_states_and_traces_are_parsed() {
+        let input = concat!(
+            r#"{"type":"RECORD","record":{"stream":"Account","data":{"Id":"1"},"emitted_at":5,"namespace":null,"meta":null}}"#,
+            "\n\n",
+            r#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"Account"},"stream_state":{"a":1}},"id":3}}"#,
+            "\n",
+            r#"{"type":"TRACE","trace":{"type":"STREAM_STATUS","emitted_at":1.5,"stream_status":{"stream_descriptor":{"name":"Account"},"status":"COMPLETE"}}}"#,
+            "\n"
+        );
+        let messages: Vec<_> = read_all(input).into_iter().map(Result::unwrap).collect();
+        assert_eq!(messages.len(), 3);
+        assert!(matches!(&messages[0], InputMessage::Record(r) if r.stream == "Account"));
+        let InputMessage::State(state) = &messages[1] else {
+            panic!("expected a state")
+        };
+        assert_eq!(state.message.extra["id"], 3);
+        assert_eq!(
+            state.raw.get(),
+            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"Account"},"stream_state":{"a":1}},"id":3}"#
+        );
+        assert!(matches!(
+            &messages[2],
+            InputMessage::Other(Message::Trace(_))
+        ));
+    }
+
+    #[test]
+    fn destination_stats_are_added_without_losing_the_platform_id() {
+        let line = br#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17}}"#;
+        let Some(Ok(InputMessage::State(state))) = MessageReader::new(&line[..]).next() else {
+            panic!("expected a state")
+        };
+        let echoed = state
+            .with_destination_stats(&StateStats {
+                record_count: Some(2.0),
+                rejected_record_count: Some(1.0),
+            })
+            .unwrap();
+        assert_eq!(
+            echoed.get(),
+            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17,"destinationStats":{"recordCount":2.0,"rejectedRecordCount":1.0}}"#
+        );
+    }
+
+    #[test]
+    fn unknown_types_and_fields_are_skipped() {
+        let input = "{\"type\":\"FUTURE_THING\",\"future\":{}}\n\
+                     {\"type\":\"RECORD\",\"surprise\":1,\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"new_field\":2}}\n";
+        let messages = read_all(input);
+        assert_eq!(messages.len(), 1);
+        assert!(matches!(&messages[0], Ok(InputMessage::Record(_))));
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_logged_once() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let sink = crate::protocol::MemoryOutput::new();
+        let output = crate::protocol::Output::new(sink.clone());
+        let subscriber =
+            tracing_subscriber::registry().with(crate::protocol::LogLayer::new(output.clone()));
+        let record = "{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"file_reference\":{}}}\n";
+        let input = format!("{record}{record}{{\"type\":\"NEW\"}}\n{{\"type\":\"NEW\"}}\n");
+        tracing::subscriber::with_default(subscriber, || {
+            assert_eq!(read_all(&input).len(), 2);
+        });
+        output.flush().unwrap();
+        let messages: Vec<String> = sink
+            .json_lines()
+            .iter()
+            .map(|m| m["log"]["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "stdin line 1: ignoring field RECORD.file_reference this connector does not know (logged once per field)",
+                "stdin line 3: skipping messages of unknown type \"NEW\" (logged once per type)",
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_json_names_the_line_and_column() {
+        let messages = read_all("\n{\"type\":\"RECORD\",\n");
+        let err = messages.into_iter().next().unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stdin line 2: expected one JSON object per line (EOF while parsing a value at column 17)"
+        );
+    }
+
+    #[test]
+    fn missing_type_and_missing_payload_are_named() {
+        let messages = read_all("{\"record\":{}}\n{\"type\":\"RECORD\"}\n");
+        let errors: Vec<String> = messages
+            .into_iter()
+            .map(|m| m.unwrap_err().to_string())
+            .collect();
+        assert_eq!(
+            errors,
+            vec![
+                "stdin line 1: message has no \"type\"",
+                "stdin line 2: RECORD message has no \"record\" object",
+            ]
+        );
+    }
+
+    #[test]
+    fn invalid_payload_says_what_was_wrong() {
+        let messages = read_all("{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":\"soon\"}}\n");
+        let err = messages.into_iter().next().unwrap().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "stdin line 1: invalid RECORD: invalid type: string \"soon\", expected i64 at column 69"
+        );
+    }
+
+    #[test]
+    fn non_utf8_line_is_an_error_not_a_panic() {
+        let mut reader = MessageReader::new(&b"\xff\xfe\n"[..]);
+        let err = reader.next().unwrap().unwrap_err();
+        assert!(
+            err.to_string().starts_with("stdin line 1: not UTF-8"),
+            "{err}"
+        );
+    }
+
+    #[tokio::test]
+    async fn async_reader_reads_the_same_messages() {
+        let input = b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{\"x\":1},\"emitted_at\":1}}\n";
+        let mut reader = AsyncMessageReader::new(&input[..]);
+        assert!(matches!(
+            reader.next().await,
+            Some(Ok(InputMessage::Record(_)))
+        ));
+        assert!(reader.next().await.is_none());
+    }
+}

@@ -1,0 +1,99 @@
+//! Runs one parsed command: loads and validates its inputs, then calls the role.
+
+use std::path::Path;
+
+use serde_json::Value;
+use tokio::io::BufReader;
+
+use crate::cli::{Command, Invocation};
+use crate::config::{self, ConfigError, DestinationConfig, SourceConfig};
+use crate::failure::Failure;
+use crate::inputs::{read_catalog, read_json, read_state};
+use crate::protocol::{ConnectionStatus, Message, Output, Status};
+use crate::{destination, source};
+
+/// Set to `1` to make a command panic once its config is loaded (tests of the panic path).
+pub const TEST_PANIC_ENV: &str = "SALESFORCE_CONNECTOR_TEST_PANIC";
+
+/// Runs `invocation`, writing its messages to `output`. An `Err` is reported by the caller as
+/// one TRACE ERROR and exit code 1.
+pub async fn run(invocation: Invocation, output: Output) -> Result<(), Failure> {
+    match invocation.command {
+        Command::SourceSpec => write(&output, Message::Spec(Box::new(config::source_spec()))),
+        Command::DestinationSpec => {
+            write(&output, Message::Spec(Box::new(config::destination_spec())))
+        }
+        Command::SourceCheck { config } => match load_config(&config, SourceConfig::from_value)? {
+            Ok(config) => source::check(config, output).await,
+            Err(problem) => check_failed(&output, problem),
+        },
+        Command::DestinationCheck { config } => {
+            match load_config(&config, DestinationConfig::from_value)? {
+                Ok(config) => destination::check(config, output).await,
+                Err(problem) => check_failed(&output, problem),
+            }
+        }
+        Command::SourceDiscover { config } => {
+            let config = load_config(&config, SourceConfig::from_value)?.map_err(Failure::from)?;
+            source::discover(config, output).await
+        }
+        Command::DestinationDiscover { config } => {
+            let config =
+                load_config(&config, DestinationConfig::from_value)?.map_err(Failure::from)?;
+            destination::discover(config, output).await
+        }
+        Command::SourceRead {
+            config,
+            catalog,
+            state,
+        } => {
+            let config = load_config(&config, SourceConfig::from_value)?.map_err(Failure::from)?;
+            let catalog = read_catalog(&catalog)?;
+            let state = read_state(state.as_deref())?;
+            source::read(config, catalog, state, output).await
+        }
+        Command::DestinationWrite { config, catalog } => {
+            let config =
+                load_config(&config, DestinationConfig::from_value)?.map_err(Failure::from)?;
+            let catalog = read_catalog(&catalog)?;
+            let stdin = BufReader::with_capacity(1 << 20, tokio::io::stdin());
+            destination::write(config, catalog, stdin, output).await
+        }
+    }
+}
+
+/// Reads the config file (a failure: the file is missing or not JSON), registers its secrets
+/// for scrubbing, then validates it (the inner `Err`: what is wrong with its content, which
+/// `check` reports as a failed connection rather than a crash).
+fn load_config<T>(
+    path: &Path,
+    validate: fn(Value) -> Result<T, ConfigError>,
+) -> Result<Result<T, ConfigError>, Failure> {
+    let value = read_json("--config", path)?;
+    config::register_config_secrets(&value);
+    let validated = validate(value.clone()).map_err(|e| ConfigError {
+        key: e.key,
+        problem: format!("{} (in --config {})", e.problem, path.display()),
+    });
+    if std::env::var(TEST_PANIC_ENV).as_deref() == Ok("1") {
+        // Deliberately quotes the config, secrets included: the panic hook must scrub them.
+        panic!("forced panic for tests after loading the config: {value}");
+    }
+    Ok(validated)
+}
+
+fn check_failed(output: &Output, problem: ConfigError) -> Result<(), Failure> {
+    write(
+        output,
+        Message::ConnectionStatus(ConnectionStatus {
+            status: Status::Failed,
+            message: Some(format!("Invalid config: {problem}")),
+        }),
+    )
+}
+
+fn write(output: &Output, message: Message) -> Result<(), Failure> {
+    output
+        .write(&message)
+        .map_err(|e| Failure::system(e.to_string()))
+}
