@@ -2,10 +2,12 @@
 //! abort, get, list, delete, results.
 //!
 //! Time comes from the org's clock. A closed job reports `UploadComplete` for the first half of
-//! [`IngestConfig::processing_time`], `InProgress` for the second half, and is processed (its
-//! rows applied to the org) the first time a call observes it after that — so a client that
-//! polls sees the documented sequence, and the read side sees the rows as soon as the job
-//! reports a terminal state.
+//! [`IngestConfig::processing_time`] and `InProgress` for the second half; then its rows are
+//! applied to the org in steps of [`IngestConfig::rows_per_observation`] rows ([`IngestJobs::observe`]),
+//! still `InProgress` with growing counters, until it ends `JobComplete`, `Failed` or `Aborted`.
+//! Every call on the jobs advances that work, and the HTTP layer drives it in the background
+//! (`routes::drive`), so a job finishes whether or not its client polls. Rows are in the org (and
+//! seen by the read side) as soon as their step has run.
 
 use std::collections::BTreeMap;
 
