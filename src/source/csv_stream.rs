@@ -182,4 +182,34 @@ mod tests {
         let rows = decode_in_chunks(text.as_bytes(), 8192);
         assert_eq!(rows[1][0].len(), 100_000);
     }
+
+    fn encode(rows: &[Vec<String>]) -> String {
+        let mut text = String::new();
+        for row in rows {
+            let cells: Vec<String> = row
+                .iter()
+                .map(|c| format!("\"{}\"", c.replace('"', "\"\"")))
+                .collect();
+            text.push_str(&cells.join(","));
+            text.push('\n');
+        }
+        text
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_quoted_csv_round_trips_whatever_the_chunk_size(
+            rows in proptest::collection::vec(
+                proptest::collection::vec("[a-zA-Z0-9 ,\"\n\r;éß€]{0,12}", 1..5), 1..8),
+            chunk in 1usize..40,
+        ) {
+            let width = rows[0].len();
+            let rows: Vec<Vec<String>> = rows
+                .into_iter()
+                .map(|mut r| { r.resize(width, String::new()); r })
+                .collect();
+            let decoded = decode_in_chunks(encode(&rows).as_bytes(), chunk);
+            proptest::prop_assert_eq!(decoded, rows);
+        }
+    }
 }

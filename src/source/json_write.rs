@@ -164,4 +164,18 @@ mod tests {
         assert_eq!(number(""), None);
         assert_eq!(number("-"), None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_round_trips_through_json(text in "\\PC*|[\u{0}-\u{1f}\"\\\\]*") {
+            let parsed: String = serde_json::from_str(&string(&text)).unwrap();
+            proptest::prop_assert_eq!(parsed, text);
+        }
+
+        #[test]
+        fn json_numbers_are_written_unchanged(n in proptest::num::f64::NORMAL) {
+            let text = format!("{n:e}");
+            proptest::prop_assert_eq!(number(&text), Some(text.clone()));
+        }
+    }
 }
