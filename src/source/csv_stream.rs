@@ -22,6 +22,14 @@ impl<'a> CsvRecord<'a> {
         self.ends.is_empty()
     }
 
+    /// The record as text, when all its bytes are valid UTF-8 (checked once for every field).
+    pub fn text(&self) -> Option<CsvText<'a>> {
+        std::str::from_utf8(self.data).ok().map(|data| CsvText {
+            data,
+            ends: self.ends,
+        })
+    }
+
     /// The `i`th field, or an empty slice past the end (a short row reads as nulls).
     pub fn field(&self, i: usize) -> &'a [u8] {
         match self.ends.get(i) {
@@ -31,6 +39,22 @@ impl<'a> CsvRecord<'a> {
             }
             None => &[],
         }
+    }
+}
+
+/// A record whose bytes are valid UTF-8, fields as text.
+pub struct CsvText<'a> {
+    data: &'a str,
+    ends: &'a [usize],
+}
+
+impl<'a> CsvText<'a> {
+    /// The `i`th field; `None` when its bounds fall inside a character (the field alone is not
+    /// valid UTF-8), or past the end.
+    pub fn field(&self, i: usize) -> Option<&'a str> {
+        let end = *self.ends.get(i)?;
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        self.data.get(start..end)
     }
 }
 
