@@ -243,7 +243,16 @@ impl RecordLayout {
         out: &mut Vec<u8>,
         keys: &mut RecordKeys,
     ) -> Result<(), ConvertError> {
-        let cell = |column: usize| row.field(binding.positions[column]);
+        // UTF-8 is checked once per row, not once per field.
+        let text = row.text();
+        let cell = |column: usize| -> Result<&str, ConvertError> {
+            let position = binding.positions[column];
+            match text.as_ref().and_then(|t| t.field(position)) {
+                Some(s) => Ok(s),
+                None if position >= row.len() => Ok(""),
+                None => utf8(row.field(position), &self.columns[column]),
+            }
+        };
         out.push(b'{');
         for (i, output) in self.outputs.iter().enumerate() {
             if i > 0 {
@@ -252,14 +261,17 @@ impl RecordLayout {
             out.extend_from_slice(&output.key);
             match &output.source {
                 Source::Column { column, kind } => {
-                    write_csv_value(out, &output.name, *kind, cell(*column))?
+                    write_csv_value(out, &output.name, *kind, cell(*column)?)?
                 }
                 Source::WholeCompound { column, .. } => {
                     // Only REST layouts select compounds whole.
-                    write_str(out, utf8(cell(*column), &output.name)?)
+                    write_str(out, cell(*column)?)
                 }
                 Source::Compound { kind, parts } => {
-                    if parts.iter().all(|p| cell(p.column).is_empty()) {
+                    if parts
+                        .iter()
+                        .all(|p| row.field(binding.positions[p.column]).is_empty())
+                    {
                         out.extend_from_slice(b"null");
                         continue;
                     }
@@ -275,7 +287,7 @@ impl RecordLayout {
                         first = false;
                         write_str(out, key);
                         out.push(b':');
-                        let text = cell(part.column);
+                        let text = cell(part.column)?;
                         let part_kind = if component_is_number(key) {
                             FieldKind::Number
                         } else {
@@ -290,11 +302,11 @@ impl RecordLayout {
         out.push(b'}');
         keys.id.clear();
         if let Some(column) = self.id_column {
-            keys.id.push_str(utf8(cell(column), "Id")?);
+            keys.id.push_str(cell(column)?);
         }
         keys.cursor.clear();
         if let Some(column) = self.cursor_column {
-            let text = utf8(cell(column), "cursor")?;
+            let text = cell(column)?;
             if !text.is_empty() {
                 push_datetime(&mut keys.cursor, "cursor", text)?;
             }
@@ -410,54 +422,55 @@ fn write_csv_value(
     out: &mut Vec<u8>,
     field: &str,
     kind: FieldKind,
-    text: &[u8],
+    text: &str,
 ) -> Result<(), ConvertError> {
     if text.is_empty() {
         out.extend_from_slice(b"null");
         return Ok(());
     }
+    let bytes = text.as_bytes();
     match kind {
-        FieldKind::Text | FieldKind::Time | FieldKind::Base64 => write_str(out, utf8(text, field)?),
+        FieldKind::Text | FieldKind::Time | FieldKind::Base64 => write_str(out, text),
         FieldKind::Boolean => {
-            if text.eq_ignore_ascii_case(b"true") {
+            if text.eq_ignore_ascii_case("true") {
                 out.extend_from_slice(b"true");
-            } else if text.eq_ignore_ascii_case(b"false") {
+            } else if text.eq_ignore_ascii_case("false") {
                 out.extend_from_slice(b"false");
             } else {
-                return Err(bad(field, "true or false", text));
+                return Err(bad(field, "true or false", bytes));
             }
         }
         FieldKind::Integer => {
             // Bulk may write an int as `42.0`; the schema says integer.
-            let text = strip_zero_fraction(text);
-            if !write_number(out, text) {
-                return Err(bad(field, "an integer", text));
+            let digits = strip_zero_fraction(bytes);
+            if !write_number(out, digits) {
+                return Err(bad(field, "an integer", bytes));
             }
         }
         FieldKind::Number => {
-            if !write_number(out, text) {
-                return Err(bad(field, "a number", text));
+            if !write_number(out, bytes) {
+                return Err(bad(field, "a number", bytes));
             }
         }
         FieldKind::Date => {
-            let s = utf8(text, field)?;
-            if !is_date(s) {
-                return Err(bad(field, "a date YYYY-MM-DD", text));
+            if !is_date(text) {
+                return Err(bad(field, "a date YYYY-MM-DD", bytes));
             }
-            write_str(out, s);
+            write_str(out, text);
         }
         FieldKind::DateTime => {
-            let s = utf8(text, field)?;
-            out.push(b'"');
-            let mut canonical = String::new();
-            push_datetime(&mut canonical, field, s)?;
-            out.extend_from_slice(canonical.as_bytes());
-            out.push(b'"');
+            if is_canonical_datetime(text) {
+                write_str(out, text);
+            } else {
+                let mut canonical = String::with_capacity(24);
+                push_datetime(&mut canonical, field, text)?;
+                write_str(out, &canonical);
+            }
         }
         FieldKind::Address | FieldKind::Location => {
             // A compound selected as one column cannot come from Bulk (it refuses them); if a CSV
             // ever carries one, keep its text rather than lose it.
-            write_str(out, utf8(text, field)?)
+            write_str(out, text)
         }
     }
     Ok(())
@@ -495,7 +508,7 @@ fn write_rest_value(
             if raw.starts_with('"') {
                 let text: &str = serde_json::from_str(raw)
                     .map_err(|_| bad(field, "a number", raw.as_bytes()))?;
-                return write_csv_value(out, field, kind, text.as_bytes());
+                return write_csv_value(out, field, kind, text);
             }
             out.extend_from_slice(raw.as_bytes());
         }
@@ -824,6 +837,41 @@ mod tests {
         assert_eq!(
             err.to_string(),
             "field Active__c: expected true or false, got \"maybe\""
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_names_the_field() {
+        let fields = vec![
+            LayoutField::new("Id", FieldKind::Text),
+            LayoutField::new("Name", FieldKind::Text),
+        ];
+        let layout = RecordLayout::new(&fields, Api::Bulk, None, None).unwrap();
+        let mut decoder = CsvDecoder::new();
+        let mut binding = None;
+        let mut result = Ok(());
+        let text = b"\"Id\",\"Name\"\n\"1\",\"bad \xff byte\"\n";
+        decoder
+            .feed(text, |r: &CsvRecord<'_>| -> Result<(), ConvertError> {
+                match &binding {
+                    None => binding = Some(layout.bind_csv_header(r)?),
+                    Some(b) => {
+                        result = layout.write_csv_record(
+                            b,
+                            r,
+                            &mut Vec::new(),
+                            &mut RecordKeys::default(),
+                        )
+                    }
+                }
+                Ok(())
+            })
+            .unwrap();
+        assert_eq!(
+            result,
+            Err(ConvertError::NotUtf8 {
+                field: "Name".into()
+            })
         );
     }
 

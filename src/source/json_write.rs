@@ -5,8 +5,16 @@
 
 /// Writes `text` as a JSON string (quoted, with `"`, `\` and control characters escaped).
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
     let bytes = text.as_bytes();
+    // Most values need no escaping: one tight scan, one copy.
+    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.reserve(bytes.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
+    out.push(b'"');
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let escape: &[u8] = match b {
@@ -163,5 +171,19 @@ mod tests {
         assert_eq!(number("12abc"), None);
         assert_eq!(number(""), None);
         assert_eq!(number("-"), None);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_round_trips_through_json(text in "\\PC*|[\u{0}-\u{1f}\"\\\\]*") {
+            let parsed: String = serde_json::from_str(&string(&text)).unwrap();
+            proptest::prop_assert_eq!(parsed, text);
+        }
+
+        #[test]
+        fn json_numbers_are_written_unchanged(n in proptest::num::f64::NORMAL) {
+            let text = format!("{n:e}");
+            proptest::prop_assert_eq!(number(&text), Some(text.clone()));
+        }
     }
 }

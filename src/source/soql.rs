@@ -319,4 +319,38 @@ mod tests {
         assert_eq!(field_list_budget(100, MAX_URI_BYTES), 16_384 - 100 - 2_000);
         assert_eq!(field_list_budget(20_000, MAX_URI_BYTES), 0);
     }
+
+    /// Reads a SOQL string literal back, by Salesforce's escape rules.
+    fn unquote(literal: &str) -> String {
+        let inner = &literal[1..literal.len() - 1];
+        let mut out = String::new();
+        let mut chars = inner.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                assert_ne!(c, '\'', "an unescaped quote ends the literal early");
+                out.push(c);
+                continue;
+            }
+            match chars.next().unwrap() {
+                'n' => out.push('\n'),
+                'r' => out.push('\r'),
+                't' => out.push('\t'),
+                'b' => out.push('\u{8}'),
+                'f' => out.push('\u{c}'),
+                'u' => {
+                    let hex: String = chars.by_ref().take(4).collect();
+                    out.push(char::from_u32(u32::from_str_radix(&hex, 16).unwrap()).unwrap());
+                }
+                other => out.push(other),
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_survives_soql_quoting(text in "\\PC*|['\"\\\\\n\r\t\u{0}-\u{1f}]*") {
+            proptest::prop_assert_eq!(unquote(&quote_string(&text)), text);
+        }
+    }
 }
