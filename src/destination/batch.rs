@@ -98,6 +98,42 @@ fn finalize(mut hash: u64) -> u64 {
     hash ^ (hash >> 31)
 }
 
+/// A fast `HashMap` hasher for short trusted keys (field names looked up once per cell).
+#[derive(Clone, Copy, Default)]
+pub struct FastKey;
+
+impl std::hash::BuildHasher for FastKey {
+    type Hasher = FastHasher;
+    fn build_hasher(&self) -> FastHasher {
+        FastHasher(0x243f_6a88_85a3_08d3)
+    }
+}
+
+/// The multiply-mix of [`row_hash_bytes`] as a streaming `Hasher`.
+pub struct FastHasher(u64);
+
+impl Hasher for FastHasher {
+    fn finish(&self) -> u64 {
+        finalize(self.0)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut words = bytes.chunks_exact(8);
+        for word in &mut words {
+            self.0 = mix(
+                self.0,
+                u64::from_le_bytes(word.try_into().expect("8 bytes")),
+            );
+        }
+        let mut tail = [0u8; 8];
+        let rest = words.remainder();
+        tail[..rest.len()].copy_from_slice(rest);
+        self.0 = mix(
+            self.0,
+            u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56),
+        );
+    }
+}
+
 /// A `HashMap` hasher for keys that already are [`row_hash`] values.
 #[derive(Clone, Copy, Default)]
 pub struct PrehashedKey;
