@@ -193,6 +193,31 @@ fn valid_inputs_reach_the_role_which_says_plainly_it_is_not_in_this_build() {
     );
 }
 
+#[test]
+fn unknown_config_keys_are_accepted_and_logged_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_file(
+        dir.path(),
+        "config.json",
+        r#"{"client_id": "id", "client_secret": "secret", "refresh_token": "token", "api_type": "BULK", "wait_timeout": 5}"#,
+    );
+    let run = connector(&["source", "discover", "--config", &config]).run();
+    let logs: Vec<String> = run
+        .of_type("LOG")
+        .iter()
+        .map(|m| m["log"]["message"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        logs,
+        vec![r#"config: ignoring keys this connector does not use: ["api_type", "wait_timeout"]"#]
+    );
+    // The config was accepted: the run got as far as the role.
+    assert!(run.the_trace_error()["message"]
+        .as_str()
+        .unwrap()
+        .contains("not available in this build"));
+}
+
 /// A deterministic byte generator (xorshift), so the garbage is the same on every run.
 struct Garbage(u64);
 

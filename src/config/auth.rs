@@ -117,7 +117,11 @@ impl AuthInput<'_> {
             self.secret(get)
                 .ok_or_else(|| ConfigError::missing(key, &format!("a non-empty string {where_}")))
         };
-        let explicit_login_url = non_empty(&self.login_url.map(str::to_owned)).map(str::to_owned);
+        let explicit_login_url = self
+            .login_url
+            .map(str::trim)
+            .filter(|url| !url.is_empty())
+            .map(str::to_owned);
         let credentials = match auth_type {
             AuthType::Client => Credentials::RefreshToken {
                 client_id: required_string("client_id", |k| &k.client_id)?,

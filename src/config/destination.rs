@@ -153,7 +153,7 @@ enum ObjectStorageSchema {
     None {},
     #[serde(rename = "S3")]
     #[schemars(title = "S3")]
-    S3(RawS3Config),
+    S3(Box<RawS3Config>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -290,7 +290,7 @@ pub enum DeadLetterQueue {
     Local {
         folder: PathBuf,
     },
-    S3(S3DeadLetter),
+    S3(Box<S3DeadLetter>),
 }
 
 /// A validated S3 dead-letter queue.
@@ -347,7 +347,9 @@ impl DestinationConfig {
         }
         .connection()?;
         let dead_letter = match raw.object_storage_config {
-            Some(s3) if s3.storage_type == StorageType::S3 => DeadLetterQueue::S3(validate_s3(s3)?),
+            Some(s3) if s3.storage_type == StorageType::S3 => {
+                DeadLetterQueue::S3(Box::new(validate_s3(s3)?))
+            }
             Some(_) | None => DeadLetterQueue::Local {
                 folder: PathBuf::from(
                     non_empty(&raw.dead_letter_folder).unwrap_or(DEFAULT_DEAD_LETTER_FOLDER),

@@ -27,4 +27,4 @@ pub use redact::{redact, register_secret};
 pub use state::{
     GlobalState, InputState, StateInputError, StateMessage, StateStats, StateType, StreamState,
 };
-pub use writer::{MemoryOutput, Output, OutputError};
+pub use writer::{serialize_record_line, MemoryOutput, Output, OutputError};

@@ -1,7 +1,7 @@
 //! Reads protocol messages from stdin, one JSON object per line.
 //!
 //! Errors name the line number and what was wrong. Message types this connector does not know
-//! are skipped (and logged once per type), as the protocol asks; unknown fields are ignored.
+//! are skipped and unknown fields ignored, as the protocol asks; each is logged once.
 //! STATE payloads keep their raw bytes so a destination can echo them verbatim.
 
 use std::collections::HashSet;
@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use super::messages::{Message, Record};
-use super::state::StateMessage;
+use super::state::{StateMessage, StateStats};
 
 /// What a destination receives on stdin.
 #[derive(Debug)]
@@ -30,6 +30,20 @@ pub struct InputStateMessage {
     pub raw: Box<RawValue>,
 }
 
+impl InputStateMessage {
+    /// The raw STATE with `destinationStats` set (every other field, the platform's `id`
+    /// included, kept as it came), ready for [`Output::write_state_raw`](super::Output).
+    pub fn with_destination_stats(
+        &self,
+        stats: &StateStats,
+    ) -> Result<Box<RawValue>, serde_json::Error> {
+        let mut state: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(self.raw.get())?;
+        state.insert("destinationStats".into(), serde_json::to_value(stats)?);
+        serde_json::value::to_raw_value(&state)
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ReadError {
     #[error("stdin line {line}: {problem}")]
@@ -43,6 +57,7 @@ pub enum ReadError {
 pub struct MessageParser {
     line: u64,
     unknown_types_logged: HashSet<String>,
+    unknown_fields_logged: HashSet<String>,
 }
 
 #[derive(Deserialize)]
@@ -99,73 +114,57 @@ impl MessageParser {
         let Some(message_type) = envelope.message_type.as_deref() else {
             return Err(fail("message has no \"type\"".into()));
         };
-        fn payload<'a>(
-            value: Option<&'a RawValue>,
-            message_type: &str,
-            key: &str,
-        ) -> Result<&'a RawValue, String> {
-            value.ok_or_else(|| format!("{message_type} message has no \"{key}\" object"))
-        }
-        // Columns in errors count from the start of the line, not of the payload.
-        fn typed<'a, T: Deserialize<'a>>(
-            raw: &'a RawValue,
-            line_text: &str,
-            message_type: &str,
-        ) -> Result<T, String> {
-            serde_json::from_str(raw.get()).map_err(|e| {
-                let offset =
-                    (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
-                format!(
-                    "invalid {message_type}: {}",
-                    describe_json_error(&e, offset)
-                )
-            })
-        }
+        // Fields the types do not know are collected (to log once) and otherwise ignored.
+        let mut unknown_fields: Vec<String> = Vec::new();
         let parsed = match message_type {
             "RECORD" => {
                 let raw = payload(envelope.record, message_type, "record").map_err(fail)?;
-                InputMessage::Record(typed(raw, text, message_type).map_err(fail)?)
+                InputMessage::Record(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                )
             }
             "STATE" => {
                 let raw = payload(envelope.state, message_type, "state").map_err(fail)?;
                 InputMessage::State(InputStateMessage {
-                    message: typed(raw, text, message_type).map_err(fail)?,
+                    message: typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                     raw: raw.to_owned(),
                 })
             }
             "LOG" => {
                 let raw = payload(envelope.log, message_type, "log").map_err(fail)?;
-                InputMessage::Other(Message::Log(typed(raw, text, message_type).map_err(fail)?))
+                InputMessage::Other(Message::Log(
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                ))
             }
             "SPEC" => {
                 let raw = payload(envelope.spec, message_type, "spec").map_err(fail)?;
                 InputMessage::Other(Message::Spec(Box::new(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 )))
             }
             "CONNECTION_STATUS" => {
                 let raw = payload(envelope.connection_status, message_type, "connectionStatus")
                     .map_err(fail)?;
                 InputMessage::Other(Message::ConnectionStatus(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "CATALOG" => {
                 let raw = payload(envelope.catalog, message_type, "catalog").map_err(fail)?;
                 InputMessage::Other(Message::Catalog(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "TRACE" => {
                 let raw = payload(envelope.trace, message_type, "trace").map_err(fail)?;
                 InputMessage::Other(Message::Trace(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "CONTROL" => {
                 let raw = payload(envelope.control, message_type, "control").map_err(fail)?;
                 InputMessage::Other(Message::Control(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             "DESTINATION_CATALOG" => {
@@ -176,7 +175,7 @@ impl MessageParser {
                 )
                 .map_err(fail)?;
                 InputMessage::Other(Message::DestinationCatalog(
-                    typed(raw, text, message_type).map_err(fail)?,
+                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
                 ))
             }
             unknown => {
@@ -189,8 +188,47 @@ impl MessageParser {
                 return Ok(None);
             }
         };
+        for field in unknown_fields {
+            let key = format!("{message_type}.{field}");
+            if self.unknown_fields_logged.insert(key.clone()) {
+                tracing::info!(
+                    "stdin line {line}: ignoring field {key} this connector does not know \
+                     (logged once per field)"
+                );
+            }
+        }
         Ok(Some(parsed))
     }
+}
+
+/// The payload object under `key`, or what is missing.
+fn payload<'a>(
+    value: Option<&'a RawValue>,
+    message_type: &str,
+    key: &str,
+) -> Result<&'a RawValue, String> {
+    value.ok_or_else(|| format!("{message_type} message has no \"{key}\" object"))
+}
+
+/// Deserialises a payload, collecting the paths of fields `T` does not know. Error columns
+/// count from the start of the line, not of the payload.
+fn typed<'a, T: Deserialize<'a>>(
+    raw: &'a RawValue,
+    line_text: &str,
+    message_type: &str,
+    unknown_fields: &mut Vec<String>,
+) -> Result<T, String> {
+    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+    serde_ignored::deserialize(&mut deserializer, |path| {
+        unknown_fields.push(path.to_string())
+    })
+    .map_err(|e| {
+        let offset = (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
+        format!(
+            "invalid {message_type}: {}",
+            describe_json_error(&e, offset)
+        )
+    })
 }
 
 /// serde_json's message without its "at line 1 column N" suffix plus the column, which is
@@ -319,12 +357,57 @@ mod tests {
     }
 
     #[test]
+    fn destination_stats_are_added_without_losing_the_platform_id() {
+        let line = br#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17}}"#;
+        let Some(Ok(InputMessage::State(state))) = MessageReader::new(&line[..]).next() else {
+            panic!("expected a state")
+        };
+        let echoed = state
+            .with_destination_stats(&StateStats {
+                record_count: Some(2.0),
+                rejected_record_count: Some(1.0),
+            })
+            .unwrap();
+        assert_eq!(
+            echoed.get(),
+            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17,"destinationStats":{"recordCount":2.0,"rejectedRecordCount":1.0}}"#
+        );
+    }
+
+    #[test]
     fn unknown_types_and_fields_are_skipped() {
         let input = "{\"type\":\"FUTURE_THING\",\"future\":{}}\n\
                      {\"type\":\"RECORD\",\"surprise\":1,\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"new_field\":2}}\n";
         let messages = read_all(input);
         assert_eq!(messages.len(), 1);
         assert!(matches!(&messages[0], Ok(InputMessage::Record(_))));
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_logged_once() {
+        use tracing_subscriber::layer::SubscriberExt;
+        let sink = crate::protocol::MemoryOutput::new();
+        let output = crate::protocol::Output::new(sink.clone());
+        let subscriber =
+            tracing_subscriber::registry().with(crate::protocol::LogLayer::new(output.clone()));
+        let record = "{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"file_reference\":{}}}\n";
+        let input = format!("{record}{record}{{\"type\":\"NEW\"}}\n{{\"type\":\"NEW\"}}\n");
+        tracing::subscriber::with_default(subscriber, || {
+            assert_eq!(read_all(&input).len(), 2);
+        });
+        output.flush().unwrap();
+        let messages: Vec<String> = sink
+            .json_lines()
+            .iter()
+            .map(|m| m["log"]["message"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            messages,
+            vec![
+                "stdin line 1: ignoring field RECORD.file_reference this connector does not know (logged once per field)",
+                "stdin line 3: skipping messages of unknown type \"NEW\" (logged once per type)",
+            ]
+        );
     }
 
     #[test]

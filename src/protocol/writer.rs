@@ -5,7 +5,9 @@
 //! around an in-memory buffer, so lines never interleave. STATE messages flush the buffer, so
 //! a state reaches the platform no later than the records it covers. Records can be handed in
 //! pre-serialised ([`Output::write_record_line`]) so a source emitting millions of them
-//! serialises each once, into its own buffer, outside the lock.
+//! serialises each once, into its own buffer, outside the lock ([`serialize_record_line`]).
+//! Writes are synchronous: when the platform stops reading stdout, the writing task blocks,
+//! which is the back-pressure the source wants (it stops pulling from Salesforce).
 
 use std::io::{self, BufWriter, Write};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -131,6 +133,44 @@ impl Output {
     }
 }
 
+/// Serialises a RECORD message line (no newline) into `buffer`, straight from borrowed data:
+/// the cheap path for a source that emits millions of records, paired with
+/// [`Output::write_record_line`].
+pub fn serialize_record_line<T: serde::Serialize + ?Sized>(
+    buffer: &mut Vec<u8>,
+    namespace: Option<&str>,
+    stream: &str,
+    data: &T,
+    emitted_at: i64,
+) -> Result<(), serde_json::Error> {
+    #[derive(serde::Serialize)]
+    struct RecordRef<'a, T: ?Sized> {
+        #[serde(skip_serializing_if = "Option::is_none")]
+        namespace: Option<&'a str>,
+        stream: &'a str,
+        data: &'a T,
+        emitted_at: i64,
+    }
+    #[derive(serde::Serialize)]
+    struct Envelope<'a, T: ?Sized> {
+        #[serde(rename = "type")]
+        message_type: &'static str,
+        record: RecordRef<'a, T>,
+    }
+    serde_json::to_writer(
+        &mut *buffer,
+        &Envelope {
+            message_type: "RECORD",
+            record: RecordRef {
+                namespace,
+                stream,
+                data,
+                emitted_at,
+            },
+        },
+    )
+}
+
 /// One message as JSON; LOG and TRACE lines are scrubbed of registered secrets (CONTROL is
 /// not: it carries the config on purpose).
 fn serialize(message: &Message) -> Result<Vec<u8>, serde_json::Error> {
@@ -253,6 +293,26 @@ mod tests {
             ))))
             .unwrap();
         assert_eq!(sink.json_lines()[0]["trace"]["error"]["message"], "boom");
+    }
+
+    #[test]
+    fn borrowed_records_serialise_like_owned_ones() {
+        let data = json!({"Id": "001", "Name": "line\nbreak"});
+        let mut line = Vec::new();
+        serialize_record_line(&mut line, None, "Account", &data, 1717236000123).unwrap();
+        let owned = Message::Record(crate::protocol::Record {
+            namespace: None,
+            stream: "Account".into(),
+            data: data.as_object().unwrap().clone(),
+            emitted_at: 1717236000123,
+            meta: None,
+        });
+        assert_eq!(line, serde_json::to_vec(&owned).unwrap());
+        let sink = MemoryOutput::new();
+        let output = Output::new(sink.clone());
+        output.write_record_line(&line).unwrap();
+        output.flush().unwrap();
+        assert_eq!(sink.json_lines().len(), 1);
     }
 
     #[test]
