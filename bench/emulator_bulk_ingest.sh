@@ -55,6 +55,8 @@ PY
 MB=$(python3 -c "import os,sys; print(f'{os.path.getsize(sys.argv[1])/1e6:.1f}')" "$TMP/data.csv")
 
 now() { date +%s.%N; }
+# CPU seconds (user + system) the emulator has used so far: robust when the machine is shared.
+cpu() { awk -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15) / hz}' "/proc/$PID/stat"; }
 curl -sf -o "$TMP/job.json" -H "$AUTH" -H 'Content-Type: application/json' \
   -d '{"object":"Account","operation":"insert","contentType":"CSV","lineEnding":"LF"}' "$API"
 JOB=$(field "$TMP/job.json" id)
@@ -62,6 +64,7 @@ JOB=$(field "$TMP/job.json" id)
 T0=$(now)
 curl -sf -X PUT -H "$AUTH" -H 'Content-Type: text/csv' --data-binary "@$TMP/data.csv" "$API/$JOB/batches"
 T1=$(now)
+C1=$(cpu)
 curl -sf -o /dev/null -X PATCH -H "$AUTH" -H 'Content-Type: application/json' \
   -d '{"state":"UploadComplete"}' "$API/$JOB"
 STATE=""
@@ -71,17 +74,19 @@ while [ "$STATE" != "JobComplete" ]; do
   case "$STATE" in Failed|Aborted) echo "job ended $STATE" >&2; cat "$TMP/info.json" >&2; exit 1;; esac
 done
 T2=$(now)
+C2=$(cpu)
 curl -sf -o "$TMP/ok.csv" -H "$AUTH" "$API/$JOB/successfulResults/"
 T3=$(now)
 PROCESSED=$(field "$TMP/info.json" numberRecordsProcessed)
 FAILED=$(field "$TMP/info.json" numberRecordsFailed)
 RSS_MB=$(awk '/VmHWM/ {printf "%.0f", $2/1024}' "/proc/$PID/status")
 
-python3 - "$ROWS" "$MB" "$T0" "$T1" "$T2" "$T3" "$PROCESSED" "$FAILED" "$RSS_MB" <<'PY'
+python3 - "$ROWS" "$MB" "$T0" "$T1" "$T2" "$T3" "$PROCESSED" "$FAILED" "$RSS_MB" "$C1" "$C2" <<'PY'
 import sys
-rows, mb, t0, t1, t2, t3, processed, failed, rss = sys.argv[1:]
+rows, mb, t0, t1, t2, t3, processed, failed, rss, c1, c2 = sys.argv[1:]
 upload, process, download = float(t1) - float(t0), float(t2) - float(t1), float(t3) - float(t2)
-print("| rows | CSV MB | upload s | processing s | rows/s | results download s | processed | failed | peak RSS MB |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
-print(f"| {int(rows):,} | {mb} | {upload:.2f} | {process:.2f} | {int(rows)/process:,.0f} | {download:.2f} | {processed} | {failed} | {rss} |")
+cpu = float(c2) - float(c1)
+print("| rows | CSV MB | upload s | processing s (wall) | processing s (emulator CPU) | rows/s (wall) | results download s | processed | failed | peak RSS MB |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print(f"| {int(rows):,} | {mb} | {upload:.2f} | {process:.2f} | {cpu:.2f} | {int(rows)/process:,.0f} | {download:.2f} | {processed} | {failed} | {rss} |")
 PY

@@ -1875,6 +1875,7 @@ fn bench_record() -> ObjectDef {
         |_| {},
     )
     .with("Notes__c", "Notes", FieldType::String, Gen::Tricky, |_| {})
+    .with("Website__c", "Website", FieldType::Url, Gen::Url, |_| {})
     .with(
         "Account__c",
         "Account",

@@ -29,12 +29,17 @@ pub struct EmulatorConfig {
     pub bulk_job_time: Duration,
     /// REST query page size when the client sends no `batchSize`.
     pub query_batch_size: usize,
+    /// Rows per Bulk result page when the client sends no `maxRecords`.
+    pub bulk_page_records: usize,
     /// `DailyApiRequests` Max.
     pub daily_api_requests: u64,
     /// `DailyBulkV2QueryJobs` Max.
     pub daily_bulk_query_jobs: u64,
     /// Longest accepted request URI in bytes (414 beyond).
     pub max_uri_bytes: usize,
+    /// Serve https with a certificate made at start (its CA is written to a file; see
+    /// `Emulator::ca_certificate_path`).
+    pub tls: bool,
     /// Faults active from the start.
     pub faults: Vec<FaultRule>,
     /// Validation rules, UNABLE_TO_LOCK_ROW faults and Bulk ingest limits.
@@ -66,9 +71,11 @@ impl Default for EmulatorConfig {
             token_lifetime: Duration::from_secs(2 * 3600),
             bulk_job_time: Duration::ZERO,
             query_batch_size: 2000,
+            bulk_page_records: 100_000,
             daily_api_requests: 15_000,
             daily_bulk_query_jobs: 10_000,
             max_uri_bytes: 16_384,
+            tls: false,
             faults: Vec::new(),
             write: WriteConfig::default(),
             client_id: "3MVG9emulatorClientId".to_string(),

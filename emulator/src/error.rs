@@ -122,3 +122,9 @@ pub fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
     );
     response
 }
+
+impl From<crate::soql::SoqlError> for ApiError {
+    fn from(e: crate::soql::SoqlError) -> ApiError {
+        ApiError::bad_request(e.error_code, e.message)
+    }
+}

@@ -10,9 +10,11 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum FaultKind {
     /// Answer `status` with Salesforce's error array for `error_code` (message defaults to
-    /// Salesforce's text for that code). A status without a code answers an empty body.
+    /// Salesforce's text for that code, status to the one Salesforce uses for it). A status
+    /// without a code answers the message (or nothing) as plain text.
     Status {
-        status: u16,
+        #[serde(default)]
+        status: Option<u16>,
         #[serde(default)]
         error_code: Option<String>,
         #[serde(default)]

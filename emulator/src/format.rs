@@ -194,6 +194,43 @@ fn component_suffix(name: &str) -> &str {
     name
 }
 
+fn push_digits(out: &mut String, value: u32, width: usize) {
+    let mut buf = [b'0'; 10];
+    let mut v = value;
+    for slot in buf[..width].iter_mut().rev() {
+        *slot = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or_default());
+}
+
+/// `2024-01-01` without chrono's format-string interpretation (hot in Bulk results).
+fn push_date(out: &mut String, d: &NaiveDate) {
+    use chrono::Datelike;
+    let year = d.year();
+    if !(0..=9999).contains(&year) {
+        let _ = write!(out, "{}", d.format("%Y-%m-%d"));
+        return;
+    }
+    push_digits(out, year as u32, 4);
+    out.push('-');
+    push_digits(out, d.month(), 2);
+    out.push('-');
+    push_digits(out, d.day(), 2);
+}
+
+/// `10:00:00.000`.
+fn push_time(out: &mut String, t: &NaiveTime) {
+    use chrono::Timelike;
+    push_digits(out, t.hour(), 2);
+    out.push(':');
+    push_digits(out, t.minute(), 2);
+    out.push(':');
+    push_digits(out, t.second(), 2);
+    out.push('.');
+    push_digits(out, (t.nanosecond() / 1_000_000).min(999), 3);
+}
+
 /// Appends the Bulk CSV text of a value (unquoted; the caller quotes).
 pub fn csv_value(out: &mut String, field: &Field, value: &Value) {
     match value {
@@ -209,11 +246,12 @@ pub fn csv_value(out: &mut String, field: &Field, value: &Value) {
         },
         Value::Double(d) => out.push_str(&java_double(*d)),
         Value::Text(s) => out.push_str(s),
-        Value::Date(d) => {
-            let _ = write!(out, "{}", d.format("%Y-%m-%d"));
-        }
+        Value::Date(d) => push_date(out, d),
         Value::DateTime(d) => {
-            let _ = write!(out, "{}", d.format("%Y-%m-%dT%H:%M:%S%.3fZ"));
+            push_date(out, &d.date_naive());
+            out.push('T');
+            push_time(out, &d.time());
+            out.push('Z');
         }
         Value::Time(t) => {
             let _ = write!(out, "{}", t.format("%H:%M:%S%.3fZ"));

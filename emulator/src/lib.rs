@@ -15,7 +15,9 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bulk_csv;
 pub mod bulk_ingest;
+pub mod bulk_query;
 pub mod catalog;
 pub mod clock;
 pub mod config;
@@ -27,7 +29,9 @@ pub mod ids;
 pub mod middleware;
 pub mod oauth;
 pub mod org;
+pub mod query_plan;
 pub mod rest;
+pub mod rest_query;
 pub mod rest_write;
 pub mod schema;
 pub mod seed;
@@ -35,6 +39,7 @@ pub mod server;
 pub mod soql;
 pub mod state;
 pub mod store;
+pub mod tls;
 pub mod versions;
 pub mod write;
 

@@ -1,8 +1,9 @@
 //! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]…
-//! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock]`
+//! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]`
 //!
 //! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
-//! refresh_token, username) and serves until killed.
+//! refresh_token, username, and with `--tls` ca_certificate: the CA file to trust) and serves
+//! until killed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -41,7 +42,7 @@ struct Args {
     /// Stop the org's clock at its start time (default: it runs with real time).
     #[arg(long)]
     frozen_clock: bool,
-    /// Serve https with a self-signed certificate (not supported by this build).
+    /// Serve https with a certificate made at start; the ready line gives its CA file.
     #[arg(long)]
     tls: bool,
 }
@@ -63,9 +64,6 @@ fn parse_records(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    if args.tls {
-        bail!("--tls: this build serves plain http only; point clients at the http base_url");
-    }
     let mut config = EmulatorConfig {
         seed: args.seed,
         scale: args.scale,
@@ -73,6 +71,7 @@ async fn main() -> anyhow::Result<()> {
         token_lifetime: Duration::from_secs(args.token_lifetime_seconds),
         bulk_job_time: Duration::from_secs(args.bulk_job_seconds),
         clock_running: !args.frozen_clock,
+        tls: args.tls,
         ..EmulatorConfig::default()
     };
     if args.scale == 0 {
@@ -88,7 +87,7 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
     let credentials = emulator.credentials();
-    let ready = serde_json::json!({
+    let mut ready = serde_json::json!({
         "base_url": emulator.base_url(),
         "login_url": emulator.login_url(),
         "client_id": credentials.client_id,
@@ -96,6 +95,9 @@ async fn main() -> anyhow::Result<()> {
         "refresh_token": credentials.refresh_token,
         "username": credentials.username,
     });
+    if let Some(path) = emulator.ca_certificate_path() {
+        ready["ca_certificate"] = serde_json::Value::String(path.display().to_string());
+    }
     println!("{ready}");
     tokio::signal::ctrl_c()
         .await

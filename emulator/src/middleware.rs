@@ -107,8 +107,12 @@ pub async fn inject_faults(
                 error_code,
                 message,
             } => {
-                let status =
-                    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+                let status = status
+                    .and_then(|s| StatusCode::from_u16(s).ok())
+                    .unwrap_or_else(|| match &error_code {
+                        Some(code) => ApiError::status_for(code),
+                        None => StatusCode::INTERNAL_SERVER_ERROR,
+                    });
                 return match error_code {
                     Some(code) => {
                         let message =

@@ -78,7 +78,7 @@ pub struct Org {
     span_seconds: i64,
     objects: Vec<OrgObject>,
     by_name: HashMap<String, usize>,
-    /// Object name (lower case) → (key prefix, generated count), for references.
+    /// Object name (exact) → (key prefix, generated count), for references.
     targets: HashMap<String, (String, u64)>,
 }
 
@@ -105,7 +105,7 @@ impl Org {
             let sobject = Arc::new(def.sobject.clone());
             by_name.insert(name.to_ascii_lowercase(), objects.len());
             targets.insert(
-                name.to_ascii_lowercase(),
+                name.clone(),
                 (sobject.key_prefix.clone().unwrap_or_default(), count),
             );
             objects.push(OrgObject {
@@ -152,32 +152,23 @@ impl Org {
         ids::encode("00D", self.seed % 1_000_000)
     }
 
-    fn context<'a>(
-        &'a self,
-        object: &OrgObject,
-        target: &'a dyn Fn(&str) -> Option<(String, u64)>,
-    ) -> GenContext<'a> {
+    fn context<'a>(&'a self, object: &OrgObject) -> GenContext<'a> {
         GenContext {
             seed: self.seed,
             object_number: object.number,
             count: object.generated,
             first_created: self.first_created,
             span_seconds: self.span_seconds,
-            target,
+            targets: &self.targets,
             username: &self.username,
         }
-    }
-
-    fn target(&self, name: &str) -> Option<(String, u64)> {
-        self.targets.get(&name.to_ascii_lowercase()).cloned()
     }
 
     /// One field of generated record `index` (formulas computed from their inputs).
     pub fn generated_value(&self, object: usize, index: u64, field: usize) -> Value {
         let obj = &self.objects[object];
         if let Some((_, formula)) = obj.def.formulas.iter().find(|(i, _)| *i == field) {
-            let target = |n: &str| self.target(n);
-            let ctx = self.context(obj, &target);
+            let ctx = self.context(obj);
             let get = |name: &str| -> Value {
                 match obj.sobject.field(name) {
                     Some((i, f)) => ctx.value(&obj.def.gens[i], f, i, index, obj.prefix()),
@@ -186,8 +177,7 @@ impl Org {
             };
             return compute_formula(formula, &get);
         }
-        let target = |n: &str| self.target(n);
-        let ctx = self.context(obj, &target);
+        let ctx = self.context(obj);
         ctx.value(
             &obj.def.gens[field],
             &obj.sobject.fields[field],
@@ -200,8 +190,7 @@ impl Org {
     /// Every field of generated record `index`.
     pub fn generate(&self, object: usize, index: u64) -> Vec<Value> {
         let obj = &self.objects[object];
-        let target = |n: &str| self.target(n);
-        let ctx = self.context(obj, &target);
+        let ctx = self.context(obj);
         let mut values: Vec<Value> = obj
             .def
             .gens
@@ -321,8 +310,7 @@ impl Org {
     ) -> Range<u64> {
         let obj = &self.objects[object];
         let n = obj.generated;
-        let target = |name: &str| self.target(name);
-        let ctx = self.context(obj, &target);
+        let ctx = self.context(obj);
         let seconds: Box<dyn Fn(u64) -> i64 + '_> = match obj.def.gens.get(field) {
             Some(Gen::Created) => Box::new(|i| ctx.created_seconds(i)),
             Some(Gen::Modified) => Box::new(|i| ctx.modified_seconds(i)),

@@ -90,8 +90,8 @@ pub struct GenContext<'a> {
     pub first_created: i64,
     /// Seconds spanned by the generated records' CreatedDate.
     pub span_seconds: i64,
-    /// (key prefix, generated count) of a referenced object.
-    pub target: &'a dyn Fn(&str) -> Option<(String, u64)>,
+    /// (key prefix, generated count) of each object, by exact API name, for references.
+    pub targets: &'a std::collections::HashMap<String, (String, u64)>,
     pub username: &'a str,
 }
 
@@ -165,18 +165,18 @@ impl GenContext<'_> {
                 if null_if(*null_percent) {
                     return Value::Null;
                 }
-                match (self.target)(object) {
-                    Some((target_prefix, count)) if count > 0 => {
-                        Value::Text(ids::encode(&target_prefix, h % count))
+                match self.targets.get(*object) {
+                    Some((target_prefix, count)) if *count > 0 => {
+                        Value::Text(ids::encode(target_prefix, h % count))
                     }
                     _ => Value::Null,
                 }
             }
-            Gen::User => match (self.target)("User") {
+            Gen::User => match self.targets.get("User") {
                 // Most records are touched by the integration user (index 0).
-                Some((user_prefix, count)) if count > 0 => {
+                Some((user_prefix, count)) if *count > 0 => {
                     let n = if h % 4 == 0 { h % count } else { 0 };
-                    Value::Text(ids::encode(&user_prefix, n))
+                    Value::Text(ids::encode(user_prefix, n))
                 }
                 _ => Value::Null,
             },
@@ -186,20 +186,21 @@ impl GenContext<'_> {
                 let nh = self.name_hash(index);
                 Value::Text(format!("{} {}", first_name(nh), last_name(nh)))
             }
-            Gen::Company => Value::Text(format!(
-                "{} {}",
+            Gen::Company => Value::Text(join(&[
                 COMPANY_WORDS[(h % COMPANY_WORDS.len() as u64) as usize],
-                COMPANY_SUFFIXES[((h >> 20) % COMPANY_SUFFIXES.len() as u64) as usize]
-            )),
+                " ",
+                COMPANY_SUFFIXES[((h >> 20) % COMPANY_SUFFIXES.len() as u64) as usize],
+            ])),
             Gen::Email => {
                 let nh = self.name_hash(index);
-                Value::Text(format!(
-                    "{}.{}{}@{}",
-                    first_name(nh).to_lowercase(),
-                    last_name(nh).to_lowercase().replace(['\'', ' '], ""),
-                    index,
-                    DOMAINS[(h % DOMAINS.len() as u64) as usize]
-                ))
+                let mut email = String::with_capacity(48);
+                push_lower_alphanumeric(&mut email, first_name(nh));
+                email.push('.');
+                push_lower_alphanumeric(&mut email, last_name(nh));
+                push_number(&mut email, index, 1);
+                email.push('@');
+                email.push_str(DOMAINS[(h % DOMAINS.len() as u64) as usize]);
+                Value::Text(email)
             }
             Gen::Username => {
                 if index == 0 {
@@ -218,18 +219,26 @@ impl GenContext<'_> {
                 if null_if(10) {
                     Value::Null
                 } else {
-                    Value::Text(format!(
-                        "({:03}) {:03}-{:04}",
-                        200 + h % 700,
-                        (h >> 10) % 1000,
-                        (h >> 20) % 10000
-                    ))
+                    let mut phone = String::with_capacity(14);
+                    phone.push('(');
+                    push_number(&mut phone, 200 + h % 700, 3);
+                    phone.push_str(") ");
+                    push_number(&mut phone, (h >> 10) % 1000, 3);
+                    phone.push('-');
+                    push_number(&mut phone, (h >> 20) % 10000, 4);
+                    Value::Text(phone)
                 }
             }
-            Gen::Url => Value::Text(format!(
-                "https://www.{}.example.com",
-                pick(&COMPANY_WORDS).to_lowercase()
-            )),
+            Gen::Url => {
+                let mut url = String::with_capacity(40);
+                url.push_str("https://www.");
+                push_lower_alphanumeric(
+                    &mut url,
+                    COMPANY_WORDS[(h % COMPANY_WORDS.len() as u64) as usize],
+                );
+                url.push_str(".example.com");
+                Value::Text(url)
+            }
             Gen::Title => Value::Text(pick(&TITLES)),
             Gen::Pick(null_percent) => {
                 if field.picklist_values.is_empty() || null_if(*null_percent) {
@@ -256,17 +265,23 @@ impl GenContext<'_> {
                     Value::Text(chosen.join(";"))
                 }
             }
-            Gen::Seq(prefix) => Value::Text(format!("{prefix}{index:08}")),
+            Gen::Seq(prefix) => {
+                let mut text = String::with_capacity(prefix.len() + 8);
+                text.push_str(prefix);
+                push_number(&mut text, index, 8);
+                Value::Text(text)
+            }
             Gen::Words(null_percent) => {
                 if null_if(*null_percent) {
                     Value::Null
                 } else {
-                    Value::Text(format!(
-                        "{} {} {}",
-                        pick(&WORDS),
+                    Value::Text(join(&[
+                        WORDS[(h % WORDS.len() as u64) as usize],
+                        " ",
                         WORDS[((h >> 16) % WORDS.len() as u64) as usize],
-                        WORDS[((h >> 32) % WORDS.len() as u64) as usize]
-                    ))
+                        " ",
+                        WORDS[((h >> 32) % WORDS.len() as u64) as usize],
+                    ]))
                 }
             }
             Gen::Tricky => {
@@ -275,12 +290,14 @@ impl GenContext<'_> {
                 } else if null_if(15) {
                     Value::Null
                 } else {
-                    Value::Text(format!(
-                        "{} {} {}.",
-                        pick(&WORDS),
+                    Value::Text(join(&[
+                        WORDS[(h % WORDS.len() as u64) as usize],
+                        " ",
                         WORDS[((h >> 16) % WORDS.len() as u64) as usize],
-                        WORDS[((h >> 32) % WORDS.len() as u64) as usize]
-                    ))
+                        " ",
+                        WORDS[((h >> 32) % WORDS.len() as u64) as usize],
+                        ".",
+                    ]))
                 }
             }
             Gen::Paragraph => {
@@ -386,6 +403,37 @@ impl GenContext<'_> {
 /// A base64 `Value` as text (for Bulk refusals and blob bodies).
 pub fn base64_text(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+/// Concatenates without the formatting machinery (generation is on the Bulk hot path).
+fn join(parts: &[&str]) -> String {
+    let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
+    for part in parts {
+        out.push_str(part);
+    }
+    out
+}
+
+/// Appends `n` in decimal, zero-padded to `width` digits.
+fn push_number(out: &mut String, n: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut v = n;
+    let mut i = buf.len();
+    while v > 0 || buf.len() - i < width.max(1) {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+}
+
+/// Appends the letters and digits of `text`, lower-cased (`O'Brien` → `obrien`).
+fn push_lower_alphanumeric(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        }
+    }
 }
 
 fn datetime(seconds: i64) -> Value {
@@ -615,3 +663,24 @@ pub const TRICKY: [&str; 12] = [
     "\"quoted\"",
     "CRLF line\r\nnext",
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_zero_padded() {
+        let mut s = String::new();
+        push_number(&mut s, 42, 4);
+        push_number(&mut s, 0, 1);
+        push_number(&mut s, 123_456, 3);
+        assert_eq!(s, "00420123456");
+    }
+
+    #[test]
+    fn email_parts_keep_letters_and_digits_only() {
+        let mut s = String::new();
+        push_lower_alphanumeric(&mut s, "O'Brien van der Berg Chloé");
+        assert_eq!(s, "obrienvanderbergchloé");
+    }
+}

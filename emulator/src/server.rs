@@ -19,12 +19,14 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
-use crate::{admin, bulk_ingest, oauth, rest, rest_write, write};
+use crate::{admin, bulk_ingest, bulk_query, oauth, rest, rest_query, rest_write, tls, write};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
 pub fn data_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(rest::router())
+        .merge(rest_query::router())
+        .merge(bulk_query::router())
         .merge(rest_write::router())
         .merge(bulk_ingest::routes::router())
         .route_layer(from_fn_with_state(state, require_session))
@@ -69,6 +71,8 @@ pub struct Credentials {
 pub struct Emulator {
     state: AppState,
     addr: SocketAddr,
+    /// With TLS: where the CA certificate was written, and its PEM.
+    ca: Option<(std::path::PathBuf, String)>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
 }
@@ -83,29 +87,63 @@ impl Emulator {
     pub async fn start_on(config: EmulatorConfig, listen: &str) -> std::io::Result<Emulator> {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let tls = config.tls;
         let state = AppState::new(config);
-        state.set_base_url(format!("http://{addr}"));
+        let scheme = if tls { "https" } else { "http" };
+        state.set_base_url(format!("{scheme}://{addr}"));
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let serve = axum::serve(listener, app).with_graceful_shutdown(async {
-                let _ = rx.await;
+        let shutdown = async {
+            let _ = rx.await;
+        };
+        let (task, ca) = if tls {
+            let certificates = tls::make_certificates().map_err(std::io::Error::other)?;
+            let path = std::env::temp_dir().join(format!(
+                "sf-emulator-ca-{}-{}.pem",
+                std::process::id(),
+                addr.port()
+            ));
+            tls::write_ca(&certificates, &path).map_err(std::io::Error::other)?;
+            let listener =
+                tls::TlsListener::new(listener, &certificates).map_err(std::io::Error::other)?;
+            let task = tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+                if let Err(e) = serve.await {
+                    tracing::error!("sf-emulator server stopped: {e}");
+                }
             });
-            if let Err(e) = serve.await {
-                tracing::error!("sf-emulator server stopped: {e}");
-            }
-        });
+            (task, Some((path, certificates.ca_pem)))
+        } else {
+            let task = tokio::spawn(async move {
+                let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown);
+                if let Err(e) = serve.await {
+                    tracing::error!("sf-emulator server stopped: {e}");
+                }
+            });
+            (task, None)
+        };
         Ok(Emulator {
             state,
             addr,
+            ca,
             shutdown: Some(tx),
             task: Some(task),
         })
     }
 
-    /// `http://127.0.0.1:PORT` — the instance URL.
+    /// `http://127.0.0.1:PORT` (`https://` with TLS) — the instance URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.state.base_url().to_string()
+    }
+
+    /// With TLS: the file holding the CA certificate clients must trust.
+    pub fn ca_certificate_path(&self) -> Option<&std::path::Path> {
+        self.ca.as_ref().map(|(path, _)| path.as_path())
+    }
+
+    /// With TLS: the CA certificate PEM.
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|(_, pem)| pem.as_str())
     }
 
     /// Where clients get tokens (`{login_url}/services/oauth2/token`); the emulator itself.
@@ -157,6 +195,9 @@ impl Emulator {
 
 impl Drop for Emulator {
     fn drop(&mut self) {
+        if let Some((path, _)) = &self.ca {
+            let _ = std::fs::remove_file(path);
+        }
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }

@@ -10,11 +10,13 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLoc
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::bulk_query::QueryJobs;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
+use crate::rest_query::Cursors;
 use crate::write::WriteSide;
 
 fn new_write_side(config: &EmulatorConfig) -> WriteSide {
@@ -71,6 +73,8 @@ pub struct Shared {
     pub usage: Mutex<Usage>,
     pub faults: Mutex<FaultTable>,
     pub log: Mutex<Vec<LogEntry>>,
+    pub cursors: Mutex<Cursors>,
+    pub query_jobs: Mutex<QueryJobs>,
     id_counters: Mutex<HashMap<String, u64>>,
     base_url: OnceLock<String>,
     /// Bulk ingest jobs, validation rules and lock faults (`write::WriteState` reaches the org
@@ -114,6 +118,8 @@ impl AppState {
             usage: Mutex::new(Usage::default()),
             faults: Mutex::new(faults),
             log: Mutex::new(Vec::new()),
+            cursors: Mutex::new(Cursors::default()),
+            query_jobs: Mutex::new(QueryJobs::default()),
             id_counters: Mutex::new(HashMap::new()),
             base_url: OnceLock::new(),
             write_side: Arc::new(Mutex::new(new_write_side(&config))),
@@ -214,6 +220,8 @@ impl AppState {
         }
         drop(faults);
         lock(&self.log).clear();
+        *lock(&self.cursors) = Cursors::default();
+        *lock(&self.query_jobs) = QueryJobs::default();
         *lock(&self.write_side) = new_write_side(&self.config);
     }
 }

@@ -138,6 +138,17 @@ async fn insert_job_applies_rows_and_reports_them() {
     .await;
     assert_eq!(read.status, 200, "{}", read.text);
     assert_eq!(read.json()["Name"], "Acme Bulk");
+    let q = call(
+        &h,
+        Method::GET,
+        "/query?q=SELECT+Id,NumberOfEmployees+FROM+Account+WHERE+Name+=+'Acme+Bulk'",
+        "",
+        "",
+    )
+    .await;
+    assert_eq!(q.json()["totalSize"], 1, "{}", q.text);
+    assert_eq!(q.json()["records"][0]["Id"], new_id.as_str());
+    assert_eq!(q.json()["records"][0]["NumberOfEmployees"], 42);
 }
 
 #[tokio::test]
@@ -380,6 +391,16 @@ async fn delete_goes_to_the_recycle_bin_and_hard_delete_to_the_deletion_log() {
     );
     let (_, record) = org_record(&h, "Account", &ids[0]).await;
     assert_eq!(record["IsDeleted"], true);
+    let soql = format!("SELECT+Id,IsDeleted+FROM+Account+WHERE+Id+=+'{}'", ids[0]);
+    let live = call(&h, Method::GET, &format!("/query?q={soql}"), "", "").await;
+    assert_eq!(
+        live.json()["totalSize"],
+        0,
+        "query no longer sees it: {}",
+        live.text
+    );
+    let all = call(&h, Method::GET, &format!("/queryAll?q={soql}"), "", "").await;
+    assert_eq!(all.json()["records"][0]["IsDeleted"], true, "{}", all.text);
 
     let (hard, info) = run_job(
         &h,
@@ -640,5 +661,52 @@ async fn daily_ingest_allocation_is_counted_and_enforced() {
         .await
         .status,
         200
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn closed_job_is_processed_in_the_background_without_polling() {
+    let h = Harness::default().await;
+    let before = org_count(&h, "Account").await;
+    let mut csv = String::from("Name\n");
+    for i in 0..25_000 {
+        csv.push_str(&format!("Background {i}\n"));
+    }
+    let id = create_job(&h, INSERT_ACCOUNTS).await;
+    call(
+        &h,
+        Method::PUT,
+        &format!("/jobs/ingest/{id}/batches"),
+        "text/csv",
+        &csv,
+    )
+    .await;
+    call(
+        &h,
+        Method::PATCH,
+        &format!("/jobs/ingest/{id}"),
+        "application/json",
+        r#"{"state":"UploadComplete"}"#,
+    )
+    .await;
+    // Only the admin API is called: the job must progress on its own.
+    let mut count = before;
+    for _ in 0..4_000 {
+        count = org_count(&h, "Account").await;
+        if count == before + 25_000 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    assert_eq!(count, before + 25_000);
+    let info = call(&h, Method::GET, &format!("/jobs/ingest/{id}"), "", "")
+        .await
+        .json();
+    assert_eq!(
+        (
+            info["state"].clone(),
+            info["numberRecordsProcessed"].clone()
+        ),
+        (json!("JobComplete"), json!(25_000))
     );
 }

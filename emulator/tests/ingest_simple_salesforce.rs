@@ -1,16 +1,40 @@
-//! simple-salesforce, unmodified, writes through REST and Bulk API 2.0
-//! (`tests/python/sfclient_write.py`); every result it reports is checked against the org
-//! through the admin API.
+//! simple-salesforce, unmodified, writes through REST and Bulk API 2.0 over https
+//! (`tests/python/sfclient_write.py`, pointed at the emulator only by its instance URL and a
+//! session id); every result it reports is checked against the org through the admin API.
 //!
 //! Runs with `SF_TEST_PYTHON=/path/to/python` (a venv with simple-salesforce). Without it the
 //! test prints SKIPPED, unless `CI` is set: then it fails.
 
-mod common;
-mod ingest_common;
-
-use common::Harness;
-use ingest_common::{org_count, org_record};
 use serde_json::Value;
+use sf_emulator::{Emulator, EmulatorConfig};
+
+/// The admin API over the emulator's https, trusting its CA.
+struct Admin {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Admin {
+    async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .client
+            .get(format!("{}/__emulator{path}", self.base))
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+async fn org_record(admin: &Admin, object: &str, id: &str) -> (u16, Value) {
+    admin.get(&format!("/records/{object}/{id}")).await
+}
+
+async fn org_count(admin: &Admin, object: &str) -> u64 {
+    admin.get(&format!("/records/{object}?limit=1")).await.1["totalSize"]
+        .as_u64()
+        .unwrap()
+}
 
 fn python() -> Option<String> {
     match std::env::var("SF_TEST_PYTHON") {
@@ -28,7 +52,24 @@ fn python() -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_salesforce_rest_and_bulk2_writes_land_in_the_org() {
     let Some(python) = python() else { return };
-    let h = Harness::default().await;
+    let emulator = Emulator::start(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let ca = emulator
+        .ca_certificate_path()
+        .expect("a CA with tls")
+        .to_path_buf();
+    let pem = std::fs::read(&ca).unwrap();
+    let h = Admin {
+        client: reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap(),
+        base: emulator.base_url(),
+    };
     let products_before = org_count(&h, "Product_Catalog__c").await;
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -36,8 +77,9 @@ async fn simple_salesforce_rest_and_bulk2_writes_land_in_the_org() {
     );
     let output = tokio::process::Command::new(&python)
         .arg(script)
-        .arg(h.emulator.base_url())
-        .arg(&h.token)
+        .arg(emulator.base_url())
+        .arg(emulator.access_token())
+        .env("REQUESTS_CA_BUNDLE", &ca)
         .output()
         .await
         .expect("python runs");

@@ -643,3 +643,31 @@ async fn same_seed_gives_byte_identical_responses() {
         .await;
     assert_ne!(x, z);
 }
+
+#[tokio::test]
+async fn tls_serves_https_with_a_ca_clients_can_trust() {
+    let emulator = sf_emulator::Emulator::start(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    assert!(emulator.base_url().starts_with("https://127.0.0.1:"));
+    let pem = std::fs::read(emulator.ca_certificate_path().unwrap()).unwrap();
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!("{}/services/data/", emulator.base_url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let untrusting = reqwest::Client::new();
+    assert!(untrusting
+        .get(format!("{}/services/data/", emulator.base_url()))
+        .send()
+        .await
+        .is_err());
+}

@@ -3,9 +3,8 @@ and Bulk API 2.0 insert (with a failing row), upsert, update and delete.
 
 Usage: sfclient_write.py INSTANCE_URL SESSION_ID
 
-simple-salesforce always builds `https://{instance}` URLs; the emulator in tests serves plain
-http on loopback. The library is not modified: it is given a `requests.Session` (its documented
-`session` argument) whose adapter sends its https requests for the emulator's host to http.
+simple-salesforce only builds https URLs: the emulator runs with TLS and the caller points
+REQUESTS_CA_BUNDLE at the emulator's CA certificate.
 
 Prints one JSON object on stdout with what the client saw (ids, status codes, job summaries and
 the result CSVs it downloaded); the Rust test (emulator/tests/ingest_simple_salesforce.rs) checks
@@ -17,17 +16,7 @@ import io
 import json
 import sys
 
-import requests
 from simple_salesforce import Salesforce
-
-
-class PlainHttpForEmulator(requests.adapters.HTTPAdapter):
-    """Sends https://host:port/... to http://host:port/... (the emulator has no TLS)."""
-
-    def send(self, request, **kwargs):
-        if request.url.startswith("https://"):
-            request.url = "http://" + request.url[len("https://"):]
-        return super().send(request, **kwargs)
 
 
 def rows(text):
@@ -36,10 +25,7 @@ def rows(text):
 
 def main():
     instance_url, session_id = sys.argv[1], sys.argv[2]
-    session = requests.Session()
-    host = instance_url.split("://", 1)[1].rstrip("/")
-    session.mount("https://" + host, PlainHttpForEmulator())
-    sf = Salesforce(instance_url=instance_url, session_id=session_id, version="62.0", session=session)
+    sf = Salesforce(instance_url=instance_url, session_id=session_id, version="62.0")
     out = {}
 
     # REST: create, update, upsert (create then update), delete.

@@ -66,7 +66,7 @@ pub struct JobResults {
     pub unprocessed: Vec<u8>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct IngestJob {
     pub id: String,
     pub operation: Operation,
@@ -93,6 +93,10 @@ pub struct IngestJob {
     pub processing_time_ms: u64,
     /// A fault injected on the create request: the job stops halfway through its rows.
     pub injected: Option<super::process::InterruptionKind>,
+    /// The interruption that applies once processing starts (injected or configured).
+    pub interruption: Option<super::process::Interruption>,
+    /// Processing under way (state InProgress).
+    pub in_flight: Option<Box<super::process::JobRun>>,
 }
 
 /// `2024-01-01T10:00:00.000+0000`, the REST datetime form.

@@ -46,7 +46,8 @@ pub fn quota_message() -> String {
         .to_string()
 }
 
-/// Processes `data` for `job`. `records_left` is the daily allocation still available.
+/// Processes `data` for `job` from start to end. `records_left` is the daily allocation still
+/// available.
 pub fn run<S: OrgStore + ?Sized>(
     store: &mut S,
     rules: &mut WriteRules,
@@ -55,151 +56,275 @@ pub fn run<S: OrgStore + ?Sized>(
     interruption: Option<&Interruption>,
     records_left: u64,
 ) -> RunOutcome {
-    let mut reader = job.dialect.reader(data);
-    let mut header = StringRecord::new();
-    let header_result = reader.read_record(&mut header);
-    let mut run = Run::new(job, &header);
-    match header_result {
-        Ok(true) => {}
-        // Text unconfirmed: Salesforce reports a file without rows as an InvalidBatch.
-        Ok(false) => return run.fail_job("InvalidBatch : Records not found in the uploaded data"),
-        Err(e) => return run.fail_job(&format!("InvalidBatch : Failed to parse CSV: {e}")),
+    let mut step = JobRun::start(store, job, data, records_left);
+    loop {
+        match step {
+            Step::Done(outcome) => return outcome,
+            Step::Continue(run) => step = run.step(store, rules, data, interruption, u64::MAX),
+        }
     }
-    let names: Vec<String> = header
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            if i == 0 {
-                n.trim_start_matches('\u{feff}').to_string()
-            } else {
-                n.to_string()
+}
+
+/// Where a resumable run stands.
+#[derive(Debug)]
+pub enum Step {
+    Continue(Box<JobRun>),
+    Done(RunOutcome),
+}
+
+/// A job being processed: its resolved columns, how far into the data it is, and the result
+/// files so far. Processing goes by internal batches of 10,000 rows, so the org's lock is held
+/// for one step at a time and the job reports its progress meanwhile.
+#[derive(Debug)]
+pub struct JobRun {
+    sobject: std::sync::Arc<crate::schema::SObject>,
+    operation: WriteOperation,
+    dialect: super::dialect::Dialect,
+    columns: Vec<Column>,
+    width: usize,
+    key_position: Option<usize>,
+    key_case_sensitive: bool,
+    key_name: String,
+    id_position: Option<usize>,
+    /// Bytes of the data consumed (header and processed batches).
+    offset: usize,
+    row_number: u64,
+    records_left: u64,
+    run: Run,
+}
+
+impl JobRun {
+    /// Reads the header and resolves the columns; a job-level refusal ends the run at once.
+    pub fn start<S: OrgStore + ?Sized>(
+        store: &S,
+        job: &IngestJob,
+        data: &[u8],
+        records_left: u64,
+    ) -> Step {
+        let mut reader = job.dialect.reader(data);
+        let mut header = StringRecord::new();
+        let header_result = reader.read_record(&mut header);
+        let run = Run::new(job, &header);
+        match header_result {
+            Ok(true) => {}
+            // Text unconfirmed: Salesforce reports a file without rows as an InvalidBatch.
+            Ok(false) => {
+                return Step::Done(
+                    run.fail_job("InvalidBatch : Records not found in the uploaded data"),
+                )
             }
-        })
-        .collect();
-    let Some(sobject) = store.sobject(&job.object) else {
-        return run.fail_with_rest(
-            &mut reader,
-            &format!("InvalidBatch : Unknown object {}", job.object),
-        );
-    };
-    let mut columns = Vec::with_capacity(names.len());
-    for name in &names {
-        match resolve_column(store, &sobject, name) {
-            Some(column) => columns.push(column),
-            None => {
-                return run.fail_with_rest(
-                    &mut reader,
-                    &format!("InvalidBatch : Field name not found : {name}"),
+            Err(e) => {
+                return Step::Done(
+                    run.fail_job(&format!("InvalidBatch : Failed to parse CSV: {e}")),
                 )
             }
         }
-    }
-    let id_index = sobject
-        .fields
-        .iter()
-        .position(|f| f.field_type == FieldType::Id);
-    let is_id = |c: &Column| Some(c) == id_index.map(Column::Field).as_ref();
-    if matches!(job.operation, Operation::Delete | Operation::HardDelete)
-        && !columns.iter().all(is_id)
-    {
-        // Text unconfirmed; simple-salesforce checks the same rule client-side.
-        let message = format!(
-            "InvalidBatch : The '{}' batch must contain only ids",
-            job.operation.as_str()
-        );
-        return run.fail_with_rest(&mut reader, &message);
-    }
-    let operation = match job.operation {
-        Operation::Insert => WriteOperation::Insert,
-        Operation::Update => WriteOperation::Update,
-        Operation::Delete => WriteOperation::Delete,
-        Operation::HardDelete => WriteOperation::HardDelete,
-        Operation::Upsert => {
-            let key_name = job.external_id_field_name.as_deref().unwrap_or("Id");
-            match sobject.field(key_name) {
-                Some((key, _)) => WriteOperation::Upsert { key },
+        let names: Vec<String> = header
+            .iter()
+            .enumerate()
+            .map(|(i, n)| {
+                if i == 0 {
+                    n.trim_start_matches('\u{feff}').to_string()
+                } else {
+                    n.to_string()
+                }
+            })
+            .collect();
+        let Some(sobject) = store.sobject(&job.object) else {
+            let message = format!("InvalidBatch : Unknown object {}", job.object);
+            return Step::Done(run.fail_with_rest(&mut reader, &message));
+        };
+        let mut columns = Vec::with_capacity(names.len());
+        for name in &names {
+            match resolve_column(store, &sobject, name) {
+                Some(column) => columns.push(column),
                 None => {
-                    let message = format!("InvalidBatch : Field name not found : {key_name}");
-                    return run.fail_with_rest(&mut reader, &message);
+                    let message = format!("InvalidBatch : Field name not found : {name}");
+                    return Step::Done(run.fail_with_rest(&mut reader, &message));
                 }
             }
         }
-    };
-    let key_position = match &operation {
-        WriteOperation::Upsert { key } => columns.iter().position(|c| *c == Column::Field(*key)),
-        _ => None,
-    };
-    let key_case_sensitive = match &operation {
-        WriteOperation::Upsert { key } => sobject.fields[*key].case_sensitive,
-        _ => false,
-    };
-    let id_position = columns.iter().position(is_id);
-    let key_name = match &operation {
-        WriteOperation::Upsert { key } => sobject.fields[*key].name.clone(),
-        _ => String::new(),
-    };
+        let id_index = sobject
+            .fields
+            .iter()
+            .position(|f| f.field_type == FieldType::Id);
+        let is_id = |c: &Column| Some(c) == id_index.map(Column::Field).as_ref();
+        if matches!(job.operation, Operation::Delete | Operation::HardDelete)
+            && !columns.iter().all(is_id)
+        {
+            // Text unconfirmed; simple-salesforce checks the same rule client-side.
+            let message = format!(
+                "InvalidBatch : The '{}' batch must contain only ids",
+                job.operation.as_str()
+            );
+            return Step::Done(run.fail_with_rest(&mut reader, &message));
+        }
+        let operation = match job.operation {
+            Operation::Insert => WriteOperation::Insert,
+            Operation::Update => WriteOperation::Update,
+            Operation::Delete => WriteOperation::Delete,
+            Operation::HardDelete => WriteOperation::HardDelete,
+            Operation::Upsert => {
+                let key_name = job.external_id_field_name.as_deref().unwrap_or("Id");
+                match sobject.field(key_name) {
+                    Some((key, _)) => WriteOperation::Upsert { key },
+                    None => {
+                        let message = format!("InvalidBatch : Field name not found : {key_name}");
+                        return Step::Done(run.fail_with_rest(&mut reader, &message));
+                    }
+                }
+            }
+        };
+        let (key_position, key_case_sensitive, key_name) = match &operation {
+            WriteOperation::Upsert { key } => (
+                columns.iter().position(|c| *c == Column::Field(*key)),
+                sobject.fields[*key].case_sensitive,
+                sobject.fields[*key].name.clone(),
+            ),
+            _ => (None, false, String::new()),
+        };
+        let id_position = columns.iter().position(is_id);
+        Step::Continue(Box::new(JobRun {
+            sobject,
+            operation,
+            dialect: job.dialect,
+            width: names.len(),
+            columns,
+            key_position,
+            key_case_sensitive,
+            key_name,
+            id_position,
+            offset: reader.position().byte() as usize,
+            row_number: 1,
+            records_left,
+            run,
+        }))
+    }
 
-    let mut writer = RecordWriter::new(store, rules, sobject, operation);
-    let mut batch: Vec<StringRecord> = Vec::with_capacity(RECORDS_PER_BATCH as usize);
-    let mut stopped: Option<(JobState, Option<String>)> = None;
-    let mut row_number = 1u64;
-    loop {
-        batch.clear();
-        let mut read_error = None;
-        while batch.len() < RECORDS_PER_BATCH as usize {
-            let mut record = StringRecord::new();
-            match reader.read_record(&mut record) {
-                Ok(true) => batch.push(record),
-                Ok(false) => break,
-                Err(e) => {
-                    read_error = Some(e);
-                    break;
-                }
-            }
-        }
-        let duplicates = key_position
-            .map(|p| duplicate_keys(&batch, p, key_case_sensitive))
-            .unwrap_or_default();
-        for record in &batch {
-            row_number += 1;
-            if stopped.is_none() {
-                stopped =
-                    run.stop_reason(interruption, records_left, record, names.len(), row_number);
-            }
-            if stopped.is_some() {
-                run.unprocessed(record);
-                continue;
-            }
-            let cells: Vec<(Column, Cell<'_>)> = columns
-                .iter()
-                .cloned()
-                .zip(record.iter().map(cell))
-                .collect();
-            let key = key_position
-                .and_then(|p| record.get(p))
-                .filter(|k| !k.is_empty());
-            let result = match key {
-                Some(k) if duplicates.contains_key(&normalize_key(k, key_case_sensitive)) => {
-                    Err(RecordError::duplicate_external_id_in_batch(&key_name, k))
-                }
-                _ => writer.write(&cells),
-            };
-            let row_id = id_position.and_then(|p| record.get(p)).unwrap_or("");
-            run.result(record, result, row_id);
-        }
-        if let Some(e) = read_error {
-            stopped.get_or_insert((
-                JobState::Failed,
-                Some(format!("InvalidBatch : Failed to parse CSV: {e}")),
-            ));
-            break;
-        }
-        if batch.len() < RECORDS_PER_BATCH as usize {
-            break;
+    /// The result files as they stand.
+    pub fn results_so_far(&mut self) -> JobResults {
+        let bytes = |w: &mut csv::Writer<Vec<u8>>| {
+            let _ = w.flush();
+            w.get_ref().clone()
+        };
+        JobResults {
+            successful: bytes(&mut self.run.successful),
+            failed: bytes(&mut self.run.failed),
+            unprocessed: bytes(&mut self.run.unprocessed),
         }
     }
-    let (state, error_message) = stopped.unwrap_or((JobState::JobComplete, None));
-    run.finish(state, error_message)
+
+    /// Rows processed so far (failures included).
+    pub fn processed(&self) -> u64 {
+        self.run.processed
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.run.failures
+    }
+
+    /// Processes internal batches until about `max_rows` rows are done or the data ends.
+    pub fn step<S: OrgStore + ?Sized>(
+        mut self: Box<Self>,
+        store: &mut S,
+        rules: &mut WriteRules,
+        data: &[u8],
+        interruption: Option<&Interruption>,
+        max_rows: u64,
+    ) -> Step {
+        let mut reader = self.dialect.reader(&data[self.offset.min(data.len())..]);
+        let mut writer = RecordWriter::new(
+            store,
+            rules,
+            std::sync::Arc::clone(&self.sobject),
+            self.operation.clone(),
+        );
+        let mut batch: Vec<StringRecord> = Vec::with_capacity(RECORDS_PER_BATCH as usize);
+        let mut stopped: Option<(JobState, Option<String>)> = None;
+        let mut done_here = 0u64;
+        loop {
+            batch.clear();
+            let mut read_error = None;
+            while batch.len() < RECORDS_PER_BATCH as usize {
+                let mut record = StringRecord::new();
+                match reader.read_record(&mut record) {
+                    Ok(true) => batch.push(record),
+                    Ok(false) => break,
+                    Err(e) => {
+                        read_error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let duplicates = self
+                .key_position
+                .map(|p| duplicate_keys(&batch, p, self.key_case_sensitive))
+                .unwrap_or_default();
+            for record in &batch {
+                self.row_number += 1;
+                if stopped.is_none() {
+                    stopped = self.run.stop_reason(
+                        interruption,
+                        self.records_left,
+                        record,
+                        self.width,
+                        self.row_number,
+                    );
+                }
+                if stopped.is_some() {
+                    self.run.unprocessed(record);
+                    continue;
+                }
+                let cells: Vec<(Column, Cell<'_>)> = self
+                    .columns
+                    .iter()
+                    .cloned()
+                    .zip(record.iter().map(cell))
+                    .collect();
+                let key = self
+                    .key_position
+                    .and_then(|p| record.get(p))
+                    .filter(|k| !k.is_empty());
+                let result = match key {
+                    Some(k)
+                        if duplicates.contains_key(&normalize_key(k, self.key_case_sensitive)) =>
+                    {
+                        Err(RecordError::duplicate_external_id_in_batch(
+                            &self.key_name,
+                            k,
+                        ))
+                    }
+                    _ => writer.write(&cells),
+                };
+                let row_id = self.id_position.and_then(|p| record.get(p)).unwrap_or("");
+                self.run.result(record, result, row_id);
+            }
+            done_here += batch.len() as u64;
+            if let Some(e) = read_error {
+                let (state, message) = stopped.unwrap_or((
+                    JobState::Failed,
+                    Some(format!("InvalidBatch : Failed to parse CSV: {e}")),
+                ));
+                return Step::Done(self.run.finish(state, message));
+            }
+            if batch.len() < RECORDS_PER_BATCH as usize {
+                let (state, message) = stopped.unwrap_or((JobState::JobComplete, None));
+                return Step::Done(self.run.finish(state, message));
+            }
+            if let Some((state, message)) = stopped.take() {
+                // Everything after the stop is unprocessed; drain it now.
+                let mut record = StringRecord::new();
+                while let Ok(true) = reader.read_record(&mut record) {
+                    self.run.unprocessed(&record);
+                }
+                return Step::Done(self.run.finish(state, message));
+            }
+            if done_here >= max_rows {
+                self.offset += reader.position().byte() as usize;
+                return Step::Continue(self);
+            }
+        }
+    }
 }
 
 fn cell(text: &str) -> Cell<'_> {
@@ -235,6 +360,7 @@ fn duplicate_keys(
 }
 
 /// The three result writers and the counters of one run.
+#[derive(Debug)]
 struct Run {
     successful: csv::Writer<Vec<u8>>,
     failed: csv::Writer<Vec<u8>>,

@@ -2,10 +2,12 @@
 //! abort, get, list, delete, results.
 //!
 //! Time comes from the org's clock. A closed job reports `UploadComplete` for the first half of
-//! [`IngestConfig::processing_time`], `InProgress` for the second half, and is processed (its
-//! rows applied to the org) the first time a call observes it after that — so a client that
-//! polls sees the documented sequence, and the read side sees the rows as soon as the job
-//! reports a terminal state.
+//! [`IngestConfig::processing_time`] and `InProgress` for the second half; then its rows are
+//! applied to the org in steps of [`IngestConfig::rows_per_observation`] rows ([`IngestJobs::observe`]),
+//! still `InProgress` with growing counters, until it ends `JobComplete`, `Failed` or `Aborted`.
+//! Every call on the jobs advances that work, and the HTTP layer drives it in the background
+//! (`routes::drive`), so a job finishes whether or not its client polls. Rows are in the org (and
+//! seen by the read side) as soon as their step has run.
 
 use std::collections::BTreeMap;
 
@@ -15,7 +17,7 @@ use serde_json::{json, Value as Json};
 use super::dialect::{ColumnDelimiter, Dialect, LineEnding};
 use super::job::{IngestJob, JobResults, JobState, Operation};
 use super::limits::{DailyLimits, DailyUsage};
-use super::process::{self, Interruption, InterruptionKind};
+use super::process::{self, Interruption, InterruptionKind, JobRun, Step};
 use crate::schema::FieldType;
 use crate::store::OrgStore;
 use crate::write::{id, ApiError, WriteRules};
@@ -30,6 +32,9 @@ pub struct IngestConfig {
     pub max_upload_base64_bytes: u64,
     /// Daily (rolling 24 h) records and batches.
     pub daily_limits: DailyLimits,
+    /// Rows a running job processes per API call that observes the jobs (the org's lock is
+    /// held for about that many rows at a time).
+    pub rows_per_observation: u64,
 }
 
 impl Default for IngestConfig {
@@ -38,6 +43,7 @@ impl Default for IngestConfig {
             processing_time: Duration::seconds(2),
             max_upload_base64_bytes: 150 * 1024 * 1024,
             daily_limits: DailyLimits::default(),
+            rows_per_observation: 10_000,
         }
     }
 }
@@ -215,6 +221,8 @@ impl IngestJobs {
             error_message: None,
             processing_time_ms: 0,
             injected,
+            interruption: None,
+            in_flight: None,
         };
         let info = job.create_info(JobState::Open);
         self.jobs.insert(job.id.clone(), job);
@@ -320,6 +328,18 @@ impl IngestJobs {
                 job.system_modstamp = now;
                 Ok(job.create_info(JobState::UploadComplete))
             }
+            "Aborted" if job.in_flight.is_some() => {
+                // Rows already processed stay in the org; the rest is unprocessed.
+                let processed = job.number_records_processed;
+                let abort = Interruption {
+                    after_rows: processed,
+                    kind: InterruptionKind::Abort,
+                };
+                self.step(store, rules, job_id, u64::MAX, Some(abort));
+                let job = self.jobs.get_mut(job_id).ok_or_else(ApiError::not_found)?;
+                job.system_modstamp = now;
+                Ok(job.create_info(JobState::Aborted))
+            }
             "Aborted" if !current.is_terminal() => {
                 let pending = pending_results(store, rules, job);
                 job.state = JobState::Aborted;
@@ -347,6 +367,16 @@ impl IngestJobs {
         let now = store.now();
         let job = self.jobs.get(job_id).ok_or_else(ApiError::not_found)?;
         Ok(job.full_info(observed_state(job, now, self.config.processing_time)))
+    }
+
+    /// The state a client would see at `now` and whether rows are being processed; `None` for
+    /// an unknown (or deleted) job.
+    pub fn progress(&self, job_id: &str, now: DateTime<Utc>) -> Option<(JobState, bool)> {
+        let job = self.jobs.get(job_id)?;
+        Some((
+            observed_state(job, now, self.config.processing_time),
+            job.in_flight.is_some(),
+        ))
     }
 
     /// `GET /jobs/ingest`: every job, oldest first, in one page.
@@ -385,7 +415,8 @@ impl IngestJobs {
     }
 
     /// `GET /jobs/ingest/{id}/successfulResults|failedResults|unprocessedrecords`. Before the
-    /// job is processed: the headers only, and every uploaded row as unprocessed.
+    /// job is processed: the headers only, and every uploaded row as unprocessed; while it runs:
+    /// the rows processed so far.
     pub fn results<S: OrgStore + ?Sized>(
         &mut self,
         store: &mut S,
@@ -394,11 +425,15 @@ impl IngestJobs {
         kind: ResultKind,
     ) -> Result<Vec<u8>, ApiError> {
         self.observe(store, rules);
-        let job = self.jobs.get(job_id).ok_or_else(ApiError::not_found)?;
+        let job = self.jobs.get_mut(job_id).ok_or_else(ApiError::not_found)?;
         let owned;
-        let results = match &job.results {
-            Some(r) => r,
-            None => {
+        let results = match (&job.results, &mut job.in_flight) {
+            (Some(r), _) => r,
+            (None, Some(run)) => {
+                owned = run.results_so_far();
+                &owned
+            }
+            (None, None) => {
                 owned = pending_results(store, rules, job);
                 &owned
             }
@@ -410,7 +445,9 @@ impl IngestJobs {
         })
     }
 
-    /// Processes every closed job whose processing time has passed.
+    /// Advances processing: closed jobs whose processing time has passed start, and running jobs
+    /// process up to [`IngestConfig::rows_per_observation`] rows between them, so that one call
+    /// never holds the org for a whole large job (and a poll shows the progress).
     pub fn observe<S: OrgStore + ?Sized>(&mut self, store: &mut S, rules: &mut WriteRules) {
         let now = store.now();
         let due: Vec<String> = self
@@ -424,24 +461,35 @@ impl IngestJobs {
             .map(|j| j.id.clone())
             .collect();
         for job_id in due {
-            self.process(store, rules, &job_id);
+            self.start(store, &job_id);
+        }
+        let running: Vec<String> = self
+            .jobs
+            .values()
+            .filter(|j| j.in_flight.is_some())
+            .map(|j| j.id.clone())
+            .collect();
+        let mut budget = self.config.rows_per_observation.max(1);
+        for job_id in running {
+            if budget == 0 {
+                break;
+            }
+            budget = budget.saturating_sub(self.step(store, rules, &job_id, budget, None));
         }
     }
 
-    fn process<S: OrgStore + ?Sized>(
-        &mut self,
-        store: &mut S,
-        rules: &mut WriteRules,
-        job_id: &str,
-    ) {
+    /// Starts processing a due job: resolves its header (a refusal ends it at once) and fixes
+    /// the fault that applies to it.
+    fn start<S: OrgStore + ?Sized>(&mut self, store: &mut S, job_id: &str) {
         let now = store.now();
         let records_left = self.usage.records_left(self.config.daily_limits, now);
-        let Some(job) = self.jobs.get(job_id) else {
+        let faults = &self.faults;
+        let Some(job) = self.jobs.get_mut(job_id) else {
             return;
         };
         let empty = Vec::new();
         let data = job.data.as_ref().unwrap_or(&empty);
-        let fault = match &job.injected {
+        job.interruption = match &job.injected {
             Some(kind) => {
                 let rows = job.dialect.reader(data.as_slice()).records().count();
                 Some(Interruption {
@@ -449,8 +497,7 @@ impl IngestJobs {
                     kind: kind.clone(),
                 })
             }
-            None => self
-                .faults
+            None => faults
                 .iter()
                 .find(|f| {
                     f.object
@@ -459,18 +506,67 @@ impl IngestJobs {
                 })
                 .map(|f| f.interruption.clone()),
         };
-        let outcome = process::run(store, rules, job, data, fault.as_ref(), records_left);
-        let finished = job.closed_at.unwrap_or(now) + self.config.processing_time;
+        match JobRun::start(store, job, data, records_left) {
+            Step::Continue(run) => {
+                job.state = JobState::InProgress;
+                job.in_flight = Some(run);
+            }
+            Step::Done(outcome) => self.finish(job_id, outcome, now),
+        }
+    }
+
+    /// Runs up to `max_rows` rows of a running job (all of them with an abort); returns how
+    /// many it processed.
+    fn step<S: OrgStore + ?Sized>(
+        &mut self,
+        store: &mut S,
+        rules: &mut WriteRules,
+        job_id: &str,
+        max_rows: u64,
+        abort: Option<Interruption>,
+    ) -> u64 {
+        let now = store.now();
+        let Some(job) = self.jobs.get_mut(job_id) else {
+            return 0;
+        };
+        let Some(run) = job.in_flight.take() else {
+            return 0;
+        };
+        let before = run.processed();
+        let empty = Vec::new();
+        let data = job.data.as_ref().unwrap_or(&empty);
+        let interruption = abort.or_else(|| job.interruption.clone());
+        match run.step(store, rules, data, interruption.as_ref(), max_rows) {
+            Step::Continue(run) => {
+                let done = run.processed() - before;
+                job.number_records_processed = run.processed();
+                job.number_records_failed = run.failed();
+                job.in_flight = Some(run);
+                done
+            }
+            Step::Done(outcome) => {
+                let done = outcome.processed - before;
+                self.finish(job_id, outcome, now);
+                done
+            }
+        }
+    }
+
+    fn finish(&mut self, job_id: &str, outcome: process::RunOutcome, now: DateTime<Utc>) {
         self.usage.record(now, outcome.processed);
-        let processing_time_ms = self.config.processing_time.num_milliseconds().max(0) as u64;
-        let job = self.jobs.get_mut(job_id).expect("job looked up above");
+        let processing_time = self.config.processing_time;
+        let Some(job) = self.jobs.get_mut(job_id) else {
+            return;
+        };
+        let finished = job.closed_at.unwrap_or(now) + processing_time;
         job.state = outcome.state;
         job.error_message = outcome.error_message;
         job.number_records_processed = outcome.processed;
         job.number_records_failed = outcome.failed;
         job.results = Some(outcome.results);
+        job.in_flight = None;
         job.system_modstamp = finished.min(now).max(job.system_modstamp);
-        job.processing_time_ms = processing_time_ms;
+        job.processing_time_ms = processing_time.num_milliseconds().max(0) as u64;
     }
 }
 
@@ -968,6 +1064,97 @@ mod tests {
         f.org.now += Duration::hours(25);
         assert!(f.create(INSERT_ACCOUNTS).is_ok());
         assert_eq!(f.jobs.daily_usage(f.org.now), (0, 0));
+    }
+
+    fn many_rows(n: usize) -> String {
+        let mut csv = String::from("Name\n");
+        for i in 0..n {
+            csv.push_str(&format!("Row {i}\n"));
+        }
+        csv
+    }
+
+    fn close(f: &mut Fixture, csv: &str) -> String {
+        let id = f.create(INSERT_ACCOUNTS).unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        f.jobs
+            .upload(&id, Some("text/csv"), csv.as_bytes().to_vec())
+            .unwrap();
+        f.jobs
+            .set_state(
+                &mut f.org,
+                &mut f.rules,
+                &id,
+                br#"{"state":"UploadComplete"}"#,
+            )
+            .unwrap();
+        f.org.now += Duration::seconds(10);
+        id
+    }
+
+    #[test]
+    fn large_job_progresses_batch_by_batch_across_polls() {
+        let mut f = Fixture::new();
+        f.jobs.config.rows_per_observation = 10_000;
+        let id = close(&mut f, &many_rows(25_000));
+        let first = f.get(&id);
+        assert_eq!(
+            (
+                first["state"].as_str(),
+                first["numberRecordsProcessed"].as_u64()
+            ),
+            (Some("InProgress"), Some(10_000))
+        );
+        assert_eq!(
+            f.org.live_count("Account"),
+            10_000,
+            "processed rows are in the org at once"
+        );
+        // Results of a running job are the rows processed so far (this call ran one more batch).
+        assert_eq!(
+            f.results(&id, ResultKind::Successful).lines().count(),
+            20_001
+        );
+        assert_eq!(f.jobs.jobs[&id].number_records_processed, 20_000);
+        let done = f.get(&id);
+        assert_eq!(
+            (
+                done["state"].as_str(),
+                done["numberRecordsProcessed"].as_u64()
+            ),
+            (Some("JobComplete"), Some(25_000))
+        );
+        let ok = f.results(&id, ResultKind::Successful);
+        assert_eq!(ok.lines().count(), 25_001);
+        assert!(ok.ends_with("\"true\",\"Row 24999\"\n"));
+    }
+
+    #[test]
+    fn abort_while_in_progress_keeps_processed_rows_and_leaves_the_rest_unprocessed() {
+        let mut f = Fixture::new();
+        f.jobs.config.rows_per_observation = 10_000;
+        let id = close(&mut f, &many_rows(25_000));
+        assert_eq!(f.get(&id)["state"], "InProgress");
+        // The abort call itself observes the job first (processing goes on until it lands).
+        let aborted = f
+            .jobs
+            .set_state(&mut f.org, &mut f.rules, &id, br#"{"state":"Aborted"}"#)
+            .unwrap();
+        assert_eq!(aborted["state"], "Aborted");
+        let info = f.get(&id);
+        assert_eq!(
+            (
+                info["state"].as_str(),
+                info["numberRecordsProcessed"].as_u64()
+            ),
+            (Some("Aborted"), Some(20_000))
+        );
+        assert_eq!(f.org.live_count("Account"), 20_000);
+        let unprocessed = f.results(&id, ResultKind::Unprocessed);
+        assert_eq!(unprocessed.lines().count(), 5_001);
+        assert!(unprocessed.starts_with("\"Name\"\n\"Row 20000\"\n"));
     }
 
     #[test]

@@ -91,14 +91,45 @@ async fn set_state(
     Path((_, job_id)): Path<(String, String)>,
     body: Bytes,
 ) -> Response {
-    match blocking(state, move |org, side| {
-        side.jobs.set_state(org, &mut side.rules, &job_id, &body)
+    let id = job_id.clone();
+    match blocking(state.clone(), move |org, side| {
+        side.jobs.set_state(org, &mut side.rules, &id, &body)
     })
     .await
     {
-        Ok(info) => json_response(StatusCode::OK, &info),
+        Ok(info) => {
+            if info["state"] == "UploadComplete" {
+                drive(state, job_id);
+            }
+            json_response(StatusCode::OK, &info)
+        }
         Err(e) => error_response(&e),
     }
+}
+
+/// Processes a closed job in the background, as Salesforce does, one bounded step at a time
+/// (other requests interleave between steps): waits until its processing time has passed on
+/// the org's clock, then runs it to a terminal state. Ends when the job is terminal or gone.
+fn drive(state: WriteState, job_id: String) {
+    tokio::spawn(async move {
+        loop {
+            let (st, id) = (state.clone(), job_id.clone());
+            let progress = tokio::task::spawn_blocking(move || {
+                st.with(|org, side| {
+                    side.jobs.observe(org, &mut side.rules);
+                    side.jobs.progress(&id, org.now())
+                })
+            })
+            .await;
+            let pause = match progress {
+                Ok(Some((job_state, _))) if job_state.is_terminal() => break,
+                Ok(Some((_, true))) => std::time::Duration::from_millis(1),
+                Ok(Some((_, false))) => std::time::Duration::from_millis(20),
+                _ => break,
+            };
+            tokio::time::sleep(pause).await;
+        }
+    });
 }
 
 async fn delete_job(

@@ -217,6 +217,16 @@ impl RecordError {
         )
     }
 
+    /// A write the object itself does not allow (describe `createable`, `updateable`,
+    /// `deletable` false). Text unconfirmed.
+    pub fn invalid_type_for_operation(verb: &str, object_label: &str) -> Self {
+        RecordError::new(
+            "INVALID_TYPE_FOR_OPERATION",
+            format!("entity type cannot be {verb}: {object_label}"),
+            Vec::new(),
+        )
+    }
+
     pub fn unable_to_lock_row() -> Self {
         RecordError::new(
             "UNABLE_TO_LOCK_ROW",

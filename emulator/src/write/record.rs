@@ -137,6 +137,24 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
         if self.rules.row_is_locked(&self.sobject.name) {
             return Err(RecordError::unable_to_lock_row());
         }
+        let sobject = &self.sobject;
+        let refused = match self.operation {
+            WriteOperation::Insert if !sobject.createable => Some("inserted"),
+            WriteOperation::Update if !sobject.updateable => Some("updated"),
+            WriteOperation::Upsert { .. } if !(sobject.createable && sobject.updateable) => {
+                Some("upserted")
+            }
+            WriteOperation::Delete | WriteOperation::HardDelete if !sobject.deletable => {
+                Some("deleted")
+            }
+            _ => None,
+        };
+        if let Some(verb) = refused {
+            return Err(RecordError::invalid_type_for_operation(
+                verb,
+                &sobject.label,
+            ));
+        }
         match self.operation.clone() {
             WriteOperation::Insert => self.insert(cells, None),
             WriteOperation::Update => {
@@ -255,24 +273,28 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
                 changes.push((idx, Value::Text(self.store.current_user_id())));
             }
         }
-        let mut record = vec![Value::Null; sobject.fields.len()];
+        let mut set = vec![false; sobject.fields.len()];
         for (idx, value) in &changes {
-            record[*idx] = value.clone();
+            set[*idx] = !value.is_null();
         }
         let missing: Vec<String> = sobject
             .fields
             .iter()
             .enumerate()
-            .filter(|(idx, f)| {
-                f.createable && !f.nillable && !f.defaulted_on_create && record[*idx].is_null()
-            })
+            .filter(|(idx, f)| f.createable && !f.nillable && !f.defaulted_on_create && !set[*idx])
             .map(|(_, f)| f.name.clone())
             .collect();
         if !missing.is_empty() {
             return Err(RecordError::required_field_missing(missing));
         }
         self.check_unique(&changes, None)?;
-        self.check_rules(&record)?;
+        if self.has_rules() {
+            let mut record = vec![Value::Null; sobject.fields.len()];
+            for (idx, value) in &changes {
+                record[*idx] = value.clone();
+            }
+            self.check_rules(&record)?;
+        }
         self.store
             .insert(&sobject.name, changes)
             .map(Outcome::Created)
@@ -312,20 +334,20 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
         if !missing.is_empty() {
             return Err(RecordError::required_field_missing(missing));
         }
-        let existing = self
-            .store
-            .get(&sobject.name, id)
-            .ok_or_else(|| RecordError::invalid_cross_reference(vec!["Id".to_string()]))?;
-        if existing.is_deleted {
-            return Err(RecordError::entity_is_deleted());
-        }
-        let mut record = existing.values;
-        record.resize(sobject.fields.len(), Value::Null);
-        for (idx, value) in &changes {
-            record[*idx] = value.clone();
-        }
         self.check_unique(&changes, Some(id))?;
-        self.check_rules(&record)?;
+        if self.has_rules() {
+            // Rules see the record as it would be saved: its current values and the changes.
+            let existing = self
+                .store
+                .get(&sobject.name, id)
+                .ok_or_else(|| RecordError::invalid_cross_reference(vec!["Id".to_string()]))?;
+            let mut record = existing.values;
+            record.resize(sobject.fields.len(), Value::Null);
+            for (idx, value) in &changes {
+                record[*idx] = value.clone();
+            }
+            self.check_rules(&record)?;
+        }
         self.store
             .update(&sobject.name, id, changes)
             .map(|()| Outcome::Updated(id.to_string()))
@@ -479,6 +501,15 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
         Ok(())
     }
 
+    /// Whether a validation rule is configured for this object (only then is the whole
+    /// record assembled).
+    fn has_rules(&self) -> bool {
+        self.rules
+            .validation_rules
+            .iter()
+            .any(|r| r.object.eq_ignore_ascii_case(&self.sobject.name))
+    }
+
     fn check_rules(&self, record: &[Value]) -> Result<(), RecordError> {
         match self.rules.failing_rule(&self.sobject, record) {
             Some(rule) => Err(RecordError::custom_validation(
@@ -618,6 +649,16 @@ mod tests {
             org.value("Account", out.id(), "Active__c"),
             Value::Bool(false),
             "checkbox defaults to false"
+        );
+    }
+
+    #[test]
+    fn object_that_refuses_the_operation_fails_every_row() {
+        let mut org = TestOrg::new();
+        org.set_object_flags("Opportunity", false, true, false);
+        assert_eq!(
+            insert(&mut org, "Opportunity", &["Name"], &["O"]),
+            Err("INVALID_TYPE_FOR_OPERATION:entity type cannot be inserted: Opportunity:--".into())
         );
     }
 

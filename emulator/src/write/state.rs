@@ -33,6 +33,7 @@ impl WriteSide {
                 processing_time,
                 max_upload_base64_bytes: config.max_upload_base64_bytes,
                 daily_limits: config.daily_limits(),
+                ..IngestConfig::default()
             }),
         }
     }

@@ -171,6 +171,22 @@ impl TestOrg {
         }
     }
 
+    /// Changes an object's createable / updateable / deletable flags.
+    pub(crate) fn set_object_flags(
+        &mut self,
+        object: &str,
+        createable: bool,
+        updateable: bool,
+        deletable: bool,
+    ) {
+        let position = self.objects.iter().position(|o| o.name == object).unwrap();
+        let mut sobject = (*self.objects[position]).clone();
+        sobject.createable = createable;
+        sobject.updateable = updateable;
+        sobject.deletable = deletable;
+        self.objects[position] = Arc::new(sobject);
+    }
+
     /// The value of `field` on a record, as the org holds it.
     pub(crate) fn value(&self, object: &str, id: &str, field: &str) -> Value {
         let sobject = self.sobject(object).unwrap();
