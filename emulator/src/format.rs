@@ -194,14 +194,12 @@ fn component_suffix(name: &str) -> &str {
     name
 }
 
-fn push_digits(out: &mut String, value: u32, width: usize) {
-    let mut buf = [b'0'; 10];
-    let mut v = value;
-    for slot in buf[..width].iter_mut().rev() {
-        *slot = b'0' + (v % 10) as u8;
-        v /= 10;
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    let mut divisor = 10u32.pow(width.saturating_sub(1));
+    for _ in 0..width {
+        out.push(char::from(b'0' + (value / divisor % 10) as u8));
+        divisor /= 10;
     }
-    out.push_str(std::str::from_utf8(&buf[..width]).unwrap_or_default());
 }
 
 /// `2024-01-01` without chrono's format-string interpretation (hot in Bulk results).

@@ -33,14 +33,19 @@ pub fn encode(prefix: &str, n: u64) -> String {
     id[..3].copy_from_slice(&prefix.as_bytes()[..3]);
     id[3..5].copy_from_slice(INSTANCE.as_bytes());
     let mut rest = n;
+    // Leading digits stay '0'; only as many divisions as the counter has digits.
     for slot in id[5..].iter_mut().rev() {
+        if rest == 0 {
+            break;
+        }
         *slot = BASE62[(rest % 62) as usize];
         rest /= 62;
     }
     let sum = checksum(&id);
     let mut s = String::with_capacity(18);
-    s.push_str(std::str::from_utf8(&id).expect("ascii"));
-    s.push_str(std::str::from_utf8(&sum).expect("ascii"));
+    for b in id.iter().chain(sum.iter()) {
+        s.push(char::from(*b));
+    }
     s
 }
 

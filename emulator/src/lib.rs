@@ -29,6 +29,7 @@ pub mod ids;
 pub mod middleware;
 pub mod oauth;
 pub mod org;
+pub mod parallel_gzip;
 pub mod query_plan;
 pub mod rest;
 pub mod rest_query;

@@ -62,6 +62,32 @@ impl OrgObject {
     }
 }
 
+/// See [`Org::generated_row`].
+pub struct GeneratedRowValues<'a> {
+    org: &'a Org,
+    object: usize,
+    index: u64,
+    context: GenContext<'a>,
+    hashes: seed::RecordHashes,
+}
+
+impl GeneratedRowValues<'_> {
+    pub fn value(&self, field: usize) -> Value {
+        let obj = &self.org.objects[self.object];
+        if obj.def.formulas.iter().any(|(i, _)| *i == field) {
+            return self.org.generated_value(self.object, self.index, field);
+        }
+        self.context.value_with(
+            &self.hashes,
+            &obj.def.gens[field],
+            &obj.sobject.fields[field],
+            field,
+            self.index,
+            obj.prefix(),
+        )
+    }
+}
+
 /// A record's values: borrowed from the overlay or generated on demand.
 pub struct RecordView<'a> {
     pub index: u64,
@@ -185,6 +211,21 @@ impl Org {
             index,
             obj.prefix(),
         )
+    }
+
+    /// A generated record's values one field at a time, with the per-record work done once
+    /// (for writing whole rows, as Bulk results do).
+    pub fn generated_row(&self, object: usize, index: u64) -> GeneratedRowValues<'_> {
+        let obj = &self.objects[object];
+        let context = self.context(obj);
+        let hashes = context.record_hashes(index);
+        GeneratedRowValues {
+            org: self,
+            object,
+            index,
+            context,
+            hashes,
+        }
     }
 
     /// Every field of generated record `index`.
@@ -509,10 +550,25 @@ impl OrgStore for Org {
             }
             (x, y) => x == y,
         };
+        // Sequence-generated values (`EXT-00000042`) name their record: look at that one
+        // record instead of scanning every generated one.
+        let generated_range = match (&obj.def.gens[fi], value) {
+            (Gen::Seq(prefix), Value::Text(text)) => {
+                let digits = text
+                    .get(..prefix.len())
+                    .filter(|head| head.eq_ignore_ascii_case(prefix))
+                    .and_then(|_| text[prefix.len()..].parse::<u64>().ok());
+                match digits {
+                    Some(i) if i < obj.generated => i..i + 1,
+                    _ => 0..0,
+                }
+            }
+            _ => 0..obj.generated,
+        };
         let indexes = self.candidate_indexes(
             o,
             false,
-            0..obj.generated,
+            generated_range,
             |i| equal(&self.generated_value(o, i, fi)),
             |_, values, _| equal(&values[fi]),
         );
@@ -652,6 +708,19 @@ mod tests {
     }
 
     #[test]
+    fn whole_row_generation_matches_field_by_field_generation() {
+        let org = org();
+        let o = org.object_index("Account").unwrap();
+        for index in [0, 5, 150] {
+            let row = org.generated_row(o, index);
+            let by_row: Vec<Value> = (0..org.object(o).sobject.fields.len())
+                .map(|f| row.value(f))
+                .collect();
+            assert_eq!(by_row, org.generate(o, index));
+        }
+    }
+
+    #[test]
     fn audit_timestamps_grow_with_the_index() {
         let org = org();
         let o = org.object_index("Contact").unwrap();
@@ -735,6 +804,50 @@ mod tests {
         assert_eq!(
             org.find_by_field("Account", "name", &Value::Text("NEW CO".into())),
             vec![id]
+        );
+    }
+
+    #[test]
+    fn external_ids_of_generated_records_are_found_without_a_scan() {
+        let mut org = org();
+        let found = org.find_by_field(
+            "Product_Catalog__c",
+            "External_Id__c",
+            &Value::Text("ext-00000042".into()),
+        );
+        assert_eq!(found, vec![ids::encode("a00", 42)]);
+        assert!(org
+            .find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("EXT-99999999".into())
+            )
+            .is_empty());
+        let (fi, _) = org
+            .sobject("Product_Catalog__c")
+            .unwrap()
+            .field("External_Id__c")
+            .unwrap();
+        org.update(
+            "Product_Catalog__c",
+            &ids::encode("a00", 42),
+            vec![(fi, Value::Text("MOVED".into()))],
+        )
+        .unwrap();
+        assert!(org
+            .find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("EXT-00000042".into())
+            )
+            .is_empty());
+        assert_eq!(
+            org.find_by_field(
+                "Product_Catalog__c",
+                "External_Id__c",
+                &Value::Text("moved".into())
+            ),
+            vec![ids::encode("a00", 42)]
         );
     }
 }

@@ -103,13 +103,24 @@ pub fn splitmix64(mut x: u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The per-record hashes every field of a record derives its values from; computed once per
+/// record when a whole row is written.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordHashes {
+    record: u64,
+    name: u64,
+    place: u64,
+}
+
 impl GenContext<'_> {
-    fn hash(&self, index: u64, field: usize) -> u64 {
-        splitmix64(
-            self.seed
-                ^ splitmix64(self.object_number.wrapping_mul(0x1000_0001) ^ splitmix64(index))
-                ^ (field as u64).wrapping_mul(0xA24B_AED4_963E_E407),
-        )
+    /// The hashes of record `index`.
+    pub fn record_hashes(&self, index: u64) -> RecordHashes {
+        let base = splitmix64(self.seed ^ splitmix64(index ^ (self.object_number << 48)));
+        RecordHashes {
+            record: base,
+            name: splitmix64(base ^ 0x6E61_6D65),
+            place: splitmix64(base ^ 0x706C_6163),
+        }
     }
 
     fn step(&self) -> i64 {
@@ -151,7 +162,28 @@ impl GenContext<'_> {
         index: u64,
         prefix: &str,
     ) -> Value {
-        let h = self.hash(index, field_index);
+        self.value_with(
+            &self.record_hashes(index),
+            gen,
+            field,
+            field_index,
+            index,
+            prefix,
+        )
+    }
+
+    /// [`GenContext::value`] with the record's hashes computed beforehand.
+    pub fn value_with(
+        &self,
+        hashes: &RecordHashes,
+        gen: &Gen,
+        field: &Field,
+        field_index: usize,
+        index: u64,
+        prefix: &str,
+    ) -> Value {
+        let h =
+            splitmix64(hashes.record ^ (field_index as u64).wrapping_mul(0xA24B_AED4_963E_E407));
         let pick = |list: &[&str]| list[(h % list.len() as u64) as usize].to_string();
         let null_if = |percent: u8| (h >> 32) % 100 < percent as u64;
         match gen {
@@ -180,10 +212,10 @@ impl GenContext<'_> {
                 }
                 _ => Value::Null,
             },
-            Gen::FirstName => Value::Text(first_name(self.name_hash(index)).to_string()),
-            Gen::LastName => Value::Text(last_name(self.name_hash(index)).to_string()),
+            Gen::FirstName => Value::Text(first_name(hashes.name).to_string()),
+            Gen::LastName => Value::Text(last_name(hashes.name).to_string()),
             Gen::FullName => {
-                let nh = self.name_hash(index);
+                let nh = hashes.name;
                 Value::Text(format!("{} {}", first_name(nh), last_name(nh)))
             }
             Gen::Company => Value::Text(join(&[
@@ -192,7 +224,7 @@ impl GenContext<'_> {
                 COMPANY_SUFFIXES[((h >> 20) % COMPANY_SUFFIXES.len() as u64) as usize],
             ])),
             Gen::Email => {
-                let nh = self.name_hash(index);
+                let nh = hashes.name;
                 let mut email = String::with_capacity(48);
                 push_lower_alphanumeric(&mut email, first_name(nh));
                 email.push('.');
@@ -206,7 +238,7 @@ impl GenContext<'_> {
                 if index == 0 {
                     Value::Text(self.username.to_string())
                 } else {
-                    let nh = self.name_hash(index);
+                    let nh = hashes.name;
                     Value::Text(format!(
                         "{}.{}{}@emulator.example.com",
                         first_name(nh).to_lowercase(),
@@ -343,15 +375,15 @@ impl GenContext<'_> {
                 .trim_end()
                 .to_string(),
             ),
-            Gen::City => Value::Text(place(self.place_hash(index)).0.to_string()),
-            Gen::State => Value::Text(place(self.place_hash(index)).1.to_string()),
+            Gen::City => Value::Text(place(hashes.place).0.to_string()),
+            Gen::State => Value::Text(place(hashes.place).1.to_string()),
             Gen::PostalCode => Value::Text(format!("{:05}", 10000 + h % 89999)),
-            Gen::Country => Value::Text(place(self.place_hash(index)).2.to_string()),
+            Gen::Country => Value::Text(place(hashes.place).2.to_string()),
             Gen::Latitude => Value::Double(round6(
-                place(self.place_hash(index)).3 + ((h % 1000) as f64 - 500.0) / 10000.0,
+                place(hashes.place).3 + ((h % 1000) as f64 - 500.0) / 10000.0,
             )),
             Gen::Longitude => Value::Double(round6(
-                place(self.place_hash(index)).4 + (((h >> 12) % 1000) as f64 - 500.0) / 10000.0,
+                place(hashes.place).4 + (((h >> 12) % 1000) as f64 - 500.0) / 10000.0,
             )),
             Gen::GeocodeAccuracy => {
                 Value::Text(pick(&["Address", "NearAddress", "Block", "Street", "City"]))
@@ -390,14 +422,6 @@ impl GenContext<'_> {
             },
         }
     }
-
-    fn name_hash(&self, index: u64) -> u64 {
-        splitmix64(self.seed ^ splitmix64(index ^ (self.object_number << 48)) ^ 0x6E61_6D65)
-    }
-
-    fn place_hash(&self, index: u64) -> u64 {
-        splitmix64(self.seed ^ splitmix64(index ^ (self.object_number << 48)) ^ 0x706C_6163)
-    }
 }
 
 /// A base64 `Value` as text (for Bulk refusals and blob bodies).
@@ -416,21 +440,27 @@ fn join(parts: &[&str]) -> String {
 
 /// Appends `n` in decimal, zero-padded to `width` digits.
 fn push_number(out: &mut String, n: u64, width: usize) {
-    let mut buf = [b'0'; 20];
+    let mut digits = [0u8; 20];
     let mut v = n;
-    let mut i = buf.len();
-    while v > 0 || buf.len() - i < width.max(1) {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
+    let mut count = 0;
+    while v > 0 || count < width.max(1) {
+        digits[count] = (v % 10) as u8;
         v /= 10;
+        count += 1;
     }
-    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or_default());
+    for d in digits[..count].iter().rev() {
+        out.push(char::from(b'0' + d));
+    }
 }
 
 /// Appends the letters and digits of `text`, lower-cased (`O'Brien` → `obrien`).
 fn push_lower_alphanumeric(out: &mut String, text: &str) {
     for c in text.chars() {
-        if c.is_alphanumeric() {
+        if c.is_ascii() {
+            if c.is_ascii_alphanumeric() {
+                out.push(c.to_ascii_lowercase());
+            }
+        } else if c.is_alphanumeric() {
             out.extend(c.to_lowercase());
         }
     }

@@ -419,3 +419,104 @@ async fn results_read_through_another_api_version_conflict() {
     assert_eq!(r.status(), 409);
     assert!(V.starts_with("v62"));
 }
+
+#[tokio::test]
+async fn bulk_csv_and_rest_json_agree_on_every_value() {
+    let h = Harness::default().await;
+    let fields = "Id, Name, External_Id__c, Price__c, Weight_Kg__c, Units_Sold__c, In_Stock__c, Launch_Date__c, Notes__c, Channels__c, CreatedDate";
+    let soql = format!("SELECT {fields} FROM Product_Catalog__c");
+    let (_, created) = create(&h, json!({"operation": "query", "query": soql})).await;
+    let id = created["id"].as_str().unwrap();
+    job(&h, id).await;
+    let body = pages(&h, id, 1000).await.remove(0).2;
+    let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
+    let header: Vec<String> = reader
+        .headers()
+        .unwrap()
+        .iter()
+        .map(str::to_string)
+        .collect();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 100);
+    let encoded: String = soql
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let (_, rest) = h.get_json(&format!("/query?q={encoded}")).await;
+    let by_id: std::collections::HashMap<&str, &Value> = rest["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["Id"].as_str().unwrap(), r))
+        .collect();
+    let mut tricky = 0;
+    for row in &rows {
+        let record = by_id[&row[0]];
+        for (i, name) in header.iter().enumerate() {
+            let cell = &row[i];
+            let value = &record[name.as_str()];
+            match value {
+                Value::Null => assert_eq!(cell, "", "{name}"),
+                Value::String(s) if name == "CreatedDate" => {
+                    assert_eq!(cell.replace('Z', "+0000"), *s)
+                }
+                Value::String(s) => {
+                    assert_eq!(cell, s, "{name}");
+                    tricky += ["NA", "N/A", "NULL", "None", "#N/A"].contains(&s.as_str()) as usize;
+                }
+                Value::Bool(b) => assert_eq!(cell, b.to_string(), "{name}"),
+                Value::Number(n) => {
+                    assert_eq!(cell.parse::<f64>().unwrap(), n.as_f64().unwrap(), "{name}")
+                }
+                other => panic!("{name}: {other}"),
+            }
+        }
+    }
+    assert!(tricky > 0, "null-looking strings travel as strings");
+}
+
+#[tokio::test]
+async fn gzipped_pages_decode_to_the_identity_bytes() {
+    let h = Harness::default().await;
+    let (_, created) = create(&h, json!({"operation": "query", "query": "SELECT Id, Name, Email__c, Notes__c, Last_Seen__c FROM Bench_Record__c"})).await;
+    let id = created["id"].as_str().unwrap();
+    job(&h, id).await;
+    let path = format!("/jobs/query/{id}/results?maxRecords=900");
+    let plain = h.get(&path).await.bytes().await.unwrap();
+    let raw = h
+        .client
+        .get(h.data(&path))
+        .bearer_auth(&h.token)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.headers()["content-encoding"], "gzip");
+    assert_eq!(raw.headers()["sforce-numberofrecords"], "900");
+    let compressed = raw.bytes().await.unwrap();
+    assert!(compressed.len() < plain.len() / 2);
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut decoded,
+    )
+    .unwrap();
+    assert_eq!(decoded, plain);
+    let client = reqwest::Client::builder().gzip(true).build().unwrap();
+    let transparent = client
+        .get(h.data(&path))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(transparent, plain);
+}

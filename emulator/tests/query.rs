@@ -283,3 +283,58 @@ async fn query_timeout_fault_answers_its_error() {
         json!({"message": "Your query request was running for too long.", "errorCode": "QUERY_TIMEOUT"})
     );
 }
+
+#[tokio::test]
+async fn get_updated_lists_changed_records() {
+    let h = Harness::default().await;
+    let (_, list) = h.admin(Method::GET, "/records/Account?limit=1", None).await;
+    let id = list["records"][0]["Id"].as_str().unwrap().to_string();
+    h.admin(
+        Method::PATCH,
+        &format!("/records/Account/{id}"),
+        Some(json!({"Name": "Changed"})),
+    )
+    .await;
+    h.emulator.clock().advance(chrono::Duration::minutes(3));
+    let (s, body) = h.get_json("/sobjects/Account/updated/?start=2026-01-15T11%3A00%3A00%2B00%3A00&end=2026-01-15T12%3A05%3A00%2B00%3A00").await;
+    assert_eq!(s, 200, "{body}");
+    assert!(body["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|i| i == &json!(id)));
+    assert_eq!(body["latestDateCovered"], "2026-01-15T12:03:00.000+0000");
+}
+
+#[tokio::test]
+async fn an_eleventh_cursor_retires_the_oldest() {
+    let h = Harness::default().await;
+    let open = |h: &Harness| {
+        let r = h
+            .client
+            .get(h.data(&format!("/query?q={}", q("SELECT Id FROM Task"))))
+            .bearer_auth(&h.token)
+            .header("Sforce-Query-Options", "batchSize=200")
+            .send();
+        async move {
+            r.await.unwrap().json::<Value>().await.unwrap()["nextRecordsUrl"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let first = open(&h).await;
+    for _ in 0..10 {
+        open(&h).await;
+    }
+    let r = h
+        .client
+        .get(h.url(&first))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body[0]["errorCode"], "INVALID_QUERY_LOCATOR");
+}
