@@ -6,6 +6,8 @@
 #   bench/destination_write.sh
 #   RECORDS=200000 BATCH_BYTES=10000000 JOBS=4 bench/destination_write.sh
 #
+#   PERF=/tmp/perf.data bench/destination_write.sh   # profile the connector with perf
+#
 # Prints one table row: records/s over the wall clock, the connector's and the emulator's CPU
 # seconds (the emulator's processing is shown separately), the connector's peak RSS, ingest
 # jobs, API calls and STATE messages echoed.
@@ -135,8 +137,10 @@ cpu() { awk '{print ($14 + $15) / 100}' "/proc/$PID/stat"; }
 curl -sf -X DELETE "$BASE/__emulator/requests" >/dev/null
 EMU_CPU0=$(cpu)
 T0=$(date +%s.%N)
+PROFILER=()
+if [ -n "${PERF:-}" ]; then PROFILER=(perf record -g -o "$PERF" --); fi
 /usr/bin/time -o "$TMP/time.txt" -f "%e %U %S %M" \
-  "$CONNECTOR" destination write --config "$TMP/config.json" --catalog "$TMP/catalog.json" \
+  "${PROFILER[@]}" "$CONNECTOR" destination write --config "$TMP/config.json" --catalog "$TMP/catalog.json" \
   <"$TMP/input.jsonl" >"$TMP/out.jsonl" 2>"$TMP/stderr.txt" || {
     echo "connector failed:" >&2; tail -5 "$TMP/stderr.txt" >&2; grep '"TRACE"' "$TMP/out.jsonl" >&2; exit 1; }
 T1=$(date +%s.%N)

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
+use super::batch::FastKey;
 use super::operation::Operation;
 use super::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
@@ -128,7 +129,7 @@ pub struct StreamTarget {
     pub columns: Vec<Column>,
     by_lower_name: HashMap<String, usize>,
     /// Salesforce spellings and the schema's own spellings: the common case, no allocation.
-    by_exact_name: HashMap<String, usize>,
+    by_exact_name: HashMap<String, usize, FastKey>,
 }
 
 impl StreamTarget {
@@ -265,7 +266,7 @@ pub fn plan_stream(
         }
     }
 
-    let mut by_exact_name: HashMap<String, usize> = HashMap::new();
+    let mut by_exact_name: HashMap<String, usize, FastKey> = HashMap::default();
     for (index, column) in columns.iter().enumerate() {
         by_exact_name.insert(column.field.name.clone(), index);
         by_exact_name.insert(property_of[index].clone(), index);
