@@ -1,3 +1,107 @@
-fn main() {
-    println!("sf-emulator: under construction");
+//! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]…
+//! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]`
+//!
+//! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
+//! refresh_token, username, and with `--tls` ca_certificate: the CA file to trust) and serves
+//! until killed.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use clap::Parser;
+use sf_emulator::{faults, Emulator, EmulatorConfig};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "sf-emulator",
+    about = "A Salesforce API emulator for tests, demos and benchmarks"
+)]
+struct Args {
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:0")]
+    listen: String,
+    /// Seed of the generated org.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Records per object = the object's base count × scale (Account 200, Contact 400, …).
+    #[arg(long, default_value_t = 1)]
+    scale: u64,
+    /// Exact record count for an object, e.g. `--records Bench_Record__c=1000000` (repeatable).
+    #[arg(long = "records", value_name = "OBJECT=N")]
+    records: Vec<String>,
+    /// JSON file with an array of fault rules active from the start.
+    #[arg(long, value_name = "FILE")]
+    faults: Option<std::path::PathBuf>,
+    /// Access token lifetime, seconds of the org's clock.
+    #[arg(long, default_value_t = 7200)]
+    token_lifetime_seconds: u64,
+    /// Seconds a Bulk job stays InProgress before completing.
+    #[arg(long, default_value_t = 0)]
+    bulk_job_seconds: u64,
+    /// Stop the org's clock at its start time (default: it runs with real time).
+    #[arg(long)]
+    frozen_clock: bool,
+    /// Serve https with a certificate made at start; the ready line gives its CA file.
+    #[arg(long)]
+    tls: bool,
+}
+
+fn parse_records(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
+    let mut map = BTreeMap::new();
+    for item in items {
+        let Some((object, count)) = item.split_once('=') else {
+            bail!("--records: expected OBJECT=N, got {item:?}");
+        };
+        let count: u64 = count.trim().parse().with_context(|| {
+            format!("--records {item}: expected a whole number of records after '='")
+        })?;
+        map.insert(object.trim().to_string(), count);
+    }
+    Ok(map)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let mut config = EmulatorConfig {
+        seed: args.seed,
+        scale: args.scale,
+        records: parse_records(&args.records)?,
+        token_lifetime: Duration::from_secs(args.token_lifetime_seconds),
+        bulk_job_time: Duration::from_secs(args.bulk_job_seconds),
+        clock_running: !args.frozen_clock,
+        tls: args.tls,
+        ..EmulatorConfig::default()
+    };
+    if args.scale == 0 {
+        bail!("--scale: expected a whole number of at least 1, got 0");
+    }
+    if let Some(path) = &args.faults {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--faults {}: cannot read the file", path.display()))?;
+        config.faults = faults::parse_rules(&text)
+            .map_err(|e| anyhow::anyhow!("--faults {}: {e}", path.display()))?;
+    }
+    let emulator = Emulator::start_on(config, &args.listen)
+        .await
+        .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
+    let credentials = emulator.credentials();
+    let mut ready = serde_json::json!({
+        "base_url": emulator.base_url(),
+        "login_url": emulator.login_url(),
+        "client_id": credentials.client_id,
+        "client_secret": credentials.client_secret,
+        "refresh_token": credentials.refresh_token,
+        "username": credentials.username,
+    });
+    if let Some(path) = emulator.ca_certificate_path() {
+        ready["ca_certificate"] = serde_json::Value::String(path.display().to_string());
+    }
+    println!("{ready}");
+    tokio::signal::ctrl_c()
+        .await
+        .context("waiting for ctrl-c")?;
+    emulator.shutdown().await;
+    Ok(())
 }

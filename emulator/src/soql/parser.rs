@@ -42,6 +42,20 @@ impl Query {
     pub fn text(&self) -> &str {
         &self.text
     }
+
+    /// True when SELECT holds a parent-to-child subquery (Bulk query refuses these).
+    pub fn has_subquery(&self) -> bool {
+        self.select
+            .iter()
+            .any(|item| matches!(item, SelectItem::Subquery { .. }))
+    }
+
+    /// True when SELECT uses `FIELDS(ALL|STANDARD|CUSTOM)` (Bulk query refuses these).
+    pub fn uses_fields_function(&self) -> bool {
+        self.select
+            .iter()
+            .any(|item| matches!(item, SelectItem::Fields { .. }))
+    }
 }
 
 /// A name as written, with the byte offset where it starts.
