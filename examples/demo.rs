@@ -353,7 +353,9 @@ impl Demo {
             result.messages.push(message);
         }
         if total > 0 {
-            print!("\r");
+            // Clear the progress line.
+            print!("\r{:40}\r", "");
+            std::io::stdout().flush()?;
         }
         let output_status = child.wait_with_output()?;
         result.seconds = started.elapsed().as_secs_f64();
@@ -441,6 +443,25 @@ impl Demo {
                     .collect()
             })
             .unwrap_or_default())
+    }
+
+    /// Every record of `object`, through the admin API.
+    fn all_records(&self, object: &str) -> Result<Vec<Value>> {
+        let mut all = Vec::new();
+        loop {
+            let page = self.admin(
+                reqwest::Method::GET,
+                &format!("records/{object}?offset={}&limit=1000", all.len()),
+                None,
+            )?;
+            let records = page["records"].as_array().cloned().unwrap_or_default();
+            let total = page["totalSize"].as_u64().unwrap_or(0) as usize;
+            let done = records.is_empty();
+            all.extend(records);
+            if done || all.len() >= total {
+                return Ok(all);
+            }
+        }
     }
 
     fn change_org(&self) -> Result<Changes> {
@@ -565,20 +586,36 @@ impl Demo {
             Some(&input),
             "write.jsonl",
         )?;
-        let mut accepted = 0.0;
         let mut rejected = 0.0;
         for state in run.messages.iter().filter(|m| m["type"] == "STATE") {
-            accepted += state["state"]["destinationStats"]["recordCount"]
-                .as_f64()
-                .unwrap_or(0.0);
             rejected += state["state"]["destinationStats"]["rejectedRecordCount"]
                 .as_f64()
                 .unwrap_or(0.0);
         }
+        // What arrived, counted in the org itself.
+        let contacts = self
+            .all_records("Contact")?
+            .iter()
+            .filter(|r| {
+                r["LastName"]
+                    .as_str()
+                    .is_some_and(|n| n.starts_with("Demo") && n.len() == 6)
+            })
+            .count();
+        let products = self
+            .all_records("Product_Catalog__c")?
+            .iter()
+            .filter(|r| {
+                r["External_Id__c"]
+                    .as_str()
+                    .is_some_and(|id| id.starts_with("DEMO-"))
+            })
+            .count();
+        let accepted = contacts + products;
         let dead_letter = self.out.join("dead-letter");
         let files = files_under(&dead_letter);
         let line = format!(
-            "write: {sent} records in {:.2} s; {accepted} written, {rejected} rejected into the dead-letter queue ({} file(s) under {})",
+            "write: {sent} records in {:.2} s; {accepted} in the org ({contacts} Contacts, {products} products), {rejected} rejected into the dead-letter queue ({} file(s) under {})",
             run.seconds,
             files.len(),
             dead_letter.display()

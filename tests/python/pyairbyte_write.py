@@ -25,13 +25,17 @@ def main(source_config, source_exe, destination_config, destination_exe, stream,
     source = ab.get_source("source-salesforce", config=source_config, local_executable=source_exe)
     source.select_streams([stream])
     # The discovered catalog is what PyAirbyte sends to `read`; the source selects exactly the
-    # fields of the configured schema, so narrowing it models the rows to write.
+    # fields of the configured schema, so narrowing it models the rows to write. Without Id and
+    # the cursor the stream has no key and no cursor left: a full refresh, appended to the cache.
     for entry in source.discovered_catalog.streams:
         if entry.name == stream:
             properties = entry.json_schema["properties"]
             entry.json_schema["properties"] = {k: v for k, v in properties.items() if k in keep}
+            entry.source_defined_primary_key = None
+            entry.default_cursor_field = None
+            entry.source_defined_cursor = None
     cache = ab.get_default_cache()
-    read_result = source.read(cache=cache)
+    read_result = source.read(cache=cache, force_full_refresh=True)
     cached = len(list(read_result[stream]))
     destination = ab.get_destination(
         "destination-salesforce", config=destination_config, local_executable=destination_exe
