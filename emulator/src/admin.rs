@@ -11,7 +11,7 @@
 //! | `POST /__emulator/records/{object}/{id}/undelete` | | 204 |
 //! | `GET /__emulator/clock` · `POST /__emulator/clock` | `{"now": "2025-01-01T00:00:00Z"}` or `{"advance_seconds": 60}` | `{"now"}` |
 //! | `GET/POST/DELETE /__emulator/faults`, `DELETE /__emulator/faults/{id}` | a rule (see `faults.rs`) | `{"id"}` / list |
-//! | `GET /__emulator/requests` · `DELETE /__emulator/requests` | | `[{"method","path","status","bytes"}]` |
+//! | `GET /__emulator/requests` · `DELETE /__emulator/requests` | | `[{"method","path","status","bytes"}]` (admin calls left out) |
 //! | `POST /__emulator/reset` | | 204 |
 //!
 //! Values are given and returned in REST JSON form (datetimes `…T10:00:00.000+0000`).

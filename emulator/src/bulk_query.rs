@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -26,6 +26,7 @@ use crate::bulk_csv::{ColumnDelimiter, CsvWriter, LineEnding};
 use crate::error::{json_response, ApiError};
 use crate::format;
 use crate::middleware::JobFault;
+use crate::parallel_gzip;
 use crate::query_plan;
 use crate::schema::FieldType;
 use crate::soql::{self, ResolvedQuery};
@@ -482,6 +483,7 @@ async fn results(
     Extension(ApiVersion(v)): Extension<ApiVersion>,
     Path((_, id)): Path<(String, String)>,
     Query(q): Query<ResultsQuery>,
+    request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let (object, fields, indexes, delimiter, line_ending) = {
         let mut jobs = lock(&state.query_jobs);
@@ -544,6 +546,7 @@ async fn results(
     } else {
         "null".to_string()
     };
+    let gzip = accepts_gzip(&request_headers);
     let body = stream_page(
         state.clone(),
         object,
@@ -552,9 +555,15 @@ async fn results(
         start..end,
         delimiter,
         line_ending,
+        gzip,
     );
     let mut response = body.into_response();
     let headers = response.headers_mut();
+    if gzip {
+        // Compressed here, in parallel; the compression layer leaves encoded bodies alone.
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/csv; charset=UTF-8"),
@@ -567,9 +576,49 @@ async fn results(
     Ok(response)
 }
 
-/// The CSV body of rows `range` of a result. `PRODUCERS` blocking threads format alternate
-/// chunks (chunk k by thread k mod PRODUCERS) into their own bounded channels; the body reads
-/// the channels in turn, so rows keep their order while formatting uses more than one core.
+/// True when the client takes gzip (`Accept-Encoding: gzip`, not with `q=0`).
+fn accepts_gzip(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or_default();
+            let refused =
+                parts.any(|p| p.replace(' ', "") == "q=0" || p.replace(' ', "") == "q=0.0");
+            coding.eq_ignore_ascii_case("gzip") && !refused
+        })
+}
+
+/// A formatted chunk of rows, compressed when the page is gzipped.
+struct Piece {
+    bytes: Bytes,
+    gzip: Option<parallel_gzip::Chunk>,
+}
+
+fn piece(text: String, gzip: bool) -> Piece {
+    if gzip {
+        let mut chunk = parallel_gzip::compress(text.as_bytes());
+        let bytes = Bytes::from(std::mem::take(&mut chunk.deflated));
+        Piece {
+            bytes,
+            gzip: Some(chunk),
+        }
+    } else {
+        Piece {
+            bytes: Bytes::from(text),
+            gzip: None,
+        }
+    }
+}
+
+/// The CSV body of rows `range` of a result. `PRODUCERS` blocking threads format (and, for
+/// gzip, compress) alternate chunks (chunk k by thread k mod PRODUCERS) into their own bounded
+/// channels; the body reads the channels in turn, so rows keep their order while the work uses
+/// more than one core.
+#[allow(clippy::too_many_arguments)]
 fn stream_page(
     state: AppState,
     object: usize,
@@ -578,6 +627,7 @@ fn stream_page(
     range: std::ops::Range<usize>,
     delimiter: ColumnDelimiter,
     line_ending: LineEnding,
+    gzip: bool,
 ) -> Body {
     let sobject = state.org().object(object).sobject.clone();
     let mut header = String::new();
@@ -586,7 +636,7 @@ fn stream_page(
     let fields = Arc::new(fields);
     let mut receivers = Vec::with_capacity(PRODUCERS);
     for producer in 0..PRODUCERS {
-        let (tx, rx) = tokio::sync::mpsc::channel::<Bytes>(2);
+        let (tx, rx) = tokio::sync::mpsc::channel::<Piece>(2);
         receivers.push(rx);
         let (state, sobject, fields, indexes, range) = (
             state.clone(),
@@ -612,34 +662,56 @@ fn stream_page(
                         }
                     }
                 }
-                if tx.blocking_send(Bytes::from(out)).is_err() {
+                if tx.blocking_send(piece(out, gzip)).is_err() {
                     return;
                 }
             }
         });
     }
-    let mut header = Some(Bytes::from(header));
+    let mut trailer = gzip.then(parallel_gzip::Trailer::default);
+    let mut first = Some(piece(header, gzip));
+    if let (
+        Some(t),
+        Some(Piece {
+            gzip: Some(chunk), ..
+        }),
+    ) = (trailer.as_mut(), first.as_ref())
+    {
+        t.add(chunk);
+    }
+    let mut opening = Some(if gzip {
+        let mut head = parallel_gzip::HEADER.to_vec();
+        head.extend_from_slice(&first.take().map(|p| p.bytes).unwrap_or_default());
+        Bytes::from(head)
+    } else {
+        first.take().map(|p| p.bytes).unwrap_or_default()
+    });
     let mut next = 0usize;
     // poll_fn keeps answering None after the end (compression layers poll once more).
     let stream = futures::stream::poll_fn(move |cx| {
-        if let Some(h) = header.take() {
-            return std::task::Poll::Ready(Some(Ok::<Bytes, std::io::Error>(h)));
+        use std::task::Poll;
+        if let Some(bytes) = opening.take() {
+            return Poll::Ready(Some(Ok::<Bytes, std::io::Error>(bytes)));
         }
         if next >= chunk_count {
-            return std::task::Poll::Ready(None);
+            return Poll::Ready(trailer.take().map(|t| Ok(Bytes::from(t.finish()))));
         }
         match receivers[next % PRODUCERS].poll_recv(cx) {
-            std::task::Poll::Ready(Some(chunk)) => {
+            Poll::Ready(Some(piece)) => {
                 next += 1;
-                std::task::Poll::Ready(Some(Ok(chunk)))
+                if let (Some(t), Some(chunk)) = (trailer.as_mut(), piece.gzip.as_ref()) {
+                    t.add(chunk);
+                }
+                Poll::Ready(Some(Ok(piece.bytes)))
             }
-            std::task::Poll::Ready(None) => {
+            Poll::Ready(None) => {
                 next = chunk_count;
-                std::task::Poll::Ready(Some(Err(std::io::Error::other(
+                trailer = None;
+                Poll::Ready(Some(Err(std::io::Error::other(
                     "result page producer stopped",
                 ))))
             }
-            std::task::Poll::Pending => std::task::Poll::Pending,
+            Poll::Pending => Poll::Pending,
         }
     });
     Body::from_stream(stream)

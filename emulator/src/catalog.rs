@@ -148,7 +148,18 @@ impl Builder {
     }
 
     fn owner(self) -> Builder {
-        self.reference("OwnerId", "Owner ID", &["User"], "Owner", Gen::User, true)
+        let mut b = self.reference("OwnerId", "Owner ID", &["User"], "Owner", Gen::User, true);
+        // Salesforce defaults the owner to the creating user (describe: defaultedOnCreate).
+        if let Some(f) = b
+            .def
+            .sobject
+            .fields
+            .iter_mut()
+            .find(|f| f.name == "OwnerId")
+        {
+            f.defaulted_on_create = true;
+        }
+        b
     }
 
     /// CreatedDate, CreatedById, LastModifiedDate, LastModifiedById, SystemModstamp.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use chrono::{DateTime, TimeZone, Utc};
 
 use crate::faults::FaultRule;
+use crate::write::WriteConfig;
 
 /// Everything `Emulator::start` and the `sf-emulator` binary take.
 #[derive(Clone, Debug)]
@@ -41,6 +42,8 @@ pub struct EmulatorConfig {
     pub tls: bool,
     /// Faults active from the start.
     pub faults: Vec<FaultRule>,
+    /// Validation rules, UNABLE_TO_LOCK_ROW faults and Bulk ingest limits.
+    pub write: WriteConfig,
     pub client_id: String,
     pub client_secret: String,
     pub refresh_token: String,
@@ -74,6 +77,7 @@ impl Default for EmulatorConfig {
             max_uri_bytes: 16_384,
             tls: false,
             faults: Vec::new(),
+            write: WriteConfig::default(),
             client_id: "3MVG9emulatorClientId".to_string(),
             client_secret: "emulator-client-secret".to_string(),
             refresh_token: "5Aep861emulatorRefreshToken".to_string(),

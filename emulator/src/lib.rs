@@ -16,6 +16,7 @@
 pub mod admin;
 pub mod auth;
 pub mod bulk_csv;
+pub mod bulk_ingest;
 pub mod bulk_query;
 pub mod catalog;
 pub mod clock;
@@ -28,9 +29,11 @@ pub mod ids;
 pub mod middleware;
 pub mod oauth;
 pub mod org;
+pub mod parallel_gzip;
 pub mod query_plan;
 pub mod rest;
 pub mod rest_query;
+pub mod rest_write;
 pub mod schema;
 pub mod seed;
 pub mod server;
@@ -39,6 +42,7 @@ pub mod state;
 pub mod store;
 pub mod tls;
 pub mod versions;
+pub mod write;
 
 pub use clock::Clock;
 pub use config::EmulatorConfig;

@@ -366,12 +366,14 @@ async fn limits(State(state): State<AppState>) -> Response {
         max.saturating_sub(usage.api_requests)
     };
     let jobs_max = state.config.daily_bulk_query_jobs;
+    let batches_max = state.config.write.daily_bulk_batches;
+    let (_, batches_used) = lock(&state.write_side).jobs.daily_usage(state.clock.now());
     let body = json!({
         "ConcurrentAsyncGetReportInstances": {"Max": 200, "Remaining": 200},
         "ConcurrentSyncReportRuns": {"Max": 20, "Remaining": 20},
         "DailyApiRequests": {"Max": max, "Remaining": remaining},
         "DailyAsyncApexExecutions": {"Max": 250000, "Remaining": 250000},
-        "DailyBulkApiBatches": {"Max": 15000, "Remaining": 15000},
+        "DailyBulkApiBatches": {"Max": batches_max, "Remaining": batches_max.saturating_sub(batches_used)},
         "DailyBulkV2QueryFileStorageMB": {"Max": 976562, "Remaining": 976562},
         "DailyBulkV2QueryJobs": {"Max": jobs_max, "Remaining": jobs_max.saturating_sub(usage.bulk_query_jobs)},
         "DataStorageMB": {"Max": 5120, "Remaining": 5100},

@@ -19,7 +19,7 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
-use crate::{admin, bulk_query, oauth, rest, rest_query, tls};
+use crate::{admin, bulk_ingest, bulk_query, oauth, rest, rest_query, rest_write, tls, write};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
 pub fn data_routes(state: AppState) -> Router<AppState> {
@@ -27,6 +27,8 @@ pub fn data_routes(state: AppState) -> Router<AppState> {
         .merge(rest::router())
         .merge(rest_query::router())
         .merge(bulk_query::router())
+        .merge(rest_write::router())
+        .merge(bulk_ingest::routes::router())
         .route_layer(from_fn_with_state(state, require_session))
 }
 
@@ -37,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::router())
         .merge(rest::public_router())
         .merge(admin::router())
+        .merge(write::admin::router())
         .merge(data_routes(state.clone()))
         .fallback(|| async { crate::error::ApiError::not_found() })
         // Fastest level: compressing result pages must not become the benchmarks' bottleneck.

@@ -17,6 +17,13 @@ use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
 use crate::rest_query::Cursors;
+use crate::write::WriteSide;
+
+fn new_write_side(config: &EmulatorConfig) -> WriteSide {
+    let processing_time =
+        chrono::Duration::from_std(config.bulk_job_time).unwrap_or(chrono::Duration::zero());
+    WriteSide::new(&config.write, processing_time)
+}
 
 /// An access token and its lifetime on the org's clock.
 #[derive(Clone, Debug)]
@@ -70,6 +77,9 @@ pub struct Shared {
     pub query_jobs: Mutex<QueryJobs>,
     id_counters: Mutex<HashMap<String, u64>>,
     base_url: OnceLock<String>,
+    /// Bulk ingest jobs, validation rules and lock faults (`write::WriteState` reaches the org
+    /// through this state).
+    pub write_side: Arc<Mutex<WriteSide>>,
 }
 
 /// The state handed to every handler (cheap to clone).
@@ -112,6 +122,7 @@ impl AppState {
             query_jobs: Mutex::new(QueryJobs::default()),
             id_counters: Mutex::new(HashMap::new()),
             base_url: OnceLock::new(),
+            write_side: Arc::new(Mutex::new(new_write_side(&config))),
             config,
         }))
     }
@@ -211,5 +222,6 @@ impl AppState {
         lock(&self.log).clear();
         *lock(&self.cursors) = Cursors::default();
         *lock(&self.query_jobs) = QueryJobs::default();
+        *lock(&self.write_side) = new_write_side(&self.config);
     }
 }

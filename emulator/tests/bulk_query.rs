@@ -480,3 +480,43 @@ async fn bulk_csv_and_rest_json_agree_on_every_value() {
     }
     assert!(tricky > 0, "null-looking strings travel as strings");
 }
+
+#[tokio::test]
+async fn gzipped_pages_decode_to_the_identity_bytes() {
+    let h = Harness::default().await;
+    let (_, created) = create(&h, json!({"operation": "query", "query": "SELECT Id, Name, Email__c, Notes__c, Last_Seen__c FROM Bench_Record__c"})).await;
+    let id = created["id"].as_str().unwrap();
+    job(&h, id).await;
+    let path = format!("/jobs/query/{id}/results?maxRecords=900");
+    let plain = h.get(&path).await.bytes().await.unwrap();
+    let raw = h
+        .client
+        .get(h.data(&path))
+        .bearer_auth(&h.token)
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(raw.headers()["content-encoding"], "gzip");
+    assert_eq!(raw.headers()["sforce-numberofrecords"], "900");
+    let compressed = raw.bytes().await.unwrap();
+    assert!(compressed.len() < plain.len() / 2);
+    let mut decoded = Vec::new();
+    std::io::Read::read_to_end(
+        &mut flate2::read::GzDecoder::new(&compressed[..]),
+        &mut decoded,
+    )
+    .unwrap();
+    assert_eq!(decoded, plain);
+    let client = reqwest::Client::builder().gzip(true).build().unwrap();
+    let transparent = client
+        .get(h.data(&path))
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(transparent, plain);
+}

@@ -1,0 +1,171 @@
+//! The CSV dialect of an ingest job: `columnDelimiter` and `lineEnding`, used to read the
+//! uploaded data and to write the result files.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ColumnDelimiter {
+    Backquote,
+    Caret,
+    #[default]
+    Comma,
+    Pipe,
+    Semicolon,
+    Tab,
+}
+
+impl ColumnDelimiter {
+    pub fn byte(self) -> u8 {
+        match self {
+            ColumnDelimiter::Backquote => b'`',
+            ColumnDelimiter::Caret => b'^',
+            ColumnDelimiter::Comma => b',',
+            ColumnDelimiter::Pipe => b'|',
+            ColumnDelimiter::Semicolon => b';',
+            ColumnDelimiter::Tab => b'\t',
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ColumnDelimiter::Backquote => "BACKQUOTE",
+            ColumnDelimiter::Caret => "CARET",
+            ColumnDelimiter::Comma => "COMMA",
+            ColumnDelimiter::Pipe => "PIPE",
+            ColumnDelimiter::Semicolon => "SEMICOLON",
+            ColumnDelimiter::Tab => "TAB",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LineEnding {
+    #[default]
+    LF,
+    CRLF,
+}
+
+impl LineEnding {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LineEnding::LF => "LF",
+            LineEnding::CRLF => "CRLF",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Dialect {
+    pub delimiter: ColumnDelimiter,
+    pub line_ending: LineEnding,
+}
+
+impl Dialect {
+    /// A reader of uploaded data. With `LF` only `\n` ends a row, so a `\r` before it stays in
+    /// the last value (as when a CRLF file is uploaded to an LF job); with `CRLF` both forms end
+    /// a row.
+    pub fn reader<R: std::io::Read>(&self, input: R) -> csv::Reader<R> {
+        let terminator = match self.line_ending {
+            LineEnding::LF => csv::Terminator::Any(b'\n'),
+            LineEnding::CRLF => csv::Terminator::CRLF,
+        };
+        csv::ReaderBuilder::new()
+            .delimiter(self.delimiter.byte())
+            .terminator(terminator)
+            .has_headers(false)
+            .flexible(true)
+            .double_quote(true)
+            .from_reader(input)
+    }
+
+    /// A writer of result files: every value double-quoted, `"` doubled, the job's delimiter and
+    /// line ending.
+    pub fn writer<W: std::io::Write>(&self, output: W) -> csv::Writer<W> {
+        let terminator = match self.line_ending {
+            LineEnding::LF => csv::Terminator::Any(b'\n'),
+            LineEnding::CRLF => csv::Terminator::CRLF,
+        };
+        csv::WriterBuilder::new()
+            .delimiter(self.delimiter.byte())
+            .terminator(terminator)
+            .quote_style(csv::QuoteStyle::Always)
+            .flexible(true)
+            .from_writer(output)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(dialect: Dialect, data: &str) -> Vec<Vec<String>> {
+        dialect
+            .reader(data.as_bytes())
+            .records()
+            .map(|r| r.unwrap().iter().map(str::to_string).collect())
+            .collect()
+    }
+
+    #[test]
+    fn every_delimiter_reads_quoted_values() {
+        for d in [
+            ColumnDelimiter::Backquote,
+            ColumnDelimiter::Caret,
+            ColumnDelimiter::Comma,
+            ColumnDelimiter::Pipe,
+            ColumnDelimiter::Semicolon,
+            ColumnDelimiter::Tab,
+        ] {
+            let sep = d.byte() as char;
+            let data = format!("Name{sep}Description\n\"a{sep}b\"{sep}\"say \"\"hi\"\"\nline2\"\n");
+            let dialect = Dialect {
+                delimiter: d,
+                line_ending: LineEnding::LF,
+            };
+            assert_eq!(
+                rows(dialect, &data),
+                vec![
+                    vec!["Name".to_string(), "Description".into()],
+                    vec![format!("a{sep}b"), "say \"hi\"\nline2".into()]
+                ],
+                "{}",
+                d.as_str()
+            );
+        }
+    }
+
+    #[test]
+    fn crlf_job_reads_crlf_rows_and_lf_job_keeps_the_cr() {
+        let data = "Name,Site\r\nA,B\r\n";
+        let crlf = Dialect {
+            delimiter: ColumnDelimiter::Comma,
+            line_ending: LineEnding::CRLF,
+        };
+        assert_eq!(rows(crlf, data), vec![vec!["Name", "Site"], vec!["A", "B"]]);
+        let lf = Dialect::default();
+        assert_eq!(rows(lf, data)[0], vec!["Name", "Site\r"]);
+    }
+
+    #[test]
+    fn writer_quotes_everything_in_the_job_dialect() {
+        let dialect = Dialect {
+            delimiter: ColumnDelimiter::Pipe,
+            line_ending: LineEnding::CRLF,
+        };
+        let mut w = dialect.writer(Vec::new());
+        w.write_record(["sf__Id", "a|\"b\""]).unwrap();
+        w.write_record(["", "x"]).unwrap();
+        let out = String::from_utf8(w.into_inner().unwrap()).unwrap();
+        assert_eq!(out, "\"sf__Id\"|\"a|\"\"b\"\"\"\r\n\"\"|\"x\"\r\n");
+    }
+
+    #[test]
+    fn delimiter_names_are_salesforce_enum_values() {
+        let d: ColumnDelimiter = serde_json::from_str("\"BACKQUOTE\"").unwrap();
+        assert_eq!(d, ColumnDelimiter::Backquote);
+        let l: LineEnding = serde_json::from_str("\"CRLF\"").unwrap();
+        assert_eq!(l, LineEnding::CRLF);
+        assert!(serde_json::from_str::<ColumnDelimiter>("\"comma\"").is_err());
+    }
+}

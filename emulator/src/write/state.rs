@@ -1,0 +1,88 @@
+//! The write side's shared state for the HTTP layer: the org (reached through a callback, so
+//! the org's owner keeps its own locking) and, under one mutex, the validation rules and the
+//! ingest jobs. Lock order: this mutex first, then the org.
+
+use std::sync::{Arc, Mutex};
+
+use axum::extract::FromRef;
+
+use crate::bulk_ingest::{IngestConfig, IngestJobs};
+use crate::state::AppState;
+use crate::store::OrgStore;
+use crate::write::{WriteConfig, WriteRules};
+
+/// Runs a closure on the org with write access (e.g. under the org's `RwLock` write guard).
+pub type OrgAccess = Arc<dyn Fn(&mut dyn FnMut(&mut dyn OrgStore)) + Send + Sync>;
+
+/// Validation rules, lock faults and ingest jobs.
+#[derive(Debug, Default)]
+pub struct WriteSide {
+    pub rules: WriteRules,
+    pub jobs: IngestJobs,
+}
+
+impl WriteSide {
+    /// The write side as configured, with `processing_time` from Bulk close to completion.
+    pub fn new(config: &WriteConfig, processing_time: chrono::Duration) -> Self {
+        WriteSide {
+            rules: WriteRules::new(
+                config.validation_rules.clone(),
+                config.lock_row_faults.clone(),
+            ),
+            jobs: IngestJobs::new(IngestConfig {
+                processing_time,
+                max_upload_base64_bytes: config.max_upload_base64_bytes,
+                daily_limits: config.daily_limits(),
+                ..IngestConfig::default()
+            }),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct WriteState {
+    pub org: OrgAccess,
+    pub side: Arc<Mutex<WriteSide>>,
+}
+
+impl WriteState {
+    pub fn new(org: OrgAccess, rules: WriteRules, ingest: IngestConfig) -> Self {
+        WriteState {
+            org,
+            side: Arc::new(Mutex::new(WriteSide {
+                rules,
+                jobs: IngestJobs::new(ingest),
+            })),
+        }
+    }
+
+    /// Runs `f` with the write side locked and the org borrowed mutably.
+    pub fn with<R>(&self, f: impl FnOnce(&mut dyn OrgStore, &mut WriteSide) -> R) -> R {
+        let mut side = self
+            .side
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut f = Some(f);
+        let mut out = None;
+        (self.org)(&mut |store: &mut dyn OrgStore| {
+            if let Some(f) = f.take() {
+                out = Some(f(store, &mut side));
+            }
+        });
+        out.expect("OrgAccess must call the closure it is given")
+    }
+}
+
+/// The server's [`AppState`] holds the write side; the org is reached under its write lock.
+impl FromRef<AppState> for WriteState {
+    fn from_ref(state: &AppState) -> WriteState {
+        let app = state.clone();
+        WriteState {
+            org: Arc::new(move |f: &mut dyn FnMut(&mut dyn OrgStore)| {
+                let mut org = app.org_mut();
+                f(&mut *org)
+            }),
+            side: Arc::clone(&state.write_side),
+        }
+    }
+}
