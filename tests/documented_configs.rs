@@ -47,7 +47,9 @@ fn assert_destination_accepted(file: &str) {
     let run = connector(&["destination", "check", "--config", &fixture(file)]).run();
     let status = run.of_type("CONNECTION_STATUS");
     assert_eq!(status.len(), 1, "{file}: {}", run.stdout);
-    let message = status[0]["connectionStatus"]["message"].as_str().unwrap_or("");
+    let message = status[0]["connectionStatus"]["message"]
+        .as_str()
+        .unwrap_or("");
     assert!(
         !message.starts_with("Invalid config"),
         "{file} was not accepted: {message}"

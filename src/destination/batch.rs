@@ -424,7 +424,7 @@ mod tests {
         assert_ne!(row_hash(["", "x"]), row_hash(["x", ""]));
         assert_ne!(row_hash(["abcdefgh1"]), row_hash(["abcdefgh2"]));
         assert_eq!(row_hash(["same", "row"]), row_hash(["same", "row"]));
-        assert_eq!(row_hash(["é"]), row_hash_bytes([&"é".as_bytes()[..]]));
+        assert_eq!(row_hash(["é"]), row_hash_bytes(["é".as_bytes()]));
     }
 
     #[test]
