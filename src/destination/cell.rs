@@ -314,14 +314,43 @@ fn datetime(s: &str) -> Option<String> {
     } else {
         return None;
     };
-    Some(utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+    Some(salesforce_datetime(&utc))
+}
+
+/// `yyyy-MM-ddTHH:mm:ss.SSSZ`, written directly (chrono's `format` re-parses its pattern on
+/// every call, which shows in profiles at a million rows).
+fn salesforce_datetime(utc: &DateTime<Utc>) -> String {
+    use chrono::{Datelike, Timelike};
+    let year = utc.year();
+    if !(0..=9999).contains(&year) {
+        return utc.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+    }
+    format!(
+        "{year:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        utc.month(),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+        utc.timestamp_subsec_millis().min(999)
+    )
 }
 
 /// A date, or a date-time at midnight (warehouses often widen dates to timestamps).
 fn date(s: &str) -> Option<String> {
     let s = s.trim();
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(d.format("%Y-%m-%d").to_string());
+    let b = s.as_bytes();
+    let canonical = b.len() == 10
+        && b.iter().enumerate().all(|(i, c)| {
+            if i == 4 || i == 7 {
+                *c == b'-'
+            } else {
+                c.is_ascii_digit()
+            }
+        });
+    if canonical && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+        // Already yyyy-MM-dd.
+        return Some(s.to_string());
     }
     let (day, rest) = s.split_at_checked(10)?;
     let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
