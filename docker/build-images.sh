@@ -20,9 +20,17 @@ if [ "${SF_SKIP_CARGO:-0}" != 1 ]; then
     say "cargo build --release (connector and emulator)"
     cargo build --release --locked -p salesforce-connector -p sf-emulator
 fi
-for binary in target/release/salesforce-connector target/release/sf-emulator; do
-    [ -x "$binary" ] || { say "$binary is missing: run cargo build --release first"; exit 1; }
+release="${CARGO_TARGET_DIR:-target}/release"
+# The build context: only the two binaries, at the paths the Dockerfiles COPY from (copied, so a
+# target directory elsewhere or behind a symlink works too).
+context="$(mktemp -d "${TMPDIR:-/tmp}/sf-image-context.XXXXXX")"
+trap 'rm -rf "$context"' EXIT
+mkdir -p "$context/target/release"
+for binary in salesforce-connector sf-emulator; do
+    [ -x "$release/$binary" ] || { say "$release/$binary is missing: run cargo build --release first"; exit 1; }
+    cp -L "$release/$binary" "$context/target/release/$binary"
 done
+cp .dockerignore "$context/.dockerignore"
 
 docker/prepare-base-image.sh debian:bookworm-slim
 
@@ -35,7 +43,7 @@ build() {
     say "docker build $*"
     docker build --quiet "$@" >/dev/null
 }
-build --target source -t "salesforce-connector/source-salesforce:$version" -t salesforce-connector/source-salesforce:dev .
-build --target destination -t "salesforce-connector/destination-salesforce:$version" -t salesforce-connector/destination-salesforce:dev .
-build -f emulator/Dockerfile -t "salesforce-connector/sf-emulator:$emulator_version" -t salesforce-connector/sf-emulator:dev .
+build -f Dockerfile --target source -t "salesforce-connector/source-salesforce:$version" -t salesforce-connector/source-salesforce:dev "$context"
+build -f Dockerfile --target destination -t "salesforce-connector/destination-salesforce:$version" -t salesforce-connector/destination-salesforce:dev "$context"
+build -f emulator/Dockerfile -t "salesforce-connector/sf-emulator:$emulator_version" -t salesforce-connector/sf-emulator:dev "$context"
 say "built salesforce-connector/{source-salesforce,destination-salesforce}:$version and salesforce-connector/sf-emulator:$emulator_version (also tagged :dev)"

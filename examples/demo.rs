@@ -8,7 +8,7 @@
 //! dead-letter queue. Every file it makes is in OUTPUT_DIR (default `demo-output/`).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -318,6 +318,8 @@ impl Demo {
         };
         let mut total = 0u64;
         let mut last_progress = Instant::now();
+        // A live record count on a terminal; logs get the totals only.
+        let live = std::io::stdout().is_terminal();
         let stdout = child.stdout.take().context("connector stdout")?;
         for line in BufReader::new(stdout).lines() {
             let line = line?;
@@ -332,7 +334,7 @@ impl Demo {
                         .unwrap_or("")
                         .to_string();
                     *result.records.entry(stream).or_default() += 1;
-                    if last_progress.elapsed() > Duration::from_millis(250) {
+                    if live && last_progress.elapsed() > Duration::from_millis(250) {
                         print!("\r    ... {total} records");
                         std::io::stdout().flush()?;
                         last_progress = Instant::now();
@@ -352,7 +354,7 @@ impl Demo {
             }
             result.messages.push(message);
         }
-        if total > 0 {
+        if live && total > 0 {
             // Clear the progress line.
             print!("\r{:40}\r", "");
             std::io::stdout().flush()?;
