@@ -3,9 +3,12 @@
 //! config whose content is wrong as CONNECTION_STATUS FAILED, exit 0. Nothing panics.
 
 mod common;
+#[path = "source_support/mod.rs"]
+mod source_support;
 
 use common::{connector, linked_as, write_file};
 use serde_json::{json, Value};
+use source_support::{emulator_config, TestOrg};
 
 const VALID_SOURCE_CONFIG: &str = r#"{"client_id": "id", "client_secret": "secret", "refresh_token": "token", "start_date": "2021-07-25"}"#;
 const VALID_CATALOG: &str = r#"{"streams": [{"stream": {"name": "Account", "json_schema": {}, "supported_sync_modes": ["full_refresh"]}, "sync_mode": "full_refresh", "destination_sync_mode": "append"}]}"#;
@@ -165,57 +168,50 @@ fn invalid_state_names_the_file_and_entry() {
 }
 
 #[test]
-fn valid_inputs_reach_the_role_which_says_plainly_it_is_not_in_this_build() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_file(dir.path(), "config.json", VALID_SOURCE_CONFIG);
-    let catalog = write_file(dir.path(), "catalog.json", VALID_CATALOG);
-    let state = write_file(
-        dir.path(),
-        "state.json",
-        r#"{"Account": {"SystemModstamp": "2024-01-01T00:00:00.000Z"}}"#,
+fn valid_inputs_reach_the_role() {
+    let org = TestOrg::start(emulator_config());
+    let config = org.write("config.json", &org.config(json!({})));
+    let catalog = org.write(
+        "catalog.json",
+        &serde_json::from_str::<Value>(VALID_CATALOG).unwrap(),
     );
-    let error = connector(&[
-        "source",
+    let state = org.write(
+        "state.json",
+        &json!({"Account": {"SystemModstamp": "2024-01-01T00:00:00.000Z"}}),
+    );
+    let run = org.run(&[
         "read",
         "--config",
-        &config,
+        config.to_str().unwrap(),
         "--catalog",
-        &catalog,
+        catalog.to_str().unwrap(),
         "--state",
-        &state,
-    ])
-    .run()
-    .the_trace_error();
-    assert_eq!(error["failure_type"], "system_error");
-    assert_eq!(
-        error["message"],
-        "`source read` is not available in this build: the Salesforce source is not implemented yet"
-    );
+        state.to_str().unwrap(),
+    ]);
+    run.assert_success();
+    assert!(run.trace_errors().is_empty(), "{}", run.stdout);
+    assert!(!run.states("Account").is_empty(), "{}", run.stdout);
 }
 
 #[test]
 fn unknown_config_keys_are_accepted_and_logged_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let config = write_file(
-        dir.path(),
+    let org = TestOrg::start(emulator_config());
+    let config = org.write(
         "config.json",
-        r#"{"client_id": "id", "client_secret": "secret", "refresh_token": "token", "api_type": "BULK", "wait_timeout": 5}"#,
+        &org.config(json!({"api_type": "BULK", "wait_timeout": 5})),
     );
-    let run = connector(&["source", "discover", "--config", &config]).run();
-    let logs: Vec<String> = run
-        .of_type("LOG")
-        .iter()
-        .map(|m| m["log"]["message"].as_str().unwrap().to_owned())
+    let run = org.run(&["discover", "--config", config.to_str().unwrap()]);
+    // The config was accepted: discover ran to the end.
+    run.assert_success();
+    let ignored: Vec<String> = run
+        .logs()
+        .into_iter()
+        .filter(|m| m.starts_with("config: ignoring keys"))
         .collect();
     assert_eq!(
-        logs,
+        ignored,
         vec![r#"config: ignoring keys this connector does not use: ["api_type", "wait_timeout"]"#]
     );
-    // The config was accepted: the run got as far as the role.
-    assert!(run.the_trace_error()["message"]
-        .as_str()
-        .unwrap()
-        .contains("not available in this build"));
 }
 
 /// A deterministic byte generator (xorshift), so the garbage is the same on every run.
@@ -326,12 +322,8 @@ fn garbage_inputs_never_panic() {
                 Some(0) => assert_eq!(messages.len(), 1, "case {i}: {}", run.stdout),
                 Some(1) => {
                     let error = run.the_trace_error();
-                    let not_in_build = error["message"]
-                        .as_str()
-                        .unwrap()
-                        .contains("not available in this build");
                     assert!(
-                        error["failure_type"] == "config_error" || not_in_build,
+                        error["failure_type"] == "config_error",
                         "case {i}: an internal error: {error}"
                     );
                 }

@@ -1,37 +1,78 @@
-//! The Salesforce destination: `check`, `discover`, `write`.
+//! The Salesforce destination: `check`, `discover` (data-activation operations) and `write`.
 //!
-//! Entry points only: the implementation is separate work that has not landed in this build,
-//! so each command fails plainly instead of pretending.
+//! Data flow of `write`: stdin lines -> per-stream CSV batch spooled to disk (`batch`, `row`,
+//! `cell`) -> Bulk API 2.0 ingest job per batch (`load`) -> results reconciled row by row
+//! (`reconcile`) -> every record committed or in the dead-letter queue (`dlq`) -> only then the
+//! STATE messages that followed those records are echoed (`gate`).
+
+pub mod batch;
+pub mod cell;
+mod check;
+pub mod discover;
+pub mod dlq;
+pub mod gate;
+pub mod load;
+pub mod mapping;
+pub mod operation;
+pub mod reconcile;
+pub mod row;
+pub mod sobject;
+mod write;
 
 use tokio::io::AsyncBufRead;
 
 use crate::config::DestinationConfig;
 use crate::failure::Failure;
-use crate::protocol::{ConfiguredAirbyteCatalog, Output};
+use crate::protocol::{ConfiguredAirbyteCatalog, Message, Output};
+use crate::salesforce::{ClientOptions, ErrorClass, SalesforceClient};
 
-fn not_available(command: &str) -> Failure {
-    Failure::system(format!(
-        "`destination {command}` is not available in this build: the Salesforce destination is not implemented yet"
-    ))
-}
+pub use write::WriteOptions;
 
-/// Tries the connection (and the dead-letter queue); writes one CONNECTION_STATUS.
-pub async fn check(_config: DestinationConfig, _output: Output) -> Result<(), Failure> {
-    Err(not_available("check"))
+/// Tries the connection and the dead-letter queue; writes one CONNECTION_STATUS.
+pub async fn check(config: DestinationConfig, output: Output) -> Result<(), Failure> {
+    let status = check::check(&config).await;
+    output
+        .write(&Message::ConnectionStatus(status))
+        .map_err(|e| Failure::system(e.to_string()))
 }
 
 /// Lists, per object, the operations it accepts; writes one DESTINATION_CATALOG.
-pub async fn discover(_config: DestinationConfig, _output: Output) -> Result<(), Failure> {
-    Err(not_available("discover"))
+pub async fn discover(config: DestinationConfig, output: Output) -> Result<(), Failure> {
+    let client = connect(&config).await?;
+    let catalog = discover::destination_catalog(&client)
+        .await
+        .map_err(|e| salesforce_failure("discover", e))?;
+    output
+        .write(&Message::DestinationCatalog(catalog))
+        .map_err(|e| Failure::system(e.to_string()))
 }
 
 /// Loads the records read from `input` into Salesforce; echoes each STATE once everything
 /// before it is durable.
 pub async fn write<R: AsyncBufRead + Unpin + Send>(
-    _config: DestinationConfig,
-    _catalog: ConfiguredAirbyteCatalog,
-    _input: R,
-    _output: Output,
+    config: DestinationConfig,
+    catalog: ConfiguredAirbyteCatalog,
+    input: R,
+    output: Output,
 ) -> Result<(), Failure> {
-    Err(not_available("write"))
+    let client = connect(&config).await?;
+    let options = WriteOptions::from_config(&config)?;
+    write::write(client, options, catalog, input, output).await
+}
+
+/// Authenticates with the config's connection.
+pub(crate) async fn connect(config: &DestinationConfig) -> Result<SalesforceClient, Failure> {
+    let connection = config.connection().map_err(Failure::from)?;
+    SalesforceClient::connect(&connection, ClientOptions::default())
+        .await
+        .map_err(|e| salesforce_failure("login", e))
+}
+
+pub(crate) fn salesforce_failure(what: &str, error: crate::salesforce::Error) -> Failure {
+    let message = format!("Salesforce {what} failed: {error}");
+    match error.class() {
+        ErrorClass::Config => Failure::config(message),
+        ErrorClass::Transient => Failure::transient(message),
+        ErrorClass::System => Failure::system(message),
+    }
 }

@@ -201,6 +201,9 @@ impl Error {
                     ErrorClass::Config
                 }
             }
+            // A host name that does not resolve is a wrong setting (login URL, My Domain), not
+            // a blip: retrying it only delays the answer `check` owes the user.
+            Error::Connection { detail, .. } if detail.contains("dns error") => ErrorClass::Config,
             Error::Connection { .. } | Error::Timeout { .. } => ErrorClass::Transient,
             Error::Invalid { .. } | Error::Jwt { .. } => ErrorClass::Config,
             Error::Decode { .. }
@@ -391,6 +394,22 @@ mod tests {
         assert_eq!(api(404, "NOT_FOUND").class(), ErrorClass::Config);
         assert_eq!(api(400, "MALFORMED_QUERY").class(), ErrorClass::System);
         assert!(api(403, "REQUEST_LIMIT_EXCEEDED").is_rate_limited());
+    }
+
+    #[test]
+    fn an_unresolvable_host_fails_fast_but_a_refused_connection_is_retried() {
+        let connection = |detail: &str| Error::Connection {
+            request: line("POST", "/services/oauth2/token"),
+            detail: detail.into(),
+        };
+        assert_eq!(
+            connection("error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known").class(),
+            ErrorClass::Config
+        );
+        assert_eq!(
+            connection("error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)").class(),
+            ErrorClass::Transient
+        );
     }
 
     #[test]

@@ -198,6 +198,13 @@ impl SalesforceClient {
         self.inner.tokens.current().instance_url.clone()
     }
 
+    /// When Salesforce issued the current access token, on the org's clock (the token reply's
+    /// `issued_at`); `None` when the reply had none.
+    pub fn token_issued_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let ms = self.inner.tokens.current().issued_at_ms?;
+        chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?)
+    }
+
     /// API version in use, without the `v` (`62.0`).
     pub fn api_version(&self) -> &str {
         &self.inner.api_version

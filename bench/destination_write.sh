@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Whole-process benchmark of `salesforce-connector destination write`: RECORDS records (default
+# 1,000,000) of FIELDS writable fields (default 30) piped into the release binary, inserted into
+# sf-emulator over HTTP through Bulk API 2.0 ingest jobs.
+#
+#   bench/destination_write.sh
+#   RECORDS=200000 BATCH_BYTES=10000000 JOBS=4 bench/destination_write.sh
+#
+#   PERF=/tmp/perf.data bench/destination_write.sh   # profile the connector with perf
+#
+# Prints one table row: records/s over the wall clock, the connector's and the emulator's CPU
+# seconds (the emulator's processing is shown separately), the connector's peak RSS, ingest
+# jobs, API calls and STATE messages echoed.
+set -euo pipefail
+
+RECORDS=${RECORDS:-1000000}
+FIELDS=${FIELDS:-30}
+BATCH_BYTES=${BATCH_BYTES:-104857600}
+JOBS=${JOBS:-4}
+STATE_EVERY=${STATE_EVERY:-100000}
+cd "$(dirname "$0")/.."
+cargo build --release -q -p sf-emulator -p salesforce-connector
+EMU=target/release/sf-emulator
+CONNECTOR=target/release/salesforce-connector
+
+TMP=$(mktemp -d)
+PID=""
+cleanup() {
+  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
+  if [ -z "${KEEP:-}" ]; then rm -rf "$TMP"; else echo "kept $TMP" >&2; fi
+}
+trap cleanup EXIT
+
+"$EMU" --listen 127.0.0.1:0 --frozen-clock >"$TMP/ready.json" &
+PID=$!
+for _ in $(seq 1 200); do
+  [ -s "$TMP/ready.json" ] && break
+  sleep 0.05
+done
+[ -s "$TMP/ready.json" ] || { echo "sf-emulator did not print its ready line" >&2; exit 1; }
+
+field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
+BASE=$(field "$TMP/ready.json" base_url)
+LOGIN=$(field "$TMP/ready.json" login_url)
+curl -sf -o "$TMP/token.json" "$LOGIN/services/oauth2/token" \
+  -d grant_type=refresh_token \
+  -d "client_id=$(field "$TMP/ready.json" client_id)" \
+  -d "client_secret=$(field "$TMP/ready.json" client_secret)" \
+  -d "refresh_token=$(field "$TMP/ready.json" refresh_token)"
+TOKEN=$(field "$TMP/token.json" access_token)
+
+# The object with the most simply-typed createable fields, and FIELDS of them.
+for object in Account Contact Lead Opportunity Product_Catalog__c; do
+  curl -sf -o "$TMP/describe_$object.json" -H "Authorization: Bearer $TOKEN" \
+    "$BASE/services/data/v62.0/sobjects/$object/describe/" || true
+done
+
+python3 - "$TMP" "$RECORDS" "$FIELDS" "$STATE_EVERY" "$LOGIN" "$TMP/dlq" "$BATCH_BYTES" "$JOBS" "$TMP/ready.json" <<'PY'
+import json, os, sys, random
+tmp, records, fields, state_every, login, dlq, batch_bytes, jobs, ready = sys.argv[1:]
+records, fields, state_every = int(records), int(fields), int(state_every)
+simple = {"string", "textarea", "picklist", "email", "phone", "url", "int", "double",
+          "currency", "percent", "boolean", "date", "datetime", "combobox"}
+best = None
+for name in os.listdir(tmp):
+    if not name.startswith("describe_"):
+        continue
+    d = json.load(open(os.path.join(tmp, name)))
+    usable = [f for f in d["fields"] if f["createable"] and f["type"] in simple
+              and not f.get("externalId")]
+    # Required fields first so every record is valid.
+    usable.sort(key=lambda f: (f["nillable"] or f["defaultedOnCreate"], f["name"]))
+    if best is None or len(usable) > len(best[1]):
+        best = (d["name"], usable)
+obj, usable = best
+chosen = usable[:fields]
+if len(chosen) < fields:
+    print(f"note: {obj} has only {len(chosen)} usable createable fields", file=sys.stderr)
+
+def value(f, i):
+    t = f["type"]
+    if t in ("int",):
+        return i % min(100000, 10 ** max(1, f.get("digits") or 9) - 1)
+    if t in ("double", "currency", "percent"):
+        precision, scale = f.get("precision") or 18, f.get("scale") or 0
+        whole = (i * 7919) % max(1, min(1000000, 10 ** max(0, precision - scale) - 1))
+        if scale == 0:
+            return whole
+        return float(f"{whole}.{i % 10 ** min(scale, 2):0{min(scale, 2)}d}")
+    if t == "boolean":
+        return i % 2 == 0
+    if t == "date":
+        return f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}"
+    if t == "datetime":
+        return f"2024-{i % 12 + 1:02d}-{i % 28 + 1:02d}T{i % 24:02d}:{i % 60:02d}:00Z"
+    if t in ("picklist", "combobox"):
+        values = [p["value"] for p in f.get("picklistValues", []) if p.get("active", True)]
+        return values[i % len(values)] if values else "x"
+    if t == "email":
+        return f"user{i}@example.com"
+    if t == "phone":
+        return f"+1 415 555 {i % 10000:04d}"
+    if t == "url":
+        return f"https://example.com/{i}"
+    text = f"{f['name']} value {i}"
+    return text[: max(1, f.get("length") or 20)]
+
+props = {f["name"]: {} for f in chosen}
+catalog = {"streams": [{
+    "stream": {"name": "bench", "json_schema": {"type": "object", "properties": props},
+               "supported_sync_modes": ["full_refresh"]},
+    "sync_mode": "full_refresh", "destination_sync_mode": "append",
+    "destination_object_name": obj}]}
+json.dump(catalog, open(os.path.join(tmp, "catalog.json"), "w"))
+r = json.load(open(ready))
+config = {"client_id": r["client_id"], "client_secret": r["client_secret"],
+          "refresh_token": r["refresh_token"], "login_url": login, "dead_letter_folder": dlq,
+          "batch_size_bytes": int(batch_bytes), "max_concurrent_jobs": int(jobs)}
+json.dump(config, open(os.path.join(tmp, "config.json"), "w"))
+with open(os.path.join(tmp, "input.jsonl"), "w") as out:
+    state = 0
+    for i in range(records):
+        data = {f["name"]: value(f, i) for f in chosen}
+        out.write(json.dumps({"type": "RECORD", "record": {"stream": "bench", "data": data,
+                                                           "emitted_at": 1717236000000}}))
+        out.write("\n")
+        if (i + 1) % state_every == 0 or i + 1 == records:
+            state += 1
+            out.write(json.dumps({"type": "STATE", "state": {"type": "STREAM", "stream": {
+                "stream_descriptor": {"name": "bench"}, "stream_state": {"n": i + 1}}, "id": state}}))
+            out.write("\n")
+with open(os.path.join(tmp, "object.txt"), "w") as f:
+    f.write(f"{obj} {len(chosen)}")
+PY
+
+cpu() { awk '{print ($14 + $15) / 100}' "/proc/$PID/stat"; }
+curl -sf -X DELETE "$BASE/__emulator/requests" >/dev/null
+EMU_CPU0=$(cpu)
+T0=$(date +%s.%N)
+PROFILER=()
+if [ -n "${PERF:-}" ]; then PROFILER=(perf record -g -o "$PERF" --); fi
+/usr/bin/time -o "$TMP/time.txt" -f "%e %U %S %M" \
+  "${PROFILER[@]}" "$CONNECTOR" destination write --config "$TMP/config.json" --catalog "$TMP/catalog.json" \
+  <"$TMP/input.jsonl" >"$TMP/out.jsonl" 2>"$TMP/stderr.txt" || {
+    echo "connector failed:" >&2; tail -5 "$TMP/stderr.txt" >&2; grep '"TRACE"' "$TMP/out.jsonl" >&2; exit 1; }
+T1=$(date +%s.%N)
+EMU_CPU1=$(cpu)
+curl -sf -o "$TMP/requests.json" "$BASE/__emulator/requests"
+
+python3 - "$TMP" "$RECORDS" "$T0" "$T1" "$EMU_CPU0" "$EMU_CPU1" "$BATCH_BYTES" "$JOBS" <<'PY'
+import json, os, sys
+tmp, records, t0, t1, c0, c1, batch_bytes, jobs = sys.argv[1:]
+records = int(records)
+wall, user, sys_cpu, rss_kb = open(os.path.join(tmp, "time.txt")).read().split()[-4:]
+obj, nfields = open(os.path.join(tmp, "object.txt")).read().split()
+requests = json.load(open(os.path.join(tmp, "requests.json")))
+api = [r for r in requests if not r["path"].startswith("/__emulator")]
+ingest_jobs = sum(1 for r in api if r["method"] == "POST" and r["path"].rstrip("/").endswith("/jobs/ingest"))
+states = [json.loads(l) for l in open(os.path.join(tmp, "out.jsonl")) if '"STATE"' in l]
+committed = sum(s["state"]["destinationStats"]["recordCount"] - s["state"]["destinationStats"]["rejectedRecordCount"] for s in states)
+rejected = sum(s["state"]["destinationStats"]["rejectedRecordCount"] for s in states)
+mb = os.path.getsize(os.path.join(tmp, "input.jsonl")) / 1e6
+wall = float(t1) - float(t0)
+emu = float(c1) - float(c0)
+import re
+finished = [json.loads(l)["log"]["message"] for l in open(os.path.join(tmp, "out.jsonl")) if '"write finished' in l]
+timing = re.search(r"upload ([0-9.]+) s, Salesforce processing ([0-9.]+) s, results ([0-9.]+) s", finished[-1] if finished else "")
+upload_s, processing_s, results_s = (float(x) for x in timing.groups()) if timing else (float("nan"),) * 3
+print(f"object {obj}, {nfields} fields, batch_size_bytes {int(batch_bytes):,}, max_concurrent_jobs {jobs}")
+print("| records | input MB | wall s | records/s | emulator processing s (summed over jobs) | records/s excl. emulator processing | connector CPU s | connector records/s of CPU | emulator CPU s | connector peak RSS MiB | jobs | API calls | states | committed | rejected |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+cpu = float(user) + float(sys_cpu)
+excl = records / (wall - processing_s) if wall > processing_s else float("nan")
+print(f"| {records:,} | {mb:.0f} | {wall:.2f} | {records/wall:,.0f} | {processing_s:.2f} | {excl:,.0f} | {cpu:.2f} | {records/cpu:,.0f} | {emu:.2f} | {int(rss_kb)/1024:.1f} | {ingest_jobs} | {len(api)} | {len(states)} | {committed:,.0f} | {rejected:,.0f} |")
+PY

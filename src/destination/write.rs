@@ -1,0 +1,601 @@
+//! `write`: the stdin loop. Routes each RECORD to its stream's open batch, hands full batches
+//! to that stream's worker, and echoes each STATE once every record before it is in Salesforce
+//! or in the dead-letter queue.
+//!
+//! One worker per stream runs that stream's batches in order (updates and upserts of one
+//! record must land in the order they were sent; insert jobs, whose rows are independent, may
+//! overlap); streams run concurrently, at most `max_concurrent_jobs` jobs at a time. A full
+//! batch waits for its worker (a channel of one) and the worker for a job slot, so the batches
+//! on disk stay bounded and the reader slows down to Salesforce's pace.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use tokio::io::{AsyncBufRead, AsyncBufReadExt};
+use tokio::sync::{mpsc, Semaphore};
+use tokio::time::Instant;
+
+use crate::config::DestinationConfig;
+use crate::failure::Failure;
+use crate::protocol::{
+    ConfiguredAirbyteCatalog, ConfiguredAirbyteStream, InputMessage, MessageParser, Output,
+    ReadError, StateType, StreamDescriptor,
+};
+use crate::salesforce::SalesforceClient;
+
+use super::batch::{Batch, BatchLimits, SealedBatch};
+use super::dlq::{DeadLetterQueue, DlqSettings, Rejection, RunIdentity};
+use super::gate::{with_destination_stats, Counts, StateGate, StateScope};
+use super::load::{BatchReport, LoadError, LoadStats, Loader, RetryPolicy};
+use super::mapping::{plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget};
+use super::operation::Operation;
+use super::row::record_to_row;
+use super::sobject::SObjectInfo;
+
+/// Conversion rejects are written out once this many are waiting.
+const MAX_PENDING_REJECTS: usize = 2_000;
+
+/// How the write behaves, from the destination config.
+#[derive(Clone, Debug)]
+pub struct WriteOptions {
+    pub dlq: DlqSettings,
+    pub limits: BatchLimits,
+    pub max_concurrent_jobs: usize,
+    pub retry: RetryPolicy,
+    /// A STATE waiting this long makes the open batches before it go out even if not full.
+    pub state_flush_interval: Duration,
+}
+
+impl WriteOptions {
+    pub fn from_config(config: &DestinationConfig) -> Result<WriteOptions, Failure> {
+        Ok(WriteOptions {
+            dlq: DlqSettings::from_config(&config.dead_letter)
+                .map_err(|e| Failure::config(e.to_string()))?,
+            limits: BatchLimits::with_max_bytes(config.batch_size_bytes),
+            max_concurrent_jobs: config.max_concurrent_jobs.max(1),
+            retry: RetryPolicy {
+                max_retries: config.max_retries,
+                ..RetryPolicy::default()
+            },
+            state_flush_interval: Duration::from_secs(30),
+        })
+    }
+}
+
+/// A RECORD's envelope, parsed without building the data (kept as raw JSON text so numbers
+/// keep their digits).
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(rename = "type", borrow, default)]
+    message_type: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow, default)]
+    record: Option<RawRecord<'a>>,
+}
+
+#[derive(Deserialize)]
+struct RawRecord<'a> {
+    #[serde(borrow)]
+    stream: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    namespace: Option<std::borrow::Cow<'a, str>>,
+    #[serde(borrow)]
+    data: &'a RawValue,
+}
+
+struct Done {
+    stream: usize,
+    batch: u64,
+    result: Result<BatchReport, LoadError>,
+}
+
+struct StreamSlot {
+    target: Arc<StreamTarget>,
+    open: Option<(u64, Batch)>,
+    sender: Option<mpsc::Sender<(u64, SealedBatch)>>,
+    rejects: Vec<Rejection>,
+}
+
+/// Plans every stream against describe; the first problems found fail the write at once.
+pub(super) async fn plan(
+    client: &SalesforceClient,
+    catalog: &ConfiguredAirbyteCatalog,
+) -> Result<Vec<StreamTarget>, Failure> {
+    let global = client
+        .describe_global()
+        .await
+        .map_err(|e| super::salesforce_failure("describeGlobal", e))?;
+    let names: Vec<&str> = global.sobjects.iter().map(|o| o.name.as_str()).collect();
+    let mut described: HashMap<String, SObjectInfo> = HashMap::new();
+    let mut targets = Vec::new();
+    let mut problems = Vec::new();
+    for configured in &catalog.streams {
+        let route = route_of(configured);
+        let Some(object) = resolve_object_name(route.requested_object(), names.iter().copied())
+        else {
+            problems.push(unknown_object(&route).to_string());
+            continue;
+        };
+        if !described.contains_key(object) {
+            let describe = client
+                .describe(object)
+                .await
+                .map_err(|e| super::salesforce_failure(&format!("describe of {object}"), e))?;
+            described.insert(object.to_string(), SObjectInfo::from(&describe));
+        }
+        match plan_stream(&route, &described[object]) {
+            Ok(target) => targets.push(target),
+            Err(e) => problems.push(e.to_string()),
+        }
+    }
+    if problems.is_empty() {
+        Ok(targets)
+    } else {
+        Err(Failure::config(format!(
+            "The configured catalog does not match Salesforce: {}",
+            problems.join("; ")
+        )))
+    }
+}
+
+fn route_of(configured: &ConfiguredAirbyteStream) -> StreamRoute {
+    let properties = configured
+        .stream
+        .json_schema
+        .get("properties")
+        .and_then(|p| p.as_object())
+        .map(|p| p.keys().cloned().collect())
+        .unwrap_or_default();
+    let mode = serde_json::to_value(configured.destination_sync_mode)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    StreamRoute {
+        stream: configured.stream.name.clone(),
+        namespace: configured.stream.namespace.clone(),
+        destination_object_name: configured.destination_object_name.clone(),
+        destination_sync_mode: mode,
+        primary_key: configured.primary_key.clone().unwrap_or_default(),
+        properties,
+    }
+}
+
+pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
+    client: SalesforceClient,
+    options: WriteOptions,
+    catalog: ConfiguredAirbyteCatalog,
+    mut input: R,
+    output: Output,
+) -> Result<(), Failure> {
+    let targets = plan(&client, &catalog).await?;
+    for target in &targets {
+        tracing::info!(
+            "stream '{}' -> {} {} ({} columns)",
+            target.stream,
+            target.operation,
+            target.object,
+            target.columns.len()
+        );
+    }
+    let sync_id = catalog
+        .streams
+        .iter()
+        .find_map(|s| s.sync_id)
+        .map(|id| id.to_string());
+    let dlq = Arc::new(
+        DeadLetterQueue::open(options.dlq.clone(), RunIdentity::new(Utc::now(), sync_id))
+            .map_err(|e| Failure::config(e.to_string()))?,
+    );
+    tracing::info!("dead-letter queue: {}", dlq.describe());
+    let stats = Arc::new(LoadStats::default());
+    let loader = Arc::new(Loader {
+        client: client.clone(),
+        dlq: dlq.clone(),
+        retry: options.retry,
+        stats: stats.clone(),
+    });
+    let permits = Arc::new(Semaphore::new(options.max_concurrent_jobs));
+    let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
+
+    let mut slots = Vec::new();
+    let mut by_descriptor: HashMap<(String, Option<String>), usize> = HashMap::new();
+    let mut by_name: HashMap<String, Vec<usize>> = HashMap::new();
+    for (index, target) in targets.into_iter().enumerate() {
+        let target = Arc::new(target);
+        let (tx, mut rx) = mpsc::channel::<(u64, SealedBatch)>(1);
+        let worker_target = target.clone();
+        let worker_loader = loader.clone();
+        let worker_permits = permits.clone();
+        let worker_done = done_tx.clone();
+        // Inserts are independent rows: a stream's insert jobs may overlap. Other operations
+        // touch existing records and keep their batches in order.
+        let parallel = target.operation == Operation::Insert;
+        tokio::spawn(async move {
+            while let Some((batch_id, batch)) = rx.recv().await {
+                let Ok(permit) = worker_permits.clone().acquire_owned().await else {
+                    break;
+                };
+                let loader = worker_loader.clone();
+                let target = worker_target.clone();
+                let done = worker_done.clone();
+                let job = async move {
+                    let result = loader.load(&target, batch).await;
+                    drop(permit);
+                    let failed = result.is_err();
+                    let _ = done.send(Done {
+                        stream: index,
+                        batch: batch_id,
+                        result,
+                    });
+                    failed
+                };
+                if parallel {
+                    tokio::spawn(job);
+                } else if job.await {
+                    break;
+                }
+            }
+        });
+        by_descriptor.insert((target.stream.clone(), target.namespace.clone()), index);
+        by_name
+            .entry(target.stream.clone())
+            .or_default()
+            .push(index);
+        slots.push(StreamSlot {
+            target,
+            open: None,
+            sender: Some(tx),
+            rejects: Vec::new(),
+        });
+    }
+    drop(done_tx);
+
+    let mut run = Run {
+        slots,
+        gate: StateGate::new(),
+        limits: options.limits,
+        dlq,
+        output,
+        oldest_pending_since: None,
+        records: 0,
+        states: 0,
+        done_rx,
+    };
+    let mut parser = MessageParser::new();
+    let mut line_no: u64 = 0;
+    let mut line = Vec::with_capacity(64 * 1024);
+    let mut ticker = tokio::time::interval(Duration::from_millis(500));
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+
+    loop {
+        tokio::select! {
+            biased;
+            Some(done) = run.done_rx.recv() => {
+                run.finish_batch(done)?;
+                run.release_states().await?;
+            }
+            _ = ticker.tick() => {
+                if run.state_is_overdue(options.state_flush_interval) {
+                    run.seal_all().await?;
+                }
+            }
+            // `read_until` keeps partial bytes in `line` when another branch wins: the line is
+            // only cleared once it has been handled.
+            read = input.read_until(b'\n', &mut line) => {
+                let n = read.map_err(|e| Failure::system(format!("cannot read stdin after line {line_no}: {e}")))?;
+                let at_eof = n == 0;
+                if at_eof && line.is_empty() {
+                    break;
+                }
+                if at_eof || line.ends_with(b"\n") {
+                    line_no += 1;
+                    run.handle_line(&line, line_no, &mut parser, &by_descriptor, &by_name).await?;
+                    line.clear();
+                }
+                if at_eof {
+                    break;
+                }
+            }
+        }
+    }
+
+    // EOF: send what is open, let the workers finish, then release every state.
+    run.seal_all().await?;
+    for slot in &mut run.slots {
+        slot.sender = None;
+    }
+    while let Some(done) = run.done_rx.recv().await {
+        run.finish_batch(done)?;
+        run.release_states().await?;
+    }
+    run.flush_rejects().await?;
+    run.release_states().await?;
+    if run.gate.pending() > 0 {
+        return Err(Failure::system(format!(
+            "{} STATE messages could not be released although every batch finished",
+            run.gate.pending()
+        )));
+    }
+    let s = &stats;
+    use std::sync::atomic::Ordering::Relaxed;
+    tracing::info!(
+        "write finished: {} records read, {} STATE messages echoed; {} ingest jobs, {} rows committed, {} rows to the dead-letter queue by Salesforce, {} rows retried; job time summed over jobs: upload {:.2} s, Salesforce processing {:.2} s, results {:.2} s",
+        run.records,
+        run.states,
+        s.jobs.load(Relaxed),
+        s.rows_committed.load(Relaxed),
+        s.rows_rejected.load(Relaxed),
+        s.rows_retried.load(Relaxed),
+        s.upload_ms.load(Relaxed) as f64 / 1e3,
+        s.processing_ms.load(Relaxed) as f64 / 1e3,
+        s.results_ms.load(Relaxed) as f64 / 1e3,
+    );
+    run.output
+        .flush()
+        .map_err(|e| Failure::system(e.to_string()))?;
+    Ok(())
+}
+
+struct Run {
+    slots: Vec<StreamSlot>,
+    gate: StateGate,
+    limits: BatchLimits,
+    dlq: Arc<DeadLetterQueue>,
+    output: Output,
+    oldest_pending_since: Option<Instant>,
+    records: u64,
+    states: u64,
+    done_rx: mpsc::UnboundedReceiver<Done>,
+}
+
+impl Run {
+    async fn handle_line(
+        &mut self,
+        bytes: &[u8],
+        line_no: u64,
+        parser: &mut MessageParser,
+        by_descriptor: &HashMap<(String, Option<String>), usize>,
+        by_name: &HashMap<String, Vec<usize>>,
+    ) -> Result<(), Failure> {
+        let text = std::str::from_utf8(bytes)
+            .map_err(|e| Failure::system(format!("stdin line {line_no}: not UTF-8 ({e})")))?
+            .trim_end_matches(['\n', '\r']);
+        if text.trim().is_empty() {
+            return Ok(());
+        }
+        if let Ok(Envelope {
+            message_type: Some(t),
+            record: Some(record),
+        }) = serde_json::from_str::<Envelope>(text)
+        {
+            if t == "RECORD" {
+                let namespace = record.namespace.as_deref().map(str::to_string);
+                let index = by_descriptor
+                    .get(&(record.stream.to_string(), namespace.clone()))
+                    .copied()
+                    .or_else(|| match by_name.get(record.stream.as_ref()).map(Vec::as_slice) {
+                        Some([only]) => Some(*only),
+                        _ => None,
+                    })
+                    .ok_or_else(|| {
+                        Failure::system(format!(
+                            "stdin line {line_no}: RECORD for stream '{}' which is not in the configured catalog",
+                            StreamDescriptor { name: record.stream.to_string(), namespace }
+                        ))
+                    })?;
+                self.records += 1;
+                return self.add_record(index, record.data).await;
+            }
+        }
+        // Everything else (STATE, TRACE, LOG...) goes through the protocol parser.
+        let parsed = parser.parse_line(bytes).map_err(|e| match e {
+            ReadError::Line { problem, .. } => {
+                Failure::system(format!("stdin line {line_no}: {problem}"))
+            }
+            other => Failure::system(other.to_string()),
+        })?;
+        match parsed {
+            Some(InputMessage::State(state)) => {
+                let scope = match state.message.effective_type() {
+                    StateType::Stream => {
+                        let descriptor =
+                            state.message.stream.as_ref().map(|s| &s.stream_descriptor);
+                        StateScope::Stream(descriptor.and_then(|d| {
+                            by_descriptor
+                                .get(&(d.name.clone(), d.namespace.clone()))
+                                .copied()
+                                .or_else(|| match by_name.get(&d.name).map(Vec::as_slice) {
+                                    Some([only]) => Some(*only),
+                                    _ => None,
+                                })
+                        }))
+                    }
+                    StateType::Global | StateType::Legacy => StateScope::All,
+                };
+                self.gate.push_state(state.raw, scope);
+                if self.oldest_pending_since.is_none() {
+                    self.oldest_pending_since = Some(Instant::now());
+                }
+                self.release_states().await?;
+            }
+            Some(InputMessage::Record(record)) => {
+                // A RECORD the fast path could not read (e.g. no data object): reject loudly.
+                return Err(Failure::system(format!(
+                    "stdin line {line_no}: RECORD for stream '{}' has no data object",
+                    record.stream
+                )));
+            }
+            Some(InputMessage::Other(_)) | None => {}
+        }
+        Ok(())
+    }
+
+    async fn add_record(&mut self, index: usize, data: &RawValue) -> Result<(), Failure> {
+        if data.get().trim() == "{}" {
+            return Ok(());
+        }
+        let interval = self.gate.interval();
+        let slot = &mut self.slots[index];
+        let target = slot.target.clone();
+        match record_to_row(&target, data) {
+            Ok(cells) => {
+                if slot.open.is_none() {
+                    let batch = new_batch(&target)?;
+                    slot.open = Some((self.gate.open_batch(), batch));
+                }
+                let (_, batch) = slot.open.as_mut().expect("opened above");
+                let added = batch
+                    .push(&cells, data, interval, &self.limits)
+                    .map_err(|e| spool_failure(&target, e))?;
+                if !added {
+                    self.seal(index).await?;
+                    let mut batch = new_batch(&target)?;
+                    batch
+                        .push(&cells, data, interval, &self.limits)
+                        .map_err(|e| spool_failure(&target, e))?;
+                    let id = self.gate.open_batch();
+                    self.slots[index].open = Some((id, batch));
+                }
+            }
+            Err(error) => {
+                slot.rejects.push(Rejection {
+                    stream: target.stream.clone(),
+                    namespace: target.namespace.clone(),
+                    object: Some(target.object.clone()),
+                    operation: Some(target.operation.as_str().to_string()),
+                    job_id: None,
+                    attempt: 0,
+                    time: Utc::now(),
+                    error_code: error.code().to_string(),
+                    error_message: error.to_string(),
+                    error_fields: Vec::new(),
+                    record: data.to_owned(),
+                });
+                self.gate.count(
+                    index,
+                    interval,
+                    Counts {
+                        committed: 0,
+                        rejected: 1,
+                    },
+                );
+                if slot.rejects.len() >= MAX_PENDING_REJECTS {
+                    self.flush_rejects().await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands the stream's open batch to its worker (waits while the worker is busy).
+    async fn seal(&mut self, index: usize) -> Result<(), Failure> {
+        let slot = &mut self.slots[index];
+        let Some((id, batch)) = slot.open.take() else {
+            return Ok(());
+        };
+        let sealed = batch.seal().map_err(|e| spool_failure(&slot.target, e))?;
+        let sender = slot
+            .sender
+            .as_ref()
+            .ok_or_else(|| Failure::system("batch sealed after the input ended"))?;
+        if sender.send((id, sealed)).await.is_err() {
+            // The worker stopped after a failure; its Done message carries the reason.
+            let stream = slot.target.stream.clone();
+            while let Some(done) = self.done_rx.recv().await {
+                self.finish_batch(done)?;
+            }
+            return Err(Failure::system(format!(
+                "stream '{stream}': the loader stopped after an earlier error"
+            )));
+        }
+        Ok(())
+    }
+
+    async fn seal_all(&mut self) -> Result<(), Failure> {
+        for index in 0..self.slots.len() {
+            self.seal(index).await?;
+        }
+        self.oldest_pending_since = None;
+        Ok(())
+    }
+
+    fn state_is_overdue(&self, interval: Duration) -> bool {
+        self.oldest_pending_since
+            .is_some_and(|since| since.elapsed() >= interval)
+    }
+
+    fn finish_batch(&mut self, done: Done) -> Result<(), Failure> {
+        let report = done.result.map_err(|e| {
+            let stream = &self.slots[done.stream].target;
+            Failure::new(e.failure_type(), e.to_string()).with_stream(StreamDescriptor {
+                name: stream.stream.clone(),
+                namespace: stream.namespace.clone(),
+            })
+        })?;
+        for (interval, counts) in report.counts {
+            self.gate.count(done.stream, interval, counts);
+        }
+        self.gate.finish_batch(done.batch);
+        Ok(())
+    }
+
+    /// Writes every stream's waiting conversion rejects to the dead-letter queue.
+    async fn flush_rejects(&mut self) -> Result<(), Failure> {
+        for slot in &mut self.slots {
+            if slot.rejects.is_empty() {
+                continue;
+            }
+            let mut writer = self
+                .dlq
+                .writer(&slot.target.stream, slot.target.namespace.as_deref());
+            for rejection in slot.rejects.drain(..) {
+                writer.push(&rejection).await.map_err(dlq_failure)?;
+            }
+            let keys = writer.finish(Utc::now()).await.map_err(dlq_failure)?;
+            tracing::warn!(
+                "stream '{}': records that could not be converted went to the dead-letter queue: {}",
+                slot.target.stream,
+                keys.join(", ")
+            );
+        }
+        Ok(())
+    }
+
+    async fn release_states(&mut self) -> Result<(), Failure> {
+        if self.gate.pending() == 0 {
+            return Ok(());
+        }
+        self.flush_rejects().await?;
+        let released = self.gate.release();
+        for state in &released {
+            let raw = with_destination_stats(&state.raw, state.stats);
+            self.output
+                .write_state_raw(&raw)
+                .map_err(|e| Failure::system(e.to_string()))?;
+            self.states += 1;
+        }
+        if !released.is_empty() {
+            self.oldest_pending_since = (self.gate.pending() > 0).then(Instant::now);
+        }
+        Ok(())
+    }
+}
+
+fn new_batch(target: &StreamTarget) -> Result<Batch, Failure> {
+    let header: Vec<&str> = target.header().collect();
+    Batch::new(&header).map_err(|e| spool_failure(target, e))
+}
+
+fn spool_failure(target: &StreamTarget, error: std::io::Error) -> Failure {
+    Failure::system(format!(
+        "stream '{}': cannot spool the batch to a temporary file: {error}",
+        target.stream
+    ))
+}
+
+fn dlq_failure(error: super::dlq::DlqError) -> Failure {
+    Failure::system(error.to_string())
+}

@@ -1,0 +1,81 @@
+//! Logging in for a source command, and what a failed login means for the user.
+
+use crate::config::SourceConfig;
+use crate::failure::Failure;
+use crate::protocol::{Control, FailureType, Message, Output};
+use std::time::Duration;
+
+use crate::salesforce::{BackoffConfig, ClientOptions, Error, ErrorClass, SalesforceClient};
+
+/// Environment variable capping every retry pause, in milliseconds. Fault-handling tests set it
+/// so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to fail fast.
+pub const BACKOFF_MS_ENV: &str = "SALESFORCE_CONNECTOR_BACKOFF_MS";
+
+/// Logs in with the config's credentials.
+pub async fn connect(config: &SourceConfig) -> Result<SalesforceClient, Error> {
+    let connection = config.connection().map_err(|e| Error::Invalid {
+        setting: e.key.clone(),
+        value: String::new(),
+        reason: e.problem.clone(),
+    })?;
+    SalesforceClient::connect(&connection, client_options()).await
+}
+
+fn client_options() -> ClientOptions {
+    let mut options = ClientOptions::default();
+    let cap = std::env::var(BACKOFF_MS_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if let Some(ms) = cap {
+        let pause = BackoffConfig {
+            initial: Duration::from_millis(ms),
+            max: Duration::from_millis(ms),
+            multiplier: 1.0,
+        };
+        options.retry.backoff = pause;
+        options.retry.rate_limit_backoff = pause;
+    }
+    options
+}
+
+/// A sentence telling the user what to fix for a failed login or first call.
+pub fn explain(error: &Error) -> String {
+    match error {
+        Error::Connection { .. } | Error::Timeout { .. } => format!(
+            "{error}. Check login_url / is_sandbox (the login host must be reachable from here) and the network."
+        ),
+        Error::Api { code, .. } if code == "API_DISABLED_FOR_ORG" || code == "API_CURRENTLY_DISABLED" => format!(
+            "{error}. The org or this user has no API access: it needs an edition with API access and the \"API Enabled\" permission on the user's profile."
+        ),
+        Error::Api { code, .. } if code == "INVALID_SESSION_ID" => format!(
+            "{error}. Salesforce rejected the access token it had just issued; check that the connected app allows API access (scope \"api\")."
+        ),
+        Error::Api { code, .. } if code == "REQUEST_LIMIT_EXCEEDED" => format!(
+            "{error}. The org's daily API request limit is used up; try again once it resets."
+        ),
+        _ => error.to_string(),
+    }
+}
+
+/// A failure of a source command from a client error.
+pub fn failure(context: &str, error: &Error) -> Failure {
+    let failure_type = match error.class() {
+        ErrorClass::Config => FailureType::ConfigError,
+        ErrorClass::Transient => FailureType::TransientError,
+        ErrorClass::System => FailureType::SystemError,
+    };
+    Failure::new(failure_type, format!("{context}: {}", explain(error)))
+}
+
+/// Emits a CONNECTOR_CONFIG with the new refresh token if Salesforce rotated it.
+pub fn emit_rotated_token(client: &SalesforceClient, config: &SourceConfig, output: &Output) {
+    let rotated = client.rotated_refresh_token().borrow().clone();
+    if let Some(token) = rotated {
+        let message =
+            Message::Control(Control::connector_config(config.with_refresh_token(&token)));
+        if let Err(e) = output.write(&message) {
+            tracing::warn!("cannot write the rotated refresh token: {e}");
+        }
+        let _ = output.flush();
+    }
+}

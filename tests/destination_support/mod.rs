@@ -1,0 +1,334 @@
+//! Shared by the destination's end-to-end tests: an in-process emulator, config and catalog
+//! files, the real binary run with stdin, and the org read back through the admin API.
+
+#![allow(dead_code)]
+
+pub mod s3s;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use serde_json::{json, Value};
+use sf_emulator::{Emulator, EmulatorConfig};
+use tokio::io::AsyncWriteExt;
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_salesforce-connector");
+
+pub struct Harness {
+    pub emulator: Emulator,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+/// What one run of the binary produced.
+pub struct Run {
+    pub messages: Vec<Value>,
+    pub code: Option<i32>,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn of_type(&self, t: &str) -> Vec<&Value> {
+        self.messages.iter().filter(|m| m["type"] == t).collect()
+    }
+
+    pub fn states(&self) -> Vec<&Value> {
+        self.of_type("STATE")
+            .into_iter()
+            .map(|m| &m["state"])
+            .collect()
+    }
+
+    pub fn errors(&self) -> Vec<&Value> {
+        self.of_type("TRACE")
+            .into_iter()
+            .filter(|m| m["trace"]["type"] == "ERROR")
+            .collect()
+    }
+
+    pub fn logs(&self) -> String {
+        self.of_type("LOG")
+            .iter()
+            .map(|m| m["log"]["message"].as_str().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+impl Harness {
+    pub async fn start() -> Harness {
+        Harness::with_config(EmulatorConfig::default()).await
+    }
+
+    pub async fn with_config(config: EmulatorConfig) -> Harness {
+        let emulator = Emulator::start(config).await.expect("emulator starts");
+        Harness {
+            emulator,
+            dir: tempfile::tempdir().unwrap(),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn dlq_folder(&self) -> PathBuf {
+        self.dir.path().join("dead-letter")
+    }
+
+    /// A destination config for the emulator; `extra` keys are merged in.
+    pub fn config(&self, extra: Value) -> Value {
+        let c = self.emulator.credentials();
+        let mut config = json!({
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "refresh_token": c.refresh_token,
+            "is_sandbox": false,
+            "login_url": self.emulator.login_url(),
+            "dead_letter_folder": self.dlq_folder().to_string_lossy(),
+        });
+        if let (Some(base), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                base.insert(k.clone(), v.clone());
+            }
+        }
+        config
+    }
+
+    pub fn write_file(&self, name: &str, value: &Value) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+        path
+    }
+
+    /// Runs `salesforce-connector destination <args>` with `stdin`, to completion.
+    pub async fn run(&self, args: &[&str], stdin: &str) -> Run {
+        let mut child = tokio::process::Command::new(BIN)
+            .arg("destination")
+            .args(args)
+            .current_dir(self.dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("binary starts");
+        let mut input = child.stdin.take().unwrap();
+        let data = stdin.as_bytes().to_vec();
+        let feeder = tokio::spawn(async move {
+            let _ = input.write_all(&data).await;
+            let _ = input.shutdown().await;
+        });
+        let out = child.wait_with_output().await.unwrap();
+        let _ = feeder.await;
+        parse_run(out.stdout, out.stderr, out.status.code())
+    }
+
+    pub async fn check(&self, config: &Value) -> Run {
+        let path = self.write_file("config.json", config);
+        self.run(&["check", "--config", path.to_str().unwrap()], "")
+            .await
+    }
+
+    pub async fn write(&self, config: &Value, catalog: &Value, stdin: &str) -> Run {
+        let config_path = self.write_file("config.json", config);
+        let catalog_path = self.write_file("catalog.json", catalog);
+        self.run(
+            &[
+                "write",
+                "--config",
+                config_path.to_str().unwrap(),
+                "--catalog",
+                catalog_path.to_str().unwrap(),
+            ],
+            stdin,
+        )
+        .await
+    }
+
+    /// Every record of `object` in the org (admin API), deleted ones only if asked.
+    pub async fn records(&self, object: &str, include_deleted: bool) -> Vec<Value> {
+        let mut out = Vec::new();
+        loop {
+            let url = format!(
+                "{}/__emulator/records/{object}?limit=10000&offset={}&include_deleted={include_deleted}",
+                self.emulator.base_url(),
+                out.len()
+            );
+            let page: Value = self
+                .http
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let records = page["records"].as_array().cloned().unwrap_or_default();
+            if records.is_empty() {
+                break;
+            }
+            out.extend(records);
+            if out.len() as u64 >= page["totalSize"].as_u64().unwrap_or(0) {
+                break;
+            }
+        }
+        out
+    }
+
+    pub async fn record(&self, object: &str, id: &str) -> Value {
+        let url = format!(
+            "{}/__emulator/records/{object}/{id}",
+            self.emulator.base_url()
+        );
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn create(&self, object: &str, fields: Value) -> String {
+        let url = format!("{}/__emulator/records/{object}", self.emulator.base_url());
+        let reply: Value = self
+            .http
+            .post(url)
+            .json(&fields)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        reply["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("create {object}: {reply}"))
+            .to_string()
+    }
+
+    pub async fn add_fault(&self, rule: Value) {
+        let url = format!("{}/__emulator/faults", self.emulator.base_url());
+        let reply = self.http.post(url).json(&rule).send().await.unwrap();
+        assert!(
+            reply.status().is_success(),
+            "fault {rule}: {}",
+            reply.text().await.unwrap()
+        );
+    }
+
+    /// Requests the emulator served (method, path, status).
+    pub async fn requests(&self) -> Vec<Value> {
+        let url = format!("{}/__emulator/requests", self.emulator.base_url());
+        self.http
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+pub fn parse_run(stdout: Vec<u8>, stderr: Vec<u8>, code: Option<i32>) -> Run {
+    let text = String::from_utf8(stdout).expect("stdout is UTF-8");
+    let messages = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("stdout line is not JSON ({e}): {l}"))
+        })
+        .collect();
+    Run {
+        messages,
+        code,
+        stderr: String::from_utf8_lossy(&stderr).to_string(),
+    }
+}
+
+/// One configured stream: (stream, destination object, destination sync mode, upsert key,
+/// schema properties).
+pub type StreamSpec<'a> = (
+    &'a str,
+    Option<&'a str>,
+    &'a str,
+    Option<&'a str>,
+    &'a [&'a str],
+);
+
+/// A configured catalog of data-activation streams.
+pub fn catalog(streams: &[StreamSpec]) -> Value {
+    let streams: Vec<Value> = streams
+        .iter()
+        .map(|(name, object, mode, key, properties)| {
+            let props: serde_json::Map<String, Value> = properties
+                .iter()
+                .map(|p| (p.to_string(), json!({})))
+                .collect();
+            let mut s = json!({
+                "stream": {
+                    "name": name,
+                    "json_schema": {"type": "object", "properties": props},
+                    "supported_sync_modes": ["full_refresh", "incremental"]
+                },
+                "sync_mode": "incremental",
+                "destination_sync_mode": mode,
+            });
+            if let Some(object) = object {
+                s["destination_object_name"] = json!(object);
+            }
+            if let Some(key) = key {
+                s["primary_key"] = json!([[key]]);
+            }
+            s
+        })
+        .collect();
+    json!({ "streams": streams })
+}
+
+pub fn record_line(stream: &str, data: Value) -> String {
+    json!({"type": "RECORD", "record": {"stream": stream, "data": data, "emitted_at": 1_717_236_000_000i64}}).to_string() + "\n"
+}
+
+pub fn state_line(stream: &str, id: u64, cursor: Value) -> String {
+    json!({"type": "STATE", "state": {
+        "type": "STREAM",
+        "stream": {"stream_descriptor": {"name": stream}, "stream_state": {"cursor": cursor}},
+        "sourceStats": {"recordCount": 1.0},
+        "id": id
+    }})
+    .to_string()
+        + "\n"
+}
+
+/// Every file under `dir` with its text, sorted by path.
+pub fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).unwrap_or_default();
+                out.push((path, text));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Every JSON line of every DLQ file under `dir`.
+pub fn dlq_lines(dir: &Path) -> Vec<Value> {
+    files_under(dir)
+        .into_iter()
+        .flat_map(|(_, text)| {
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}

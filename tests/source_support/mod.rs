@@ -1,0 +1,504 @@
+//! What the source's end-to-end tests share: an in-process emulator, the real binary run against
+//! it, the org read back through the admin API, and a JSON-schema check of records.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::{json, Value};
+use sf_emulator::{Emulator, EmulatorConfig};
+use tempfile::TempDir;
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_salesforce-connector");
+
+/// An emulator running on its own runtime, and a folder for the files a run needs.
+pub struct TestOrg {
+    pub runtime: tokio::runtime::Runtime,
+    pub emulator: Emulator,
+    pub dir: TempDir,
+    http: reqwest::Client,
+}
+
+/// One run of the binary.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn messages(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .enumerate()
+            .map(|(i, line)| {
+                serde_json::from_str(line)
+                    .unwrap_or_else(|e| panic!("stdout line {} is not JSON ({e}): {line:?}", i + 1))
+            })
+            .collect()
+    }
+
+    pub fn of_type(&self, t: &str) -> Vec<Value> {
+        self.messages()
+            .into_iter()
+            .filter(|m| m["type"] == t)
+            .collect()
+    }
+
+    /// RECORD data of `stream`, in emission order.
+    pub fn records(&self, stream: &str) -> Vec<Value> {
+        self.of_type("RECORD")
+            .into_iter()
+            .filter(|m| m["record"]["stream"] == stream)
+            .map(|m| m["record"]["data"].clone())
+            .collect()
+    }
+
+    /// STATE messages of `stream`.
+    pub fn states(&self, stream: &str) -> Vec<Value> {
+        self.of_type("STATE")
+            .into_iter()
+            .filter(|m| m["state"]["stream"]["stream_descriptor"]["name"] == stream)
+            .map(|m| m["state"].clone())
+            .collect()
+    }
+
+    /// The last STATE blob of `stream`.
+    pub fn last_state(&self, stream: &str) -> Value {
+        self.states(stream)
+            .last()
+            .unwrap_or_else(|| panic!("no STATE for {stream}; stderr: {}", self.stderr))["stream"]
+            ["stream_state"]
+            .clone()
+    }
+
+    /// STREAM_STATUS values of `stream`, in order.
+    pub fn statuses(&self, stream: &str) -> Vec<String> {
+        self.of_type("TRACE")
+            .into_iter()
+            .filter(|m| {
+                m["trace"]["type"] == "STREAM_STATUS"
+                    && m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
+            })
+            .map(|m| {
+                m["trace"]["stream_status"]["status"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    pub fn trace_errors(&self) -> Vec<Value> {
+        self.of_type("TRACE")
+            .into_iter()
+            .filter(|m| m["trace"]["type"] == "ERROR")
+            .map(|m| m["trace"]["error"].clone())
+            .collect()
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.of_type("LOG")
+            .into_iter()
+            .map(|m| m["log"]["message"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
+    /// Panics with the whole output when the run did not exit 0.
+    pub fn assert_success(&self) -> &Self {
+        assert_eq!(
+            self.code,
+            Some(0),
+            "exit code; stdout:\n{}\nstderr:\n{}",
+            tail(&self.stdout),
+            self.stderr
+        );
+        self
+    }
+}
+
+fn tail(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(40);
+    lines[start..].join("\n")
+}
+
+/// An emulator config whose clock starts at the current minute (frozen), so the connector's
+/// "now" and the org's agree.
+pub fn emulator_config() -> EmulatorConfig {
+    EmulatorConfig {
+        start_time: Utc::now().trunc_subsecs(0),
+        ..EmulatorConfig::default()
+    }
+}
+
+impl TestOrg {
+    pub fn start(config: EmulatorConfig) -> TestOrg {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emulator = runtime
+            .block_on(Emulator::start(config))
+            .expect("emulator starts");
+        TestOrg {
+            runtime,
+            emulator,
+            dir: tempfile::tempdir().expect("temp dir"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A refresh-token config for this org, with `extra` keys merged in.
+    pub fn config(&self, extra: Value) -> Value {
+        let c = self.emulator.credentials();
+        let mut config = json!({
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "refresh_token": c.refresh_token,
+            "login_url": self.emulator.login_url(),
+            "start_date": "2020-01-01T00:00:00Z",
+        });
+        if let (Some(target), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                if v.is_null() {
+                    target.remove(k);
+                } else {
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        config
+    }
+
+    pub fn write(&self, name: &str, value: &Value) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(value).unwrap()).unwrap();
+        path
+    }
+
+    /// Runs `salesforce-connector source <args...>`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs `salesforce-connector source <args...>` with extra environment variables.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let output = Command::new(BINARY)
+            .arg("source")
+            .args(args)
+            .envs(env.iter().copied())
+            .stdin(Stdio::null())
+            .output()
+            .expect("binary runs");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// `check`, with retry pauses capped at 20 ms (an unreachable host is retried).
+    pub fn check(&self, config: &Value) -> Run {
+        let c = self.write("config.json", config);
+        self.run_env(
+            &["check", "--config", c.to_str().unwrap()],
+            &[("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")],
+        )
+    }
+
+    pub fn discover(&self, config: &Value) -> Run {
+        let c = self.write("config.json", config);
+        self.run(&["discover", "--config", c.to_str().unwrap()])
+    }
+
+    /// The discovered catalog's streams, by name.
+    pub fn discovered_streams(&self, config: &Value) -> Vec<Value> {
+        let run = self.discover(config);
+        run.assert_success();
+        run.of_type("CATALOG")[0]["catalog"]["streams"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// A configured catalog of the named streams as discovered; `incremental` picks the sync
+    /// mode (incremental where offered).
+    pub fn catalog(&self, config: &Value, names: &[&str], incremental: bool) -> Value {
+        let streams = self.discovered_streams(config);
+        let configured: Vec<Value> = names
+            .iter()
+            .map(|name| {
+                let stream = streams
+                    .iter()
+                    .find(|s| s["name"] == *name)
+                    .unwrap_or_else(|| panic!("{name} not discovered"))
+                    .clone();
+                let can_increment = stream["supported_sync_modes"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("incremental"));
+                let mode = if incremental && can_increment {
+                    "incremental"
+                } else {
+                    "full_refresh"
+                };
+                let mut c = json!({
+                    "stream": stream,
+                    "sync_mode": mode,
+                    "destination_sync_mode": "append",
+                });
+                if mode == "incremental" {
+                    c["cursor_field"] = stream["default_cursor_field"].clone();
+                }
+                c
+            })
+            .collect();
+        json!({ "streams": configured })
+    }
+
+    pub fn read(&self, config: &Value, catalog: &Value, state: Option<&Value>) -> Run {
+        self.read_env(config, catalog, state, &[])
+    }
+
+    /// The `read` arguments for these files (written into the test's folder).
+    pub fn read_args(&self, config: &Value, catalog: &Value, state: Option<&Value>) -> Vec<String> {
+        let c = self.write("config.json", config);
+        let k = self.write("catalog.json", catalog);
+        let mut args = vec![
+            "read".to_string(),
+            "--config".into(),
+            c.to_string_lossy().into_owned(),
+            "--catalog".into(),
+            k.to_string_lossy().into_owned(),
+        ];
+        if let Some(state) = state {
+            let s = self.write("state.json", state);
+            args.push("--state".into());
+            args.push(s.to_string_lossy().into_owned());
+        }
+        args
+    }
+
+    pub fn read_env(
+        &self,
+        config: &Value,
+        catalog: &Value,
+        state: Option<&Value>,
+        env: &[(&str, &str)],
+    ) -> Run {
+        let args = self.read_args(config, catalog, state);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run_env(&args, env)
+    }
+
+    fn admin_url(&self, path: &str) -> String {
+        format!("{}/__emulator/{path}", self.emulator.base_url())
+    }
+
+    /// Every record of `object` as the org holds it (deleted ones too when asked).
+    pub fn org_records(&self, object: &str, include_deleted: bool) -> Vec<Value> {
+        let mut all = Vec::new();
+        let mut offset = 0;
+        loop {
+            let url = self.admin_url(&format!(
+                "records/{object}?include_deleted={include_deleted}&offset={offset}&limit=5000"
+            ));
+            let page: Value = self.runtime.block_on(async {
+                self.http
+                    .get(&url)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap()
+            });
+            let records = page["records"].as_array().unwrap().clone();
+            let n = records.len();
+            all.extend(records);
+            offset += n;
+            if n == 0 || offset as u64 >= page["totalSize"].as_u64().unwrap() {
+                return all;
+            }
+        }
+    }
+
+    /// Creates a record through the admin API; returns its Id.
+    pub fn create(&self, object: &str, fields: Value) -> String {
+        let url = self.admin_url(&format!("records/{object}"));
+        let reply: Value = self.runtime.block_on(async {
+            let response = self.http.post(&url).json(&fields).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "create {object}: {}",
+                response.text().await.unwrap()
+            );
+            response.json().await.unwrap()
+        });
+        reply["id"].as_str().unwrap().to_string()
+    }
+
+    pub fn update(&self, object: &str, id: &str, fields: Value) {
+        let url = self.admin_url(&format!("records/{object}/{id}"));
+        self.runtime.block_on(async {
+            let response = self.http.patch(&url).json(&fields).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "update {object} {id}: {}",
+                response.text().await.unwrap()
+            );
+        });
+    }
+
+    pub fn delete(&self, object: &str, id: &str, hard: bool) {
+        let url = self.admin_url(&format!("records/{object}/{id}?hard={hard}"));
+        self.runtime.block_on(async {
+            let response = self.http.delete(&url).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "delete {object} {id}: {}",
+                response.text().await.unwrap()
+            );
+        });
+    }
+
+    /// Moves the org's clock forward.
+    pub fn advance_clock(&self, seconds: i64) {
+        let url = self.admin_url("clock");
+        self.runtime.block_on(async {
+            let response = self
+                .http
+                .post(&url)
+                .json(&json!({ "advance_seconds": seconds }))
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success());
+        });
+    }
+
+    /// Adds a fault rule (see `sf_emulator::faults`).
+    pub fn fault(&self, rule: Value) {
+        let url = self.admin_url("faults");
+        self.runtime.block_on(async {
+            let response = self.http.post(&url).json(&rule).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "fault {rule}: {}",
+                response.text().await.unwrap()
+            );
+        });
+    }
+
+    /// The requests the org has served: (method, path).
+    pub fn requests(&self) -> Vec<Value> {
+        let url = self.admin_url("requests");
+        let reply: Value = self.runtime.block_on(async {
+            self.http
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        match reply {
+            Value::Array(items) => items,
+            other => other["requests"].as_array().cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// The org's view of a record, in the source's output form: `attributes` dropped, datetimes as
+/// `…000Z`.
+pub fn normalise_org_record(record: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (k, v) in record.as_object().unwrap() {
+        if k == "attributes" {
+            continue;
+        }
+        out.insert(k.clone(), normalise_value(v));
+    }
+    Value::Object(out)
+}
+
+fn normalise_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => match DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3f%z") {
+            Ok(t) => json!(t
+                .with_timezone(&Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            Err(_) => v.clone(),
+        },
+        Value::Object(map) => {
+            let all_null = map.values().all(Value::is_null);
+            if all_null {
+                Value::Null
+            } else {
+                Value::Object(
+                    map.iter()
+                        .map(|(k, v)| (k.clone(), normalise_value(v)))
+                        .collect(),
+                )
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// Checks `value` against the subset of JSON Schema draft 7 the source's schemas use (`type`
+/// lists, `properties`, `format` date and date-time); returns what does not match.
+pub fn schema_violations(schema: &Value, value: &Value, path: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(types) = schema.get("type") {
+        let allowed: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let ok = allowed.contains(&actual) || (actual == "integer" && allowed.contains(&"number"));
+        if !ok {
+            problems.push(format!("{path}: {actual} is not one of {allowed:?}"));
+        }
+    }
+    if let (Some(format), Value::String(s)) = (schema.get("format").and_then(Value::as_str), value)
+    {
+        let ok = match format {
+            "date-time" => DateTime::parse_from_rfc3339(s).is_ok(),
+            "date" => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok(),
+            _ => true,
+        };
+        if !ok {
+            problems.push(format!("{path}: {s:?} is not a {format}"));
+        }
+    }
+    if let (Some(props), Value::Object(map)) =
+        (schema.get("properties").and_then(Value::as_object), value)
+    {
+        for (k, v) in map {
+            match props.get(k) {
+                Some(p) => problems.extend(schema_violations(p, v, &format!("{path}.{k}"))),
+                None if schema.get("additionalProperties") == Some(&json!(false)) => {
+                    problems.push(format!("{path}.{k}: not in the schema"))
+                }
+                None => {}
+            }
+        }
+    }
+    problems
+}
