@@ -5,6 +5,9 @@
 
 pub mod s3s;
 
+#[path = "../protocol_check/mod.rs"]
+mod protocol_check;
+
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
@@ -117,6 +120,10 @@ impl Harness {
         });
         let out = child.wait_with_output().await.unwrap();
         let _ = feeder.await;
+        protocol_check::assert_conforms(
+            &format!("destination {}", args.join(" ")),
+            &String::from_utf8_lossy(&out.stdout),
+        );
         parse_run(out.stdout, out.stderr, out.status.code())
     }
 

@@ -8,6 +8,9 @@ use std::process::{Command, Stdio};
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
+
+#[path = "../protocol_check/mod.rs"]
+mod protocol_check;
 use tempfile::TempDir;
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_salesforce-connector");
@@ -194,11 +197,13 @@ impl TestOrg {
             .stdin(Stdio::null())
             .output()
             .expect("binary runs");
-        Run {
+        let run = Run {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        };
+        protocol_check::assert_conforms(&format!("source {}", args.join(" ")), &run.stdout);
+        run
     }
 
     /// `check`, with retry pauses capped at 20 ms (an unreachable host is retried).
