@@ -224,7 +224,7 @@ async fn records_that_cannot_be_converted_go_to_the_dead_letter_queue_and_the_sy
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(
         run.states()[0]["destinationStats"],
-        json!({"recordCount": 3.0, "rejectedRecordCount": 2.0})
+        json!({"recordCount": 1.0, "rejectedRecordCount": 2.0})
     );
     let accounts = h.records("Account", false).await;
     assert_eq!(by_name(&accounts, "T6 ").len(), 1);
@@ -291,7 +291,7 @@ async fn rows_salesforce_rejects_go_to_the_dead_letter_queue_with_its_error() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(
         run.states()[0]["destinationStats"],
-        json!({"recordCount": 3.0, "rejectedRecordCount": 2.0})
+        json!({"recordCount": 1.0, "rejectedRecordCount": 2.0})
     );
     let lines = dlq_lines(&h.dlq_folder());
     assert_eq!(lines.len(), 4, "{lines:#?}");

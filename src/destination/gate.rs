@@ -152,11 +152,12 @@ impl StateGate {
 }
 
 /// The STATE payload with `destinationStats` added, everything else byte for byte.
+/// `recordCount` counts the records Salesforce accepted and `rejectedRecordCount` those in the
+/// dead-letter queue: their sum is what the platform compares with the source's count.
 pub fn with_destination_stats(raw: &RawValue, stats: Counts) -> Box<RawValue> {
     let stats_json = format!(
         r#"{{"recordCount":{}.0,"rejectedRecordCount":{}.0}}"#,
-        stats.committed + stats.rejected,
-        stats.rejected
+        stats.committed, stats.rejected
     );
     let text = raw.get().trim();
     let existing: Option<std::collections::BTreeMap<String, &RawValue>> =
@@ -331,7 +332,7 @@ mod tests {
         );
         assert_eq!(
             out.get(),
-            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{"v":1.50}},"id":7,"destinationStats":{"recordCount":4.0,"rejectedRecordCount":1.0}}"#
+            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{"v":1.50}},"id":7,"destinationStats":{"recordCount":3.0,"rejectedRecordCount":1.0}}"#
         );
         let empty = with_destination_stats(&raw("{}"), Counts::default());
         assert_eq!(
