@@ -1889,6 +1889,90 @@ fn bench_record() -> ObjectDef {
     .build()
 }
 
+/// The destination benchmark's target: a custom object with 30 createable fields of simple
+/// types (Name and 29 custom fields), few records of its own.
+fn bench_load() -> ObjectDef {
+    use FieldType as T;
+    let simple: [(&str, &str, FieldType, Gen); 27] = [
+        ("Email__c", "Email", T::Email, Gen::Email),
+        ("Phone__c", "Phone", T::Phone, Gen::Phone),
+        ("Company__c", "Company", T::String, Gen::Company),
+        ("First_Name__c", "First Name", T::String, Gen::FirstName),
+        ("Last_Name__c", "Last Name", T::String, Gen::LastName),
+        ("Title__c", "Title", T::String, Gen::Title),
+        ("City__c", "City", T::String, Gen::City),
+        ("Country__c", "Country", T::String, Gen::Country),
+        ("Region__c", "Region", T::String, Gen::Words(10)),
+        ("Street__c", "Street", T::String, Gen::Words(10)),
+        (
+            "Amount__c",
+            "Amount",
+            T::Currency,
+            Gen::Double(0.0, 1_000_000.0, 2),
+        ),
+        (
+            "Balance__c",
+            "Balance",
+            T::Currency,
+            Gen::Double(0.0, 100_000.0, 2),
+        ),
+        ("Score__c", "Score", T::Double, Gen::Double(0.0, 100.0, 3)),
+        ("Ratio__c", "Ratio", T::Percent, Gen::Double(0.0, 100.0, 2)),
+        (
+            "Discount__c",
+            "Discount",
+            T::Percent,
+            Gen::Double(0.0, 50.0, 2),
+        ),
+        ("Quantity__c", "Quantity", T::Int, Gen::Int(0, 100_000)),
+        ("Units__c", "Units", T::Int, Gen::Int(0, 1_000)),
+        ("Active__c", "Active", T::Boolean, Gen::Bool(50)),
+        ("Verified__c", "Verified", T::Boolean, Gen::Bool(20)),
+        ("Opted_In__c", "Opted In", T::Boolean, Gen::Bool(70)),
+        ("Start_Date__c", "Start Date", T::Date, Gen::DateNear(90)),
+        ("End_Date__c", "End Date", T::Date, Gen::DateNear(400)),
+        (
+            "Renewal_Date__c",
+            "Renewal Date",
+            T::Date,
+            Gen::DateNear(700),
+        ),
+        ("Last_Seen__c", "Last Seen", T::DateTime, Gen::DateTimeAfter),
+        ("Notes__c", "Notes", T::String, Gen::Tricky),
+        ("Website__c", "Website", T::Url, Gen::Url),
+        ("Code__c", "Code", T::String, Gen::Seq("BL-")),
+    ];
+    let mut builder = Builder::new(
+        "Bench_Load__c",
+        "Bench Load",
+        "Bench Loads",
+        Some("a04"),
+        10,
+    )
+    .id()
+    .deleted_flag()
+    .name("Bench Load Name", Gen::Seq("BL-"))
+    .owner()
+    .audit();
+    for (name, label, ty, gen) in simple {
+        builder = builder.with(name, label, ty, gen, |_| {});
+    }
+    builder
+        .pick(
+            "Status__c",
+            "Status",
+            &["New", "Active", "Dormant", "Closed"],
+            5,
+        )
+        .pick(
+            "Tier__c",
+            "Tier",
+            &["Bronze", "Silver", "Gold", "Platinum"],
+            5,
+        )
+        .build()
+}
+
 /// Every object of the org, in describeGlobal order.
 pub fn objects() -> Vec<ObjectDef> {
     vec![
@@ -1911,5 +1995,6 @@ pub fn objects() -> Vec<ObjectDef> {
         store(),
         wide_record(),
         bench_record(),
+        bench_load(),
     ]
 }

@@ -6,6 +6,8 @@
 //! `true`/`false`. A JSON null (or an empty string: Salesforce stores no empty text) becomes
 //! `#N/A`, Bulk's "set to null", where the operation allows it.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::value::RawValue;
 use thiserror::Error;
@@ -31,12 +33,13 @@ pub struct CellError {
 }
 
 /// The CSV text for `raw` written to `field` by `operation`. An empty string means an empty
-/// cell (leave the value unchanged, or let Salesforce apply its default on insert).
-pub fn to_cell(
+/// cell (leave the value unchanged, or let Salesforce apply its default on insert). Text that
+/// needs no rewriting is borrowed from `raw`, so most cells cost no allocation.
+pub fn to_cell<'a>(
     field: &FieldInfo,
-    raw: &RawValue,
+    raw: &'a RawValue,
     operation: &Operation,
-) -> Result<String, CellError> {
+) -> Result<Cow<'a, str>, CellError> {
     let text = raw.get().trim();
     let fail = |expected: &'static str| CellError {
         field: field.name.clone(),
@@ -50,41 +53,41 @@ pub fn to_cell(
             .ok_or_else(|| fail("a value (the field cannot be set to null)"));
     }
     let converted = match field.kind {
-        FieldKind::Id => match &value {
-            JsonScalar::String(s) => Some(s.trim().to_string()),
+        FieldKind::Id => match value {
+            JsonScalar::String(s) => Some(trim_cow(s)),
             _ => None,
         }
         .ok_or_else(|| fail("a record id string")),
         FieldKind::Boolean => boolean(&value).ok_or_else(|| fail("true or false")),
         FieldKind::Integer | FieldKind::Long => number_text(&value)
-            .and_then(|n| integer_from_decimal(&n))
+            .and_then(integer_from_decimal)
             .ok_or_else(|| fail("a whole number")),
         FieldKind::Decimal => number_text(&value).ok_or_else(|| fail("a number")),
-        FieldKind::Date => match &value {
+        FieldKind::Date => match value {
             JsonScalar::String(s) => date(s),
             _ => None,
         }
         .ok_or_else(|| fail("a date (YYYY-MM-DD)")),
         FieldKind::DateTime => match &value {
-            JsonScalar::String(s) => datetime(s),
+            JsonScalar::String(s) => datetime(s).map(Cow::Owned),
             _ => None,
         }
         .ok_or_else(|| fail("a date-time (RFC 3339, e.g. 2024-05-01T10:00:00Z)")),
         FieldKind::Time => match &value {
-            JsonScalar::String(s) => time(s),
+            JsonScalar::String(s) => time(s).map(Cow::Owned),
             _ => None,
         }
         .ok_or_else(|| fail("a time (HH:mm:ss[.SSS][Z])")),
-        FieldKind::MultiPicklist => match &value {
-            JsonScalar::String(s) => Some(s.clone()),
-            JsonScalar::Array(items) => Some(items.join(";")),
+        FieldKind::MultiPicklist => match value {
+            JsonScalar::String(s) => Some(s),
+            JsonScalar::Array(items) => Some(Cow::Owned(items.join(";"))),
             _ => None,
         }
         .ok_or_else(|| fail("a string or an array of strings")),
-        FieldKind::Text => match &value {
-            JsonScalar::String(s) => Some(s.clone()),
-            JsonScalar::Number(n) => Some(n.to_string()),
-            JsonScalar::Bool(b) => Some(b.to_string()),
+        FieldKind::Text => match value {
+            JsonScalar::String(s) => Some(s),
+            JsonScalar::Number(n) => Some(Cow::Borrowed(n)),
+            JsonScalar::Bool(b) => Some(Cow::Borrowed(bool_text(b))),
             _ => None,
         }
         .ok_or_else(|| fail("a string")),
@@ -99,16 +102,33 @@ pub fn to_cell(
 
 /// The cell for a null: `#N/A` when the field may be nulled; on insert an empty cell lets
 /// Salesforce apply the default (or report the required field); otherwise refused.
-fn null_cell(field: &FieldInfo, operation: &Operation) -> Option<String> {
+fn null_cell(field: &FieldInfo, operation: &Operation) -> Option<Cow<'static, str>> {
     if operation.key_field().is_some_and(|k| k == field.name) {
         return None;
     }
     if operation.allows_nulling() && field.nillable {
-        Some(NULL_MARKER.to_string())
+        Some(Cow::Borrowed(NULL_MARKER))
     } else if *operation == Operation::Insert {
-        Some(String::new())
+        Some(Cow::Borrowed(""))
     } else {
         None
+    }
+}
+
+fn bool_text(b: bool) -> &'static str {
+    if b {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+/// `s` without surrounding whitespace, still borrowed when it was.
+fn trim_cow(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) if o.trim().len() == o.len() => Cow::Owned(o),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
     }
 }
 
@@ -129,7 +149,8 @@ enum JsonScalar<'a> {
     Bool(bool),
     /// The number's text exactly as written.
     Number(&'a str),
-    String(String),
+    /// Borrowed from the input unless it held escapes.
+    String(Cow<'a, str>),
     /// An array of strings (multi-select picklists).
     Array(Vec<String>),
     /// Objects, nested arrays: nothing a CSV cell holds.
@@ -147,9 +168,11 @@ impl<'a> JsonScalar<'a> {
                 Some(inner)
                     if !inner.contains(['\\', '"']) && text.len() >= 2 && text.ends_with('"') =>
                 {
-                    Some(JsonScalar::String(inner.to_string()))
+                    Some(JsonScalar::String(Cow::Borrowed(inner)))
                 }
-                _ => serde_json::from_str(text).ok().map(JsonScalar::String),
+                _ => serde_json::from_str::<String>(text)
+                    .ok()
+                    .map(|s| JsonScalar::String(Cow::Owned(s))),
             },
             b'-' | b'0'..=b'9' => is_json_number(text).then_some(JsonScalar::Number(text)),
             b'[' => Some(
@@ -171,7 +194,7 @@ impl<'a> JsonScalar<'a> {
     }
 }
 
-fn boolean(value: &JsonScalar) -> Option<String> {
+fn boolean(value: &JsonScalar) -> Option<Cow<'static, str>> {
     let b = match value {
         JsonScalar::Bool(b) => *b,
         JsonScalar::String(s) if s.trim().eq_ignore_ascii_case("true") => true,
@@ -180,21 +203,34 @@ fn boolean(value: &JsonScalar) -> Option<String> {
         JsonScalar::Number("0") => false,
         _ => return None,
     };
-    Some(b.to_string())
+    Some(Cow::Borrowed(bool_text(b)))
 }
 
 /// A number (JSON number, or a string holding one, as warehouses send decimals) as plain
 /// decimal text.
-fn number_text(value: &JsonScalar) -> Option<String> {
+fn number_text<'a>(value: &JsonScalar<'a>) -> Option<Cow<'a, str>> {
     match value {
-        JsonScalar::Number(n) => plain_decimal(n),
-        JsonScalar::String(s) => {
+        JsonScalar::Number(n) => plain_decimal_cow(n),
+        JsonScalar::String(Cow::Borrowed(s)) => {
             let s = s.trim();
             let s = s.strip_prefix('+').unwrap_or(s);
-            is_json_number(s).then(|| plain_decimal(s)).flatten()
+            plain_decimal_cow(s)
+        }
+        JsonScalar::String(Cow::Owned(s)) => {
+            let s = s.trim();
+            let s = s.strip_prefix('+').unwrap_or(s);
+            plain_decimal(s).map(Cow::Owned)
         }
         _ => None,
     }
+}
+
+/// [`plain_decimal`], borrowing numbers that have no exponent (they come back unchanged).
+fn plain_decimal_cow(number: &str) -> Option<Cow<'_, str>> {
+    if !number.contains(['e', 'E']) {
+        return is_json_number(number).then_some(Cow::Borrowed(number));
+    }
+    plain_decimal(number).map(Cow::Owned)
 }
 
 /// Whether `text` is a JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
@@ -289,12 +325,20 @@ pub fn plain_decimal(number: &str) -> Option<String> {
 }
 
 /// `42`, `42.0`, `42.000` -> `42`; a non-zero fraction is not a whole number.
-fn integer_from_decimal(plain: &str) -> Option<String> {
-    match plain.split_once('.') {
-        None => Some(plain.to_string()),
-        Some((int, frac)) if frac.bytes().all(|b| b == b'0') => Some(int.to_string()),
-        Some(_) => None,
+fn integer_from_decimal(plain: Cow<'_, str>) -> Option<Cow<'_, str>> {
+    let Some(point) = plain.find('.') else {
+        return Some(plain);
+    };
+    if !plain[point + 1..].bytes().all(|b| b == b'0') {
+        return None;
     }
+    Some(match plain {
+        Cow::Borrowed(b) => Cow::Borrowed(&b[..point]),
+        Cow::Owned(mut o) => {
+            o.truncate(point);
+            Cow::Owned(o)
+        }
+    })
 }
 
 fn datetime(s: &str) -> Option<String> {
@@ -337,8 +381,8 @@ fn salesforce_datetime(utc: &DateTime<Utc>) -> String {
 }
 
 /// A date, or a date-time at midnight (warehouses often widen dates to timestamps).
-fn date(s: &str) -> Option<String> {
-    let s = s.trim();
+fn date(value: Cow<'_, str>) -> Option<Cow<'_, str>> {
+    let s = value.trim();
     let b = s.as_bytes();
     let canonical = b.len() == 10
         && b.iter().enumerate().all(|(i, c)| {
@@ -348,9 +392,20 @@ fn date(s: &str) -> Option<String> {
                 c.is_ascii_digit()
             }
         });
-    if canonical && NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok() {
+    if canonical {
+        let number = |range: std::ops::Range<usize>| s[range].parse::<u32>().ok();
+        let valid = match (number(0..4), number(5..7), number(8..10)) {
+            (Some(y), Some(m), Some(d)) => NaiveDate::from_ymd_opt(y as i32, m, d).is_some(),
+            _ => false,
+        };
+        if !valid {
+            return None;
+        }
         // Already yyyy-MM-dd.
-        return Some(s.to_string());
+        return Some(match value {
+            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+        });
     }
     let (day, rest) = s.split_at_checked(10)?;
     let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
@@ -361,7 +416,7 @@ fn date(s: &str) -> Option<String> {
         .map(|(c, _)| c)
         .unwrap_or(clock);
     let t = NaiveTime::parse_from_str(clock, "%H:%M:%S%.f").ok()?;
-    (t == NaiveTime::MIN).then(|| d.format("%Y-%m-%d").to_string())
+    (t == NaiveTime::MIN).then(|| Cow::Owned(d.format("%Y-%m-%d").to_string()))
 }
 
 fn time(s: &str) -> Option<String> {
@@ -384,6 +439,7 @@ mod tests {
             &raw(json),
             &Operation::Update,
         )
+        .map(Cow::into_owned)
     }
 
     #[test]

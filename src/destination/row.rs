@@ -41,12 +41,17 @@ impl RowError {
 }
 
 /// Converts a record's `data` (raw JSON text) into cells in the target's column order. An
-/// absent key gives an empty cell: Salesforce leaves that field unchanged.
-pub fn record_to_row(target: &StreamTarget, data: &RawValue) -> Result<Vec<String>, RowError> {
+/// absent key gives an empty cell: Salesforce leaves that field unchanged. Cells that need no
+/// rewriting borrow from `data`.
+pub fn record_to_row<'a>(
+    target: &StreamTarget,
+    data: &'a RawValue,
+) -> Result<Vec<Cow<'a, str>>, RowError> {
     let mut builder = RowBuilder {
         target,
-        cells: vec![String::new(); target.columns.len()],
+        cells: vec![Cow::Borrowed(""); target.columns.len()],
         present: vec![false; target.columns.len()],
+        next_column: 0,
         error: None,
     };
     let mut deserializer = serde_json::Deserializer::from_str(data.get());
@@ -67,20 +72,33 @@ pub fn record_to_row(target: &StreamTarget, data: &RawValue) -> Result<Vec<Strin
 }
 
 /// Fills a row while the record's object is parsed, without building a map of it.
-struct RowBuilder<'t> {
+struct RowBuilder<'t, 'a> {
     target: &'t StreamTarget,
-    cells: Vec<String>,
+    cells: Vec<Cow<'a, str>>,
     present: Vec<bool>,
+    /// The column after the last one matched: records usually list their keys in the
+    /// catalog's order, so the next key is tried there before the name lookup.
+    next_column: usize,
     /// The first problem found; the rest of the object is still read (it must be valid JSON).
     error: Option<RowError>,
 }
 
-impl RowBuilder<'_> {
-    fn take(&mut self, key: &str, value: &RawValue) {
+impl<'a> RowBuilder<'_, 'a> {
+    fn take(&mut self, key: &str, value: &'a RawValue) {
         if self.error.is_some() || is_airbyte_column(key) {
             return;
         }
-        let Some(index) = self.target.column_index(key) else {
+        let guess = self
+            .target
+            .columns
+            .get(self.next_column)
+            .is_some_and(|c| c.field.name == key);
+        let found = if guess {
+            Some(self.next_column)
+        } else {
+            self.target.column_index(key)
+        };
+        let Some(index) = found else {
             if self.target.operation != Operation::Delete {
                 self.error = Some(RowError::FieldNotInCatalog {
                     stream: self.target.stream.clone(),
@@ -97,6 +115,7 @@ impl RowBuilder<'_> {
             Ok(cell) => {
                 self.cells[index] = cell;
                 self.present[index] = true;
+                self.next_column = index + 1;
             }
             Err(e) => self.error = Some(e.into()),
         }
@@ -125,7 +144,7 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-impl<'de> Visitor<'de> for &mut RowBuilder<'_> {
+impl<'de> Visitor<'de> for &mut RowBuilder<'_, 'de> {
     type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
@@ -212,11 +231,8 @@ mod tests {
 
     #[test]
     fn absent_keys_leave_empty_cells_and_airbyte_columns_are_ignored() {
-        let row = record_to_row(
-            &target("update"),
-            &raw(r#"{"ID":"001000000000001AAA","score__c":1E2,"_airbyte_raw_id":"x"}"#),
-        )
-        .unwrap();
+        let data = raw(r#"{"ID":"001000000000001AAA","score__c":1E2,"_airbyte_raw_id":"x"}"#);
+        let row = record_to_row(&target("update"), &data).unwrap();
         assert_eq!(row, ["001000000000001AAA", "", "100"]);
     }
 
@@ -249,7 +265,8 @@ mod tests {
 
     #[test]
     fn escaped_keys_and_non_objects_are_handled() {
-        let row = record_to_row(&target("append"), &raw(r#"{"N\u0061me":"A"}"#)).unwrap();
+        let data = raw(r#"{"N\u0061me":"A"}"#);
+        let row = record_to_row(&target("append"), &data).unwrap();
         assert_eq!(row, ["A", ""]);
         let err = record_to_row(&target("append"), &raw("[1,2]")).unwrap_err();
         assert_eq!(err.code(), "INVALID_RECORD");
