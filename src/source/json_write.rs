@@ -7,7 +7,7 @@
 pub fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     // Most values need no escaping: one tight scan, one copy.
-    if bytes.iter().all(|&b| b >= 0x20 && b != b'"' && b != b'\\') {
+    if !needs_escape(bytes) {
         out.reserve(bytes.len() + 2);
         out.push(b'"');
         out.extend_from_slice(bytes);
@@ -42,6 +42,19 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
 }
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
+
+/// Whether any byte of `bytes` must be escaped in a JSON string. Works on 16-byte blocks without
+/// an early exit inside a block, which the compiler turns into vector compares.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let flag = |b: u8| (b < 0x20) | (b == b'"') | (b == b'\\');
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        if block.iter().fold(false, |acc, &b| acc | flag(b)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| flag(b))
+}
 
 /// Whether `text` is a number in JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
 pub fn is_json_number(text: &[u8]) -> bool {
@@ -148,6 +161,18 @@ mod tests {
         assert_eq!(string("a\"b\\c\nd\u{1}é"), "\"a\\\"b\\\\c\\nd\\u0001é\"");
         let parsed: String = serde_json::from_str(&string("x\u{1f}\ty\r")).unwrap();
         assert_eq!(parsed, "x\u{1f}\ty\r");
+    }
+
+    #[test]
+    fn an_escape_anywhere_in_a_long_string_is_found() {
+        for special in ['"', '\\', '\n', '\u{0}'] {
+            for at in 0..40 {
+                let mut text: String = "abcdefghijklmnopqrstuvwxyz0123456789ABCD".into();
+                text.replace_range(at..at + 1, &special.to_string());
+                let parsed: String = serde_json::from_str(&string(&text)).unwrap();
+                assert_eq!(parsed, text, "special {special:?} at {at}");
+            }
+        }
     }
 
     #[test]
