@@ -32,7 +32,15 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"$EMU" --listen 127.0.0.1:0 --frozen-clock >"$TMP/ready.json" &
+# The emulator stands in for Salesforce's servers: core 0 is its own, the connector gets core 1
+# (PIN=0: they share every core).
+SERVER_CORES=()
+CLIENT_CORES=()
+if [ "${PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
+  SERVER_CORES=(taskset -c 0)
+  CLIENT_CORES=(taskset -c 1)
+fi
+"${SERVER_CORES[@]}" "$EMU" --listen 127.0.0.1:0 --frozen-clock >"$TMP/ready.json" &
 PID=$!
 for _ in $(seq 1 200); do
   [ -s "$TMP/ready.json" ] && break
@@ -141,13 +149,14 @@ T0=$(date +%s.%N)
 PROFILER=()
 if [ -n "${PERF:-}" ]; then PROFILER=(perf record -g -o "$PERF" --); fi
 /usr/bin/time -o "$TMP/time.txt" -f "%e %U %S %M" \
-  "${PROFILER[@]}" "$CONNECTOR" destination write --config "$TMP/config.json" --catalog "$TMP/catalog.json" \
+  "${PROFILER[@]}" "${CLIENT_CORES[@]}" "$CONNECTOR" destination write --config "$TMP/config.json" --catalog "$TMP/catalog.json" \
   <"$TMP/input.jsonl" >"$TMP/out.jsonl" 2>"$TMP/stderr.txt" || {
     echo "connector failed:" >&2; tail -5 "$TMP/stderr.txt" >&2; grep '"TRACE"' "$TMP/out.jsonl" >&2; exit 1; }
 T1=$(date +%s.%N)
 EMU_CPU1=$(cpu)
 curl -sf -o "$TMP/requests.json" "$BASE/__emulator/requests"
 
+CORES=$([ ${#SERVER_CORES[@]} -gt 0 ] && echo "emulator on core 0, connector on core 1" || echo shared) \
 python3 - "$TMP" "$RECORDS" "$T0" "$T1" "$EMU_CPU0" "$EMU_CPU1" "$BATCH_BYTES" "$JOBS" <<'PY'
 import json, os, sys
 tmp, records, t0, t1, c0, c1, batch_bytes, jobs = sys.argv[1:]
@@ -167,7 +176,7 @@ import re
 finished = [json.loads(l)["log"]["message"] for l in open(os.path.join(tmp, "out.jsonl")) if '"write finished' in l]
 timing = re.search(r"upload ([0-9.]+) s, Salesforce processing ([0-9.]+) s, results ([0-9.]+) s", finished[-1] if finished else "")
 upload_s, processing_s, results_s = (float(x) for x in timing.groups()) if timing else (float("nan"),) * 3
-print(f"object {obj}, {nfields} fields, batch_size_bytes {int(batch_bytes):,}, max_concurrent_jobs {jobs}")
+print(f"object {obj}, {nfields} fields, batch_size_bytes {int(batch_bytes):,}, max_concurrent_jobs {jobs}, cores: {os.environ.get('CORES', 'shared')}")
 print("| records | input MB | wall s | records/s (wall) | emulator processing s (summed over jobs) | emulator CPU s | connector CPU s | connector CPU µs/record | records per connector CPU-second | connector peak RSS MiB | jobs | API calls | states | committed | rejected |")
 print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 cpu = float(user) + float(sys_cpu)
