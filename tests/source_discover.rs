@@ -145,3 +145,22 @@ fn every_discovered_schema_is_a_draft7_object_schema_with_unique_names() {
         }
     }
 }
+
+#[test]
+fn an_org_of_a_thousand_extra_objects_is_discovered_whole() {
+    let org = TestOrg::start(sf_emulator::EmulatorConfig {
+        extra_objects: 1000,
+        ..emulator_config()
+    });
+    let streams = org.discovered_streams(&org.config(json!({})));
+    for i in 1..=1000 {
+        let extra = stream(&streams, &format!("Extra_Object_{i:04}__c"));
+        assert_eq!(extra["default_cursor_field"], json!(["SystemModstamp"]));
+        let props = extra["json_schema"]["properties"].as_object().unwrap();
+        assert_eq!(props["Amount__c"]["type"], json!(["null", "number"]));
+        assert_eq!(props["Due__c"]["format"], "date");
+    }
+    // The catalog's own objects are all still there.
+    stream(&streams, "Account");
+    stream(&streams, "Bench_Load__c");
+}

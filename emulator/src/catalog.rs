@@ -1973,6 +1973,63 @@ fn bench_load() -> ObjectDef {
         .build()
 }
 
+/// `count` further custom objects, `Extra_Object_0001__c` and on, for measuring how a client
+/// copes with a large org (`--extra-objects`): each has the standard system fields and a few
+/// typed fields, and `base_count` records of its own.
+pub fn extra_objects(count: u32) -> Vec<ObjectDef> {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    (1..=count)
+        .map(|i| {
+            let name = format!("Extra_Object_{i:04}__c");
+            let label = format!("Extra Object {i}");
+            // `x` and two base-36 digits: 1,296 prefixes, none used by the named objects.
+            let n = i as usize;
+            let prefix = format!(
+                "x{}{}",
+                DIGITS[(n / 36) % 36] as char,
+                DIGITS[n % 36] as char
+            );
+            Builder::new(&name, &label, &label, Some(&prefix), 2)
+                .id()
+                .deleted_flag()
+                .name("Name", Gen::Seq("EX-"))
+                .owner()
+                .audit()
+                .with(
+                    "Amount__c",
+                    "Amount",
+                    FieldType::Currency,
+                    Gen::Double(0.0, 1e6, 2),
+                    |_| {},
+                )
+                .with(
+                    "Count__c",
+                    "Count",
+                    FieldType::Int,
+                    Gen::Int(0, 1000),
+                    |_| {},
+                )
+                .with(
+                    "Active__c",
+                    "Active",
+                    FieldType::Boolean,
+                    Gen::Bool(50),
+                    |_| {},
+                )
+                .with("Due__c", "Due", FieldType::Date, Gen::DateNear(30), |_| {})
+                .with(
+                    "Notes__c",
+                    "Notes",
+                    FieldType::String,
+                    Gen::Words(20),
+                    |_| {},
+                )
+                .pick("Stage__c", "Stage", &["Open", "Won", "Lost"], 5)
+                .build()
+        })
+        .collect()
+}
+
 /// Every object of the org, in describeGlobal order.
 pub fn objects() -> Vec<ObjectDef> {
     vec![

@@ -18,6 +18,9 @@ pub struct EmulatorConfig {
     pub scale: u64,
     /// Exact record counts for some objects, overriding base × scale (`Bench_Record__c` → 1M).
     pub records: BTreeMap<String, u64>,
+    /// Custom objects added after the catalog's (`Extra_Object_0001__c`…), up to 1,295: a large
+    /// org for discover.
+    pub extra_objects: u32,
     /// Where the clock starts; generated dates spread over the two years before it.
     pub start_time: DateTime<Utc>,
     /// True: the clock runs with real time from `start_time`; false: frozen until moved.
@@ -63,6 +66,7 @@ impl Default for EmulatorConfig {
             seed: 1,
             scale: 1,
             records: BTreeMap::new(),
+            extra_objects: 0,
             start_time: Utc
                 .with_ymd_and_hms(2026, 1, 15, 12, 0, 0)
                 .single()

@@ -1,4 +1,4 @@
-//! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]…
+//! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]… [--extra-objects N]
 //! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]`
 //!
 //! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
@@ -30,6 +30,10 @@ struct Args {
     /// Exact record count for an object, e.g. `--records Bench_Record__c=1000000` (repeatable).
     #[arg(long = "records", value_name = "OBJECT=N")]
     records: Vec<String>,
+    /// Custom objects added to the org (`Extra_Object_0001__c`…, at most 1295), for a large
+    /// org's discover.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1295))]
+    extra_objects: u32,
     /// JSON file with an array of fault rules active from the start.
     #[arg(long, value_name = "FILE")]
     faults: Option<std::path::PathBuf>,
@@ -68,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         seed: args.seed,
         scale: args.scale,
         records: parse_records(&args.records)?,
+        extra_objects: args.extra_objects,
         token_lifetime: Duration::from_secs(args.token_lifetime_seconds),
         bulk_job_time: Duration::from_secs(args.bulk_job_seconds),
         clock_running: !args.frozen_clock,

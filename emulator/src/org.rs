@@ -116,7 +116,10 @@ impl Org {
         let mut objects = Vec::new();
         let mut by_name = HashMap::new();
         let mut targets = HashMap::new();
-        for (number, def) in catalog::objects().into_iter().enumerate() {
+        let all = catalog::objects()
+            .into_iter()
+            .chain(catalog::extra_objects(config.extra_objects));
+        for (number, def) in all.enumerate() {
             let name = def.sobject.name.clone();
             let count = config
                 .records
