@@ -102,3 +102,45 @@ fn a_bad_start_date_fails_naming_the_setting() {
     assert_eq!(s["status"], "FAILED");
     assert!(s["message"].as_str().unwrap().contains("start_date"), "{s}");
 }
+
+/// The refresh token in the CONNECTOR_CONFIG control messages of `run`; exactly one expected.
+fn rotated_config(run: &source_support::Run, old: &Value) -> Value {
+    let controls = run.of_type("CONTROL");
+    assert_eq!(controls.len(), 1, "one CONTROL message: {}", run.stdout);
+    assert_eq!(controls[0]["control"]["type"], "CONNECTOR_CONFIG");
+    let config = controls[0]["control"]["connectorConfig"]["config"].clone();
+    assert_ne!(config["refresh_token"], old["refresh_token"], "a new token");
+    for key in ["client_id", "client_secret", "login_url", "start_date"] {
+        assert_eq!(config[key], old[key], "{key} is kept as given");
+    }
+    config
+}
+
+#[test]
+fn a_rotated_refresh_token_is_handed_back_in_a_connector_config_message() {
+    let org = TestOrg::start(sf_emulator::EmulatorConfig {
+        rotate_refresh_token: true,
+        ..emulator_config()
+    });
+    let original = org.config(json!({}));
+    let run = org.check(&original);
+    run.assert_success();
+    let first = rotated_config(&run, &original);
+    // Salesforce invalidates the token that was used: the old config now fails.
+    assert_eq!(status(&org, &original)["status"], "FAILED");
+    // A read with the new config rotates again and says so; its records arrive.
+    let catalog = org.catalog(
+        &org.config(json!({"auth_type": "client_credentials", "refresh_token": null})),
+        &["Account"],
+        false,
+    );
+    let read = org.read(&first, &catalog, None);
+    read.assert_success();
+    let second = rotated_config(&read, &first);
+    assert_eq!(
+        read.records("Account").len(),
+        org.org_records("Account", true).len()
+    );
+    assert_eq!(status(&org, &first)["status"], "FAILED");
+    assert_eq!(status(&org, &second)["status"], "SUCCEEDED");
+}

@@ -50,6 +50,9 @@ pub struct EmulatorConfig {
     pub client_id: String,
     pub client_secret: String,
     pub refresh_token: String,
+    /// Refresh token rotation (a connected-app setting): every refresh_token grant answers a
+    /// new refresh token and the one it used stops working.
+    pub rotate_refresh_token: bool,
     pub username: String,
     /// PEM of the RSA public key JWT bearer assertions are checked against.
     pub jwt_public_key_pem: String,
@@ -85,6 +88,7 @@ impl Default for EmulatorConfig {
             client_id: "3MVG9emulatorClientId".to_string(),
             client_secret: "emulator-client-secret".to_string(),
             refresh_token: "5Aep861emulatorRefreshToken".to_string(),
+            rotate_refresh_token: false,
             username: "integration@emulator.example.com".to_string(),
             jwt_public_key_pem: TEST_JWT_PUBLIC_KEY_PEM.to_string(),
         }

@@ -1,5 +1,6 @@
 //! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]… [--extra-objects N]
-//! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]`
+//! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]
+//! [--rotate-refresh-token]`
 //!
 //! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
 //! refresh_token, username, and with `--tls` ca_certificate: the CA file to trust) and serves
@@ -46,6 +47,10 @@ struct Args {
     /// Stop the org's clock at its start time (default: it runs with real time).
     #[arg(long)]
     frozen_clock: bool,
+    /// Refresh token rotation: each refresh_token grant issues a new refresh token and
+    /// invalidates the one used.
+    #[arg(long)]
+    rotate_refresh_token: bool,
     /// Serve https with a certificate made at start; the ready line gives its CA file.
     #[arg(long)]
     tls: bool,
@@ -77,6 +82,7 @@ async fn main() -> anyhow::Result<()> {
         bulk_job_time: Duration::from_secs(args.bulk_job_seconds),
         clock_running: !args.frozen_clock,
         tls: args.tls,
+        rotate_refresh_token: args.rotate_refresh_token,
         ..EmulatorConfig::default()
     };
     if args.scale == 0 {

@@ -15,7 +15,7 @@ use serde_json::json;
 use sha2::Sha256;
 
 use crate::error::json_response;
-use crate::state::AppState;
+use crate::state::{lock, AppState};
 
 pub const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
@@ -49,8 +49,16 @@ async fn token(
                     return oauth_error("invalid_client", "invalid client credentials");
                 }
             }
-            if form.get("refresh_token") != Some(&config.refresh_token) {
+            let mut current = lock(&state.refresh_token);
+            if form.get("refresh_token") != Some(&current.0) {
                 return oauth_error("invalid_grant", "expired access/refresh token");
+            }
+            if config.rotate_refresh_token {
+                current.1 += 1;
+                current.0 = format!("{}R{}", config.refresh_token, current.1);
+                let rotated = current.0.clone();
+                drop(current);
+                return success(&state, Some(&rotated));
             }
         }
         "client_credentials" => {
@@ -78,7 +86,7 @@ async fn token(
         }
         _ => return oauth_error("unsupported_grant_type", "grant type not supported"),
     }
-    success(&state)
+    success(&state, None)
 }
 
 fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
@@ -156,7 +164,8 @@ fn check_assertion(state: &AppState, assertion: &str) -> Result<(), (&'static st
     }
 }
 
-fn success(state: &AppState) -> Response {
+/// The token response; `refresh_token` is set when rotation issued a new one.
+fn success(state: &AppState, refresh_token: Option<&str>) -> Response {
     let session = state.issue_session();
     let org_id = state.org().org_id();
     let id = format!("{}/id/{org_id}/{}", state.base_url(), session.user_id);
@@ -166,16 +175,17 @@ fn success(state: &AppState) -> Response {
     mac.update(id.as_bytes());
     mac.update(issued_at.as_bytes());
     let signature = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
-    json_response(
-        StatusCode::OK,
-        &json!({
-            "access_token": session.token,
-            "signature": signature,
-            "scope": "api refresh_token",
-            "instance_url": state.base_url(),
-            "id": id,
-            "token_type": "Bearer",
-            "issued_at": issued_at,
-        }),
-    )
+    let mut body = json!({
+        "access_token": session.token,
+        "signature": signature,
+        "scope": "api refresh_token",
+        "instance_url": state.base_url(),
+        "id": id,
+        "token_type": "Bearer",
+        "issued_at": issued_at,
+    });
+    if let Some(token) = refresh_token {
+        body["refresh_token"] = json!(token);
+    }
+    json_response(StatusCode::OK, &body)
 }

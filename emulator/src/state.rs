@@ -76,6 +76,8 @@ pub struct Shared {
     pub cursors: Mutex<Cursors>,
     pub query_jobs: Mutex<QueryJobs>,
     id_counters: Mutex<HashMap<String, u64>>,
+    /// The refresh token the refresh_token grant accepts now, and how many times it rotated.
+    pub refresh_token: Mutex<(String, u64)>,
     base_url: OnceLock<String>,
     /// Bulk ingest jobs, validation rules and lock faults (`write::WriteState` reaches the org
     /// through this state).
@@ -121,6 +123,7 @@ impl AppState {
             cursors: Mutex::new(Cursors::default()),
             query_jobs: Mutex::new(QueryJobs::default()),
             id_counters: Mutex::new(HashMap::new()),
+            refresh_token: Mutex::new((config.refresh_token.clone(), 0)),
             base_url: OnceLock::new(),
             write_side: Arc::new(Mutex::new(new_write_side(&config))),
             config,
