@@ -23,6 +23,7 @@ fn settings(server: &s3s::S3Server, secret: &str, format: DlqFormat) -> DlqSetti
             secret_access_key: Some(Secret::new(secret)),
         },
         format,
+        gzip: false,
         path_format: "{sync_id}/{namespace}/{stream_name}/".into(),
         file_name_format: "{date}_{timestamp}_{part_number}{format_extension}".into(),
     }
@@ -118,7 +119,17 @@ fn s3_destination_config(
     server: &s3s::S3Server,
     format: &str,
 ) -> serde_json::Value {
+    s3_destination_config_compressed(h, server, format, "No Compression")
+}
+
+fn s3_destination_config_compressed(
+    h: &destination_support::Harness,
+    server: &s3s::S3Server,
+    format: &str,
+    compression: &str,
+) -> serde_json::Value {
     h.config(serde_json::json!({"object_storage_config": {
+        "compression": {"compression_type": compression},
         "storage_type": "S3",
         "s3_bucket_name": s3s::BUCKET,
         "s3_bucket_region": "us-east-1",
@@ -233,4 +244,50 @@ async fn csv_rejects_in_s3_read_back_with_a_csv_reader() {
     assert_eq!(column("error_code"), "REQUIRED_FIELD_MISSING");
     let record: serde_json::Value = serde_json::from_str(&column("record")).unwrap();
     assert_eq!(record["Description"], "has, a comma and \"quotes\"");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gzip_compressed_rejects_in_s3_are_whole_gzip_files() {
+    use destination_support::{catalog, record_line, Harness};
+    use serde_json::json;
+    use std::io::Read;
+    let Some(server) = s3s::S3Server::start() else {
+        return;
+    };
+    let h = Harness::start().await;
+    let cat = catalog(&[(
+        "scores",
+        Some("Account"),
+        "append",
+        None,
+        &["Name", "NumberOfEmployees"],
+    )]);
+    let mut input = record_line("scores", json!({"NumberOfEmployees": 3}));
+    input += &record_line(
+        "scores",
+        json!({"Name": "GZ Bad", "NumberOfEmployees": "x"}),
+    );
+    let config = s3_destination_config_compressed(&h, &server, "JSONL", "GZIP");
+    let run = h.write(&config, &cat, &input).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let files = server.object_bytes();
+    assert!(!files.is_empty());
+    let mut lines = Vec::new();
+    for (key, body) in &files {
+        assert!(key.ends_with(".jsonl.gz"), "{key}");
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(body.as_slice())
+            .read_to_string(&mut text)
+            .unwrap_or_else(|e| panic!("{key} is not gzip: {e}"));
+        lines.extend(
+            text.lines()
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()),
+        );
+    }
+    let mut codes: Vec<&str> = lines
+        .iter()
+        .map(|l| l["error_code"].as_str().unwrap())
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["INVALID_VALUE", "REQUIRED_FIELD_MISSING"]);
 }

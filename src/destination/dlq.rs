@@ -58,11 +58,14 @@ pub enum DlqFormat {
     Csv,
 }
 
-impl DlqFormat {
-    fn extension(self) -> &'static str {
-        match self {
-            DlqFormat::Jsonl => ".jsonl",
-            DlqFormat::Csv => ".csv",
+impl DlqSettings {
+    /// `{format_extension}`: `.jsonl`, `.csv`, with `.gz` when compressed.
+    fn extension(&self) -> &'static str {
+        match (self.format, self.gzip) {
+            (DlqFormat::Jsonl, false) => ".jsonl",
+            (DlqFormat::Csv, false) => ".csv",
+            (DlqFormat::Jsonl, true) => ".jsonl.gz",
+            (DlqFormat::Csv, true) => ".csv.gz",
         }
     }
 }
@@ -72,6 +75,8 @@ impl DlqFormat {
 pub struct DlqSettings {
     pub target: DlqTarget,
     pub format: DlqFormat,
+    /// Each object is one gzip file (`.jsonl.gz`, `.csv.gz`): `compression` GZIP.
+    pub gzip: bool,
     /// Folder template: `{sync_id}`, `{namespace}`, `{stream_name}`, `{date}`, `{run_id}`...
     pub path_format: String,
     /// File template: also `{timestamp}`, `{part_number}`, `{format_extension}`.
@@ -92,13 +97,6 @@ impl DlqSettings {
                         message: "assuming a role is not supported by this connector; give access_key_id and secret_access_key, or leave both out to use the environment's AWS credentials".into(),
                     });
                 }
-                if s3.compression == Compression::Gzip {
-                    return Err(DlqError::Config {
-                        setting: "object_storage_config.compression",
-                        message: "GZIP is not supported by this connector; use \"No Compression\""
-                            .into(),
-                    });
-                }
                 Ok(DlqSettings {
                     target: DlqTarget::S3 {
                         bucket: s3.bucket.clone(),
@@ -112,6 +110,7 @@ impl DlqSettings {
                         OutputFormat::Csv { .. } => DlqFormat::Csv,
                         OutputFormat::Jsonl { .. } => DlqFormat::Jsonl,
                     },
+                    gzip: s3.compression == Compression::Gzip,
                     path_format: s3.path_format.clone(),
                     file_name_format: s3.file_name_format.clone(),
                 })
@@ -126,6 +125,7 @@ impl DlqSettings {
                 folder: folder.into(),
             },
             format: DlqFormat::Jsonl,
+            gzip: false,
             path_format: DEFAULT_PATH_FORMAT.into(),
             file_name_format: DEFAULT_FILE_NAME_FORMAT.into(),
         }
@@ -151,6 +151,12 @@ pub enum DlqError {
         key: String,
         #[source]
         source: object_store::Error,
+    },
+    #[error("dead-letter queue: cannot compress '{key}': {source}")]
+    Compress {
+        key: String,
+        #[source]
+        source: std::io::Error,
     },
     #[error("dead-letter queue: cannot sync '{path}' to disk: {source}")]
     Sync {
@@ -357,7 +363,7 @@ impl DeadLetterQueue {
 
     fn object_key(&self, stream: &str, namespace: Option<&str>, now: DateTime<Utc>) -> String {
         let part = self.parts.fetch_add(1, Ordering::SeqCst);
-        let extension = self.settings.format.extension();
+        let extension = self.settings.extension();
         let sync_id = self.run.sync_id.as_deref().unwrap_or(&self.run.run_id);
         let render = |template: &str| {
             let mut out = template.to_string();
@@ -449,7 +455,13 @@ impl DlqWriter<'_> {
         let key = self
             .queue
             .object_key(&self.stream, self.namespace.as_deref(), now);
-        let bytes = std::mem::take(&mut self.buffer);
+        let mut bytes = std::mem::take(&mut self.buffer);
+        if self.queue.settings.gzip {
+            bytes = gzip(&bytes).map_err(|e| DlqError::Compress {
+                key: key.clone(),
+                source: e,
+            })?;
+        }
         self.queue.put_durably(&key, bytes).await?;
         self.written.push(key);
         Ok(())
@@ -460,6 +472,17 @@ impl DlqWriter<'_> {
         self.flush(now).await?;
         Ok(self.written)
     }
+}
+
+/// One complete gzip file of `data`.
+fn gzip(data: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(
+        Vec::with_capacity(data.len() / 4 + 64),
+        flate2::Compression::default(),
+    );
+    encoder.write_all(data)?;
+    encoder.finish()
 }
 
 fn sanitize_segment(segment: &str) -> String {

@@ -74,6 +74,14 @@ impl S3Server {
 
     /// Every object in the bucket as (key, body), sorted by key.
     pub fn objects(&self) -> Vec<(String, String)> {
+        self.object_bytes()
+            .into_iter()
+            .map(|(key, body)| (key, String::from_utf8(body).unwrap_or_default()))
+            .collect()
+    }
+
+    /// The stored objects (key, bytes), sorted by key.
+    pub fn object_bytes(&self) -> Vec<(String, Vec<u8>)> {
         let bucket = self.root.path().join(BUCKET);
         let mut out = Vec::new();
         collect(&bucket, &bucket, &mut out);
@@ -82,7 +90,7 @@ impl S3Server {
     }
 }
 
-fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         if path.is_dir() {
@@ -98,7 +106,7 @@ fn collect(base: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
                 .unwrap()
                 .to_string_lossy()
                 .replace('\\', "/");
-            out.push((key, std::fs::read_to_string(&path).unwrap_or_default()));
+            out.push((key, std::fs::read(&path).unwrap_or_default()));
         }
     }
 }
