@@ -196,7 +196,6 @@ async fn unprocessed_rows_out_of_retries_go_to_the_dead_letter_queue_and_nothing
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_and_cut_connections_are_retried_without_duplicates() {
-    // (429 and REQUEST_LIMIT_EXCEEDED pause 10 s and more by design: left to the client's tests.)
     let h = Harness::start().await;
     h.add_fault(json!({"method": "PUT", "path": "*/batches*", "type": "status", "status": 503, "when": "once"})).await;
     h.add_fault(json!({"method": "GET", "path": "*/successfulResults*", "type": "cut_connection", "after_bytes": 20, "when": "once"})).await;
@@ -228,4 +227,30 @@ async fn an_expired_session_is_refreshed_mid_write() {
         .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert_eq!(names(&h, "expired").await, expected(5, "expired"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rate_limits_are_waited_out_and_retried_without_duplicates() {
+    let h = Harness::start().await;
+    h.add_fault(json!({"method": "POST", "path": "*/jobs/ingest", "type": "status", "status": 429, "when": "once"})).await;
+    h.add_fault(json!({"method": "PUT", "path": "*/batches*", "type": "status", "error_code": "REQUEST_LIMIT_EXCEEDED", "when": "once"})).await;
+    h.add_fault(json!({"method": "GET", "path": "*/successfulResults*", "type": "status", "status": 429, "when": "once"})).await;
+    let run = h
+        .write(
+            &h.config(json!({})),
+            &accounts_catalog(),
+            &input(12, "limited"),
+        )
+        .await;
+    assert_eq!(run.code, Some(0), "{}\n{}", run.stderr, run.logs());
+    assert_eq!(names(&h, "limited").await, expected(12, "limited"));
+    assert_eq!(
+        run.states()[0]["destinationStats"],
+        json!({"recordCount": 12.0, "rejectedRecordCount": 0.0})
+    );
+    assert_eq!(
+        ingest_jobs_created(&h).await,
+        2,
+        "the job creation refused with 429 and its one retry"
+    );
 }

@@ -26,7 +26,7 @@ async fn try_check(config: &DestinationConfig) -> Result<(), String> {
     let connection = config
         .connection()
         .map_err(|e| format!("Invalid config: {e}"))?;
-    let client = SalesforceClient::connect(&connection, ClientOptions::default())
+    let client = SalesforceClient::connect(&connection, ClientOptions::from_env())
         .await
         .map_err(|e| format!("Could not log in to Salesforce: {e}"))?;
     let global = client.describe_global().await.map_err(|e| {

@@ -63,7 +63,7 @@ pub async fn write<R: AsyncBufRead + Unpin + Send>(
 /// Authenticates with the config's connection.
 pub(crate) async fn connect(config: &DestinationConfig) -> Result<SalesforceClient, Failure> {
     let connection = config.connection().map_err(Failure::from)?;
-    SalesforceClient::connect(&connection, ClientOptions::default())
+    SalesforceClient::connect(&connection, ClientOptions::from_env())
         .await
         .map_err(|e| salesforce_failure("login", e))
 }

@@ -100,6 +100,30 @@ pub struct ClientOptions {
     pub clock: Arc<dyn Clock>,
 }
 
+/// Environment variable capping every retry pause, in milliseconds. Fault-handling tests set it
+/// so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to fail fast.
+pub const BACKOFF_MS_ENV: &str = "SALESFORCE_CONNECTOR_BACKOFF_MS";
+
+impl ClientOptions {
+    /// The defaults, with every retry pause capped by [`BACKOFF_MS_ENV`] when it is set.
+    pub fn from_env() -> ClientOptions {
+        let mut options = ClientOptions::default();
+        let cap = std::env::var(BACKOFF_MS_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(ms) = cap {
+            let pause = BackoffConfig {
+                initial: std::time::Duration::from_millis(ms),
+                max: std::time::Duration::from_millis(ms),
+                multiplier: 1.0,
+            };
+            options.retry.backoff = pause;
+            options.retry.rate_limit_backoff = pause;
+        }
+        options
+    }
+}
+
 impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {

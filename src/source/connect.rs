@@ -3,13 +3,8 @@
 use crate::config::SourceConfig;
 use crate::failure::Failure;
 use crate::protocol::{Control, FailureType, Message, Output};
-use std::time::Duration;
 
-use crate::salesforce::{BackoffConfig, ClientOptions, Error, ErrorClass, SalesforceClient};
-
-/// Environment variable capping every retry pause, in milliseconds. Fault-handling tests set it
-/// so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to fail fast.
-pub const BACKOFF_MS_ENV: &str = "SALESFORCE_CONNECTOR_BACKOFF_MS";
+use crate::salesforce::{ClientOptions, Error, ErrorClass, SalesforceClient};
 
 /// Logs in with the config's credentials.
 pub async fn connect(config: &SourceConfig) -> Result<SalesforceClient, Error> {
@@ -18,24 +13,7 @@ pub async fn connect(config: &SourceConfig) -> Result<SalesforceClient, Error> {
         value: String::new(),
         reason: e.problem.clone(),
     })?;
-    SalesforceClient::connect(&connection, client_options()).await
-}
-
-fn client_options() -> ClientOptions {
-    let mut options = ClientOptions::default();
-    let cap = std::env::var(BACKOFF_MS_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse::<u64>().ok());
-    if let Some(ms) = cap {
-        let pause = BackoffConfig {
-            initial: Duration::from_millis(ms),
-            max: Duration::from_millis(ms),
-            multiplier: 1.0,
-        };
-        options.retry.backoff = pause;
-        options.retry.rate_limit_backoff = pause;
-    }
-    options
+    SalesforceClient::connect(&connection, ClientOptions::from_env()).await
 }
 
 /// A sentence telling the user what to fix for a failed login or first call.

@@ -107,6 +107,8 @@ impl Harness {
             .arg("destination")
             .args(args)
             .current_dir(self.dir.path())
+            // Retry pauses capped (Salesforce's 10 s after a 429 would only slow the tests).
+            .env("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
