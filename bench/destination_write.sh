@@ -7,6 +7,7 @@
 #   RECORDS=200000 BATCH_BYTES=10000000 JOBS=4 bench/destination_write.sh
 #
 #   PERF=/tmp/perf.data bench/destination_write.sh   # profile the connector with perf
+#   EMU_PERF=/tmp/emu.data bench/destination_write.sh   # profile the emulator with perf
 #
 # Prints one table row: records/s over the wall clock, the emulator's processing time (summed
 # over jobs) and CPU seconds shown separately, the connector's CPU seconds and what they make per
@@ -40,7 +41,7 @@ if [ "${PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
   SERVER_CORES=(taskset -c 0)
   CLIENT_CORES=(taskset -c 1)
 fi
-"${SERVER_CORES[@]}" "$EMU" --listen 127.0.0.1:0 --frozen-clock >"$TMP/ready.json" &
+${EMU_PERF:+perf record -g -o "$EMU_PERF" --} "${SERVER_CORES[@]}" "$EMU" --listen 127.0.0.1:0 --frozen-clock >"$TMP/ready.json" &
 PID=$!
 for _ in $(seq 1 200); do
   [ -s "$TMP/ready.json" ] && break
