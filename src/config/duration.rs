@@ -89,6 +89,19 @@ impl IsoDuration {
             .checked_sub_signed(self.exact)
     }
 
+    /// An exact duration (no months).
+    pub fn exact(delta: TimeDelta) -> IsoDuration {
+        IsoDuration {
+            months: 0,
+            exact: delta,
+        }
+    }
+
+    /// Whether it is zero or negative (no whole window fits in it).
+    pub fn is_empty(&self) -> bool {
+        self.months == 0 && self.exact <= TimeDelta::zero()
+    }
+
     /// A fixed-length approximation (a month counts 30 days), for comparisons and limits.
     pub fn approximate(&self) -> TimeDelta {
         TimeDelta::days(30 * i64::from(self.months)) + self.exact

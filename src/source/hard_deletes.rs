@@ -31,7 +31,11 @@ pub async fn emit_hard_deletes(
         state.deletions_checked(upper);
         return Ok(());
     };
-    let since = since - ctx.settings.lookback_window;
+    let since = ctx
+        .settings
+        .lookback_window
+        .subtract_from(since)
+        .unwrap_or(since);
     let earliest = upper - Duration::days(DELETE_LOG_DAYS) + Duration::minutes(5);
     let start = if since < earliest {
         tracing::warn!(

@@ -9,7 +9,9 @@
 //! `start_date`), up to an upper bound fixed when the read starts (`min(now, end_date)`), cut into
 //! half-open windows of `stream_slice_step`.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
+
+use crate::config::IsoDuration;
 
 use super::convert::{Api, LayoutField};
 use super::field_kind::FieldKind;
@@ -128,8 +130,9 @@ pub fn choose_api(object: &str, fields: Vec<LayoutField>, force_use_bulk_api: bo
 pub struct WindowSettings {
     pub start_date: DateTime<Utc>,
     pub end_date: Option<DateTime<Utc>>,
-    pub step: Duration,
-    pub lookback: Duration,
+    /// Calendar-aware: `P1M` windows run from a date to the same date of the next month.
+    pub step: IsoDuration,
+    pub lookback: IsoDuration,
     /// When the read started; the upper bound never passes it.
     pub now: DateTime<Utc>,
 }
@@ -147,7 +150,11 @@ impl WindowSettings {
     /// `start_date` without a state.
     pub fn lower(&self, state: Option<&IncrementalState>) -> DateTime<Utc> {
         match state {
-            Some(state) => (state.end - self.lookback).max(self.start_date),
+            Some(state) => self
+                .lookback
+                .subtract_from(state.end)
+                .unwrap_or(self.start_date)
+                .max(self.start_date),
             None => self.start_date,
         }
     }
@@ -162,21 +169,19 @@ impl WindowSettings {
 pub fn split_windows(
     lower: DateTime<Utc>,
     upper: DateTime<Utc>,
-    step: Duration,
+    step: IsoDuration,
 ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
     let mut windows = Vec::new();
     if lower >= upper {
         return windows;
     }
-    if step <= Duration::zero() {
+    if step.is_empty() {
         windows.push((lower, upper));
         return windows;
     }
     let mut start = lower;
     while start < upper {
-        let end = start
-            .checked_add_signed(step)
-            .map_or(upper, |e| e.min(upper));
+        let end = step.add_to(start).map_or(upper, |e| e.min(upper));
         windows.push((start, end));
         start = end;
     }
@@ -186,7 +191,7 @@ pub fn split_windows(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use chrono::TimeZone;
+    use chrono::{Duration, TimeZone};
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
@@ -196,8 +201,8 @@ mod tests {
         WindowSettings {
             start_date: at(2024, 1, 1),
             end_date: None,
-            step: Duration::days(30),
-            lookback: Duration::minutes(10),
+            step: IsoDuration::exact(Duration::days(30)),
+            lookback: IsoDuration::exact(Duration::minutes(10)),
             now: at(2024, 3, 15),
         }
     }
@@ -223,6 +228,29 @@ mod tests {
         };
         let windows = settings().windows(Some(&state));
         assert_eq!(windows[0].0, at(2024, 3, 1) - Duration::minutes(10));
+    }
+
+    #[test]
+    fn month_steps_follow_the_calendar() {
+        let mut s = settings();
+        s.step = IsoDuration::parse("stream_slice_step", "P1M").unwrap();
+        s.start_date = at(2024, 1, 31);
+        s.now = at(2024, 5, 1);
+        let ends: Vec<DateTime<Utc>> = s.windows(None).iter().map(|w| w.1).collect();
+        // Jan 31 + 1 month = Feb 29 (leap year); then Mar 29, Apr 29, capped at now.
+        assert_eq!(
+            ends,
+            [
+                at(2024, 2, 29),
+                at(2024, 3, 29),
+                at(2024, 4, 29),
+                at(2024, 5, 1)
+            ]
+        );
+        let mut s = settings();
+        s.lookback = IsoDuration::parse("lookback_window", "P1M").unwrap();
+        let state = IncrementalState::starting_at(at(2024, 3, 31));
+        assert_eq!(s.lower(Some(&state)), at(2024, 2, 29));
     }
 
     #[test]

@@ -26,8 +26,8 @@ use super::stream_read::{read_stream, ReadContext, StreamFailure};
 pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadSettings {
     let mut settings = ReadSettings::new(config.start_date_at(now), now);
     settings.end_date = config.end_date;
-    settings.stream_slice_step = config.stream_slice_step.approximate();
-    settings.lookback_window = config.lookback_window.approximate();
+    settings.stream_slice_step = config.stream_slice_step;
+    settings.lookback_window = config.lookback_window;
     settings.force_use_bulk_api = config.force_use_bulk_api;
     settings.num_workers = config.num_workers.max(1);
     settings.detect_hard_deletes = config.detect_hard_deletes;

@@ -3,6 +3,8 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::config::IsoDuration;
+
 /// How a read runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ReadSettings {
@@ -11,9 +13,9 @@ pub struct ReadSettings {
     /// Exclusive upper bound of incremental reads (`end_date`), capped at the read's start.
     pub end_date: Option<DateTime<Utc>>,
     /// Width of one incremental window (`stream_slice_step`).
-    pub stream_slice_step: Duration,
+    pub stream_slice_step: IsoDuration,
     /// How far before the saved state a read starts again (`lookback_window`).
-    pub lookback_window: Duration,
+    pub lookback_window: IsoDuration,
     /// Read base64 objects through Bulk anyway, leaving those fields out.
     pub force_use_bulk_api: bool,
     /// Streams, and Bulk jobs within one stream, in flight at once (`num_workers`).
@@ -39,8 +41,8 @@ impl ReadSettings {
         ReadSettings {
             start_date,
             end_date: None,
-            stream_slice_step: Duration::days(30),
-            lookback_window: Duration::minutes(10),
+            stream_slice_step: IsoDuration::exact(Duration::days(30)),
+            lookback_window: IsoDuration::exact(Duration::minutes(10)),
             force_use_bulk_api: false,
             num_workers: 4,
             detect_hard_deletes: true,
