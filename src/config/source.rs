@@ -85,6 +85,7 @@ pub(crate) struct RawSourceConfig {
     #[schemars(title = "Filter Salesforce Objects")]
     pub streams_criteria: Option<Vec<StreamCriterion>>,
     /// Keep values such as "NA", "N/A" and "NULL" in Bulk results as strings instead of null.
+    /// Accepted for compatibility: this connector always keeps them (only an empty cell is null).
     #[serde(default = "some_false")]
     #[schemars(title = "Preserve NA Values")]
     pub preserve_na_values: Option<bool>,
