@@ -418,3 +418,53 @@ async fn states_between_batches_are_released_in_order_as_their_batches_commit() 
     let accounts = h.records("Account", false).await;
     assert_eq!(by_name(&accounts, "T10 ").len(), 100);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_waiting_state_sends_unfilled_batches_after_state_flush_seconds() {
+    use std::process::Stdio;
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let h = Harness::start().await;
+    let cat = catalog(&[("scores", Some("Account"), "append", None, &["Name"])]);
+    let config = h.write_file("config.json", &h.config(json!({"state_flush_seconds": 1})));
+    let catalog = h.write_file("catalog.json", &cat);
+    let mut child = tokio::process::Command::new(destination_support::BIN)
+        .args(["destination", "write", "--config"])
+        .arg(&config)
+        .arg("--catalog")
+        .arg(&catalog)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("binary starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let mut input = record_line("scores", json!({"Name": "Flush 1"}));
+    input += &record_line("scores", json!({"Name": "Flush 2"}));
+    input += &state_line("scores", 1, json!(1));
+    stdin.write_all(input.as_bytes()).await.unwrap();
+    stdin.flush().await.unwrap();
+    // stdin stays open and the batch is far from full: only the flush interval sends it.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let state = tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains(r#""type":"STATE""#) {
+                return line;
+            }
+        }
+        panic!("stdout closed before any STATE");
+    })
+    .await
+    .expect("the STATE is echoed while stdin is still open");
+    let state: Value = serde_json::from_str(&state).unwrap();
+    assert_eq!(state["state"]["id"], 1);
+    assert_eq!(state["state"]["destinationStats"]["recordCount"], 2.0);
+    let accounts = h.records("Account", false).await;
+    assert_eq!(
+        by_name(&accounts, "Flush ").len(),
+        2,
+        "committed before the echo"
+    );
+    drop(stdin);
+    while lines.next_line().await.unwrap().is_some() {}
+    assert_eq!(child.wait().await.unwrap().code(), Some(0));
+}

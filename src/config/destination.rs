@@ -124,6 +124,11 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default = "default_max_retries")]
     #[schemars(title = "Retries", range(max = 20))]
     pub max_retries: Option<u32>,
+    /// How long a STATE may wait for batches that are not full before they are sent anyway, in
+    /// seconds (1 to 3600): bounds how stale the echoed state gets on a slow trickle of records.
+    #[serde(default = "default_state_flush_seconds")]
+    #[schemars(title = "State Flush Interval (seconds)", range(min = 1, max = 3600))]
+    pub state_flush_seconds: Option<u32>,
 }
 
 fn default_api_version() -> Option<String> {
@@ -141,6 +146,12 @@ fn default_max_concurrent_jobs() -> Option<u32> {
 fn default_max_retries() -> Option<u32> {
     Some(DEFAULT_MAX_RETRIES)
 }
+fn default_state_flush_seconds() -> Option<u32> {
+    Some(DEFAULT_STATE_FLUSH_SECONDS)
+}
+
+/// Default `state_flush_seconds`.
+pub const DEFAULT_STATE_FLUSH_SECONDS: u32 = 30;
 
 /// `object_storage_config` as the spec shows it: Airbyte's `oneOf` on `storage_type`.
 /// Parsing goes through [`RawObjectStorage`] instead, whose errors can name nested keys.
@@ -319,6 +330,8 @@ pub struct DestinationConfig {
     pub batch_size_bytes: u64,
     pub max_concurrent_jobs: usize,
     pub max_retries: u32,
+    /// A STATE waiting this long sends the open batches before it.
+    pub state_flush_interval: std::time::Duration,
     pub unknown_keys: Vec<String>,
     raw: Value,
 }
@@ -379,6 +392,15 @@ impl DestinationConfig {
                 format!("expected an integer from 0 to 20, got {max_retries}"),
             ));
         }
+        let state_flush_seconds = raw
+            .state_flush_seconds
+            .unwrap_or(DEFAULT_STATE_FLUSH_SECONDS);
+        if !(1..=3600).contains(&state_flush_seconds) {
+            return Err(ConfigError::new(
+                "state_flush_seconds",
+                format!("expected an integer from 1 to 3600, got {state_flush_seconds}"),
+            ));
+        }
         let unknown_keys = unknown_keys(&value, &super::spec::destination_property_names());
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
@@ -390,6 +412,7 @@ impl DestinationConfig {
             batch_size_bytes,
             max_concurrent_jobs: max_concurrent_jobs as usize,
             max_retries,
+            state_flush_interval: std::time::Duration::from_secs(u64::from(state_flush_seconds)),
             unknown_keys,
             raw: value,
         })
@@ -607,6 +630,8 @@ mod tests {
              "max_concurrent_jobs: expected an integer from 1 to 100, got 0"),
             (with("max_retries", json!(-1)),
              "max_retries: invalid value: integer `-1`, expected u32"),
+            (with("state_flush_seconds", json!(0)),
+             "state_flush_seconds: expected an integer from 1 to 3600, got 0"),
             (with("refresh_token", Value::Null),
              "refresh_token: missing; expected a non-empty string (at the top level or under \"credentials\")"),
         ];

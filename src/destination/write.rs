@@ -61,7 +61,7 @@ impl WriteOptions {
                 max_retries: config.max_retries,
                 ..RetryPolicy::default()
             },
-            state_flush_interval: Duration::from_secs(30),
+            state_flush_interval: config.state_flush_interval,
         })
     }
 }
