@@ -250,6 +250,7 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("max_concurrent_jobs", json!({"order": 13})),
             ("max_retries", json!({"order": 14})),
             ("credentials", json!({"order": 15, "airbyte_hidden": true})),
+            ("state_flush_seconds", json!({"order": 16})),
         ],
     );
     let mut advanced_auth = oauth();
