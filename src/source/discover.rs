@@ -66,27 +66,31 @@ pub async fn discover(config: SourceConfig, output: Output) -> Result<(), Failur
         );
     }
     tracing::info!("describing {} object(s)", names.len());
-    let describes: Vec<_> = futures::stream::iter(names)
+    // Each describe becomes its stream as soon as it arrives, so only the (much smaller)
+    // streams are held until the catalog is printed, however many objects the org has.
+    let detect_hard_deletes = config.detect_hard_deletes;
+    let described: Vec<_> = futures::stream::iter(names)
         .map(|name| {
             let client = client.clone();
             async move {
-                let result = client.describe(&name).await;
+                let result = client.describe(&name).await.map(|describe| {
+                    describe
+                        .queryable
+                        .then(|| airbyte_stream(&describe, detect_hard_deletes))
+                });
                 (name, result)
             }
         })
         .buffer_unordered(CONCURRENT_DESCRIBES)
         .collect()
         .await;
-    let mut streams = Vec::with_capacity(describes.len() + 1);
-    for (name, result) in describes {
+    let mut streams = Vec::with_capacity(described.len() + 1);
+    for (name, result) in described {
         match result {
-            Ok(describe) => {
-                if !describe.queryable {
-                    tracing::info!("left out {name}: its describe says queryable: false");
-                    continue;
-                }
-                streams.push(airbyte_stream(&describe, config.detect_hard_deletes));
+            Ok(None) => {
+                tracing::info!("left out {name}: its describe says queryable: false");
             }
+            Ok(Some(stream)) => streams.push(stream),
             Err(e) if e.class() == ErrorClass::Config => {
                 tracing::warn!("left out {name}: its describe failed ({e})");
             }
