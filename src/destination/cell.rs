@@ -211,18 +211,16 @@ fn boolean(value: &JsonScalar) -> Option<Cow<'static, str>> {
 fn number_text<'a>(value: &JsonScalar<'a>) -> Option<Cow<'a, str>> {
     match value {
         JsonScalar::Number(n) => plain_decimal_cow(n),
-        JsonScalar::String(Cow::Borrowed(s)) => {
-            let s = s.trim();
-            let s = s.strip_prefix('+').unwrap_or(s);
-            plain_decimal_cow(s)
-        }
-        JsonScalar::String(Cow::Owned(s)) => {
-            let s = s.trim();
-            let s = s.strip_prefix('+').unwrap_or(s);
-            plain_decimal(s).map(Cow::Owned)
-        }
+        JsonScalar::String(Cow::Borrowed(s)) => plain_decimal_cow(unsigned(s)),
+        JsonScalar::String(Cow::Owned(s)) => plain_decimal(unsigned(s)).map(Cow::Owned),
         _ => None,
     }
+}
+
+/// A number held in a string, without surrounding spaces or a leading `+`.
+fn unsigned(s: &str) -> &str {
+    let s = s.trim();
+    s.strip_prefix('+').unwrap_or(s)
 }
 
 /// [`plain_decimal`], borrowing numbers that have no exponent (they come back unchanged).
@@ -402,10 +400,7 @@ fn date(value: Cow<'_, str>) -> Option<Cow<'_, str>> {
             return None;
         }
         // Already yyyy-MM-dd.
-        return Some(match value {
-            Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
-            Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
-        });
+        return Some(trim_cow(value));
     }
     let (day, rest) = s.split_at_checked(10)?;
     let d = NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
