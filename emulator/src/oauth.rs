@@ -49,15 +49,14 @@ async fn token(
                     return oauth_error("invalid_client", "invalid client credentials");
                 }
             }
-            let mut current = lock(&state.refresh_token);
-            if form.get("refresh_token") != Some(&current.0) {
+            let mut rotations = lock(&state.refresh_rotations);
+            if form.get("refresh_token") != Some(&state.refresh_token_after(*rotations)) {
                 return oauth_error("invalid_grant", "expired access/refresh token");
             }
             if config.rotate_refresh_token {
-                current.1 += 1;
-                current.0 = format!("{}R{}", config.refresh_token, current.1);
-                let rotated = current.0.clone();
-                drop(current);
+                *rotations += 1;
+                let rotated = state.refresh_token_after(*rotations);
+                drop(rotations);
                 return success(&state, Some(&rotated));
             }
         }

@@ -76,12 +76,25 @@ pub struct Shared {
     pub cursors: Mutex<Cursors>,
     pub query_jobs: Mutex<QueryJobs>,
     id_counters: Mutex<HashMap<String, u64>>,
-    /// The refresh token the refresh_token grant accepts now, and how many times it rotated.
-    pub refresh_token: Mutex<(String, u64)>,
+    /// How many times the refresh token rotated; the token accepted now follows from it
+    /// ([`Shared::refresh_token_after`]).
+    pub refresh_rotations: Mutex<u64>,
     base_url: OnceLock<String>,
     /// Bulk ingest jobs, validation rules and lock faults (`write::WriteState` reaches the org
     /// through this state).
     pub write_side: Arc<Mutex<WriteSide>>,
+}
+
+impl Shared {
+    /// The refresh token accepted after `rotations` rotations: the configured one, then
+    /// `<configured>R1`, `<configured>R2`…
+    pub fn refresh_token_after(&self, rotations: u64) -> String {
+        if rotations == 0 {
+            self.config.refresh_token.clone()
+        } else {
+            format!("{}R{rotations}", self.config.refresh_token)
+        }
+    }
 }
 
 /// The state handed to every handler (cheap to clone).
@@ -123,7 +136,7 @@ impl AppState {
             cursors: Mutex::new(Cursors::default()),
             query_jobs: Mutex::new(QueryJobs::default()),
             id_counters: Mutex::new(HashMap::new()),
-            refresh_token: Mutex::new((config.refresh_token.clone(), 0)),
+            refresh_rotations: Mutex::new(0),
             base_url: OnceLock::new(),
             write_side: Arc::new(Mutex::new(new_write_side(&config))),
             config,
