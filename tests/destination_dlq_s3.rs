@@ -143,19 +143,13 @@ fn s3_destination_config_compressed(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_writes_rejects_land_in_s3_with_salesforce_errors_and_conversion_errors() {
-    use destination_support::{catalog, record_line, state_line, Harness};
+    use destination_support::{account_inserts, record_line, state_line, Harness};
     use serde_json::json;
     let Some(server) = s3s::S3Server::start() else {
         return;
     };
     let h = Harness::start().await;
-    let cat = catalog(&[(
-        "scores",
-        Some("Account"),
-        "append",
-        None,
-        &["Name", "NumberOfEmployees"],
-    )]);
+    let cat = account_inserts("scores", &["Name", "NumberOfEmployees"]);
     let mut input = String::new();
     input += &record_line("scores", json!({"Name": "S3 Good"}));
     input += &record_line("scores", json!({"NumberOfEmployees": 3}));
@@ -208,19 +202,13 @@ async fn a_writes_rejects_land_in_s3_with_salesforce_errors_and_conversion_error
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn csv_rejects_in_s3_read_back_with_a_csv_reader() {
-    use destination_support::{catalog, record_line, Harness};
+    use destination_support::{account_inserts, record_line, Harness};
     use serde_json::json;
     let Some(server) = s3s::S3Server::start() else {
         return;
     };
     let h = Harness::start().await;
-    let cat = catalog(&[(
-        "scores",
-        Some("Account"),
-        "append",
-        None,
-        &["Name", "Description"],
-    )]);
+    let cat = account_inserts("scores", &["Name", "Description"]);
     let input = record_line(
         "scores",
         json!({"Description": "has, a comma and \"quotes\""}),
@@ -248,20 +236,14 @@ async fn csv_rejects_in_s3_read_back_with_a_csv_reader() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_compressed_rejects_in_s3_are_whole_gzip_files() {
-    use destination_support::{catalog, record_line, Harness};
+    use destination_support::{account_inserts, record_line, Harness};
     use serde_json::json;
     use std::io::Read;
     let Some(server) = s3s::S3Server::start() else {
         return;
     };
     let h = Harness::start().await;
-    let cat = catalog(&[(
-        "scores",
-        Some("Account"),
-        "append",
-        None,
-        &["Name", "NumberOfEmployees"],
-    )]);
+    let cat = account_inserts("scores", &["Name", "NumberOfEmployees"]);
     let mut input = record_line("scores", json!({"NumberOfEmployees": 3}));
     input += &record_line(
         "scores",

@@ -3,7 +3,7 @@
 
 mod destination_support;
 
-use destination_support::{catalog, dlq_lines, record_line, state_line, Harness};
+use destination_support::{account_inserts, catalog, dlq_lines, record_line, state_line, Harness};
 use serde_json::{json, Value};
 
 fn by_name<'a>(records: &'a [Value], prefix: &str) -> Vec<&'a Value> {
@@ -18,13 +18,10 @@ fn by_name<'a>(records: &'a [Value], prefix: &str) -> Vec<&'a Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn inserts_land_in_the_org_and_the_state_is_echoed_verbatim_with_stats() {
     let h = Harness::start().await;
-    let cat = catalog(&[(
+    let cat = account_inserts(
         "scores",
-        Some("Account"),
-        "append",
-        None,
         &["Name", "AnnualRevenue", "NumberOfEmployees", "Description"],
-    )]);
+    );
     let mut input = String::new();
     input += &record_line(
         "scores",
@@ -205,13 +202,7 @@ async fn soft_delete_moves_records_to_the_recycle_bin() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn records_that_cannot_be_converted_go_to_the_dead_letter_queue_and_the_sync_goes_on() {
     let h = Harness::start().await;
-    let cat = catalog(&[(
-        "scores",
-        Some("Account"),
-        "append",
-        None,
-        &["Name", "NumberOfEmployees"],
-    )]);
+    let cat = account_inserts("scores", &["Name", "NumberOfEmployees"]);
     let mut input = String::new();
     input += &record_line("scores", json!({"Name": "T6 Good"}));
     input += &record_line(
@@ -381,7 +372,7 @@ async fn a_state_is_not_echoed_when_the_records_before_it_were_not_committed() {
                        "error_code": "INVALID_FIELD", "when": "always"}),
     )
     .await;
-    let cat = catalog(&[("scores", Some("Account"), "append", None, &["Name"])]);
+    let cat = account_inserts("scores", &["Name"]);
     let input =
         record_line("scores", json!({"Name": "T9 Never"})) + &state_line("scores", 3, json!(1));
     let run = h.write(&h.config(json!({})), &cat, &input).await;
@@ -393,7 +384,7 @@ async fn a_state_is_not_echoed_when_the_records_before_it_were_not_committed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn states_between_batches_are_released_in_order_as_their_batches_commit() {
     let h = Harness::start().await;
-    let cat = catalog(&[("scores", Some("Account"), "append", None, &["Name"])]);
+    let cat = account_inserts("scores", &["Name"]);
     let mut input = String::new();
     for chunk in 0..4 {
         for i in 0..25 {
@@ -424,7 +415,7 @@ async fn a_waiting_state_sends_unfilled_batches_after_state_flush_seconds() {
     use std::process::Stdio;
     use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
     let h = Harness::start().await;
-    let cat = catalog(&[("scores", Some("Account"), "append", None, &["Name"])]);
+    let cat = account_inserts("scores", &["Name"]);
     let config = h.write_file("config.json", &h.config(json!({"state_flush_seconds": 1})));
     let catalog = h.write_file("catalog.json", &cat);
     let mut child = tokio::process::Command::new(destination_support::BIN)

@@ -264,6 +264,11 @@ pub type StreamSpec<'a> = (
 );
 
 /// A configured catalog of data-activation streams.
+/// One stream `name` appending (inserting) `fields` into Account.
+pub fn account_inserts(name: &str, fields: &[&str]) -> Value {
+    catalog(&[(name, Some("Account"), "append", None, fields)])
+}
+
 pub fn catalog(streams: &[StreamSpec]) -> Value {
     let streams: Vec<Value> = streams
         .iter()
