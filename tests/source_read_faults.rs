@@ -45,6 +45,19 @@ fn assert_exactly_once(org: &TestOrg, run: &Run, object: &str) {
     assert_eq!(unique, expected, "{object}: every org record emitted");
 }
 
+/// Reads `streams` in full (fast retries) and checks that the read succeeded with every org
+/// record of each stream emitted exactly once.
+fn read_exactly_once(org: &TestOrg, streams: &[&str]) -> Run {
+    let config = config(org);
+    let catalog = org.catalog(&config, streams, false);
+    let run = read_with_fast_retries(org, &config, &catalog);
+    run.assert_success();
+    for stream in streams {
+        assert_exactly_once(org, &run, stream);
+    }
+    run
+}
+
 fn fault_fired(org: &TestOrg, path_part: &str) -> bool {
     org.requests()
         .iter()
@@ -59,11 +72,7 @@ fn server_errors_on_bulk_result_pages_are_retried() {
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
                      "type": "status", "status": 503, "when": "every_nth", "n": 3}),
     );
-    let config = config(&org);
-    let catalog = org.catalog(&config, &["Account"], false);
-    let run = read_with_fast_retries(&org, &config, &catalog);
-    run.assert_success();
-    assert_exactly_once(&org, &run, "Account");
+    read_exactly_once(&org, &["Account"]);
     assert!(fault_fired(&org, "/results"));
 }
 
@@ -75,11 +84,7 @@ fn a_bulk_page_cut_mid_body_is_fetched_again_without_duplicates() {
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
                      "type": "cut_connection", "after_bytes": 3000, "when": "every_nth", "n": 2}),
     );
-    let config = config(&org);
-    let catalog = org.catalog(&config, &["Account"], false);
-    let run = read_with_fast_retries(&org, &config, &catalog);
-    run.assert_success();
-    assert_exactly_once(&org, &run, "Account");
+    read_exactly_once(&org, &["Account"]);
 }
 
 #[test]
@@ -90,11 +95,7 @@ fn a_bulk_page_truncated_as_if_complete_is_fetched_again_without_duplicates() {
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
                      "type": "truncate_body", "keep_percent": 40, "when": "every_nth", "n": 2}),
     );
-    let config = config(&org);
-    let catalog = org.catalog(&config, &["Account"], false);
-    let run = read_with_fast_retries(&org, &config, &catalog);
-    run.assert_success();
-    assert_exactly_once(&org, &run, "Account");
+    read_exactly_once(&org, &["Account"]);
 }
 
 #[test]
@@ -110,12 +111,7 @@ fn rate_limits_and_request_limit_exceeded_are_retried_with_backoff() {
                      "type": "status", "status": 403, "error_code": "REQUEST_LIMIT_EXCEEDED",
                      "when": "once"}),
     );
-    let config = config(&org);
-    let catalog = org.catalog(&config, &["Account", "Attachment"], false);
-    let run = read_with_fast_retries(&org, &config, &catalog);
-    run.assert_success();
-    assert_exactly_once(&org, &run, "Account");
-    assert_exactly_once(&org, &run, "Attachment");
+    read_exactly_once(&org, &["Account", "Attachment"]);
 }
 
 #[test]
@@ -127,11 +123,7 @@ fn a_rest_page_cut_mid_body_is_fetched_again_without_duplicates() {
     let org = TestOrg::start(emulator);
     org.fault(json!({"method": "GET", "path": "/services/data/*/query*",
                      "type": "cut_connection", "after_bytes": 2000, "when": "once"}));
-    let config = config(&org);
-    let catalog = org.catalog(&config, &["Attachment"], false);
-    let run = read_with_fast_retries(&org, &config, &catalog);
-    run.assert_success();
-    assert_exactly_once(&org, &run, "Attachment");
+    read_exactly_once(&org, &["Attachment"]);
 }
 
 #[test]
@@ -142,12 +134,7 @@ fn an_expired_session_is_refreshed_once_and_the_request_replayed() {
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*",
                      "type": "expire_tokens", "when": "once"}),
     );
-    let config = config(&org);
-    let catalog = org.catalog(&config, &["Account", "Contact"], false);
-    let run = read_with_fast_retries(&org, &config, &catalog);
-    run.assert_success();
-    assert_exactly_once(&org, &run, "Account");
-    assert_exactly_once(&org, &run, "Contact");
+    read_exactly_once(&org, &["Account", "Contact"]);
     let logins = org
         .requests()
         .iter()
@@ -167,11 +154,7 @@ fn a_failed_bulk_job_falls_back_to_rest_for_that_stream() {
         json!({"method": "POST", "path": "/services/data/*/jobs/query",
                      "type": "job_failed", "when": "always"}),
     );
-    let config = config(&org);
-    let catalog = org.catalog(&config, &["Account"], false);
-    let run = read_with_fast_retries(&org, &config, &catalog);
-    run.assert_success();
-    assert_exactly_once(&org, &run, "Account");
+    let run = read_exactly_once(&org, &["Account"]);
     assert!(run
         .logs()
         .iter()
