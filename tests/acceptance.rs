@@ -13,6 +13,8 @@
 //! `expected_records.jsonl` is generated from the emulator's admin API (not from the connector):
 //! `SF_UPDATE_ACCEPTANCE=1 cargo test -p salesforce-connector --test acceptance expected` rewrites it.
 
+#[path = "admin_api/mod.rs"]
+mod admin_api;
 mod packaging_support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -199,30 +201,12 @@ impl Cat {
     /// Every record of `object` through the admin API, by Id.
     fn org_records(&self, object: &str) -> Vec<Value> {
         let http = reqwest::Client::new();
-        let mut all = Vec::new();
-        loop {
-            let url = format!(
-                "{}/__emulator/records/{object}?offset={}&limit=1000",
-                self.emulator.base_url(),
-                all.len()
-            );
-            let page: Value = self.runtime.block_on(async {
-                http.get(&url)
-                    .send()
-                    .await
-                    .expect("admin API answers")
-                    .json()
-                    .await
-                    .expect("admin API JSON")
-            });
-            let records = page["records"].as_array().cloned().unwrap_or_default();
-            let total = page["totalSize"].as_u64().unwrap_or(0) as usize;
-            let done = records.is_empty();
-            all.extend(records);
-            if done || all.len() >= total {
-                break;
-            }
-        }
+        let mut all = self.runtime.block_on(admin_api::org_records(
+            &http,
+            &self.emulator.base_url(),
+            object,
+            false,
+        ));
         all.sort_by_key(|r| r["Id"].as_str().unwrap_or_default().to_string());
         all
     }

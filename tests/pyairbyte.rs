@@ -7,6 +7,8 @@
 //! The Python comes from `SF_PYAIRBYTE_PYTHON` (a virtualenv with tests/python/requirements-pyairbyte.txt,
 //! which .ci/run creates); without it the tests print SKIPPED, and fail under CI.
 
+#[path = "admin_api/mod.rs"]
+mod admin_api;
 mod packaging_support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -90,30 +92,12 @@ impl Orgs {
 
     fn org_records(&self, emulator: &Emulator, object: &str) -> Vec<Value> {
         let http = reqwest::Client::new();
-        let mut all = Vec::new();
-        loop {
-            let url = format!(
-                "{}/__emulator/records/{object}?include_deleted=true&offset={}&limit=1000",
-                emulator.base_url(),
-                all.len()
-            );
-            let page: Value = self.runtime.block_on(async {
-                http.get(&url)
-                    .send()
-                    .await
-                    .expect("admin API answers")
-                    .json()
-                    .await
-                    .expect("admin API JSON")
-            });
-            let records = page["records"].as_array().cloned().unwrap_or_default();
-            let total = page["totalSize"].as_u64().unwrap_or(0) as usize;
-            let done = records.is_empty();
-            all.extend(records);
-            if done || all.len() >= total {
-                return all;
-            }
-        }
+        self.runtime.block_on(admin_api::org_records(
+            &http,
+            &emulator.base_url(),
+            object,
+            true,
+        ))
     }
 
     /// Runs a PyAirbyte script in the work folder (its `.cache/` lands there); returns the JSON

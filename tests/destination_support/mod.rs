@@ -5,6 +5,8 @@
 
 pub mod s3s;
 
+#[path = "../admin_api/mod.rs"]
+mod admin_api;
 #[path = "../protocol_check/mod.rs"]
 mod protocol_check;
 
@@ -153,32 +155,13 @@ impl Harness {
 
     /// Every record of `object` in the org (admin API), deleted ones only if asked.
     pub async fn records(&self, object: &str, include_deleted: bool) -> Vec<Value> {
-        let mut out = Vec::new();
-        loop {
-            let url = format!(
-                "{}/__emulator/records/{object}?limit=10000&offset={}&include_deleted={include_deleted}",
-                self.emulator.base_url(),
-                out.len()
-            );
-            let page: Value = self
-                .http
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            let records = page["records"].as_array().cloned().unwrap_or_default();
-            if records.is_empty() {
-                break;
-            }
-            out.extend(records);
-            if out.len() as u64 >= page["totalSize"].as_u64().unwrap_or(0) {
-                break;
-            }
-        }
-        out
+        admin_api::org_records(
+            &self.http,
+            &self.emulator.base_url(),
+            object,
+            include_deleted,
+        )
+        .await
     }
 
     pub async fn record(&self, object: &str, id: &str) -> Value {

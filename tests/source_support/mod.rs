@@ -9,6 +9,8 @@ use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
 
+#[path = "../admin_api/mod.rs"]
+mod admin_api;
 #[path = "../protocol_check/mod.rs"]
 mod protocol_check;
 use tempfile::TempDir;
@@ -306,30 +308,12 @@ impl TestOrg {
 
     /// Every record of `object` as the org holds it (deleted ones too when asked).
     pub fn org_records(&self, object: &str, include_deleted: bool) -> Vec<Value> {
-        let mut all = Vec::new();
-        let mut offset = 0;
-        loop {
-            let url = self.admin_url(&format!(
-                "records/{object}?include_deleted={include_deleted}&offset={offset}&limit=5000"
-            ));
-            let page: Value = self.runtime.block_on(async {
-                self.http
-                    .get(&url)
-                    .send()
-                    .await
-                    .unwrap()
-                    .json()
-                    .await
-                    .unwrap()
-            });
-            let records = page["records"].as_array().unwrap().clone();
-            let n = records.len();
-            all.extend(records);
-            offset += n;
-            if n == 0 || offset as u64 >= page["totalSize"].as_u64().unwrap() {
-                return all;
-            }
-        }
+        self.runtime.block_on(admin_api::org_records(
+            &self.http,
+            &self.emulator.base_url(),
+            object,
+            include_deleted,
+        ))
     }
 
     /// Creates a record through the admin API; returns its Id.
