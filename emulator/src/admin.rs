@@ -9,6 +9,8 @@
 //! | `PATCH /__emulator/records/{object}/{id}` | `{"Field": value}` | 204 |
 //! | `DELETE /__emulator/records/{object}/{id}` | `?hard=true` for a hard delete | 204 |
 //! | `POST /__emulator/records/{object}/{id}/undelete` | | 204 |
+//! | `POST /__emulator/transaction` | `[{"op":"create"\|"update"\|"delete"\|"undelete", "object", "id"?, "fields"?, "hard"?}, …]`: applied in order as one transaction (one `transactionKey` in the change events); the first failing operation stops it (400 naming its index; those before it stay applied) | `{"ids":[…]}` |
+//! | `GET /__emulator/pubsub/events` · `GET/PUT /__emulator/pubsub/cdc-objects` | see `pubsub/admin.rs` | |
 //! | `GET /__emulator/clock` · `POST /__emulator/clock` | `{"now": "2025-01-01T00:00:00Z"}` or `{"advance_seconds": 60}` | `{"now"}` |
 //! | `GET/POST/DELETE /__emulator/faults`, `DELETE /__emulator/faults/{id}` | a rule (see `faults.rs`) | `{"id"}` / list |
 //! | `GET /__emulator/requests` · `DELETE /__emulator/requests` | | `[{"method","path","status","bytes"}]` (admin calls left out) |
@@ -43,6 +45,7 @@ pub fn router() -> Router<AppState> {
             get(read).patch(update).delete(remove),
         )
         .route("/__emulator/records/{object}/{id}/undelete", post(undelete))
+        .route("/__emulator/transaction", post(transaction))
         .route("/__emulator/clock", get(clock).post(set_clock))
         .route(
             "/__emulator/faults",
@@ -124,6 +127,74 @@ async fn update(
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => store_error(&object, &id, e),
     }
+}
+
+/// One operation of `POST /__emulator/transaction`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Operation {
+    op: String,
+    object: String,
+    #[serde(default)]
+    id: Option<String>,
+    #[serde(default)]
+    fields: Map<String, JsonValue>,
+    #[serde(default)]
+    hard: bool,
+}
+
+async fn transaction(State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+    let operations: Vec<Operation> = match serde_json::from_slice(&body) {
+        Ok(ops) => ops,
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("expected an array of {{\"op\", \"object\", \"id\", \"fields\"}}: {e}"),
+            )
+        }
+    };
+    let mut prepared = Vec::with_capacity(operations.len());
+    for (i, op) in operations.iter().enumerate() {
+        match values_from(&state, &op.object, &op.fields) {
+            Ok(values) => prepared.push(values),
+            Err((status, message)) => return error(status, format!("operation {i}: {message}")),
+        }
+    }
+    let mut org = state.org_mut();
+    org.begin_transaction();
+    let mut ids = Vec::new();
+    let mut failure = None;
+    for (i, (op, values)) in operations.iter().zip(prepared).enumerate() {
+        let id = op.id.clone().unwrap_or_default();
+        let result = match op.op.as_str() {
+            "create" => org.insert(&op.object, values).map(|new| ids.push(new)),
+            "update" => org
+                .update(&op.object, &id, values)
+                .map(|_| ids.push(id.clone())),
+            "delete" => org
+                .delete(&op.object, &id, op.hard)
+                .map(|_| ids.push(id.clone())),
+            "undelete" => org.undelete(&op.object, &id).map(|_| ids.push(id.clone())),
+            other => {
+                failure = Some(error(
+                    StatusCode::BAD_REQUEST,
+                    format!("operation {i}: op: expected create, update, delete or undelete, got {other:?}"),
+                ));
+                break;
+            }
+        };
+        if let Err(e) = result {
+            let response = store_error(&op.object, &id, e);
+            failure = Some(error(
+                response.status(),
+                format!("operation {i}: {} {id} failed", op.object),
+            ));
+            break;
+        }
+    }
+    org.commit_transaction();
+    drop(org);
+    failure.unwrap_or_else(|| Json(json!({"ids": ids})).into_response())
 }
 
 #[derive(Deserialize)]
@@ -291,6 +362,10 @@ async fn requests(State(state): State<AppState>) -> Response {
             path: e.path.clone(),
             status: e.status,
             bytes: e.bytes.load(Ordering::Relaxed),
+            grpc_status: e.grpc_status.as_ref().map(|s| {
+                let code = s.load(Ordering::Relaxed);
+                (code != crate::state::GRPC_OPEN).then_some(code)
+            }),
         })
         .collect();
     Json(json!(entries)).into_response()

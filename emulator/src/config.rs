@@ -56,6 +56,19 @@ pub struct EmulatorConfig {
     pub username: String,
     /// PEM of the RSA public key JWT bearer assertions are checked against.
     pub jwt_public_key_pem: String,
+    /// Objects whose changes publish change events (Setup → Change Data Capture); `None`:
+    /// every object that has a change event in Salesforce.
+    pub cdc_objects: Option<Vec<String>>,
+    /// Changes in one transaction beyond which its change events give way to one
+    /// `GAP_OVERFLOW` event per object (Salesforce: 100,000; creates, deletes and undeletes
+    /// count 1, an update 1 per changed field).
+    pub cdc_overflow_limit: usize,
+    /// Pub/Sub API: how long a subscription that is owed events waits before an empty
+    /// keepalive response with the latest replay id (Salesforce: within 270 s).
+    pub pubsub_keepalive: Duration,
+    /// Pub/Sub API: how long a subscription owed nothing stays open without a new
+    /// FetchRequest (Salesforce: 60 s).
+    pub pubsub_idle_close: Duration,
 }
 
 /// An RSA key pair for tests of the JWT bearer flow. It is public (it sits in this source file),
@@ -91,6 +104,10 @@ impl Default for EmulatorConfig {
             rotate_refresh_token: false,
             username: "integration@emulator.example.com".to_string(),
             jwt_public_key_pem: TEST_JWT_PUBLIC_KEY_PEM.to_string(),
+            cdc_objects: None,
+            cdc_overflow_limit: 100_000,
+            pubsub_keepalive: Duration::from_secs(270),
+            pubsub_idle_close: Duration::from_secs(60),
         }
     }
 }

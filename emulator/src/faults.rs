@@ -43,6 +43,33 @@ pub enum FaultKind {
     ExpireTokens,
     /// The daily API request limit is used up from now on.
     ExhaustLimit,
+    /// Pub/Sub API (`"method": "GRPC"`, path `/eventbus.v1.PubSub/<Rpc>`): the call fails with
+    /// this gRPC status (`code` as named by gRPC, e.g. `UNAVAILABLE`), the Salesforce
+    /// `error_code` in the `error-code` trailer (prefix `sfdc.platform.eventbus.grpc.` added
+    /// when missing) and `message` plus `rpcId: …` as its description.
+    GrpcStatus {
+        code: String,
+        #[serde(default)]
+        error_code: Option<String>,
+        #[serde(default)]
+        message: Option<String>,
+    },
+    /// Subscribe: after `after_events` events the stream is cut (UNAVAILABLE, as when HTTP/2
+    /// resets the stream).
+    CutStream {
+        #[serde(default)]
+        after_events: u64,
+    },
+    /// Subscribe: after `after_events` events every access token expires, so the open stream
+    /// fails UNAUTHENTICATED.
+    ExpireTokensAfterEvents {
+        #[serde(default)]
+        after_events: u64,
+    },
+    /// Change events (`"method": "CDC"`, path the topic of the changed record's object, e.g.
+    /// `/data/AccountChangeEvent`, counted per changed record): the change publishes as its
+    /// `GAP_*` event (header only), as when Salesforce cannot build the event.
+    Gap,
 }
 
 fn half() -> u8 {

@@ -30,6 +30,7 @@ pub mod middleware;
 pub mod oauth;
 pub mod org;
 pub mod parallel_gzip;
+pub mod pubsub;
 pub mod query_plan;
 pub mod rest;
 pub mod rest_query;

@@ -1,10 +1,11 @@
 //! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]… [--extra-objects N]
 //! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]
-//! [--rotate-refresh-token]`
+//! [--rotate-refresh-token] [--cdc-objects A,B|none] [--cdc-overflow-limit N] [--pubsub-keepalive-seconds N]
+//! [--pubsub-idle-close-seconds N]`
 //!
 //! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
-//! refresh_token, username, and with `--tls` ca_certificate: the CA file to trust) and serves
-//! until killed.
+//! refresh_token, username, pubsub_url (the Pub/Sub API's gRPC address), org_id (its
+//! `tenantid`), and with `--tls` ca_certificate: the CA file to trust) and serves until killed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -54,6 +55,19 @@ struct Args {
     /// Serve https with a certificate made at start; the ready line gives its CA file.
     #[arg(long)]
     tls: bool,
+    /// Objects whose changes publish change events on the Pub/Sub API, comma-separated
+    /// (`none` for none; default: every object that has a change event in Salesforce).
+    #[arg(long, value_name = "OBJECT,…")]
+    cdc_objects: Option<String>,
+    /// Changes in one transaction beyond which its change events give way to GAP_OVERFLOW.
+    #[arg(long, default_value_t = 100_000)]
+    cdc_overflow_limit: usize,
+    /// Pub/Sub API: seconds before an empty keepalive answers a subscription owed events.
+    #[arg(long, default_value_t = 270)]
+    pubsub_keepalive_seconds: u64,
+    /// Pub/Sub API: seconds a subscription owed nothing stays open without a FetchRequest.
+    #[arg(long, default_value_t = 60)]
+    pubsub_idle_close_seconds: u64,
 }
 
 fn parse_records(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
@@ -70,6 +84,18 @@ fn parse_records(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
     Ok(map)
 }
 
+/// `Account,Contact` → the names; `none` → none.
+fn parse_cdc_objects(text: &str) -> Vec<String> {
+    if text.trim().eq_ignore_ascii_case("none") {
+        return Vec::new();
+    }
+    text.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -83,8 +109,15 @@ async fn main() -> anyhow::Result<()> {
         clock_running: !args.frozen_clock,
         tls: args.tls,
         rotate_refresh_token: args.rotate_refresh_token,
+        cdc_objects: args.cdc_objects.as_deref().map(parse_cdc_objects),
+        cdc_overflow_limit: args.cdc_overflow_limit,
+        pubsub_keepalive: Duration::from_secs(args.pubsub_keepalive_seconds),
+        pubsub_idle_close: Duration::from_secs(args.pubsub_idle_close_seconds),
         ..EmulatorConfig::default()
     };
+    if args.pubsub_keepalive_seconds == 0 || args.pubsub_idle_close_seconds == 0 {
+        bail!("--pubsub-keepalive-seconds and --pubsub-idle-close-seconds: expected at least 1");
+    }
     if args.scale == 0 {
         bail!("--scale: expected a whole number of at least 1, got 0");
     }
@@ -96,7 +129,10 @@ async fn main() -> anyhow::Result<()> {
     }
     let emulator = Emulator::start_on(config, &args.listen)
         .await
-        .with_context(|| format!("--listen {}: cannot bind", args.listen))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::InvalidInput => anyhow::anyhow!("--{e}"),
+            _ => anyhow::anyhow!("--listen {}: cannot bind: {e}", args.listen),
+        })?;
     let credentials = emulator.credentials();
     let mut ready = serde_json::json!({
         "base_url": emulator.base_url(),
@@ -105,6 +141,8 @@ async fn main() -> anyhow::Result<()> {
         "client_secret": credentials.client_secret,
         "refresh_token": credentials.refresh_token,
         "username": credentials.username,
+        "pubsub_url": emulator.pubsub_url(),
+        "org_id": emulator.org_id(),
     });
     if let Some(path) = emulator.ca_certificate_path() {
         ready["ca_certificate"] = serde_json::Value::String(path.display().to_string());

@@ -58,6 +58,7 @@ pub async fn record_request(State(state): State<AppState>, req: Request, next: N
         path,
         status,
         bytes,
+        grpc_status: None,
     });
     Response::from_parts(parts, body)
 }
@@ -133,6 +134,11 @@ pub async fn inject_faults(
             }
             FaultKind::ExpireTokens => state.expire_sessions(),
             FaultKind::ExhaustLimit => lock(&state.usage).exhausted = true,
+            // Pub/Sub API and change event faults: never matched by HTTP requests' methods.
+            FaultKind::GrpcStatus { .. }
+            | FaultKind::CutStream { .. }
+            | FaultKind::ExpireTokensAfterEvents { .. }
+            | FaultKind::Gap => {}
         }
     }
     let response = next.run(req).await;

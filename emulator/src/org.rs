@@ -16,6 +16,7 @@ use crate::catalog::{self, Formula, ObjectDef};
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::ids;
+use crate::pubsub::{ChangeKind, EventBus, RecordChange};
 use crate::schema::{FieldType, SObject, Value};
 use crate::seed::{self, Gen, GenContext};
 use crate::store::{OrgStore, StoreError, StoredRecord};
@@ -106,6 +107,8 @@ pub struct Org {
     by_name: HashMap<String, usize>,
     /// Object name (exact) → (key prefix, generated count), for references.
     targets: HashMap<String, (String, u64)>,
+    /// Where committed changes are reported (change events).
+    bus: Option<Arc<EventBus>>,
 }
 
 impl Org {
@@ -156,6 +159,40 @@ impl Org {
             objects,
             by_name,
             targets,
+            bus: None,
+        }
+    }
+
+    /// Reports every change from now on to `bus`.
+    pub fn set_event_bus(&mut self, bus: Arc<EventBus>) {
+        self.bus = Some(bus);
+    }
+
+    /// True when a change to object `o` publishes a change event (so values are only copied
+    /// for the bus when it wants them).
+    fn publishes(&self, o: usize) -> bool {
+        self.bus
+            .as_ref()
+            .is_some_and(|b| b.wants(&self.objects[o].sobject.name))
+    }
+
+    fn publish(
+        &self,
+        o: usize,
+        kind: ChangeKind,
+        id: &str,
+        before: Option<Vec<Value>>,
+        after: Option<Vec<Value>>,
+    ) {
+        if let Some(bus) = &self.bus {
+            bus.record(RecordChange {
+                object: self.objects[o].sobject.name.clone(),
+                kind,
+                id: id.to_string(),
+                before,
+                after,
+                user: self.user_id(),
+            });
         }
     }
 
@@ -610,9 +647,13 @@ impl OrgStore for Org {
         }
         self.touch(obj, &mut row, true);
         apply_formulas(obj, &mut row);
+        let after = self.publishes(o).then(|| row.clone());
         let obj = &mut self.objects[o];
         obj.overlay.insert(index, OverlayRow::Live(row));
         obj.next_index += 1;
+        if after.is_some() {
+            self.publish(o, ChangeKind::Create, &id, None, after);
+        }
         Ok(id)
     }
 
@@ -628,6 +669,7 @@ impl OrgStore for Org {
             return Err(StoreError::EntityIsDeleted);
         }
         let mut row = view.values.into_owned();
+        let before = self.publishes(o).then(|| row.clone());
         for (i, v) in values {
             if i < row.len() {
                 row[i] = v;
@@ -636,7 +678,12 @@ impl OrgStore for Org {
         let obj = &self.objects[o];
         self.touch(obj, &mut row, false);
         apply_formulas(obj, &mut row);
+        let after = before.as_ref().map(|_| row.clone());
         self.objects[o].overlay.insert(index, OverlayRow::Live(row));
+        if before.is_some() {
+            let id = ids::encode(self.objects[o].prefix(), index);
+            self.publish(o, ChangeKind::Update, &id, before, after);
+        }
         Ok(())
     }
 
@@ -665,9 +712,14 @@ impl OrgStore for Org {
         obj.overlay.insert(index, entry);
         if !was_deleted {
             obj.deletions.push(Deletion {
-                id: full_id,
+                id: full_id.clone(),
                 at: now,
             });
+        }
+        // A hard delete of a record already in the recycle bin changes nothing a change event
+        // reports (the DELETE was published when it went to the bin).
+        if !was_deleted && self.publishes(o) {
+            self.publish(o, ChangeKind::Delete, &full_id, None, None);
         }
         Ok(())
     }
@@ -685,10 +737,26 @@ impl OrgStore for Org {
         let full_id = ids::encode(obj.prefix(), index);
         Self::set_is_deleted(obj, &mut row, false);
         self.touch(obj, &mut row, false);
+        let after = self.publishes(o).then(|| row.clone());
         let obj = &mut self.objects[o];
         obj.overlay.insert(index, OverlayRow::Live(row));
         obj.deletions.retain(|d| d.id != full_id);
+        if after.is_some() {
+            self.publish(o, ChangeKind::Undelete, &full_id, None, after);
+        }
         Ok(())
+    }
+
+    fn begin_transaction(&mut self) {
+        if let Some(bus) = &self.bus {
+            bus.begin();
+        }
+    }
+
+    fn commit_transaction(&mut self) {
+        if let Some(bus) = &self.bus {
+            bus.commit();
+        }
     }
 }
 

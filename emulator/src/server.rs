@@ -19,7 +19,9 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
-use crate::{admin, bulk_ingest, bulk_query, oauth, rest, rest_query, rest_write, tls, write};
+use crate::{
+    admin, bulk_ingest, bulk_query, oauth, pubsub, rest, rest_query, rest_write, tls, write,
+};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
 pub fn data_routes(state: AppState) -> Router<AppState> {
@@ -40,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::public_router())
         .merge(admin::router())
         .merge(write::admin::router())
+        .merge(pubsub::admin::router())
         .merge(data_routes(state.clone()))
         .fallback(|| async { crate::error::ApiError::not_found() })
         // Fastest level: compressing result pages must not become the benchmarks' bottleneck.
@@ -72,10 +75,13 @@ pub struct Credentials {
 pub struct Emulator {
     state: AppState,
     addr: SocketAddr,
+    pubsub_url: String,
     /// With TLS: where the CA certificate was written, and its PEM.
     ca: Option<(std::path::PathBuf, String)>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    pubsub_shutdown: Option<oneshot::Sender<()>>,
+    pubsub_task: Option<JoinHandle<()>>,
 }
 
 impl Emulator {
@@ -84,10 +90,27 @@ impl Emulator {
         Emulator::start_on(config, "127.0.0.1:0").await
     }
 
-    /// Starts the emulator on `listen` (`host:port`).
+    /// Starts the emulator on `listen` (`host:port`), and its Pub/Sub API on another port of
+    /// the same host.
     pub async fn start_on(config: EmulatorConfig, listen: &str) -> std::io::Result<Emulator> {
+        if let Some(names) = &config.cdc_objects {
+            let defs: Vec<_> = crate::catalog::objects()
+                .into_iter()
+                .chain(crate::catalog::extra_objects(config.extra_objects))
+                .collect();
+            pubsub::schema::check_cdc_objects(defs.iter().map(|d| &d.sobject), names).map_err(
+                |e| {
+                    std::io::Error::new(
+                        std::io::ErrorKind::InvalidInput,
+                        format!("cdc-objects: {e}"),
+                    )
+                },
+            )?;
+        }
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
+        let pubsub_listener = TcpListener::bind((addr.ip(), 0)).await?;
+        let pubsub_addr = pubsub_listener.local_addr()?;
         let tls = config.tls;
         let state = AppState::new(config);
         let scheme = if tls { "https" } else { "http" };
@@ -97,8 +120,22 @@ impl Emulator {
         let shutdown = async {
             let _ = rx.await;
         };
-        let (task, ca) = if tls {
-            let certificates = tls::make_certificates().map_err(std::io::Error::other)?;
+        let (pubsub_tx, pubsub_rx) = oneshot::channel::<()>();
+        let pubsub_shutdown = async {
+            let _ = pubsub_rx.await;
+        };
+        let certificates = if tls {
+            Some(tls::make_certificates().map_err(std::io::Error::other)?)
+        } else {
+            None
+        };
+        let pubsub_task = pubsub::server::serve(
+            state.clone(),
+            pubsub_listener,
+            certificates.as_ref(),
+            pubsub_shutdown,
+        )?;
+        let (task, ca) = if let Some(certificates) = certificates {
             let path = std::env::temp_dir().join(format!(
                 "sf-emulator-ca-{}-{}.pem",
                 std::process::id(),
@@ -126,10 +163,24 @@ impl Emulator {
         Ok(Emulator {
             state,
             addr,
+            pubsub_url: pubsub::server::url(pubsub_addr, tls),
             ca,
             shutdown: Some(tx),
             task: Some(task),
+            pubsub_shutdown: Some(pubsub_tx),
+            pubsub_task: Some(pubsub_task),
         })
+    }
+
+    /// The Pub/Sub API's address: `http://127.0.0.1:PORT` (`https://` with TLS, trusting the
+    /// CA of [`Emulator::ca_certificate_path`]).
+    pub fn pubsub_url(&self) -> String {
+        self.pubsub_url.clone()
+    }
+
+    /// The org's id (the `tenantid` the Pub/Sub API expects).
+    pub fn org_id(&self) -> String {
+        self.state.org().org_id()
     }
 
     /// `http://127.0.0.1:PORT` (`https://` with TLS) — the instance URL.
@@ -185,10 +236,17 @@ impl Emulator {
 
     /// Stops serving and waits for the server task to end.
     pub async fn shutdown(mut self) {
+        self.state.pubsub.close();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+        if let Some(tx) = self.pubsub_shutdown.take() {
+            let _ = tx.send(());
+        }
         if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.pubsub_task.take() {
             let _ = task.await;
         }
     }
@@ -199,7 +257,11 @@ impl Drop for Emulator {
         if let Some((path, _)) = &self.ca {
             let _ = std::fs::remove_file(path);
         }
+        self.state.pubsub.close();
         if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(tx) = self.pubsub_shutdown.take() {
             let _ = tx.send(());
         }
     }

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
@@ -16,6 +16,7 @@ use crate::config::EmulatorConfig;
 use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
+use crate::pubsub::EventBus;
 use crate::rest_query::Cursors;
 use crate::write::WriteSide;
 
@@ -44,6 +45,10 @@ pub struct LoggedRequest {
     pub status: u16,
     /// Response body bytes sent (as sent: compressed when compressed).
     pub bytes: u64,
+    /// Pub/Sub API calls (`"method": "GRPC"`): the gRPC status code the call ended with
+    /// (0 OK, 16 UNAUTHENTICATED…), null while a stream is still open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub grpc_status: Option<Option<i32>>,
 }
 
 /// A request log entry whose byte count grows while a streamed body is sent.
@@ -53,7 +58,12 @@ pub struct LogEntry {
     pub path: String,
     pub status: u16,
     pub bytes: Arc<AtomicU64>,
+    /// Pub/Sub API calls: the gRPC status once the call ended ([`GRPC_OPEN`] until then).
+    pub grpc_status: Option<Arc<AtomicI32>>,
 }
+
+/// [`LogEntry::grpc_status`] of a call still open.
+pub const GRPC_OPEN: i32 = -1;
 
 /// Daily usage counters behind `/limits` and `Sforce-Limit-Info`.
 #[derive(Debug, Default)]
@@ -71,7 +81,7 @@ pub struct Shared {
     sessions: Mutex<HashMap<String, Session>>,
     issued_tokens: AtomicU64,
     pub usage: Mutex<Usage>,
-    pub faults: Mutex<FaultTable>,
+    pub faults: Arc<Mutex<FaultTable>>,
     pub log: Mutex<Vec<LogEntry>>,
     pub cursors: Mutex<Cursors>,
     pub query_jobs: Mutex<QueryJobs>,
@@ -83,6 +93,8 @@ pub struct Shared {
     /// Bulk ingest jobs, validation rules and lock faults (`write::WriteState` reaches the org
     /// through this state).
     pub write_side: Arc<Mutex<WriteSide>>,
+    /// Change events for the Pub/Sub API (the org reports every record change to it).
+    pub pubsub: Arc<EventBus>,
 }
 
 impl Shared {
@@ -120,18 +132,33 @@ impl AppState {
         } else {
             Clock::frozen(config.start_time)
         };
-        let org = Org::new(&config, clock.clone());
+        let mut org = Org::new(&config, clock.clone());
         let mut faults = FaultTable::default();
         for rule in &config.faults {
             faults.add(rule.clone());
         }
+        let faults = Arc::new(Mutex::new(faults));
+        let sobjects = org.objects().iter().map(|o| o.sobject.clone()).collect();
+        let pubsub = Arc::new(
+            EventBus::new(
+                clock.clone(),
+                faults.clone(),
+                sobjects,
+                config.cdc_objects.clone(),
+                config.cdc_overflow_limit,
+            )
+            // `cdc_objects` is checked when the config is parsed; here it can only be valid.
+            .unwrap_or_else(|e| panic!("cdc_objects: {e}")),
+        );
+        org.set_event_bus(pubsub.clone());
         AppState(Arc::new(Shared {
             clock,
             org: RwLock::new(org),
             sessions: Mutex::new(HashMap::new()),
             issued_tokens: AtomicU64::new(0),
             usage: Mutex::new(Usage::default()),
-            faults: Mutex::new(faults),
+            faults,
+            pubsub,
             log: Mutex::new(Vec::new()),
             cursors: Mutex::new(Cursors::default()),
             query_jobs: Mutex::new(QueryJobs::default()),
@@ -239,5 +266,6 @@ impl AppState {
         *lock(&self.cursors) = Cursors::default();
         *lock(&self.query_jobs) = QueryJobs::default();
         *lock(&self.write_side) = new_write_side(&self.config);
+        self.pubsub.reset();
     }
 }

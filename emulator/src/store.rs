@@ -68,4 +68,10 @@ pub trait OrgStore {
 
     /// Restores a soft-deleted record from the recycle bin.
     fn undelete(&mut self, object: &str, id: &str) -> Result<(), StoreError>;
+
+    /// Opens a transaction: the changes until [`OrgStore::commit_transaction`] commit together
+    /// (one `transactionKey` in their change events). Without one, every change is its own.
+    fn begin_transaction(&mut self) {}
+
+    fn commit_transaction(&mut self) {}
 }

@@ -83,13 +83,13 @@ pub fn write_ca(certificates: &Certificates, path: &Path) -> Result<(), TlsError
     })
 }
 
-fn acceptor(certificates: &Certificates) -> Result<TlsAcceptor, TlsError> {
+fn acceptor(certificates: &Certificates, alpn: &[&[u8]]) -> Result<TlsAcceptor, TlsError> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_no_client_auth()
         .with_single_cert(certificates.chain.clone(), certificates.key.clone_key())?;
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
@@ -100,15 +100,25 @@ pub struct TlsListener {
 }
 
 impl TlsListener {
+    /// Offers `http/1.1` (the REST side; gRPC needs [`TlsListener::with_alpn`] and `h2`).
     pub fn new(
         listener: TcpListener,
         certificates: &Certificates,
+    ) -> Result<TlsListener, TlsError> {
+        TlsListener::with_alpn(listener, certificates, &[b"http/1.1"])
+    }
+
+    /// A listener offering the given ALPN protocols (gRPC clients insist on `h2`).
+    pub fn with_alpn(
+        listener: TcpListener,
+        certificates: &Certificates,
+        alpn: &[&[u8]],
     ) -> Result<TlsListener, TlsError> {
         let local = listener.local_addr().map_err(|source| TlsError::Write {
             path: PathBuf::from("<socket>"),
             source,
         })?;
-        let acceptor = acceptor(certificates)?;
+        let acceptor = acceptor(certificates, alpn)?;
         let (tx, ready) = mpsc::channel(64);
         tokio::spawn(async move {
             loop {

@@ -1,0 +1,24 @@
+//! Salesforce's Pub/Sub API (gRPC, `eventbus.v1.PubSub`) on a port of its own, and the Change
+//! Data Capture events it delivers: every record change the org commits, by any API, publishes
+//! on `/data/<Object>ChangeEvent` and `/data/ChangeEvents` for the objects enabled for CDC.
+//!
+//! - [`proto`]: the messages and service of `proto/pubsub_api.proto` (the wire contract).
+//! - [`schema`]: an object's change event Avro schema; [`encode`]: an event's Avro datum.
+//! - [`bus`]: the retained events, replay ids, transactions, merging, gaps and overflow.
+//! - [`service`]: the RPCs (auth, GetTopic, GetSchema, Subscribe); [`server`]: serving them.
+//! - [`admin`]: `/__emulator/pubsub/…` (published events, CDC-enabled objects).
+
+pub mod admin;
+pub mod bus;
+pub mod encode;
+pub mod schema;
+pub mod server;
+pub mod service;
+
+/// Code generated from `proto/pubsub_api.proto` by tonic-prost-build (see `build.rs`).
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+pub mod proto {
+    tonic::include_proto!("eventbus.v1");
+}
+
+pub use bus::{ChangeKind, EventBus, RecordChange};
