@@ -103,8 +103,10 @@ pub(crate) fn update(schema: &ChangeSchema, before: &[Value], after: &[Value]) -
         .map(|(i, field)| {
             let position = i + 1;
             match field {
-                EventField::Scalar { source, kind, .. } => {
-                    if before[*source] == after[*source] {
+                EventField::Scalar { name, source, kind } => {
+                    // Every update sets LastModifiedDate, even when the org's clock stands
+                    // still and the value comes out the same.
+                    if before[*source] == after[*source] && name != "LastModifiedDate" {
                         return FieldValue::Null;
                     }
                     field_count += 1;

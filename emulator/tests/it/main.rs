@@ -10,6 +10,7 @@ mod ingest_jobs;
 mod ingest_rest_writes;
 mod ingest_row_errors;
 mod ingest_simple_salesforce;
+mod pubsub;
 mod query;
 mod server;
 mod sfclient_read;
