@@ -9,6 +9,10 @@ use chrono::{DateTime, Duration, Utc};
 /// Records Bulk API 2.0 puts in one internal batch.
 pub const RECORDS_PER_BATCH: u64 = 10_000;
 
+/// Records Salesforce commits together within an internal batch (its trigger chunk size): the
+/// records of one chunk share a transaction, and so their change events a `transactionKey`.
+pub const RECORDS_PER_TRANSACTION: usize = 200;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DailyLimits {
     pub records: u64,

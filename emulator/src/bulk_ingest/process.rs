@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use csv::StringRecord;
 
 use super::job::{IngestJob, JobResults, JobState, Operation};
-use super::limits::RECORDS_PER_BATCH;
+use super::limits::{RECORDS_PER_BATCH, RECORDS_PER_TRANSACTION};
 use crate::schema::FieldType;
 use crate::store::OrgStore;
 use crate::write::record::resolve_column;
@@ -260,7 +260,12 @@ impl JobRun {
                 .key_position
                 .map(|p| duplicate_keys(&batch, p, self.key_case_sensitive))
                 .unwrap_or_default();
-            for record in &batch {
+            // Salesforce commits a Bulk job's records in chunks of 200, one transaction each.
+            writer.store_mut().begin_transaction();
+            for (n, record) in batch.iter().enumerate() {
+                if n > 0 && n % RECORDS_PER_TRANSACTION == 0 {
+                    writer.next_transaction();
+                }
                 self.row_number += 1;
                 if stopped.is_none() {
                     stopped = self.run.stop_reason(
@@ -299,6 +304,7 @@ impl JobRun {
                 let row_id = self.id_position.and_then(|p| record.get(p)).unwrap_or("");
                 self.run.result(record, result, row_id);
             }
+            writer.store_mut().commit_transaction();
             done_here += batch.len() as u64;
             if let Some(e) = read_error {
                 let (state, message) = stopped.unwrap_or((

@@ -133,6 +133,18 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
     }
 
     /// Validates and applies one record.
+    /// Ends the writer's current transaction and opens the next (Bulk API commits its records
+    /// in chunks of 200, each a transaction of its own).
+    pub fn next_transaction(&mut self) {
+        self.store.commit_transaction();
+        self.store.begin_transaction();
+    }
+
+    /// The store, for opening and committing transactions around the writes.
+    pub fn store_mut(&mut self) -> &mut S {
+        self.store
+    }
+
     pub fn write(&mut self, cells: &[(Column, Cell<'_>)]) -> Result<Outcome, RecordError> {
         if self.rules.row_is_locked(&self.sobject.name) {
             return Err(RecordError::unable_to_lock_row());

@@ -320,3 +320,387 @@ async fn bad_tokens_and_tenants_are_unauthenticated_with_the_error_code_trailer(
         .err();
     assert!(err.is_none(), "a fresh token works: {err:?}");
 }
+
+/// The admin API's listing of published events.
+async fn published(ps: &PubSub) -> Vec<Value> {
+    let (_, listed) = ps.admin(Method::GET, "/pubsub/events", None).await;
+    listed.as_array().unwrap().clone()
+}
+
+async fn create_accounts(ps: &PubSub, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let (_, created) = ps
+            .admin(
+                Method::POST,
+                "/records/Account",
+                Some(json!({"Name": format!("Account {i}")})),
+            )
+            .await;
+        ids.push(created["id"].as_str().unwrap().to_string());
+    }
+    ids
+}
+
+#[tokio::test]
+async fn flow_control_sums_requests_caps_at_100_and_keepalives_carry_the_latest_replay_id() {
+    let ps = PubSub::start(EmulatorConfig {
+        pubsub_keepalive: Duration::from_millis(300),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    create_accounts(&ps, 5).await;
+    let (tx, mut stream) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Earliest, vec![], 2))
+        .await
+        .unwrap();
+    let first = next(&mut stream).await.unwrap();
+    assert_eq!(first.events.len(), 2);
+    assert_eq!(first.pending_num_requested, 0);
+    // Nothing more is sent until asked; later requests' presets are ignored.
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), stream.message())
+            .await
+            .is_err()
+    );
+    tx.send(fetch("", ReplayPreset::Latest, vec![], 1))
+        .await
+        .unwrap();
+    tx.send(fetch(ACCOUNTS, ReplayPreset::Latest, vec![], 1))
+        .await
+        .unwrap();
+    let mut got = 0;
+    while got < 2 {
+        got += next(&mut stream).await.unwrap().events.len();
+    }
+    assert_eq!(got, 2);
+    tx.send(fetch("", ReplayPreset::Latest, vec![], 500))
+        .await
+        .unwrap();
+    let last = next(&mut stream).await.unwrap();
+    assert_eq!(last.events.len(), 1);
+    assert_eq!(
+        last.pending_num_requested, 99,
+        "500 requested counts as 100"
+    );
+    // Idle while owed: an empty response with the latest replay id.
+    let keepalive = next(&mut stream).await.unwrap();
+    assert!(keepalive.events.is_empty());
+    assert_eq!(keepalive.latest_replay_id, last.events[0].replay_id);
+    assert_eq!(keepalive.pending_num_requested, 99);
+    // A mismatched topic fails the stream.
+    tx.send(fetch(
+        "/data/ContactChangeEvent",
+        ReplayPreset::Latest,
+        vec![],
+        1,
+    ))
+    .await
+    .unwrap();
+    let err = loop {
+        match next(&mut stream).await {
+            Ok(_) => continue,
+            Err(e) => break e,
+        }
+    };
+    assert_eq!(err.code(), Code::InvalidArgument);
+}
+
+#[tokio::test]
+async fn custom_replay_starts_after_the_id_and_unknown_or_expired_ids_are_refused() {
+    let ps = PubSub::start(EmulatorConfig::default()).await;
+    create_accounts(&ps, 3).await;
+    let (_tx, mut stream) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Earliest, vec![], 10))
+        .await
+        .unwrap();
+    let all = events(&mut stream, 3).await;
+    let (_tx, mut resumed) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Custom, all[0].0.clone(), 10))
+        .await
+        .unwrap();
+    let after = events(&mut resumed, 2).await;
+    assert_eq!(after[0].0, all[1].0);
+    assert_eq!(after[1].0, all[2].0);
+    // LATEST sees only what comes next.
+    let (_tx, mut latest) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Latest, vec![], 10))
+        .await
+        .unwrap();
+    let ids = create_accounts(&ps, 1).await;
+    let next_one = events(&mut latest, 1).await;
+    let schema = ps.schema(&next_one[0].1).await;
+    let header = decode(&schema, &next_one[0].2);
+    assert_eq!(
+        strings(field(field(&header, "ChangeEventHeader"), "recordIds")),
+        ids
+    );
+    let refused = |result: Result<FetchResponse, Status>| {
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), Code::InvalidArgument);
+        assert_eq!(
+            err.metadata().get("error-code").unwrap(),
+            "sfdc.platform.eventbus.grpc.subscription.fetch.replayid.corrupted"
+        );
+    };
+    let mut forged = all[0].0.clone();
+    forged[7] ^= 0x5A;
+    let (_tx, mut bad) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Custom, forged, 10))
+        .await
+        .unwrap();
+    refused(next(&mut bad).await);
+    // 72 hours later the events are gone: their ids are expired.
+    ps.h.emulator.clock().advance(chrono::Duration::hours(73));
+    let ps = PubSub {
+        client: ps.client.clone(),
+        h: crate::support::Harness {
+            token: ps.h.emulator.access_token(),
+            ..ps.h
+        },
+    };
+    let (_tx, mut expired) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Custom, all[0].0.clone(), 10))
+        .await
+        .unwrap();
+    refused(next(&mut expired).await);
+    assert!(published(&ps).await.is_empty());
+}
+
+#[tokio::test]
+async fn rest_writes_and_bulk_ingest_publish_with_one_transaction_per_chunk_of_200() {
+    let ps = PubSub::start(EmulatorConfig::default()).await;
+    let r = crate::support::ingest::call(
+        &ps.h,
+        Method::POST,
+        "/sobjects/Contact",
+        "application/json",
+        r#"{"LastName": "Rest", "MailingCity": "Oslo"}"#,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut csv = String::from("Name\n");
+    for i in 0..450 {
+        csv.push_str(&format!("Bulk {i}\n"));
+    }
+    let (_, info) = crate::support::ingest::run_job(
+        &ps.h,
+        r#"{"object":"Account","operation":"insert","lineEnding":"LF"}"#,
+        &csv,
+    )
+    .await;
+    assert_eq!(info["numberRecordsProcessed"], 450, "{info}");
+    let events = published(&ps).await;
+    assert_eq!(events[0]["entityName"], "Contact");
+    assert_eq!(events[0]["changeType"], "CREATE");
+    let bulk: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["entityName"] == "Account")
+        .collect();
+    let records: usize = bulk
+        .iter()
+        .map(|e| e["recordIds"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(records, 450);
+    let mut keys: Vec<&str> = bulk
+        .iter()
+        .map(|e| e["transactionKey"].as_str().unwrap())
+        .collect();
+    keys.dedup();
+    assert_eq!(keys.len(), 3, "chunks of 200, 200 and 50");
+    assert_eq!(bulk[1]["sequenceNumber"], 2);
+}
+
+#[tokio::test]
+async fn transactions_merge_identical_changes_and_overflow_into_gap_overflow() {
+    let ps = PubSub::start(EmulatorConfig {
+        cdc_overflow_limit: 4,
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let ids = create_accounts(&ps, 3).await;
+    let deletes: Vec<Value> = ids
+        .iter()
+        .map(|id| json!({"op": "delete", "object": "Account", "id": id}))
+        .collect();
+    let (status, body) = ps
+        .admin(Method::POST, "/transaction", Some(json!(deletes)))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let events = published(&ps).await;
+    let last = events.last().unwrap();
+    assert_eq!(last["changeType"], "DELETE");
+    assert_eq!(
+        last["recordIds"],
+        json!(ids),
+        "one event for the three deletes"
+    );
+    // Five creates in one transaction with a limit of 4: four events, then GAP_OVERFLOW.
+    let creates: Vec<Value> = (0..5)
+        .map(|i| json!({"op": "create", "object": "Account", "fields": {"Name": format!("T{i}")}}))
+        .collect();
+    let (status, _) = ps
+        .admin(Method::POST, "/transaction", Some(json!(creates)))
+        .await;
+    assert_eq!(status, 200);
+    let events = published(&ps).await;
+    let tail: Vec<&str> = events[events.len() - 5..]
+        .iter()
+        .map(|e| e["changeType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        tail,
+        ["CREATE", "CREATE", "CREATE", "CREATE", "GAP_OVERFLOW"]
+    );
+    let overflow = events.last().unwrap();
+    assert_eq!(overflow["recordIds"], json!([]));
+    assert_eq!(overflow["entityName"], "Account");
+    assert_eq!(overflow["sequenceNumber"], 5);
+}
+
+#[tokio::test]
+async fn faults_gap_events_stream_cuts_and_token_expiry_mid_stream() {
+    let ps = PubSub::start(EmulatorConfig::default()).await;
+    let (status, _) = ps
+        .admin(
+            Method::POST,
+            "/faults",
+            Some(json!({"method": "CDC", "path": "/data/AccountChangeEvent", "type": "gap", "when": "once"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let ids = create_accounts(&ps, 2).await;
+    let events = published(&ps).await;
+    assert_eq!(events[0]["changeType"], "GAP_CREATE");
+    assert_eq!(events[0]["recordIds"], json!([ids[0]]));
+    assert_eq!(events[1]["changeType"], "CREATE");
+    let (_, faults) = ps.admin(Method::GET, "/faults", None).await;
+    assert_eq!(faults[0]["fired"], 1);
+    // A gap event decodes with header only.
+    let (_tx, mut stream) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Earliest, vec![], 1))
+        .await
+        .unwrap();
+    let gap = events_of(&ps, &mut stream, 1).await;
+    assert_eq!(field(&gap[0], "Name"), &Avro::Null);
+
+    ps.admin(Method::DELETE, "/faults", None).await;
+    ps.admin(
+        Method::POST,
+        "/faults",
+        Some(json!({"method": "GRPC", "path": "/eventbus.v1.PubSub/Subscribe", "type": "cut_stream", "after_events": 1, "when": "once"})),
+    )
+    .await;
+    let (_tx, mut cut) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Earliest, vec![], 10))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut cut).await.unwrap().events.len(), 1);
+    let err = next(&mut cut).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+
+    ps.admin(
+        Method::POST,
+        "/faults",
+        Some(json!({"method": "GRPC", "path": "/eventbus.v1.PubSub/Subscribe", "type": "expire_tokens_after_events", "after_events": 1, "when": "once"})),
+    )
+    .await;
+    let (_tx, mut expiring) = ps
+        .subscribe(fetch(ACCOUNTS, ReplayPreset::Earliest, vec![], 10))
+        .await
+        .unwrap();
+    assert_eq!(next(&mut expiring).await.unwrap().events.len(), 1);
+    let err = next(&mut expiring).await.unwrap_err();
+    assert_eq!(err.code(), Code::Unauthenticated);
+    let (_, log) = ps.admin(Method::GET, "/requests", None).await;
+    let statuses: Vec<i64> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["path"] == "/eventbus.v1.PubSub/Subscribe")
+        .map(|r| r["grpc_status"].as_i64().unwrap_or(-1))
+        .collect();
+    assert!(
+        statuses.contains(&14) && statuses.contains(&16),
+        "{statuses:?}"
+    );
+    // An injected status fails the call itself.
+    ps.admin(
+        Method::POST,
+        "/faults",
+        Some(json!({"method": "GRPC", "path": "/eventbus.v1.PubSub/GetTopic", "type": "grpc_status", "code": "UNAVAILABLE", "error_code": "service.unavailable", "when": "once"})),
+    )
+    .await;
+    let token = ps.h.emulator.access_token();
+    let err = ps
+        .client
+        .clone()
+        .get_topic(ps.request(
+            TopicRequest {
+                topic_name: ACCOUNTS.into(),
+            },
+            &token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unavailable);
+}
+
+/// Reads `count` events and decodes them with their schemas.
+async fn events_of(ps: &PubSub, stream: &mut Streaming<FetchResponse>, count: usize) -> Vec<Avro> {
+    let mut out = Vec::new();
+    for (_, schema_id, payload) in events(stream, count).await {
+        out.push(decode(&ps.schema(&schema_id).await, &payload));
+    }
+    out
+}
+
+#[tokio::test]
+async fn topics_follow_the_cdc_selection() {
+    let mut ps = PubSub::start(EmulatorConfig {
+        cdc_objects: Some(vec!["Contact".into()]),
+        ..EmulatorConfig::default()
+    })
+    .await;
+    let err = ps
+        .client
+        .clone()
+        .get_topic(ps.request(
+            TopicRequest {
+                topic_name: ACCOUNTS.into(),
+            },
+            &ps.h.token,
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    create_accounts(&ps, 1).await;
+    assert!(published(&ps).await.is_empty());
+    let (status, body) = ps
+        .admin(
+            Method::PUT,
+            "/pubsub/cdc-objects",
+            Some(json!({"objects": ["Account", "Store__c"]})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, body) = ps
+        .admin(
+            Method::PUT,
+            "/pubsub/cdc-objects",
+            Some(json!({"objects": ["CaseStatus"]})),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        body["error"].as_str().unwrap().contains("CaseStatus"),
+        "{body}"
+    );
+    let (_, schema) = ps.schema_of("/data/Store__ChangeEvent").await;
+    let apache_avro::Schema::Record(record) = &schema else {
+        panic!()
+    };
+    assert_eq!(record.name.name, "Store__ChangeEvent");
+    let (_, all) = ps.schema_of("/data/ChangeEvents").await;
+    assert!(matches!(all, apache_avro::Schema::Record(_)));
+}
