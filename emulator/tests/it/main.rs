@@ -14,3 +14,4 @@ mod pubsub;
 mod query;
 mod server;
 mod sfclient_read;
+mod pubsub_pysfpubsub;
