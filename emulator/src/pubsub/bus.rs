@@ -66,22 +66,36 @@ pub struct RecordChange {
     pub user: String,
 }
 
-/// One published event.
+/// One published event: no more than its payload and what finds it (a bus may hold millions;
+/// the admin listing decodes the header back from the payload).
 #[derive(Debug)]
 pub struct BusEvent {
     pub seq: u64,
-    pub object: String,
-    pub topic: String,
-    /// The event's own id (`ProducerEvent.id`).
-    pub event_id: String,
-    pub schema_id: String,
+    schema: Arc<ChangeSchema>,
+    committed_at: DateTime<Utc>,
     pub payload: Vec<u8>,
-    pub(crate) header: Header,
 }
 
 impl BusEvent {
     pub fn replay_id(&self) -> [u8; 8] {
         replay_id(self.seq)
+    }
+
+    pub fn object(&self) -> &str {
+        &self.schema.object
+    }
+
+    pub fn topic(&self) -> &str {
+        &self.schema.topic
+    }
+
+    pub fn schema_id(&self) -> &str {
+        &self.schema.schema_id
+    }
+
+    /// The event's own id (`ProducerEvent.id`).
+    pub fn event_id(&self) -> String {
+        uuid_like(&format!("event:{}", self.seq))
     }
 }
 
@@ -96,7 +110,7 @@ impl TopicFilter {
     fn matches(&self, event: &BusEvent) -> bool {
         match self {
             TopicFilter::All => true,
-            TopicFilter::Object(o) => event.object == *o,
+            TopicFilter::Object(o) => event.object() == o,
         }
     }
 }
@@ -316,7 +330,7 @@ impl EventBus {
         while st
             .events
             .front()
-            .is_some_and(|e| e.header.commit_timestamp < horizon)
+            .is_some_and(|e| e.committed_at < horizon)
         {
             st.events.pop_front();
         }
@@ -427,12 +441,9 @@ impl EventBus {
             let seq = st.last_seq;
             st.events.push_back(Arc::new(BusEvent {
                 seq,
-                object: draft.schema.object.clone(),
-                topic: draft.schema.topic.clone(),
-                event_id: uuid_like(&format!("event:{seq}")),
-                schema_id: draft.schema.schema_id.clone(),
+                schema: draft.schema,
+                committed_at: now,
                 payload,
-                header,
             }));
         }
         self.tip.send_replace(st.last_seq);
@@ -522,26 +533,21 @@ impl EventBus {
         self.purge(&mut st);
         st.events
             .iter()
-            .filter(|e| topic.is_none_or(|t| t == ALL_CHANGE_EVENTS || t == e.topic))
+            .filter(|e| topic.is_none_or(|t| t == ALL_CHANGE_EVENTS || t == e.topic()))
             .map(|e| {
-                let h = &e.header;
-                json!({
+                let mut item = json!({
                     "replay_id": base64::engine::general_purpose::STANDARD.encode(e.replay_id()),
-                    "topic": e.topic,
-                    "event_id": e.event_id,
-                    "schema_id": e.schema_id,
-                    "entityName": h.entity_name,
-                    "recordIds": h.record_ids,
-                    "changeType": h.change_type,
-                    "transactionKey": h.transaction_key,
-                    "sequenceNumber": h.sequence_number,
-                    "commitTimestamp": h.commit_timestamp.timestamp_millis(),
-                    "commitNumber": h.commit_number,
-                    "commitUser": h.commit_user,
-                    "changedFields": h.changed_fields,
-                    "nulledFields": h.nulled_fields,
+                    "topic": e.topic(),
+                    "event_id": e.event_id(),
+                    "schema_id": e.schema_id(),
                     "payload_bytes": e.payload.len(),
-                })
+                });
+                if let (Json::Object(item), Json::Object(header)) =
+                    (&mut item, encode::header_json(&e.schema, &e.payload))
+                {
+                    item.extend(header);
+                }
+                item
             })
             .collect()
     }

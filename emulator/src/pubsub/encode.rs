@@ -273,6 +273,34 @@ pub(crate) fn datum(schema: &ChangeSchema, header: &Header, body: &Body) -> Vec<
         .expect("change events are built from their own schema")
 }
 
+/// The header of an event's payload as JSON (`{"entityName", "recordIds", "changeType", …}`),
+/// read back with the schema it was written with.
+pub(crate) fn header_json(schema: &ChangeSchema, payload: &[u8]) -> serde_json::Value {
+    let Ok(Avro::Record(fields)) = apache_avro::from_avro_datum(&schema.avro, &mut &payload[..], None)
+    else {
+        return serde_json::Value::Null;
+    };
+    let Some((_, Avro::Record(header))) = fields.into_iter().next() else {
+        return serde_json::Value::Null;
+    };
+    let json = |v: Avro| -> serde_json::Value {
+        match v {
+            Avro::String(s) | Avro::Enum(_, s) => s.into(),
+            Avro::Int(i) => i.into(),
+            Avro::Long(l) => l.into(),
+            Avro::Array(items) => items
+                .into_iter()
+                .map(|i| match i {
+                    Avro::String(s) => serde_json::Value::String(s),
+                    _ => serde_json::Value::Null,
+                })
+                .collect(),
+            _ => serde_json::Value::Null,
+        }
+    };
+    header.into_iter().map(|(k, v)| (k, json(v))).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -452,8 +452,8 @@ impl Subscription {
                         .iter()
                         .map(|e| ConsumerEvent {
                             event: Some(ProducerEvent {
-                                id: e.event_id.clone(),
-                                schema_id: e.schema_id.clone(),
+                                id: e.event_id(),
+                                schema_id: e.schema_id().to_string(),
                                 payload: e.payload.clone(),
                                 headers: vec![],
                             }),
