@@ -129,9 +129,12 @@ async fn main() -> anyhow::Result<()> {
     }
     let emulator = Emulator::start_on(config, &args.listen)
         .await
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::InvalidInput => anyhow::anyhow!("--{e}"),
-            _ => anyhow::anyhow!("--listen {}: cannot bind: {e}", args.listen),
+        .map_err(|e| {
+            if e.to_string().starts_with("cdc-objects:") {
+                anyhow::anyhow!("--{e}")
+            } else {
+                anyhow::anyhow!("--listen {}: cannot bind: {e}", args.listen)
+            }
         })?;
     let credentials = emulator.credentials();
     let mut ready = serde_json::json!({

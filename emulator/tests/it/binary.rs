@@ -51,10 +51,17 @@ async fn prints_one_ready_line_and_serves_faults_from_a_file() {
         "client_secret",
         "refresh_token",
         "username",
+        "pubsub_url",
+        "org_id",
     ] {
         assert!(ready[key].is_string(), "{key} in {ready}");
     }
     let base = ready["base_url"].as_str().unwrap();
+    let pubsub = ready["pubsub_url"].as_str().unwrap();
+    assert!(
+        pubsub.starts_with("http://127.0.0.1:") && pubsub != base,
+        "the Pub/Sub API on a port of its own: {pubsub}"
+    );
     let client = reqwest::Client::new();
     let token: Value = client
         .post(format!("{base}/services/oauth2/token"))
@@ -105,4 +112,9 @@ fn bad_flags_get_clear_errors() {
     assert!(err.contains("line 2"), "{err}");
     std::fs::remove_dir_all(&dir).ok();
     assert!(run(&["--listen", "not-an-address"]).contains("--listen"));
+    let err = run(&["--cdc-objects", "Account,CaseStatus"]);
+    assert!(
+        err.contains("--cdc-objects: CaseStatus: Salesforce offers no change events"),
+        "{err}"
+    );
 }
