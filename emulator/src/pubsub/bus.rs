@@ -327,11 +327,7 @@ impl EventBus {
 
     fn purge(&self, st: &mut BusState) {
         let horizon = self.clock.now() - Duration::hours(RETENTION_HOURS);
-        while st
-            .events
-            .front()
-            .is_some_and(|e| e.committed_at < horizon)
-        {
+        while st.events.front().is_some_and(|e| e.committed_at < horizon) {
             st.events.pop_front();
         }
     }

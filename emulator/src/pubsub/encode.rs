@@ -276,7 +276,8 @@ pub(crate) fn datum(schema: &ChangeSchema, header: &Header, body: &Body) -> Vec<
 /// The header of an event's payload as JSON (`{"entityName", "recordIds", "changeType", …}`),
 /// read back with the schema it was written with.
 pub(crate) fn header_json(schema: &ChangeSchema, payload: &[u8]) -> serde_json::Value {
-    let Ok(Avro::Record(fields)) = apache_avro::from_avro_datum(&schema.avro, &mut &payload[..], None)
+    let Ok(Avro::Record(fields)) =
+        apache_avro::from_avro_datum(&schema.avro, &mut &payload[..], None)
     else {
         return serde_json::Value::Null;
     };

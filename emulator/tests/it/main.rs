@@ -11,7 +11,7 @@ mod ingest_rest_writes;
 mod ingest_row_errors;
 mod ingest_simple_salesforce;
 mod pubsub;
+mod pubsub_pysfpubsub;
 mod query;
 mod server;
 mod sfclient_read;
-mod pubsub_pysfpubsub;

@@ -211,7 +211,10 @@ async fn change_events_of_admin_writes_arrive_decoded_with_their_schema() {
     assert_eq!(types, ["CREATE", "UPDATE", "DELETE", "UNDELETE"]);
     for e in &decoded {
         let header = field(e, "ChangeEventHeader");
-        assert_eq!(strings(field(header, "recordIds")), std::slice::from_ref(&id));
+        assert_eq!(
+            strings(field(header, "recordIds")),
+            std::slice::from_ref(&id)
+        );
         assert_eq!(string(field(header, "entityName")), "Account");
     }
     // CREATE: every field, compound nested.

@@ -21,9 +21,7 @@ async fn pysfpubsub_subscribes_and_decodes_change_events() {
     .unwrap();
     let ca = emulator.ca_certificate_path().unwrap().to_path_buf();
     let admin = reqwest::Client::builder()
-        .add_root_certificate(
-            reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap(),
-        )
+        .add_root_certificate(reqwest::Certificate::from_pem(&std::fs::read(&ca).unwrap()).unwrap())
         .build()
         .unwrap();
     let base = emulator.base_url();
@@ -51,7 +49,12 @@ async fn pysfpubsub_subscribes_and_decodes_change_events() {
         Some(json!({"Name": "Python Co 2"})),
     )
     .await;
-    call(reqwest::Method::DELETE, format!("/records/Account/{id}"), None).await;
+    call(
+        reqwest::Method::DELETE,
+        format!("/records/Account/{id}"),
+        None,
+    )
+    .await;
 
     let output = tokio::process::Command::new(&python)
         .arg(concat!(
