@@ -509,6 +509,30 @@ fn account() -> ObjectDef {
             },
             "AnnualRevenue / NumberOfEmployees",
         )
+        // An external id that is not unique (the "Unique" box unchecked), so children may name
+        // their parent by it and two parents holding one value is DUPLICATE_EXTERNAL_ID.
+        .with(
+            "External_Id__c",
+            "External Id",
+            FieldType::String,
+            Gen::Seq("ACCT-"),
+            |f| {
+                f.external_id = true;
+                f.id_lookup = true;
+                f.length = 64;
+            },
+        )
+        // A custom picklist restricted to its values (the default for new custom picklists).
+        .with(
+            "Tier__c",
+            "Tier",
+            FieldType::Picklist,
+            Gen::Pick(30),
+            |f| {
+                f.picklist_values = picklist(&["Gold", "Silver", "Bronze"]);
+                f.restricted_picklist = true;
+            },
+        )
         .build()
 }
 
@@ -555,7 +579,9 @@ fn contact() -> ObjectDef {
             |_| {},
         )
         .with("Email", "Email", FieldType::Email, Gen::Email, |f| {
-            f.length = 80
+            f.length = 80;
+            // Contact.Email and Lead.Email are idLookup (they can name a parent).
+            f.id_lookup = true;
         })
         .with("Title", "Title", FieldType::String, Gen::Title, |f| {
             f.length = 128
@@ -618,7 +644,9 @@ fn lead() -> ObjectDef {
         })
         .address("")
         .with("Email", "Email", FieldType::Email, Gen::Email, |f| {
-            f.length = 80
+            f.length = 80;
+            // Contact.Email and Lead.Email are idLookup (they can name a parent).
+            f.id_lookup = true;
         })
         .with("Phone", "Phone", FieldType::Phone, Gen::Phone, |_| {})
         .pick(
