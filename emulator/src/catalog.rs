@@ -523,16 +523,10 @@ fn account() -> ObjectDef {
             },
         )
         // A custom picklist restricted to its values (the default for new custom picklists).
-        .with(
-            "Tier__c",
-            "Tier",
-            FieldType::Picklist,
-            Gen::Pick(30),
-            |f| {
-                f.picklist_values = picklist(&["Gold", "Silver", "Bronze"]);
-                f.restricted_picklist = true;
-            },
-        )
+        .with("Tier__c", "Tier", FieldType::Picklist, Gen::Pick(30), |f| {
+            f.picklist_values = picklist(&["Gold", "Silver", "Bronze"]);
+            f.restricted_picklist = true;
+        })
         .build()
 }
 

@@ -227,10 +227,16 @@ async fn simple_salesforce_bulk2_relationships_picklists_and_hard_delete_permiss
         )
         .await;
     let dup_a = h
-        .create("Account", json!({"Name": "SSFA Dup A", "External_Id__c": "SSFA-DUP"}))
+        .create(
+            "Account",
+            json!({"Name": "SSFA Dup A", "External_Id__c": "SSFA-DUP"}),
+        )
         .await;
     let dup_b = h
-        .create("Account", json!({"Name": "SSFA Dup B", "External_Id__c": "SSFA-DUP"}))
+        .create(
+            "Account",
+            json!({"Name": "SSFA Dup B", "External_Id__c": "SSFA-DUP"}),
+        )
         .await;
     let lead = h
         .create(
@@ -293,7 +299,10 @@ async fn simple_salesforce_bulk2_relationships_picklists_and_hard_delete_permiss
         ambiguous.starts_with("DUPLICATE_EXTERNAL_ID:External Id: more than one record found for external id field: ["),
         "{ambiguous}"
     );
-    assert!(ambiguous.contains(&dup_a) && ambiguous.contains(&dup_b), "{ambiguous}");
+    assert!(
+        ambiguous.contains(&dup_a) && ambiguous.contains(&dup_b),
+        "{ambiguous}"
+    );
 
     // The Task's polymorphic WhoId is the Lead.
     let tasks = out["tasks_successful"].as_array().unwrap();

@@ -15,6 +15,7 @@ pub mod load;
 pub mod mapping;
 pub mod operation;
 pub mod reconcile;
+pub mod relationship;
 pub mod row;
 pub mod sobject;
 mod write;
