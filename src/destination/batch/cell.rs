@@ -12,8 +12,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, NaiveTime, Utc};
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use super::operation::Operation;
-use super::sobject::{FieldInfo, FieldKind};
+use crate::destination::route::operation::Operation;
+use crate::destination::route::sobject::{FieldInfo, FieldKind};
 
 /// Bulk API's "set this field to null" marker.
 pub const NULL_MARKER: &str = "#N/A";

@@ -7,6 +7,9 @@
 //! cells, which is how [`super::reconcile`] recognises the row in Salesforce's result files,
 //! and the state interval the record arrived in, for STATE accounting.
 
+pub mod cell;
+pub mod row;
+
 use std::fs::File;
 use std::hash::Hasher;
 use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
@@ -15,7 +18,7 @@ use std::path::Path;
 use serde_json::value::RawValue;
 use tempfile::NamedTempFile;
 
-use super::row::write_csv_row;
+use crate::destination::batch::row::write_csv_row;
 
 /// Salesforce's limit for one upload: 150 MB base64-encoded, i.e. about 112 MB of raw CSV;
 /// 100 MiB keeps a margin.

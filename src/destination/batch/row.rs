@@ -8,9 +8,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use super::cell::{to_cell, CellError};
-use super::mapping::{is_airbyte_column, StreamTarget};
-use super::operation::Operation;
+use crate::destination::batch::cell::{to_cell, CellError};
+use crate::destination::route::mapping::{is_airbyte_column, StreamTarget};
+use crate::destination::route::operation::Operation;
 
 /// Why a record was sent to the dead-letter queue without reaching Salesforce.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -192,8 +192,8 @@ pub fn write_csv_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::destination::mapping::{plan_stream, StreamRoute};
-    use crate::destination::sobject::{FieldInfo, SObjectInfo};
+    use crate::destination::route::mapping::{plan_stream, StreamRoute};
+    use crate::destination::route::sobject::{FieldInfo, SObjectInfo};
 
     fn target(mode: &str) -> StreamTarget {
         let mut id = FieldInfo::new("Id", "id");

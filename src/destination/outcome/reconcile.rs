@@ -13,7 +13,7 @@ use std::io::Read;
 
 use thiserror::Error;
 
-use super::batch::{row_hash_bytes, PrehashedKey, RowMeta};
+use crate::destination::batch::{row_hash_bytes, PrehashedKey, RowMeta};
 
 /// Which result file a row came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

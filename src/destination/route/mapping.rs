@@ -11,9 +11,9 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
-use super::batch::FastKey;
-use super::operation::Operation;
-use super::sobject::{FieldInfo, FieldKind, SObjectInfo};
+use crate::destination::batch::FastKey;
+use crate::destination::route::operation::Operation;
+use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
 /// Record keys with this prefix are Airbyte bookkeeping (`_airbyte_raw_id`,
 /// `_airbyte_extracted_at`, `_airbyte_meta`...) and are never written.

@@ -18,11 +18,11 @@ use std::collections::HashMap;
 use serde_json::value::RawValue;
 use thiserror::Error;
 
-use super::csv_stream::CsvRecord;
-use super::field_kind::{
+use crate::source::decode::csv_stream::CsvRecord;
+use crate::source::decode::field_kind::{
     component_is_number, compound_component_key, FieldKind, ADDRESS_KEYS, LOCATION_KEYS,
 };
-use super::json_write::{write_number, write_str};
+use crate::source::decode::json_write::{write_number, write_str};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ConvertError {
@@ -633,7 +633,7 @@ pub fn push_datetime(out: &mut String, field: &str, text: &str) -> Result<(), Co
                 text.as_bytes(),
             )
         })?;
-    out.push_str(&super::soql::datetime_literal(
+    out.push_str(&crate::source::plan::soql::datetime_literal(
         parsed.with_timezone(&chrono::Utc),
     ));
     Ok(())

@@ -6,6 +6,10 @@
 //! `is_resumable` is true where a read can continue from a STATE: incremental streams, and full
 //! refresh streams read in Id order. The `Describe` stream of Airbyte's source is offered too.
 
+pub mod describe_stream;
+pub mod object_filter;
+pub mod schema;
+
 use std::collections::BTreeMap;
 
 use futures::StreamExt;
@@ -16,10 +20,10 @@ use crate::failure::Failure;
 use crate::protocol::{AirbyteCatalog, AirbyteStream, Message, Output, SyncMode};
 use crate::salesforce::{ErrorClass, SObjectDescribe};
 
-use super::connect::{connect, emit_rotated_token, failure};
-use super::describe_stream::DESCRIBE_STREAM;
-use super::object_filter::{exclusion, Exclusion, UNSUPPORTED_FILTERING};
-use super::schema::{default_cursor, stream_schema, DescribedField};
+use crate::source::connect::{connect, emit_rotated_token, failure};
+use crate::source::discover::describe_stream::DESCRIBE_STREAM;
+use crate::source::discover::object_filter::{exclusion, Exclusion, UNSUPPORTED_FILTERING};
+use crate::source::discover::schema::{default_cursor, stream_schema, DescribedField};
 
 /// describe calls in flight at once.
 const CONCURRENT_DESCRIBES: usize = 16;

@@ -7,8 +7,8 @@
 
 use serde_json::{json, Map, Value};
 
-use super::convert::LayoutField;
-use super::field_kind::{FieldKind, ADDRESS_KEYS};
+use crate::source::decode::convert::LayoutField;
+use crate::source::decode::field_kind::{FieldKind, ADDRESS_KEYS};
 
 /// Cursor fields in order of preference, as Airbyte's source picks them.
 pub const CURSOR_PRECEDENCE: [&str; 4] = [

@@ -17,9 +17,9 @@ use tokio::sync::mpsc;
 
 use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
 
-use super::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
-use super::csv_stream::{CsvDecoder, CsvRecord};
-use super::sink::RecordSink;
+use crate::source::decode::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
+use crate::source::decode::csv_stream::{CsvDecoder, CsvRecord};
+use crate::source::fetch::sink::RecordSink;
 
 /// Times a page whose body broke off is fetched again before the read fails.
 const PAGE_ATTEMPTS: u32 = 5;

@@ -14,8 +14,8 @@ use serde_json::value::RawValue;
 
 use crate::salesforce::{Error, ErrorClass, QueryPage, SalesforceClient};
 
-use super::convert::{ConvertError, RecordKeys, RecordLayout};
-use super::sink::RecordSink;
+use crate::source::decode::convert::{ConvertError, RecordKeys, RecordLayout};
+use crate::source::fetch::sink::RecordSink;
 
 /// Times a page fetch that fails transiently (e.g. a body cut mid-way) is tried.
 /// `nextRecordsUrl` pages can be fetched again until the cursor expires.

@@ -1,6 +1,6 @@
 //! Where the Bulk and REST readers hand their records.
 
-use super::convert::RecordKeys;
+use crate::source::decode::convert::RecordKeys;
 
 /// Receives the records of one query, in the order the API returned them.
 pub trait RecordSink {

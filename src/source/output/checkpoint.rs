@@ -10,10 +10,10 @@
 
 use crate::protocol::OutputError;
 
-use super::convert::RecordKeys;
-use super::emitter::StreamEmitter;
-use super::sink::RecordSink;
-use super::state::{parse_datetime, FullRefreshState, IncrementalState};
+use crate::source::decode::convert::RecordKeys;
+use crate::source::fetch::sink::RecordSink;
+use crate::source::output::emitter::StreamEmitter;
+use crate::source::output::state::{parse_datetime, FullRefreshState, IncrementalState};
 
 /// What a query's records advance.
 pub enum Progress<'s> {

@@ -10,7 +10,7 @@ use crate::protocol::{
     StreamDescriptor, StreamStatus, StreamStatusTrace, Trace,
 };
 
-use super::json_write::write_str;
+use crate::source::decode::json_write::write_str;
 
 /// How often a stream logs its progress.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);

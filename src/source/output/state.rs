@@ -21,7 +21,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
-use super::soql::datetime_literal;
+use crate::source::plan::soql::datetime_literal;
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum StateError {

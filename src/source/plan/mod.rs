@@ -9,13 +9,16 @@
 //! `start_date`), up to an upper bound fixed when the read starts (`min(now, end_date)`), cut into
 //! half-open windows of `stream_slice_step`.
 
+pub mod query_build;
+pub mod soql;
+
 use chrono::{DateTime, Utc};
 
 use crate::config::IsoDuration;
 
-use super::convert::{Api, LayoutField};
-use super::field_kind::FieldKind;
-use super::state::IncrementalState;
+use crate::source::decode::convert::{Api, LayoutField};
+use crate::source::decode::field_kind::FieldKind;
+use crate::source::output::state::IncrementalState;
 
 /// Objects Salesforce's Bulk API rejects (`INVALIDENTITY`), as Airbyte's source lists them; they
 /// are read through REST from the start instead of after a refused job.

@@ -4,6 +4,10 @@
 //! COMPLETE; a stream that fails gets a TRACE ERROR naming it and INCOMPLETE while the others go
 //! on. The command fails (non-zero exit) exactly when a stream failed.
 
+pub mod budget;
+pub mod settings;
+pub mod stream;
+
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -16,11 +20,11 @@ use crate::protocol::{
     StreamStatus,
 };
 
-use super::budget::ApiBudget;
-use super::connect::{connect, failure};
-use super::emitter::StreamEmitter;
-use super::settings::ReadSettings;
-use super::stream_read::{read_stream, ReadContext, StreamFailure};
+use crate::source::connect::{connect, failure};
+use crate::source::output::emitter::StreamEmitter;
+use crate::source::read::budget::ApiBudget;
+use crate::source::read::settings::ReadSettings;
+use crate::source::read::stream::{read_stream, ReadContext, StreamFailure};
 
 /// The read settings a config asks for, the read starting `now`.
 pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadSettings {

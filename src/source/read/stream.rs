@@ -20,22 +20,26 @@ use tokio::task::JoinHandle;
 use crate::protocol::{ConfiguredAirbyteStream, FailureType, OutputError, SyncMode};
 use crate::salesforce::{Error, ErrorClass, SObjectDescribe, SalesforceClient};
 
-use super::budget::{ApiBudget, BudgetExceeded};
-use super::bulk_read::{download_job, prepare_job, DownloadError, PrepareError, PreparedJob};
-use super::checkpoint::{CheckpointSink, Progress};
-use super::convert::{Api, LayoutField, RecordLayout};
-use super::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
-use super::emitter::StreamEmitter;
-use super::field_kind::FieldKind;
-use super::hard_deletes::emit_hard_deletes;
-use super::object_filter::UNSUPPORTED_FILTERING;
-use super::plan::{choose_api, WindowSettings};
-use super::query_build::{bulk_query, rest_chunks, QuerySpec};
-use super::rest_read::{read_rest, RestError};
-use super::schema::{default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT};
-use super::settings::ReadSettings;
-use super::soql::CursorWindow;
-use super::state::{FullRefreshState, IncrementalState, StreamState};
+use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
+use crate::source::decode::field_kind::FieldKind;
+use crate::source::discover::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
+use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
+use crate::source::discover::schema::{
+    default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT,
+};
+use crate::source::fetch::bulk::{
+    download_job, prepare_job, DownloadError, PrepareError, PreparedJob,
+};
+use crate::source::fetch::hard_deletes::emit_hard_deletes;
+use crate::source::fetch::rest::{read_rest, RestError};
+use crate::source::output::checkpoint::{CheckpointSink, Progress};
+use crate::source::output::emitter::StreamEmitter;
+use crate::source::output::state::{FullRefreshState, IncrementalState, StreamState};
+use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
+use crate::source::plan::soql::CursorWindow;
+use crate::source::plan::{choose_api, WindowSettings};
+use crate::source::read::budget::{ApiBudget, BudgetExceeded};
+use crate::source::read::settings::ReadSettings;
 
 /// What every stream of a read shares.
 pub struct ReadContext {
