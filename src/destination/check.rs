@@ -15,7 +15,7 @@ use crate::salesforce::{
     ClientOptions, Error, GlobalDescribe, IngestJobRequest, IngestOperation, SalesforceClient,
 };
 
-use super::dlq::{DeadLetterQueue, DlqSettings, RunIdentity};
+use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, RunIdentity};
 
 pub(super) async fn check(config: &DestinationConfig) -> ConnectionStatus {
     match try_check(config).await {
