@@ -5,28 +5,12 @@ use std::collections::HashMap;
 
 use csv::StringRecord;
 
-use super::job::{IngestJob, JobResults, JobState, Operation};
+use super::job::{IngestJob, Interruption, InterruptionKind, JobResults, JobState, Operation};
 use super::limits::{RECORDS_PER_BATCH, RECORDS_PER_TRANSACTION};
 use crate::schema::FieldType;
 use crate::store::OrgStore;
-use crate::write::record::resolve_column;
+use crate::write::record::resolve_header;
 use crate::write::{Cell, Column, RecordError, RecordWriter, WriteOperation, WriteRules};
-
-/// An injected interruption: after `after_rows` rows the job stops, the rest is unprocessed.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Interruption {
-    pub after_rows: u64,
-    pub kind: InterruptionKind,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum InterruptionKind {
-    /// The job ends `Failed` with this `errorMessage`.
-    Fail { message: String },
-    /// The job ends `Aborted`.
-    Abort,
-}
 
 /// How a run ended and what it produced.
 #[derive(Clone, Debug)]
@@ -136,10 +120,10 @@ impl JobRun {
         };
         let mut columns = Vec::with_capacity(names.len());
         for name in &names {
-            match resolve_column(store, &sobject, name) {
-                Some(column) => columns.push(column),
-                None => {
-                    let message = format!("InvalidBatch : Field name not found : {name}");
+            match resolve_header(store, &sobject, name) {
+                Ok(column) => columns.push(column),
+                Err(problem) => {
+                    let message = format!("InvalidBatch : {problem}");
                     return Step::Done(run.fail_with_rest(&mut reader, &message));
                 }
             }

@@ -21,7 +21,11 @@ use super::schema::{has_change_event, ChangeSchema};
 use crate::clock::Clock;
 use crate::faults::{FaultKind, FaultTable};
 use crate::schema::{SObject, Value};
-use crate::state::lock;
+
+/// Locks that survive a panicked holder (the bus's data stays consistent between calls).
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 /// How long events stay replayable.
 pub const RETENTION_HOURS: i64 = 72;

@@ -1,0 +1,229 @@
+//! What the destination needs to know about an sObject from its describe: each field's type and
+//! whether it may be written by a given operation.
+//!
+//! Salesforce matches object and field names case-insensitively (PyAirbyte's caches lower-case
+//! every column), so lookups here ignore ASCII case and return Salesforce's own spelling.
+
+use std::collections::HashMap;
+
+use crate::salesforce::{SObjectDescribe, SObjectField};
+
+/// How a field's values are written in a Bulk API 2.0 CSV (describe `type`, grouped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FieldKind {
+    /// `id`, `reference`: an 15- or 18-character record id (or empty).
+    Id,
+    Boolean,
+    /// `int`: a whole number.
+    Integer,
+    /// `long`: a whole number beyond 32 bits.
+    Long,
+    /// `double`, `currency`, `percent`.
+    Decimal,
+    Date,
+    DateTime,
+    Time,
+    /// `multipicklist`: values joined with `;`.
+    MultiPicklist,
+    /// Every text-like type (`string`, `textarea`, `picklist`, `email`, `phone`, `url`,
+    /// `combobox`, `encryptedstring`, `anyType`).
+    Text,
+    /// Types the Bulk API refuses to write (`base64`, `address`, `location`, `json`...).
+    Unsupported,
+}
+
+impl FieldKind {
+    /// The kind for a describe `type` value.
+    pub fn from_describe_type(describe_type: &str) -> FieldKind {
+        match describe_type {
+            "id" | "reference" => FieldKind::Id,
+            "boolean" => FieldKind::Boolean,
+            "int" => FieldKind::Integer,
+            "long" => FieldKind::Long,
+            "double" | "currency" | "percent" => FieldKind::Decimal,
+            "date" => FieldKind::Date,
+            "datetime" => FieldKind::DateTime,
+            "time" => FieldKind::Time,
+            "multipicklist" => FieldKind::MultiPicklist,
+            "string" | "textarea" | "picklist" | "combobox" | "email" | "phone" | "url"
+            | "encryptedstring" | "anyType" => FieldKind::Text,
+            _ => FieldKind::Unsupported,
+        }
+    }
+}
+
+/// One describe `fields[]` entry, reduced to what writing needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FieldInfo {
+    pub name: String,
+    /// The describe `type` as Salesforce spells it (`datetime`, `currency`...).
+    pub describe_type: String,
+    pub kind: FieldKind,
+    pub nillable: bool,
+    pub createable: bool,
+    pub updateable: bool,
+    pub defaulted_on_create: bool,
+    pub external_id: bool,
+    pub id_lookup: bool,
+    /// Longest text in characters (`length`; 0 when the type has none).
+    pub length: u64,
+    /// Active picklist values, and whether only those are accepted (`restrictedPicklist`).
+    pub picklist_values: Vec<String>,
+    pub restricted_picklist: bool,
+    /// The objects a reference field points to (several when polymorphic).
+    pub reference_to: Vec<String>,
+    /// A reference field's relationship (`Account`, `Parent__r`): the CSV header prefix that
+    /// sets it through a parent's external id.
+    pub relationship_name: Option<String>,
+}
+
+impl FieldInfo {
+    /// A field with the attributes of an ordinary writable, nillable custom field.
+    pub fn new(name: &str, describe_type: &str) -> FieldInfo {
+        FieldInfo {
+            name: name.to_string(),
+            describe_type: describe_type.to_string(),
+            kind: FieldKind::from_describe_type(describe_type),
+            nillable: true,
+            createable: true,
+            updateable: true,
+            defaulted_on_create: false,
+            external_id: false,
+            id_lookup: false,
+            length: 0,
+            picklist_values: Vec::new(),
+            restricted_picklist: false,
+            reference_to: Vec::new(),
+            relationship_name: None,
+        }
+    }
+}
+
+/// An sObject's describe, reduced to what writing needs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SObjectInfo {
+    pub name: String,
+    pub createable: bool,
+    pub updateable: bool,
+    pub deletable: bool,
+    pub fields: Vec<FieldInfo>,
+    by_lower_name: HashMap<String, usize>,
+}
+
+impl SObjectInfo {
+    pub fn new(
+        name: &str,
+        createable: bool,
+        updateable: bool,
+        deletable: bool,
+        fields: Vec<FieldInfo>,
+    ) -> SObjectInfo {
+        let by_lower_name = fields
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.to_ascii_lowercase(), i))
+            .collect();
+        SObjectInfo {
+            name: name.to_string(),
+            createable,
+            updateable,
+            deletable,
+            fields,
+            by_lower_name,
+        }
+    }
+
+    /// The field named `name`, ignoring ASCII case as Salesforce does.
+    pub fn field(&self, name: &str) -> Option<&FieldInfo> {
+        self.by_lower_name
+            .get(&name.to_ascii_lowercase())
+            .map(|&i| &self.fields[i])
+    }
+
+    /// The reference field whose relationship is `name`, ignoring ASCII case.
+    pub fn relationship(&self, name: &str) -> Option<&FieldInfo> {
+        self.fields.iter().find(|f| {
+            f.relationship_name
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(name))
+        })
+    }
+
+    /// Fields usable as an upsert key: external-id fields (and `Id`, which Bulk accepts too).
+    pub fn external_id_fields(&self) -> impl Iterator<Item = &FieldInfo> {
+        self.fields.iter().filter(|f| f.external_id)
+    }
+}
+
+impl From<&SObjectField> for FieldInfo {
+    fn from(field: &SObjectField) -> FieldInfo {
+        FieldInfo {
+            name: field.name.clone(),
+            describe_type: field.field_type.clone(),
+            kind: FieldKind::from_describe_type(&field.field_type),
+            nillable: field.nillable,
+            createable: field.createable,
+            updateable: field.updateable,
+            defaulted_on_create: field.defaulted_on_create,
+            external_id: field.external_id,
+            id_lookup: field.id_lookup,
+            length: field.length.unwrap_or(0),
+            picklist_values: field
+                .picklist_values
+                .iter()
+                .filter(|p| p.active)
+                .map(|p| p.value.clone())
+                .collect(),
+            restricted_picklist: field.restricted_picklist,
+            reference_to: field.reference_to.clone(),
+            relationship_name: field.relationship_name.clone().filter(|r| !r.is_empty()),
+        }
+    }
+}
+
+impl From<&SObjectDescribe> for SObjectInfo {
+    fn from(describe: &SObjectDescribe) -> SObjectInfo {
+        SObjectInfo::new(
+            &describe.name,
+            describe.createable,
+            describe.updateable,
+            describe.deletable,
+            describe.fields.iter().map(FieldInfo::from).collect(),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_lookup_ignores_case_and_returns_salesforce_spelling() {
+        let object = SObjectInfo::new(
+            "Account",
+            true,
+            true,
+            true,
+            vec![FieldInfo::new("Health_Score__c", "double")],
+        );
+        assert_eq!(
+            object.field("health_score__c").map(|f| f.name.as_str()),
+            Some("Health_Score__c")
+        );
+        assert!(object.field("Health_Score").is_none());
+    }
+
+    #[test]
+    fn describe_types_group_into_csv_kinds() {
+        assert_eq!(
+            FieldKind::from_describe_type("currency"),
+            FieldKind::Decimal
+        );
+        assert_eq!(FieldKind::from_describe_type("reference"), FieldKind::Id);
+        assert_eq!(
+            FieldKind::from_describe_type("address"),
+            FieldKind::Unsupported
+        );
+        assert_eq!(FieldKind::from_describe_type("email"), FieldKind::Text);
+    }
+}
