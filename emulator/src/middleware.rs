@@ -19,7 +19,11 @@ use crate::state::{lock, AppState, LogEntry};
 
 /// Records method, path, status and body bytes of every request (the admin API lists all but
 /// its own).
-pub async fn record_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn record_request(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
     let method = req.method().to_string();
     let path = req
         .uri()
@@ -55,7 +59,7 @@ pub async fn record_request(State(state): State<AppState>, req: Request, next: N
 }
 
 /// 414 for a request URI longer than the configured limit (Salesforce: 16,384 bytes).
-pub async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let length = req
         .uri()
         .path_and_query()
@@ -68,7 +72,7 @@ pub async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) 
 }
 
 /// Strips one trailing slash from the path, so routes need only one form.
-pub async fn normalize_path(mut req: Request, next: Next) -> Response {
+pub(crate) async fn normalize_path(mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.len() > 1 && path.ends_with('/') {
         let trimmed = path.trim_end_matches('/');
@@ -84,7 +88,7 @@ pub async fn normalize_path(mut req: Request, next: Next) -> Response {
 }
 
 /// Applies the faults whose rules match this request.
-pub async fn inject_faults(
+pub(crate) async fn inject_faults(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,

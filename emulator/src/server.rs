@@ -22,7 +22,7 @@ use crate::state::AppState;
 use crate::{admin, bulk_ingest, bulk_query, oauth, rest, rest_query, rest_write, tls, write};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
-pub fn data_routes(state: AppState) -> Router<AppState> {
+pub(crate) fn data_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(rest::router())
         .merge(rest_query::router())
@@ -34,7 +34,7 @@ pub fn data_routes(state: AppState) -> Router<AppState> {
 
 /// The whole application: public routes, data routes, admin API, and the layers around them
 /// (request log, URI limit, path normalisation, faults, compression).
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(oauth::router())
         .merge(rest::public_router())
