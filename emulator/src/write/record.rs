@@ -98,7 +98,7 @@ pub(crate) fn resolve_column<S: OrgStore + ?Sized>(
 /// Resolves a Bulk API 2.0 CSV header: a field, `Relationship.Field`, or for a polymorphic
 /// lookup `Type:Relationship.Field` (Bulk API 2.0 "Relationship Fields in a Header Row"). The
 /// error is the text after `InvalidBatch : ` of the failed job.
-pub fn resolve_header<S: OrgStore + ?Sized>(
+pub(crate) fn resolve_header<S: OrgStore + ?Sized>(
     store: &S,
     sobject: &SObject,
     name: &str,
