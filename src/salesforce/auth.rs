@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::error::Error;
-use super::http::{check_base_url, Http, Payload, ReadAll};
+use super::http::{check_base_url, Http, Idempotency, Payload, ReadAll};
 use crate::config::{Credentials, Secret};
 
 /// Lifetime of a JWT bearer assertion; Salesforce accepts at most about three minutes.
@@ -215,6 +215,8 @@ async fn exchange(
             &HeaderMap::new(),
             &Payload::Form(form),
             None,
+            // A grant only issues a token; sending it again issues another.
+            Idempotency::SafeToRepeat,
             &ReadAll,
         )
         .await;

@@ -966,9 +966,10 @@ async fn ingest_job_uploads_a_file_streamed_and_downloads_results() {
             200,
             r#"{"id":"750I","object":"Contact","operation":"upsert","state":"Open","externalIdFieldName":"Ext__c"}"#,
         ),
-        // The first upload attempt fails: the retry must send the whole file again.
+        // The first upload attempt is refused (so Salesforce stored nothing): the retry must
+        // send the whole file again.
         ("PUT", "/services/data/v62.0/jobs/ingest/750I/batches") if r.repeat == 0 => {
-            sf_error(503, "SERVER_UNAVAILABLE", "try later")
+            sf_error(429, "REQUEST_LIMIT_EXCEEDED", "try later")
         }
         ("PUT", "/services/data/v62.0/jobs/ingest/750I/batches") => Reply::empty(201),
         ("PATCH", "/services/data/v62.0/jobs/ingest/750I") => {

@@ -137,6 +137,8 @@ pub async fn read(
     if let Some(watch) = token_watch {
         watch.abort();
     }
+    // Whatever happened, no query job of this run stays open or undeleted.
+    ctx.client.finish_jobs().await;
     output.flush().map_err(|e| Failure::system(e.to_string()))?;
     if failed.is_empty() {
         return Ok(());
