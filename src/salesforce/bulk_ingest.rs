@@ -178,7 +178,10 @@ impl SalesforceClient {
                 Err(error) => error,
             };
             if let Err(abort) = self.abort_ingest_job(&job.id).await {
-                tracing::warn!("could not abort ingest job {} after {error}: {abort}", job.id);
+                tracing::warn!(
+                    "could not abort ingest job {} after {error}: {abort}",
+                    job.id
+                );
             }
             if upload_lost && lost_uploads < self.inner.http.retry().max_retries {
                 lost_uploads += 1;

@@ -42,7 +42,13 @@ impl SalesforceClient {
         let mut records = Vec::new();
         for _ in 0..MAX_LIST_PAGES {
             let page: JobListPage = self
-                .send_json(Method::GET, &path, &query, &HeaderMap::new(), &Payload::Empty)
+                .send_json(
+                    Method::GET,
+                    &path,
+                    &query,
+                    &HeaderMap::new(),
+                    &Payload::Empty,
+                )
                 .await?;
             records.extend(page.records);
             match page.next_records_url.filter(|_| !page.done) {
@@ -60,7 +66,10 @@ impl SalesforceClient {
     /// same object and operation, created by our user, not before our latest known create (or
     /// our login).
     async fn unknown_jobs_like(&self, key: &CreateKey) -> Result<Vec<Value>, Error> {
-        let since = self.inner.logged_in_at.max(self.inner.jobs.latest_created());
+        let since = self
+            .inner
+            .logged_in_at
+            .max(self.inner.jobs.latest_created());
         let user = self.inner.user_id.as_deref();
         let jobs = self.list_jobs(key.kind).await?;
         Ok(jobs

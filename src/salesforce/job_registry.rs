@@ -275,8 +275,18 @@ mod tests {
         registry.created(JobKind::Ingest, "750A", JobState::Open, &Value::Null);
         registry.created(JobKind::Ingest, "750B", JobState::Open, &Value::Null);
         registry.observed("750B", &JobState::JobComplete);
-        registry.created(JobKind::Query, "750C", JobState::UploadComplete, &Value::Null);
-        registry.created(JobKind::Query, "750D", JobState::UploadComplete, &Value::Null);
+        registry.created(
+            JobKind::Query,
+            "750C",
+            JobState::UploadComplete,
+            &Value::Null,
+        );
+        registry.created(
+            JobKind::Query,
+            "750D",
+            JobState::UploadComplete,
+            &Value::Null,
+        );
         registry.deleted("750D");
         let (orphans, unfinished) = registry.close();
         assert_eq!(orphans, vec![key]);
