@@ -29,6 +29,7 @@ pub mod sink;
 pub mod soql;
 pub mod state;
 pub mod stream_read;
+pub mod window_count;
 
 pub use check::check;
 pub use discover::discover;

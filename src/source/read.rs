@@ -31,6 +31,7 @@ pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadS
     settings.force_use_bulk_api = config.force_use_bulk_api;
     settings.num_workers = config.num_workers.max(1);
     settings.detect_hard_deletes = config.detect_hard_deletes;
+    settings.verify_window_counts = config.verify_window_counts;
     settings.api_budget_percent = f64::from(config.api_budget_percent);
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
     if let Some(max) = std::env::var(MAX_URI_BYTES_ENV)
