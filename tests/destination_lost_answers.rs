@@ -92,8 +92,15 @@ async fn ingest_jobs(h: &Harness) -> Vec<Value> {
 /// Writes `ROWS` records with `lost` on the first `method` request whose path ends in
 /// `path_end`, and checks everything the matrix promises.
 async fn write_losing(method: &str, glob: &str, path_end: &str, lost: Lost, tag: &str) -> Outcome {
+    write_losing_all(&[(method, glob, path_end, lost)], tag).await
+}
+
+/// [`write_losing`] with several faults, each on its own call.
+async fn write_losing_all(faults: &[(&str, &str, &str, Lost)], tag: &str) -> Outcome {
     let h = Harness::start().await;
-    h.add_fault(lost.rule(method, glob)).await;
+    for (method, glob, _, lost) in faults {
+        h.add_fault(lost.rule(method, glob)).await;
+    }
     let run = h
         .write_env(
             &h.config(json!({})),
@@ -115,26 +122,28 @@ async fn write_losing(method: &str, glob: &str, path_end: &str, lost: Lost, tag:
     assert_eq!(names(&h, tag).await, expected, "every record exactly once");
 
     let requests = h.requests().await;
-    let fired: Vec<&Value> = requests
-        .iter()
-        .filter(|r| {
-            r["faults"]
-                .as_array()
-                .is_some_and(|f| f.iter().any(|t| t == lost.type_name()))
-        })
-        .collect();
-    assert_eq!(fired.len(), 1, "the fault fired once: {requests:#?}");
-    assert_eq!(fired[0]["method"], method);
-    let path = fired[0]["path"].as_str().unwrap().trim_end_matches('/');
-    let on_call = if path_end.is_empty() {
-        // A job's own resource: …/jobs/ingest/{id}.
-        path.rsplit('/').nth(1) == Some("ingest")
-    } else {
-        path.ends_with(path_end)
-    };
-    assert!(on_call, "the fault fired on {method} …{path_end}: {path}");
-    if let Lost::Late = lost {
-        assert_eq!(fired[0]["status"], 0, "the late answer was never received");
+    for (method, _, path_end, lost) in faults {
+        let fired: Vec<&Value> = requests
+            .iter()
+            .filter(|r| {
+                r["method"] == *method
+                    && r["faults"]
+                        .as_array()
+                        .is_some_and(|f| f.iter().any(|t| t == lost.type_name()))
+            })
+            .collect();
+        assert_eq!(fired.len(), 1, "the fault fired once: {requests:#?}");
+        let path = fired[0]["path"].as_str().unwrap().trim_end_matches('/');
+        let on_call = if path_end.is_empty() {
+            // A job's own resource: …/jobs/ingest/{id}.
+            path.rsplit('/').nth(1) == Some("ingest")
+        } else {
+            path.ends_with(path_end)
+        };
+        assert!(on_call, "the fault fired on {method} …{path_end}: {path}");
+        if let Lost::Late = lost {
+            assert_eq!(fired[0]["status"], 0, "the late answer was never received");
+        }
     }
     let api_calls = requests.len();
     let jobs_created = requests
@@ -169,7 +178,7 @@ async fn write_losing(method: &str, glob: &str, path_end: &str, lost: Lost, tag:
         jobs_created,
         jobs_by_state,
     };
-    eprintln!("{method} {path_end} {lost:?}: {outcome:?}");
+    eprintln!("{tag}: {outcome:?}");
     outcome
 }
 
@@ -238,4 +247,37 @@ async fn a_close_whose_answer_is_late_is_followed_by_polling() {
     assert_eq!(o.jobs_created, 1);
     assert_eq!(o.jobs_by_state, ["JobComplete"]);
     assert!(o.api_calls <= 20, "{o:?}");
+}
+
+// The abort of the job whose upload answer was lost is itself acting-once: its answer is lost
+// too, and the job's state (`Aborted`) shows it took effect.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_whose_answer_is_cut_is_read_from_the_job_state() {
+    let o = write_losing_all(
+        &[
+            ("PUT", "*/batches", "/batches", Lost::Cut),
+            ("PATCH", "*/jobs/ingest/*", "", Lost::Cut),
+        ],
+        "abort-cut",
+    )
+    .await;
+    assert_eq!(o.jobs_created, 2);
+    assert_eq!(o.jobs_by_state, ["Aborted", "JobComplete"]);
+    assert!(o.api_calls <= 24, "{o:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abort_whose_answer_is_late_is_read_from_the_job_state() {
+    let o = write_losing_all(
+        &[
+            ("PUT", "*/batches", "/batches", Lost::Cut),
+            ("PATCH", "*/jobs/ingest/*", "", Lost::Late),
+        ],
+        "abort-late",
+    )
+    .await;
+    assert_eq!(o.jobs_created, 2);
+    assert_eq!(o.jobs_by_state, ["Aborted", "JobComplete"]);
+    assert!(o.api_calls <= 24, "{o:?}");
 }
