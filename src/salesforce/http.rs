@@ -135,6 +135,17 @@ impl Idempotency {
     }
 }
 
+/// One request, as every attempt sends it.
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    pub(crate) url: &'a Url,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) payload: &'a Payload,
+    pub(crate) bearer: Option<&'a Secret>,
+    /// Whether an attempt whose outcome is unknown may be sent again.
+    pub(crate) idempotency: Idempotency,
+}
+
 /// A request body that can be rebuilt for every attempt.
 pub(crate) enum Payload {
     Empty,
@@ -316,23 +327,15 @@ impl Http {
     /// `finish` (inside the retry loop, so a body cut off while `finish` reads it is retried).
     pub(crate) async fn execute<F: Finish>(
         &self,
-        method: Method,
-        url: &Url,
-        headers: &HeaderMap,
-        payload: &Payload,
-        bearer: Option<&Secret>,
-        idempotency: Idempotency,
+        call: &Request<'_>,
         finish: &F,
     ) -> Result<F::Output, Error> {
-        let request = RequestLine::new(&method, url);
+        let request = RequestLine::new(&call.method, call.url);
         let mut backoff = Backoff::new(self.retry.backoff, self.jitter.clone());
         let mut rate_backoff = Backoff::new(self.retry.rate_limit_backoff, self.jitter.clone());
         let mut attempt = 0u32;
         loop {
-            let (error, retry_after, delivered) = match self
-                .attempt(&request, method.clone(), url, headers, payload, bearer)
-                .await
-            {
+            let (error, retry_after, delivered) = match self.attempt(&request, call).await {
                 // A 2xx whose body broke off: Salesforce acted.
                 Ok(response) => match finish.finish(&request, response).await {
                     Ok(output) => return Ok(output),
@@ -340,7 +343,7 @@ impl Http {
                 },
                 Err(failure) => failure,
             };
-            if idempotency == Idempotency::ActsOnce && delivered == Delivery::MayHaveActed {
+            if call.idempotency == Idempotency::ActsOnce && delivered == Delivery::MayHaveActed {
                 return Err(Error::Unanswered {
                     request: request.clone(),
                     cause: Box::new(error),
@@ -375,17 +378,13 @@ impl Http {
     async fn attempt(
         &self,
         request: &RequestLine,
-        method: Method,
-        url: &Url,
-        headers: &HeaderMap,
-        payload: &Payload,
-        bearer: Option<&Secret>,
+        call: &Request<'_>,
     ) -> Result<reqwest::Response, (Error, Option<Duration>, Delivery)> {
         let mut builder = self
             .client
-            .request(method, url.clone())
-            .headers(headers.clone());
-        if let Some(token) = bearer {
+            .request(call.method.clone(), call.url.clone())
+            .headers(call.headers.clone());
+        if let Some(token) = call.bearer {
             let mut value =
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                     (
@@ -401,7 +400,8 @@ impl Http {
             value.set_sensitive(true);
             builder = builder.header(AUTHORIZATION, value);
         }
-        let builder = payload
+        let builder = call
+            .payload
             .attach(builder)
             .await
             .map_err(|e| (e, None, Delivery::NotActed))?;

@@ -79,7 +79,7 @@ pub use rest::{
 use crate::config::{Connection, Secret};
 use auth::TokenCache;
 use error::RequestLine as Line;
-use http::{Finish, Http, Idempotency, KeepOpen, Payload, ReadAll};
+use http::{Finish, Http, Idempotency, KeepOpen, Payload, ReadAll, Request};
 
 /// A reply body as it arrives, chunk by chunk (already gunzipped).
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
@@ -321,12 +321,14 @@ impl SalesforceClient {
                 .inner
                 .http
                 .execute(
-                    method.clone(),
-                    &url,
-                    headers,
-                    payload,
-                    Some(&token.access_token),
-                    Idempotency::of(&method),
+                    &Request {
+                        method: method.clone(),
+                        url: &url,
+                        headers,
+                        payload,
+                        bearer: Some(&token.access_token),
+                        idempotency: Idempotency::of(&method),
+                    },
                     finish,
                 )
                 .await
