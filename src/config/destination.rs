@@ -129,6 +129,13 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default = "default_state_flush_seconds")]
     #[schemars(title = "State Flush Interval (seconds)", range(min = 1, max = 3600))]
     pub state_flush_seconds: Option<u32>,
+    /// Streams whose `soft_delete` is a hard delete: Bulk API `hardDelete`, the records skip
+    /// the recycle bin and cannot be restored. Needs the "Bulk API Hard Delete" user
+    /// permission; `check` verifies it when this list is not empty. (Airbyte's protocol has no
+    /// hard-delete sync mode.)
+    #[serde(default)]
+    #[schemars(title = "Hard Delete Streams")]
+    pub hard_delete_streams: Option<Vec<String>>,
 }
 
 fn default_api_version() -> Option<String> {
@@ -332,6 +339,8 @@ pub struct DestinationConfig {
     pub max_retries: u32,
     /// A STATE waiting this long sends the open batches before it.
     pub state_flush_interval: std::time::Duration,
+    /// Streams whose `soft_delete` runs as `hardDelete`.
+    pub hard_delete_streams: Vec<String>,
     pub unknown_keys: Vec<String>,
     raw: Value,
 }
@@ -401,6 +410,13 @@ impl DestinationConfig {
                 format!("expected an integer from 1 to 3600, got {state_flush_seconds}"),
             ));
         }
+        let hard_delete_streams = raw.hard_delete_streams.unwrap_or_default();
+        if let Some(blank) = hard_delete_streams.iter().position(|s| s.trim().is_empty()) {
+            return Err(ConfigError::new(
+                format!("hard_delete_streams[{blank}]"),
+                "expected a stream name, got an empty string",
+            ));
+        }
         let unknown_keys = unknown_keys(&value, &super::spec::destination_property_names());
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
@@ -413,6 +429,7 @@ impl DestinationConfig {
             max_concurrent_jobs: max_concurrent_jobs as usize,
             max_retries,
             state_flush_interval: std::time::Duration::from_secs(u64::from(state_flush_seconds)),
+            hard_delete_streams,
             unknown_keys,
             raw: value,
         })

@@ -255,6 +255,10 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("max_retries", json!({"order": 14})),
             ("credentials", json!({"order": 15, "airbyte_hidden": true})),
             ("state_flush_seconds", json!({"order": 16})),
+            (
+                "hard_delete_streams",
+                json!({"order": 17, "examples": [["contacts_to_purge"]]}),
+            ),
         ],
     );
     let mut advanced_auth = oauth();

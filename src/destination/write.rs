@@ -33,7 +33,7 @@ use crate::destination::load::{BatchReport, LoadError, LoadStats, Loader, RetryP
 use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, Rejection, RunIdentity};
 use crate::destination::outcome::gate::{with_destination_stats, Counts, StateGate, StateScope};
 use crate::destination::route::mapping::{
-    plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget,
+    parents_needed, plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget,
 };
 use crate::destination::route::operation::Operation;
 use crate::destination::route::sobject::SObjectInfo;
@@ -50,6 +50,8 @@ pub struct WriteOptions {
     pub retry: RetryPolicy,
     /// A STATE waiting this long makes the open batches before it go out even if not full.
     pub state_flush_interval: Duration,
+    /// Streams whose `soft_delete` is a `hardDelete`.
+    pub hard_delete_streams: Vec<String>,
 }
 
 impl WriteOptions {
@@ -64,6 +66,7 @@ impl WriteOptions {
                 ..RetryPolicy::default()
             },
             state_flush_interval: config.state_flush_interval,
+            hard_delete_streams: config.hard_delete_streams.clone(),
         })
     }
 }
@@ -105,7 +108,15 @@ struct StreamSlot {
 pub(super) async fn plan(
     client: &SalesforceClient,
     catalog: &ConfiguredAirbyteCatalog,
+    hard_delete_streams: &[String],
 ) -> Result<Vec<StreamTarget>, Failure> {
+    for listed in hard_delete_streams {
+        if !catalog.streams.iter().any(|s| &s.stream.name == listed) {
+            tracing::warn!(
+                "hard_delete_streams names '{listed}', which is not in the configured catalog"
+            );
+        }
+    }
     let global = client
         .describe_global()
         .await
@@ -115,20 +126,21 @@ pub(super) async fn plan(
     let mut targets = Vec::new();
     let mut problems = Vec::new();
     for configured in &catalog.streams {
-        let route = route_of(configured);
+        let mut route = route_of(configured);
+        route.hard_delete = hard_delete_streams.contains(&route.stream);
         let Some(object) = resolve_object_name(route.requested_object(), names.iter().copied())
         else {
             problems.push(unknown_object(&route).to_string());
             continue;
         };
-        if !described.contains_key(object) {
-            let describe = client
-                .describe(object)
-                .await
-                .map_err(|e| super::salesforce_failure(&format!("describe of {object}"), e))?;
-            described.insert(object.to_string(), SObjectInfo::from(&describe));
+        describe_into(client, object, &mut described).await?;
+        // Relationship columns are checked against their parents' describes.
+        for parent in parents_needed(&route, &described[object]) {
+            if let Some(parent) = resolve_object_name(&parent, names.iter().copied()) {
+                describe_into(client, parent, &mut described).await?;
+            }
         }
-        match plan_stream(&route, &described[object]) {
+        match plan_stream(&route, &described[object], &described) {
             Ok(target) => targets.push(target),
             Err(e) => problems.push(e.to_string()),
         }
@@ -141,6 +153,21 @@ pub(super) async fn plan(
             problems.join("; ")
         )))
     }
+}
+
+async fn describe_into(
+    client: &SalesforceClient,
+    object: &str,
+    described: &mut HashMap<String, SObjectInfo>,
+) -> Result<(), Failure> {
+    if !described.contains_key(object) {
+        let describe = client
+            .describe(object)
+            .await
+            .map_err(|e| super::salesforce_failure(&format!("describe of {object}"), e))?;
+        described.insert(object.to_string(), SObjectInfo::from(&describe));
+    }
+    Ok(())
 }
 
 fn route_of(configured: &ConfiguredAirbyteStream) -> StreamRoute {
@@ -162,6 +189,7 @@ fn route_of(configured: &ConfiguredAirbyteStream) -> StreamRoute {
         destination_sync_mode: mode,
         primary_key: configured.primary_key.clone().unwrap_or_default(),
         properties,
+        hard_delete: false,
     }
 }
 
@@ -172,7 +200,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     mut input: R,
     output: Output,
 ) -> Result<(), Failure> {
-    let targets = plan(&client, &catalog).await?;
+    let targets = plan(&client, &catalog, &options.hard_delete_streams).await?;
     for target in &targets {
         tracing::info!(
             "stream '{}' -> {} {} ({} columns)",
