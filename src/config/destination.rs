@@ -136,6 +136,13 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default)]
     #[schemars(title = "Hard Delete Streams")]
     pub hard_delete_streams: Option<Vec<String>>,
+    /// Map, convert and check every record against describe as a real write would, but send
+    /// nothing to Salesforce: what would be rejected goes to the dead-letter queue, STATE
+    /// messages are echoed, and a summary per stream is logged and written beside the
+    /// dead-letter queue. Validation rules and triggers of the org cannot be predicted.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[schemars(title = "Dry Run", with = "bool")]
+    pub dry_run: bool,
 }
 
 fn default_api_version() -> Option<String> {
@@ -341,6 +348,8 @@ pub struct DestinationConfig {
     pub state_flush_interval: std::time::Duration,
     /// Streams whose `soft_delete` runs as `hardDelete`.
     pub hard_delete_streams: Vec<String>,
+    /// Check and report, send nothing.
+    pub dry_run: bool,
     pub unknown_keys: Vec<String>,
     raw: Value,
 }
@@ -430,6 +439,7 @@ impl DestinationConfig {
             max_retries,
             state_flush_interval: std::time::Duration::from_secs(u64::from(state_flush_seconds)),
             hard_delete_streams,
+            dry_run: raw.dry_run,
             unknown_keys,
             raw: value,
         })

@@ -259,6 +259,7 @@ pub fn destination_spec() -> ConnectorSpecification {
                 "hard_delete_streams",
                 json!({"order": 17, "examples": [["contacts_to_purge"]]}),
             ),
+            ("dry_run", json!({"order": 18, "default": false})),
         ],
     );
     let mut advanced_auth = oauth();
