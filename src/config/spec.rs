@@ -117,6 +117,10 @@ pub fn source_spec() -> ConnectorSpecification {
                 "credentials",
                 json!({"order": 21, "group": "auth", "airbyte_hidden": true}),
             ),
+            (
+                "ca_certificate",
+                json!({"order": 22, "group": "advanced", "multiline": true}),
+            ),
         ],
     );
     schema["groups"] = Value::Array(
@@ -251,6 +255,7 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("max_retries", json!({"order": 14})),
             ("credentials", json!({"order": 15, "airbyte_hidden": true})),
             ("state_flush_seconds", json!({"order": 16})),
+            ("ca_certificate", json!({"order": 17, "multiline": true})),
         ],
     );
     let mut advanced_auth = oauth();
