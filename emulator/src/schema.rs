@@ -5,8 +5,10 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
-/// A field's `type` in describe (Salesforce's own spelling is given by [`FieldType::as_str`]).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// A field's `type` in describe (Salesforce's own spelling is given by [`FieldType::as_str`],
+/// and read back from `catalog.json`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FieldType {
     Id,
     Reference,
@@ -31,6 +33,7 @@ pub enum FieldType {
     Base64,
     Address,
     Location,
+    #[serde(rename = "anyType")]
     AnyType,
     Json,
 }

@@ -13,8 +13,10 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
 use crate::ids;
 use crate::schema::{Field, Value};
 
-/// How one field of a generated record gets its value.
-#[derive(Clone, Debug)]
+/// How one field of a generated record gets its value (spelled in snake case in
+/// `catalog.json`: `"company"`, `{"ref": ["Account", 10]}`, `{"double": [0.0, 100.0, 2]}`).
+#[derive(Clone, Debug, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Gen {
     Id,
     False,
@@ -26,7 +28,7 @@ pub enum Gen {
     /// `SystemModstamp`: monotonic.
     Modstamp,
     /// A reference to a record of the object; `null_percent` of rows hold null.
-    Ref(&'static str, u8),
+    Ref(String, u8),
     /// The org's integration user (index 0 of User) or another user.
     User,
     FirstName,
@@ -43,7 +45,7 @@ pub enum Gen {
     Pick(u8),
     MultiPick,
     /// `prefix` followed by the zero-padded index (`Name`-like and auto-number values).
-    Seq(&'static str),
+    Seq(String),
     /// A few words; `null_percent` of rows hold null.
     Words(u8),
     /// Text that other tools mistake for null or mangle: "NA", "N/A", "NULL", multi-line,
@@ -73,9 +75,9 @@ pub enum Gen {
     /// Always null (compound fields: their value is built from the components when read;
     /// formula fields are computed after generation).
     Null,
-    Const(&'static str),
+    Const(String),
     /// `CaseStatus`-like lookup tables: the `i`th entry of a fixed list.
-    Fixed(&'static [&'static str]),
+    Fixed(Vec<String>),
     /// anyType history values.
     HistoryValue,
 }
@@ -197,7 +199,7 @@ impl GenContext<'_> {
                 if null_if(*null_percent) {
                     return Value::Null;
                 }
-                match self.targets.get(*object) {
+                match self.targets.get(object.as_str()) {
                     Some((target_prefix, count)) if *count > 0 => {
                         Value::Text(ids::encode(target_prefix, h % count))
                     }
@@ -408,8 +410,8 @@ impl GenContext<'_> {
                 pick(&WORDS)
             )),
             Gen::Null => Value::Null,
-            Gen::Const(text) => Value::Text(text.to_string()),
-            Gen::Fixed(list) => Value::Text(list[(index % list.len() as u64) as usize].to_string()),
+            Gen::Const(text) => Value::Text(text.clone()),
+            Gen::Fixed(list) => Value::Text(list[(index % list.len() as u64) as usize].clone()),
             Gen::HistoryValue => match h % 3 {
                 0 => Value::Text(pick(&[
                     "Prospecting",

@@ -7,7 +7,7 @@ simple-salesforce only builds https URLs: the emulator runs with TLS and the cal
 REQUESTS_CA_BUNDLE at the emulator's CA certificate.
 
 Prints one JSON object on stdout with what the client saw (ids, status codes, job summaries and
-the result CSVs it downloaded); the Rust test (emulator/tests/ingest_simple_salesforce.rs) checks
+the result CSVs it downloaded); the Rust test (emulator/tests/it/ingest_simple_salesforce.rs) checks
 those against the org through the emulator's admin API. Exits non-zero on any client error.
 """
 

@@ -8,24 +8,11 @@ use std::process::Command;
 
 use sf_emulator::{Emulator, EmulatorConfig};
 
-fn python() -> Option<String> {
-    match std::env::var("SF_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ => {
-            if std::env::var_os("CI").is_some() {
-                panic!(
-                    "SF_TEST_PYTHON must point at a Python with simple-salesforce when CI is set"
-                );
-            }
-            println!("SKIPPED: SF_TEST_PYTHON not set");
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_salesforce_reads_through_rest_and_bulk() {
-    let Some(python) = python() else { return };
+    let Some(python) = crate::support::require_python() else {
+        return;
+    };
     let emulator = Emulator::start(EmulatorConfig {
         scale: 6,
         tls: true,

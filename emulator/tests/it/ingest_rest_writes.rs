@@ -1,11 +1,8 @@
 //! REST writes through HTTP against the generated org: create, update, delete and upsert with
 //! Salesforce's statuses and bodies, checked through the admin API.
 
-mod common;
-mod ingest_common;
-
-use common::Harness;
-use ingest_common::{call, org_record};
+use crate::support::ingest::{call, org_record};
+use crate::support::Harness;
 use reqwest::Method;
 use serde_json::{json, Value};
 

@@ -1,10 +1,9 @@
-//! Helpers of the Bulk ingest and REST write HTTP tests (beside `common`, the server's).
-#![allow(dead_code)]
+//! Helpers of the Bulk ingest and REST write HTTP tests.
 
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::common::Harness;
+use super::Harness;
 
 /// Status, content type and body text of a data API call.
 pub struct Reply {

@@ -1,8 +1,6 @@
 //! REST query / queryAll: paging, value formats, errors, trailing slashes, determinism.
 
-mod common;
-
-use common::{Harness, V};
+use crate::support::{Harness, V};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sf_emulator::EmulatorConfig;

@@ -1,11 +1,10 @@
 //! Faults on the Bulk ingest path, through HTTP: which fault, where, and what must hold after it
 //! — every row is either in the org once or reported unprocessed/failed, none duplicated.
 
-mod common;
-mod ingest_common;
-
-use common::Harness;
-use ingest_common::{call, create_job, org_count, result_ids, results, run_job, wait_terminal};
+use crate::support::ingest::{
+    call, create_job, org_count, result_ids, results, run_job, wait_terminal,
+};
+use crate::support::Harness;
 use reqwest::Method;
 use serde_json::json;
 

@@ -1,15 +1,12 @@
 //! Bulk API 2.0 ingest jobs through HTTP against the generated org: job info, states over the
 //! configured processing time, results files, dialects, upsert, deletes, limits and refusals.
 
-mod common;
-mod ingest_common;
-
 use std::time::Duration;
 
-use common::Harness;
-use ingest_common::{
+use crate::support::ingest::{
     call, create_job, org_count, org_record, result_ids, results, run_job, wait_terminal,
 };
+use crate::support::Harness;
 use reqwest::Method;
 use serde_json::{json, Value};
 use sf_emulator::EmulatorConfig;

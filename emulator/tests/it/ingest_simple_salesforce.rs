@@ -36,22 +36,11 @@ async fn org_count(admin: &Admin, object: &str) -> u64 {
         .unwrap()
 }
 
-fn python() -> Option<String> {
-    match std::env::var("SF_TEST_PYTHON") {
-        Ok(p) if !p.is_empty() => Some(p),
-        _ if std::env::var_os("CI").is_some() => {
-            panic!("SF_TEST_PYTHON is not set and CI is: the simple-salesforce test must run in CI")
-        }
-        _ => {
-            println!("SKIPPED: SF_TEST_PYTHON not set");
-            None
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn simple_salesforce_rest_and_bulk2_writes_land_in_the_org() {
-    let Some(python) = python() else { return };
+    let Some(python) = crate::support::require_python() else {
+        return;
+    };
     let emulator = Emulator::start(EmulatorConfig {
         tls: true,
         ..EmulatorConfig::default()

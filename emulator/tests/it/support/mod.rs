@@ -1,9 +1,11 @@
-//! Helpers shared by the HTTP tests: start an emulator, get a token, call it.
-#![allow(dead_code)]
+//! What the emulator's tests share: start an emulator, get a token, call it (`Harness`), the
+//! Bulk ingest / REST write calls (`ingest`), and the Python the client tests need.
 
 use reqwest::{Client, Response};
 use serde_json::Value;
 use sf_emulator::{Emulator, EmulatorConfig};
+
+pub mod ingest;
 
 pub const V: &str = "v62.0";
 
@@ -82,5 +84,22 @@ impl Harness {
         let r = req.send().await.unwrap();
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+}
+
+/// The Python of `SF_TEST_PYTHON` (a venv with simple-salesforce), or `None` after printing
+/// SKIPPED when it is not set; when `CI` is set a missing Python fails the test instead.
+pub fn require_python() -> Option<String> {
+    match std::env::var("SF_TEST_PYTHON") {
+        Ok(p) if !p.is_empty() => Some(p),
+        _ if std::env::var_os("CI").is_some() => {
+            panic!(
+                "SF_TEST_PYTHON is not set and CI is: the simple-salesforce tests must run in CI"
+            )
+        }
+        _ => {
+            println!("SKIPPED: SF_TEST_PYTHON not set");
+            None
+        }
     }
 }

@@ -1,11 +1,9 @@
 //! Bulk API 2.0 query jobs through HTTP: lifecycle, result pages and their CSV dialect,
 //! refusals, limits and faults.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Harness, V};
+use crate::support::{Harness, V};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sf_emulator::EmulatorConfig;

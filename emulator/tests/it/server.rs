@@ -1,10 +1,8 @@
 //! OAuth, describe, limits, versions, the session gate and the admin API, through HTTP.
 
-mod common;
-
 use std::time::Duration;
 
-use common::{Harness, V};
+use crate::support::{Harness, V};
 use reqwest::Method;
 use serde_json::{json, Value};
 use sf_emulator::EmulatorConfig;

@@ -1,11 +1,8 @@
 //! Every per-row error kind of Bulk ingest, through HTTP against the generated org, with the
 //! exact `sf__Error` text of the failed-results file (`CODE:message:fields --`).
 
-mod common;
-mod ingest_common;
-
-use common::Harness;
-use ingest_common::{call, result_ids, results, run_job};
+use crate::support::ingest::{call, result_ids, results, run_job};
+use crate::support::Harness;
 use reqwest::Method;
 use serde_json::{json, Value};
 
