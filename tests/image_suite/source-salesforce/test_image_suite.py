@@ -112,6 +112,10 @@ def test_image_records_match_their_discovered_schemas(image_run: ImageRun) -> No
     )
     read_streams = {message.record.stream for message in records if message.record}
     assert len(read_streams) > 1, f"records from more than one stream: {sorted(read_streams)}"
+    print(
+        f"{len(records)} records of {len(read_streams)} streams valid against the schemas of "
+        f"{len(image_run.configured.streams)} discovered streams"
+    )
 
 
 @pytest.mark.image_tests
@@ -122,6 +126,7 @@ def test_image_read_ends_every_stream_complete(image_run: ImageRun) -> None:
         statuses = image_run.read.get_stream_statuses(name)
         if not statuses or statuses[-1] != AirbyteStreamStatus.COMPLETE:
             not_complete[name] = [status.name for status in statuses]
+    print(f"{len(image_run.configured.streams)} streams ended COMPLETE")
     assert not not_complete, (
         "Every stream of the read must end COMPLETE; these did not "
         f"(their statuses in order): {not_complete}"
