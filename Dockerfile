@@ -12,7 +12,7 @@
 # entrypoint carries its role: source-salesforce and destination-salesforce are links to the one
 # binary, which takes its role from the name it was called by. ENTRYPOINT == AIRBYTE_ENTRYPOINT,
 # and the io.airbyte.* labels equal metadata.yaml's dockerRepository / dockerImageTag
-# (tests/packaging.rs checks both).
+# (tests/it/packaging.rs checks both).
 
 FROM debian:bookworm-slim AS runtime
 # CA roots for anything in the image that speaks TLS (the connector itself also carries

@@ -378,6 +378,8 @@ impl Demo {
                 output_status.status
             );
         }
+        // What is still in the buffer must be in the file before it is read back.
+        file.flush()?;
         // Keep records of small outputs for the checks that follow.
         if total > 0 && total <= 50_000 {
             let text = std::fs::read_to_string(self.out.join(output))?;

@@ -187,6 +187,14 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     p == pattern.len()
 }
 
+/// A Bulk job fault for the handler that creates the job (set by a `job_failed` /
+/// `job_aborted` fault on the create request).
+#[derive(Clone, Debug)]
+pub enum JobFault {
+    Failed(String),
+    Aborted,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

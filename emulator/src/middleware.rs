@@ -17,14 +17,6 @@ use crate::error::ApiError;
 use crate::faults::FaultKind;
 use crate::state::{lock, AppState, LogEntry};
 
-/// A Bulk job fault for the handler that creates the job (set by a `job_failed` /
-/// `job_aborted` fault on the create request).
-#[derive(Clone, Debug)]
-pub enum JobFault {
-    Failed(String),
-    Aborted,
-}
-
 /// Records method, path, status and body bytes of every request (the admin API lists all but
 /// its own).
 pub async fn record_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
@@ -126,10 +118,12 @@ pub async fn inject_faults(
             FaultKind::CutConnection { after_bytes } => cut = Some(after_bytes),
             FaultKind::TruncateBody { keep_percent } => truncate = Some(keep_percent.min(100)),
             FaultKind::JobFailed { message } => {
-                req.extensions_mut().insert(JobFault::Failed(message));
+                req.extensions_mut()
+                    .insert(crate::faults::JobFault::Failed(message));
             }
             FaultKind::JobAborted => {
-                req.extensions_mut().insert(JobFault::Aborted);
+                req.extensions_mut()
+                    .insert(crate::faults::JobFault::Aborted);
             }
             FaultKind::ExpireTokens => state.expire_sessions(),
             FaultKind::ExhaustLimit => lock(&state.usage).exhausted = true,

@@ -10,13 +10,13 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLoc
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::bulk_query::QueryJobs;
+use crate::bulk_query::job::QueryJobs;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
-use crate::rest_query::Cursors;
+use crate::rest_query::cursor::Cursors;
 use crate::write::WriteSide;
 
 fn new_write_side(config: &EmulatorConfig) -> WriteSide {

@@ -7,7 +7,7 @@ use crate::config::DestinationConfig;
 use crate::protocol::{ConnectionStatus, Status};
 use crate::salesforce::{ClientOptions, SalesforceClient};
 
-use super::dlq::{DeadLetterQueue, DlqSettings, RunIdentity};
+use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, RunIdentity};
 
 pub(super) async fn check(config: &DestinationConfig) -> ConnectionStatus {
     match try_check(config).await {

@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 use crate::protocol::{DestinationCatalog, DestinationOperation, DestinationSyncMode};
 use crate::salesforce::{Error, SalesforceClient};
 
-use super::sobject::{FieldInfo, FieldKind, SObjectInfo};
+use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
 /// How many describe calls run at once.
 const CONCURRENT_DESCRIBES: usize = 8;

@@ -25,13 +25,13 @@ use crate::salesforce::{
     SalesforceClient,
 };
 
-use super::batch::{Batch, BatchLimits, SealedBatch};
-use super::dlq::{DeadLetterQueue, DlqError, Rejection};
-use super::gate::Counts;
-use super::mapping::StreamTarget;
-use super::operation::Operation;
-use super::reconcile::{Outcome, ReconcileError, Reconciler, ResultKind};
-use super::row::record_to_row;
+use crate::destination::batch::row::record_to_row;
+use crate::destination::batch::{Batch, BatchLimits, SealedBatch};
+use crate::destination::outcome::dlq::{DeadLetterQueue, DlqError, Rejection};
+use crate::destination::outcome::gate::Counts;
+use crate::destination::outcome::reconcile::{Outcome, ReconcileError, Reconciler, ResultKind};
+use crate::destination::route::mapping::StreamTarget;
+use crate::destination::route::operation::Operation;
 
 /// How rows are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -318,7 +318,13 @@ impl Loader {
         &self,
         target: &StreamTarget,
         batch: &SealedBatch,
-    ) -> Result<(IngestJob, super::reconcile::Reconciled), LoadError> {
+    ) -> Result<
+        (
+            IngestJob,
+            crate::destination::outcome::reconcile::Reconciled,
+        ),
+        LoadError,
+    > {
         let client = &self.client;
         let sf = |source| self.salesforce(target, source);
         let request = IngestJobRequest {

@@ -1,22 +1,16 @@
 //! The Salesforce destination: `check`, `discover` (data-activation operations) and `write`.
 //!
-//! Data flow of `write`: stdin lines -> per-stream CSV batch spooled to disk (`batch`, `row`,
-//! `cell`) -> Bulk API 2.0 ingest job per batch (`load`) -> results reconciled row by row
-//! (`reconcile`) -> every record committed or in the dead-letter queue (`dlq`) -> only then the
-//! STATE messages that followed those records are echoed (`gate`).
-
+//! Data flow of `write`, folder by folder: stdin lines -> [`route`] (each stream's object,
+//! operation and fields) -> [`batch`] (per-stream CSV batch spooled to disk, row by row, cell by
+//! cell) -> [`load`] (a Bulk API 2.0 ingest job per batch) -> [`outcome`] (results reconciled row
+//! by row; every record committed or in the dead-letter queue; only then the STATE messages that
+//! followed those records are echoed).
 pub mod batch;
-pub mod cell;
 mod check;
 pub mod discover;
-pub mod dlq;
-pub mod gate;
 pub mod load;
-pub mod mapping;
-pub mod operation;
-pub mod reconcile;
-pub mod row;
-pub mod sobject;
+pub mod outcome;
+pub mod route;
 mod write;
 
 use tokio::io::AsyncBufRead;

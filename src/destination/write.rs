@@ -27,14 +27,16 @@ use crate::protocol::{
 };
 use crate::salesforce::SalesforceClient;
 
-use super::batch::{Batch, BatchLimits, SealedBatch};
-use super::dlq::{DeadLetterQueue, DlqSettings, Rejection, RunIdentity};
-use super::gate::{with_destination_stats, Counts, StateGate, StateScope};
-use super::load::{BatchReport, LoadError, LoadStats, Loader, RetryPolicy};
-use super::mapping::{plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget};
-use super::operation::Operation;
-use super::row::record_to_row;
-use super::sobject::SObjectInfo;
+use crate::destination::batch::row::record_to_row;
+use crate::destination::batch::{Batch, BatchLimits, SealedBatch};
+use crate::destination::load::{BatchReport, LoadError, LoadStats, Loader, RetryPolicy};
+use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, Rejection, RunIdentity};
+use crate::destination::outcome::gate::{with_destination_stats, Counts, StateGate, StateScope};
+use crate::destination::route::mapping::{
+    plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget,
+};
+use crate::destination::route::operation::Operation;
+use crate::destination::route::sobject::SObjectInfo;
 
 /// Conversion rejects are written out once this many are waiting.
 const MAX_PENDING_REJECTS: usize = 2_000;
@@ -596,6 +598,6 @@ fn spool_failure(target: &StreamTarget, error: std::io::Error) -> Failure {
     ))
 }
 
-fn dlq_failure(error: super::dlq::DlqError) -> Failure {
+fn dlq_failure(error: crate::destination::outcome::dlq::DlqError) -> Failure {
     Failure::system(error.to_string())
 }

@@ -5,7 +5,7 @@ use crate::config::SourceConfig;
 use crate::failure::Failure;
 use crate::protocol::{ConnectionStatus, Message, Output, Status};
 
-use super::connect::{connect, emit_rotated_token, explain};
+use crate::source::connect::{connect, emit_rotated_token, explain};
 
 /// Tries the connection; writes one CONNECTION_STATUS.
 pub async fn check(config: SourceConfig, output: Output) -> Result<(), Failure> {

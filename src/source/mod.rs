@@ -1,34 +1,18 @@
 //! The Salesforce source: `check`, `discover`, `read`.
 //!
-//! The read path: `plan` (Bulk or REST, windows) → `soql` → `bulk_read` / `rest_read` →
-//! `csv_stream` + `convert` (typed JSON) → `checkpoint` + `emitter` (RECORD, STATE) under
-//! `stream_read` and `read`; `state` reads and writes per-stream state; `budget` keeps a read
-//! inside the org's API limits.
-
-pub mod budget;
-pub mod bulk_read;
+//! The folders follow a read's data flow: [`discover`] (which objects become streams, their
+//! schemas) → [`plan`] (Bulk or REST, cursor windows, the SOQL) → [`fetch`] (Bulk query jobs,
+//! REST pages, getDeleted) → [`decode`] (CSV bytes → typed JSON record bytes) → [`output`]
+//! (RECORD and STATE lines, checkpoints, per-stream state). [`read`] runs every configured
+//! stream through them, concurrently up to `num_workers`, inside the org's API budget.
 pub mod check;
-pub mod checkpoint;
 pub mod connect;
-pub mod convert;
-pub mod csv_stream;
-pub mod describe_stream;
+pub mod decode;
 pub mod discover;
-pub mod emitter;
-pub mod field_kind;
-pub mod hard_deletes;
-pub mod json_write;
-pub mod object_filter;
+pub mod fetch;
+pub mod output;
 pub mod plan;
-pub mod query_build;
 pub mod read;
-pub mod rest_read;
-pub mod schema;
-pub mod settings;
-pub mod sink;
-pub mod soql;
-pub mod state;
-pub mod stream_read;
 
 pub use check::check;
 pub use discover::discover;

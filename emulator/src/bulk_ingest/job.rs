@@ -92,11 +92,25 @@ pub struct IngestJob {
     pub error_message: Option<String>,
     pub processing_time_ms: u64,
     /// A fault injected on the create request: the job stops halfway through its rows.
-    pub injected: Option<super::process::InterruptionKind>,
+    pub injected: Option<InterruptionKind>,
     /// The interruption that applies once processing starts (injected or configured).
-    pub interruption: Option<super::process::Interruption>,
-    /// Processing under way (state InProgress).
-    pub in_flight: Option<Box<super::process::JobRun>>,
+    pub interruption: Option<Interruption>,
+}
+
+/// An injected interruption: after `after_rows` rows the job stops, the rest is unprocessed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Interruption {
+    pub after_rows: u64,
+    pub kind: InterruptionKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InterruptionKind {
+    /// The job ends `Failed` with this `errorMessage`.
+    Fail { message: String },
+    /// The job ends `Aborted`.
+    Abort,
 }
 
 /// `2024-01-01T10:00:00.000+0000`, the REST datetime form.

@@ -11,7 +11,6 @@ pub mod registry;
 pub mod routes;
 
 pub use dialect::{ColumnDelimiter, Dialect, LineEnding};
-pub use job::{IngestJob, JobState, Operation};
+pub use job::{IngestJob, Interruption, InterruptionKind, JobState, Operation};
 pub use limits::DailyLimits;
-pub use process::{Interruption, InterruptionKind};
 pub use registry::{IngestConfig, IngestJobs, JobFault, ResultKind};

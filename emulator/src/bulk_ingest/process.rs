@@ -5,28 +5,12 @@ use std::collections::HashMap;
 
 use csv::StringRecord;
 
-use super::job::{IngestJob, JobResults, JobState, Operation};
+use super::job::{IngestJob, Interruption, InterruptionKind, JobResults, JobState, Operation};
 use super::limits::RECORDS_PER_BATCH;
 use crate::schema::FieldType;
 use crate::store::OrgStore;
 use crate::write::record::resolve_column;
 use crate::write::{Cell, Column, RecordError, RecordWriter, WriteOperation, WriteRules};
-
-/// An injected interruption: after `after_rows` rows the job stops, the rest is unprocessed.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Interruption {
-    pub after_rows: u64,
-    pub kind: InterruptionKind,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum InterruptionKind {
-    /// The job ends `Failed` with this `errorMessage`.
-    Fail { message: String },
-    /// The job ends `Aborted`.
-    Abort,
-}
 
 /// How a run ended and what it produced.
 #[derive(Clone, Debug)]

@@ -8,9 +8,9 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::Value as Json;
 
-use super::process::InterruptionKind;
+use super::job::InterruptionKind;
 use super::registry::ResultKind;
-use crate::middleware::JobFault;
+use crate::faults::JobFault;
 use crate::write::{ApiError, WriteState};
 
 fn json_response(status: StatusCode, body: &Json) -> Response {

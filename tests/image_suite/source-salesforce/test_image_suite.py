@@ -2,7 +2,7 @@
 
 `TestSourceSalesforceImage` is the CDK's own suite as shipped: pytest collects it from this
 folder, whose `metadata.yaml` and `acceptance-test-config.yml` the suite reads (it finds them
-from this file's folder). Run by tests/docker_image.rs:
+from this file's folder). Run by tests/it/docker_image.rs:
 
     pytest -p airbyte_cdk.test.standard_tests.pytest_hooks -m image_tests \
         --connector-image salesforce-connector/source-salesforce:dev --read-from-streams=all

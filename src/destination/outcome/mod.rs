@@ -1,0 +1,7 @@
+//! What became of each record once its batch was loaded: the job's results matched row by row
+//! ([`reconcile`]), rejected records kept in the dead-letter queue ([`dlq`]), and STATE released
+//! only when every record before it is committed or kept ([`gate`]).
+
+pub mod dlq;
+pub mod gate;
+pub mod reconcile;

@@ -1,0 +1,7 @@
+//! Where a stream's records go: the configured stream mapped to an object, an operation and the
+//! object's fields ([`mapping`]), the operations ([`operation`]), and the object's describe as
+//! the destination needs it ([`sobject`]).
+
+pub mod mapping;
+pub mod operation;
+pub mod sobject;

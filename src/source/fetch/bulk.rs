@@ -1,0 +1,426 @@
+//! Reading one query through a Bulk API 2.0 query job.
+//!
+//! [`prepare_job`] creates a `queryAll` job (so soft-deleted rows arrive with `IsDeleted=true`)
+//! and waits for it; the client polls fast at first and backs off. [`download_job`] then streams
+//! the result pages (`maxRecords` + locator): a downloader task fetches page bodies into a small
+//! bounded channel while this task decodes and converts them, so the next page is already on its
+//! way while this one is converted, and memory stays bounded by the channel, whatever the result
+//! size. A page whose body is cut mid-way is fetched again from its locator; the bytes already
+//! passed on are skipped (result pages are stored files, so a re-fetch returns the same bytes), so
+//! no row is emitted twice.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::StreamExt;
+use tokio::sync::mpsc;
+
+use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
+
+use crate::source::decode::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
+use crate::source::decode::csv_stream::{CsvDecoder, CsvRecord};
+use crate::source::fetch::sink::RecordSink;
+
+/// Times a page whose body broke off is fetched again before the read fails.
+const PAGE_ATTEMPTS: u32 = 5;
+
+/// Chunks of result bytes buffered between the downloader and the converter.
+const CHANNEL_CHUNKS: usize = 16;
+
+/// Why a job could not be prepared.
+#[derive(Debug)]
+pub enum PrepareError {
+    /// Salesforce refused the job, or the job failed: read the query through REST instead.
+    FallBack(Error),
+    /// Any other failure.
+    Other(Error),
+}
+
+/// A completed job, ready to download.
+#[derive(Debug)]
+pub struct PreparedJob {
+    pub job: QueryJob,
+}
+
+/// Creates a `queryAll` job for `soql` and waits until it completes.
+pub async fn prepare_job(
+    client: &SalesforceClient,
+    soql: &str,
+) -> Result<PreparedJob, PrepareError> {
+    let job = client
+        .create_query_job(soql, QueryOperation::QueryAll)
+        .await
+        .map_err(|e| {
+            if e.is_bulk_refusal() {
+                PrepareError::FallBack(e)
+            } else {
+                PrepareError::Other(e)
+            }
+        })?;
+    match client.wait_for_query_job(&job.id).await {
+        Ok(job) => Ok(PreparedJob { job }),
+        Err(e @ Error::JobFailed { .. }) => Err(PrepareError::FallBack(e)),
+        Err(e) => Err(PrepareError::Other(e)),
+    }
+}
+
+/// Failures while downloading and converting a job's results.
+#[derive(Debug, thiserror::Error)]
+pub enum DownloadError<E> {
+    #[error(transparent)]
+    Api(#[from] Error),
+    #[error("Bulk result row {row}: {source}")]
+    Convert {
+        row: u64,
+        #[source]
+        source: ConvertError,
+    },
+    #[error("Bulk job {job_id}: a result page kept arriving short ({got} of the {expected} rows Sforce-NumberOfRecords announced) after {attempts} attempts")]
+    Truncated {
+        job_id: String,
+        expected: u64,
+        got: u64,
+        attempts: u32,
+    },
+    /// The record sink refused a record (e.g. stdout closed).
+    #[error(transparent)]
+    Sink(E),
+}
+
+enum Event {
+    /// A result page starts (its first line is the CSV header).
+    Page {
+        locator: Option<String>,
+        expected: Option<u64>,
+    },
+    Chunk(Bytes),
+    /// The page's body is complete; `next` is the following page's locator.
+    PageEnd {
+        next: Option<String>,
+    },
+}
+
+fn spawn_downloader(
+    client: &SalesforceClient,
+    job_id: &str,
+    page_size: u64,
+    from: Option<String>,
+) -> (AbortOnDrop, mpsc::Receiver<Result<Event, Error>>) {
+    let (sender, receiver) = mpsc::channel::<Result<Event, Error>>(CHANNEL_CHUNKS);
+    let handle = tokio::spawn(download_pages(
+        client.clone(),
+        job_id.to_string(),
+        page_size,
+        from,
+        sender,
+    ));
+    (AbortOnDrop(handle), receiver)
+}
+
+/// The downloader task, stopped when the reader no longer wants it.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Streams every result page of `job` through `layout` into `sink`. Returns the number of rows.
+///
+/// Every page's row count is checked against its `Sforce-NumberOfRecords`: a page that arrives
+/// short (a body cut off yet ended as if complete) is fetched again from its locator, the rows
+/// already emitted skipped, and its unfinished last row never emitted.
+pub async fn download_job<S: RecordSink>(
+    client: &SalesforceClient,
+    job: &PreparedJob,
+    layout: &RecordLayout,
+    page_size: u64,
+    sink: &mut S,
+) -> Result<u64, DownloadError<S::Error>> {
+    if let Some(rows) = job.job.number_records_processed {
+        sink.estimate(rows).map_err(DownloadError::Sink)?;
+    }
+    let job_id = job.job.id.as_str();
+    let mut converter = PageConverter {
+        layout,
+        binding: None,
+        rows: 0,
+        page_rows: 0,
+        skip: 0,
+        holding: false,
+        held: None,
+        buffer: Vec::with_capacity(2048),
+        keys: RecordKeys::default(),
+    };
+    let (first, mut receiver) = spawn_downloader(client, job_id, page_size, None);
+    let mut downloader = Some(first);
+    let mut decoder = CsvDecoder::new();
+    let mut page: (Option<String>, Option<u64>) = (None, None);
+    while let Some(event) = receiver.recv().await {
+        match event? {
+            Event::Page { locator, expected } => {
+                decoder = CsvDecoder::new();
+                converter.start_page(0);
+                page = (locator, expected);
+            }
+            Event::Chunk(bytes) => decoder.feed(&bytes, |row| converter.on_row(row, sink))?,
+            Event::PageEnd { next } => {
+                if !converter.finish_page(&mut decoder, sink, page.1)? {
+                    downloader = None;
+                    tracing::warn!(
+                        "Bulk job {job_id}: a result page arrived with {} of its {} rows; fetching it again",
+                        converter.page_rows,
+                        page.1.unwrap_or_default()
+                    );
+                    refetch_page(
+                        client,
+                        job_id,
+                        page.0.as_deref(),
+                        page_size,
+                        page.1,
+                        &mut converter,
+                        sink,
+                    )
+                    .await?;
+                    match next {
+                        Some(next) => {
+                            let (next_downloader, next_receiver) =
+                                spawn_downloader(client, job_id, page_size, Some(next));
+                            downloader = Some(next_downloader);
+                            receiver = next_receiver;
+                        }
+                        None => break,
+                    }
+                }
+            }
+        }
+    }
+    drop(downloader);
+    if let Err(e) = client.delete_query_job(job_id).await {
+        tracing::debug!("deleting Bulk job {job_id}: {e}");
+    }
+    Ok(converter.rows)
+}
+
+/// Fetches one page again, skipping the rows already emitted from it.
+async fn refetch_page<S: RecordSink>(
+    client: &SalesforceClient,
+    job_id: &str,
+    locator: Option<&str>,
+    page_size: u64,
+    expected: Option<u64>,
+    converter: &mut PageConverter<'_>,
+    sink: &mut S,
+) -> Result<(), DownloadError<S::Error>> {
+    for attempt in 1..=PAGE_ATTEMPTS {
+        let already = converter.page_rows;
+        converter.start_page(already);
+        let page = client
+            .query_job_results(job_id, locator, Some(page_size))
+            .await?;
+        let mut body = page.body;
+        let mut decoder = CsvDecoder::new();
+        let mut broke = false;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(bytes) => decoder.feed(&bytes, |row| converter.on_row(row, sink))?,
+                Err(e) if e.class() == ErrorClass::Transient => {
+                    tracing::warn!("Bulk job {job_id}: result page broke off again ({e})");
+                    broke = true;
+                    break;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if !broke && converter.finish_page(&mut decoder, sink, expected)? {
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+    }
+    Err(DownloadError::Truncated {
+        job_id: job_id.to_string(),
+        expected: expected.unwrap_or_default(),
+        got: converter.page_rows,
+        attempts: PAGE_ATTEMPTS,
+    })
+}
+
+/// Turns decoded CSV rows of one job into records.
+struct PageConverter<'a> {
+    layout: &'a RecordLayout,
+    binding: Option<CsvBinding>,
+    /// Rows emitted from the whole job.
+    rows: u64,
+    /// Rows of the current page seen (emitted now or before a re-fetch).
+    page_rows: u64,
+    /// Rows of the current page still to skip (emitted by an earlier fetch).
+    skip: u64,
+    /// Keep the next row in `held` instead of emitting it (a page's last row, until the
+    /// page's row count confirms it is whole).
+    holding: bool,
+    held: Option<(Vec<u8>, RecordKeys)>,
+    buffer: Vec<u8>,
+    keys: RecordKeys,
+}
+
+impl PageConverter<'_> {
+    /// A page (or a re-fetch of one) starts; its first `skip` rows were emitted already.
+    fn start_page(&mut self, skip: u64) {
+        self.binding = None;
+        self.page_rows = 0;
+        self.skip = skip;
+        self.held = None;
+    }
+
+    /// Ends the page: a last row without a line ending is emitted only if the page holds every
+    /// row it announced. Returns whether the page is whole.
+    fn finish_page<S: RecordSink>(
+        &mut self,
+        decoder: &mut CsvDecoder,
+        sink: &mut S,
+        expected: Option<u64>,
+    ) -> Result<bool, DownloadError<S::Error>> {
+        self.holding = true;
+        let finished = decoder.finish(|row| self.on_row(row, sink));
+        self.holding = false;
+        finished?;
+        let whole = expected.is_none_or(|e| self.page_rows >= e);
+        if let Some((data, keys)) = self.held.take() {
+            if whole {
+                sink.record(&data, &keys).map_err(DownloadError::Sink)?;
+            } else {
+                self.page_rows -= 1;
+                self.rows -= 1;
+            }
+        }
+        Ok(whole)
+    }
+
+    fn on_row<S: RecordSink>(
+        &mut self,
+        row: &CsvRecord<'_>,
+        sink: &mut S,
+    ) -> Result<(), DownloadError<S::Error>> {
+        let Some(binding) = &self.binding else {
+            self.binding = Some(
+                self.layout
+                    .bind_csv_header(row)
+                    .map_err(|source| DownloadError::Convert { row: 0, source })?,
+            );
+            return Ok(());
+        };
+        self.page_rows += 1;
+        if self.skip > 0 {
+            self.skip -= 1;
+            return Ok(());
+        }
+        self.rows += 1;
+        self.buffer.clear();
+        self.layout
+            .write_csv_record(binding, row, &mut self.buffer, &mut self.keys)
+            .map_err(|source| DownloadError::Convert {
+                row: self.rows,
+                source,
+            })?;
+        if self.holding {
+            self.held = Some((self.buffer.clone(), self.keys.clone()));
+            return Ok(());
+        }
+        sink.record(&self.buffer, &self.keys)
+            .map_err(DownloadError::Sink)
+    }
+}
+
+async fn download_pages(
+    client: SalesforceClient,
+    job_id: String,
+    page_size: u64,
+    from: Option<String>,
+    sender: mpsc::Sender<Result<Event, Error>>,
+) {
+    let mut locator: Option<String> = from;
+    loop {
+        let next =
+            match download_page(&client, &job_id, locator.as_deref(), page_size, &sender).await {
+                Ok(next) => next,
+                Err(e) => {
+                    let _ = sender.send(Err(e)).await;
+                    return;
+                }
+            };
+        let end = Event::PageEnd { next: next.clone() };
+        if sender.send(Ok(end)).await.is_err() {
+            return;
+        }
+        match next {
+            Some(next) => locator = Some(next),
+            None => return,
+        }
+    }
+}
+
+/// Sends one page (a `Page` marker, then its chunks), fetching it again from its locator when
+/// the body breaks off; returns the next page's locator.
+async fn download_page(
+    client: &SalesforceClient,
+    job_id: &str,
+    locator: Option<&str>,
+    page_size: u64,
+    sender: &mpsc::Sender<Result<Event, Error>>,
+) -> Result<Option<String>, Error> {
+    let mut delivered: usize = 0;
+    let mut announced = false;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let page = client
+            .query_job_results(job_id, locator, Some(page_size))
+            .await?;
+        if !announced {
+            let start = Event::Page {
+                locator: locator.map(str::to_string),
+                expected: page.number_of_records,
+            };
+            if sender.send(Ok(start)).await.is_err() {
+                return Ok(None);
+            }
+            announced = true;
+        }
+        let mut body = page.body;
+        let mut seen: usize = 0;
+        let mut broke = None;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(mut bytes) => {
+                    let start = seen;
+                    seen += bytes.len();
+                    if seen <= delivered {
+                        continue;
+                    }
+                    if start < delivered {
+                        bytes = bytes.slice(delivered - start..);
+                    }
+                    delivered = seen;
+                    if sender.send(Ok(Event::Chunk(bytes))).await.is_err() {
+                        return Ok(None);
+                    }
+                }
+                Err(e) => {
+                    broke = Some(e);
+                    break;
+                }
+            }
+        }
+        match broke {
+            None => return Ok(page.next_locator),
+            Some(e) if e.class() == ErrorClass::Transient && attempt < PAGE_ATTEMPTS => {
+                tracing::warn!(
+                    "Bulk job {job_id}: result page broke off after {delivered} bytes ({e}); fetching it again"
+                );
+                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+            }
+            Some(e) => return Err(e),
+        }
+    }
+}

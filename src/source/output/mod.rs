@@ -1,0 +1,7 @@
+//! A stream's protocol output: RECORD and STATE lines ([`emitter`]), a query's records with the
+//! STATE checkpoints between them ([`checkpoint`]), and the per-stream state read back from
+//! `--state` and emitted ([`state`]).
+
+pub mod checkpoint;
+pub mod emitter;
+pub mod state;

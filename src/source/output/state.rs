@@ -1,0 +1,453 @@
+//! Per-stream state: what this source reads back from `--state` and what it emits.
+//!
+//! **Emitted form** (per-stream STREAM state), chosen so Airbyte's Python source can read it back
+//! and users can switch in both directions:
+//! - incremental: the CDK's `date-range` form plus our own keys, which the CDK ignores:
+//!   `{"state_type":"date-range","slices":[{"start":S,"end":E,"most_recent_cursor_value":M}],
+//!   "deletions_checked_until":D}` — every record whose cursor is in `[S, E)` has been emitted;
+//!   `D` is how far getDeleted has been checked for hard deletes.
+//! - full refresh, mid-stream: `{"full_refresh_after_id":"001…"}` — every row up to that Id (in
+//!   Id order) has been emitted; a retry continues after it.
+//! - full refresh, done: `{"__ab_full_refresh_sync_complete":true}` (the CDK's marker).
+//!
+//! **Accepted forms**: the above; Airbyte's older `{"SystemModstamp":"…"}` (any cursor name);
+//! the CDK `date-range` form with several slices (the first contiguous range counts: the gaps
+//! after it are read again, never skipped); the CDK's full refresh markers and `{}`/`null`
+//! (no state). Datetimes in any Salesforce dialect.
+//!
+//! State never moves backwards: [`IncrementalState::advance`] only moves `end` forward.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Map, Value};
+use thiserror::Error;
+
+use crate::source::plan::soql::datetime_literal;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum StateError {
+    #[error("state for stream {stream}: {problem}")]
+    Invalid { stream: String, problem: String },
+}
+
+/// Progress of an incremental stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IncrementalState {
+    /// Start of the covered range (absent in Airbyte's oldest state form).
+    pub start: Option<DateTime<Utc>>,
+    /// Every record with `start <= cursor < end` has been emitted.
+    pub end: DateTime<Utc>,
+    /// The greatest cursor value emitted so far, as `…000Z`.
+    pub most_recent_cursor_value: Option<String>,
+    /// getDeleted has been checked up to here.
+    pub deletions_checked_until: Option<DateTime<Utc>>,
+}
+
+/// Progress of a full refresh stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FullRefreshState {
+    /// Rows up to and including this Id, in Id order, were emitted.
+    AfterId(String),
+    /// The previous read finished; a new one starts from the beginning.
+    Complete,
+}
+
+/// What `--state` held for one stream.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum StreamState {
+    None,
+    Incremental(IncrementalState),
+    FullRefresh(FullRefreshState),
+}
+
+/// Keys Airbyte's source has used as cursors, for the old `{"<cursor>": "…"}` form.
+const CURSOR_NAMES: [&str; 4] = [
+    "SystemModstamp",
+    "LastModifiedDate",
+    "CreatedDate",
+    "LoginTime",
+];
+
+/// Parses a datetime in any dialect Salesforce or Airbyte writes: `2024-01-01T00:00:00.000Z`,
+/// `…+0000`, `…+00:00`, without milliseconds, or a bare date (midnight UTC).
+pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z") {
+        return Some(t.with_timezone(&Utc));
+    }
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
+        return Some(t.and_utc());
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+}
+
+impl StreamState {
+    /// Reads one stream's state blob. `cursor_field` is the stream's cursor, if incremental.
+    pub fn parse(
+        stream: &str,
+        cursor_field: Option<&str>,
+        blob: &Value,
+    ) -> Result<StreamState, StateError> {
+        let invalid = |problem: String| StateError::Invalid {
+            stream: stream.to_string(),
+            problem,
+        };
+        let object = match blob {
+            Value::Null => return Ok(StreamState::None),
+            Value::Object(o) => o,
+            other => {
+                return Err(invalid(format!(
+                    "expected a JSON object, got {}",
+                    short(other)
+                )))
+            }
+        };
+        if object.is_empty()
+            || object.contains_key("__ab_no_cursor_state_message")
+            || object.contains_key("__ab_full_refresh_sync_complete")
+        {
+            if object.contains_key("__ab_full_refresh_sync_complete") {
+                return Ok(StreamState::FullRefresh(FullRefreshState::Complete));
+            }
+            return Ok(StreamState::None);
+        }
+        if let Some(id) = object.get("full_refresh_after_id") {
+            let id = id
+                .as_str()
+                .ok_or_else(|| invalid("full_refresh_after_id: expected a string Id".into()))?;
+            return Ok(StreamState::FullRefresh(FullRefreshState::AfterId(
+                id.to_string(),
+            )));
+        }
+        let deletions_checked_until = match object.get("deletions_checked_until") {
+            None | Some(Value::Null) => None,
+            Some(v) => Some(datetime_value(v).ok_or_else(|| {
+                invalid(format!(
+                    "deletions_checked_until: expected a datetime, got {}",
+                    short(v)
+                ))
+            })?),
+        };
+        if object.contains_key("state_type") || object.contains_key("slices") {
+            return parse_date_range(object, deletions_checked_until).map_err(invalid);
+        }
+        let key = cursor_field
+            .filter(|c| object.contains_key(*c))
+            .or_else(|| CURSOR_NAMES.into_iter().find(|c| object.contains_key(*c)));
+        if let Some(key) = key {
+            let value = &object[key];
+            if value.is_null() {
+                return Ok(StreamState::None);
+            }
+            let end = datetime_value(value).ok_or_else(|| {
+                invalid(format!("{key}: expected a datetime, got {}", short(value)))
+            })?;
+            return Ok(StreamState::Incremental(IncrementalState {
+                start: None,
+                end,
+                most_recent_cursor_value: Some(datetime_literal(end)),
+                deletions_checked_until,
+            }));
+        }
+        let keys: Vec<&str> = object.keys().map(|k| k.as_str()).collect();
+        Err(invalid(format!(
+            "expected the date-range form, a {{\"{}\": datetime}} cursor or a full refresh marker, got keys {keys:?}",
+            cursor_field.unwrap_or("SystemModstamp"),
+        )))
+    }
+}
+
+fn datetime_value(value: &Value) -> Option<DateTime<Utc>> {
+    value.as_str().and_then(parse_datetime)
+}
+
+fn short(value: &Value) -> String {
+    let text = value.to_string();
+    if text.chars().count() > 80 {
+        format!("{}…", text.chars().take(80).collect::<String>())
+    } else {
+        text
+    }
+}
+
+fn parse_date_range(
+    object: &Map<String, Value>,
+    deletions_checked_until: Option<DateTime<Utc>>,
+) -> Result<StreamState, String> {
+    if let Some(kind) = object.get("state_type") {
+        if kind.as_str() != Some("date-range") {
+            return Err(format!(
+                "state_type: expected \"date-range\", got {}",
+                short(kind)
+            ));
+        }
+    }
+    let slices = match object.get("slices") {
+        None | Some(Value::Null) => return Ok(StreamState::None),
+        Some(Value::Array(slices)) => slices,
+        Some(other) => return Err(format!("slices: expected an array, got {}", short(other))),
+    };
+    let mut ranges = Vec::with_capacity(slices.len());
+    let mut most_recent: Option<String> = None;
+    for (i, slice) in slices.iter().enumerate() {
+        let get = |key: &str| -> Result<DateTime<Utc>, String> {
+            let value = slice.get(key).unwrap_or(&Value::Null);
+            datetime_value(value).ok_or_else(|| {
+                format!(
+                    "slices[{i}].{key}: expected a datetime, got {}",
+                    short(value)
+                )
+            })
+        };
+        let (start, end) = (get("start")?, get("end")?);
+        ranges.push((start, end));
+        if let Some(value) = slice
+            .get("most_recent_cursor_value")
+            .and_then(datetime_value)
+        {
+            let value = datetime_literal(value);
+            if most_recent.as_deref().is_none_or(|m| value.as_str() > m) {
+                most_recent = Some(value);
+            }
+        }
+    }
+    if ranges.is_empty() {
+        return Ok(StreamState::None);
+    }
+    ranges.sort();
+    let (start, mut end) = ranges[0];
+    for &(s, e) in &ranges[1..] {
+        if s <= end {
+            end = end.max(e);
+        } else {
+            break;
+        }
+    }
+    Ok(StreamState::Incremental(IncrementalState {
+        start: Some(start),
+        end,
+        most_recent_cursor_value: most_recent,
+        deletions_checked_until,
+    }))
+}
+
+impl IncrementalState {
+    /// A fresh state covering nothing yet, starting at `start`.
+    pub fn starting_at(start: DateTime<Utc>) -> IncrementalState {
+        IncrementalState {
+            start: Some(start),
+            end: start,
+            most_recent_cursor_value: None,
+            deletions_checked_until: None,
+        }
+    }
+
+    /// Records with cursor below `end` have all been emitted; the covered range grows to it.
+    /// Never moves backwards.
+    pub fn advance(&mut self, end: DateTime<Utc>) {
+        if end > self.end {
+            self.end = end;
+        }
+    }
+
+    /// A record with this cursor (`…000Z`) was emitted.
+    pub fn saw_cursor(&mut self, cursor: &str) {
+        if !cursor.is_empty()
+            && self
+                .most_recent_cursor_value
+                .as_deref()
+                .is_none_or(|m| cursor > m)
+        {
+            self.most_recent_cursor_value = Some(cursor.to_string());
+        }
+    }
+
+    /// getDeleted was checked up to `until`. Never moves backwards.
+    pub fn deletions_checked(&mut self, until: DateTime<Utc>) {
+        if self.deletions_checked_until.is_none_or(|d| until > d) {
+            self.deletions_checked_until = Some(until);
+        }
+    }
+
+    /// The blob emitted in STATE messages.
+    pub fn to_json(&self) -> Value {
+        let mut slice = Map::new();
+        slice.insert(
+            "start".into(),
+            json!(datetime_literal(
+                self.start.unwrap_or(self.end).min(self.end)
+            )),
+        );
+        slice.insert("end".into(), json!(datetime_literal(self.end)));
+        if let Some(m) = &self.most_recent_cursor_value {
+            slice.insert("most_recent_cursor_value".into(), json!(m));
+        }
+        let mut blob = Map::new();
+        blob.insert("state_type".into(), json!("date-range"));
+        blob.insert("slices".into(), Value::Array(vec![Value::Object(slice)]));
+        if let Some(d) = self.deletions_checked_until {
+            blob.insert("deletions_checked_until".into(), json!(datetime_literal(d)));
+        }
+        Value::Object(blob)
+    }
+}
+
+impl FullRefreshState {
+    /// The blob emitted in STATE messages.
+    pub fn to_json(&self) -> Value {
+        match self {
+            FullRefreshState::AfterId(id) => json!({ "full_refresh_after_id": id }),
+            FullRefreshState::Complete => json!({ "__ab_full_refresh_sync_complete": true }),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    fn parse(blob: Value) -> StreamState {
+        StreamState::parse("Account", Some("SystemModstamp"), &blob).unwrap()
+    }
+
+    #[test]
+    fn airbytes_old_cursor_blob_is_accepted() {
+        let state = parse(json!({"SystemModstamp": "2024-03-01T10:00:00.000+0000"}));
+        let StreamState::Incremental(s) = state else {
+            panic!("{state:?}")
+        };
+        assert_eq!(s.end, Utc.with_ymd_and_hms(2024, 3, 1, 10, 0, 0).unwrap());
+        assert_eq!(s.start, None);
+    }
+
+    #[test]
+    fn old_blob_with_another_cursor_name_is_accepted() {
+        let state = StreamState::parse(
+            "LoginHistory",
+            Some("LoginTime"),
+            &json!({"LoginTime": "2024-03-01T10:00:00Z"}),
+        )
+        .unwrap();
+        assert!(matches!(state, StreamState::Incremental(_)));
+    }
+
+    #[test]
+    fn cdk_date_range_uses_the_first_contiguous_range() {
+        let state = parse(json!({"state_type": "date-range", "slices": [
+            {"start": "2024-02-01T00:00:00.000Z", "end": "2024-03-01T00:00:00.000Z"},
+            {"start": "2024-01-01T00:00:00.000Z", "end": "2024-02-01T00:00:00.000Z",
+             "most_recent_cursor_value": "2024-01-20T00:00:00.000Z"},
+            {"start": "2024-05-01T00:00:00.000Z", "end": "2024-06-01T00:00:00.000Z"}
+        ]}));
+        let StreamState::Incremental(s) = state else {
+            panic!()
+        };
+        assert_eq!(s.start, Some(at(2024, 1, 1)));
+        assert_eq!(s.end, at(2024, 3, 1), "the gap after March is read again");
+        assert_eq!(
+            s.most_recent_cursor_value.as_deref(),
+            Some("2024-01-20T00:00:00.000Z")
+        );
+    }
+
+    #[test]
+    fn our_state_round_trips() {
+        let mut state = IncrementalState::starting_at(at(2024, 1, 1));
+        state.advance(at(2024, 2, 1));
+        state.saw_cursor("2024-01-31T23:00:00.000Z");
+        state.deletions_checked(at(2024, 2, 1));
+        let blob = state.to_json();
+        assert_eq!(blob["state_type"], "date-range");
+        assert_eq!(blob["slices"][0]["end"], "2024-02-01T00:00:00.000Z");
+        assert_eq!(parse(blob), StreamState::Incremental(state));
+    }
+
+    #[test]
+    fn state_never_moves_backwards() {
+        let mut state = IncrementalState::starting_at(at(2024, 1, 1));
+        state.advance(at(2024, 3, 1));
+        state.advance(at(2024, 2, 1));
+        assert_eq!(state.end, at(2024, 3, 1));
+        state.saw_cursor("2024-02-01T00:00:00.000Z");
+        state.saw_cursor("2024-01-01T00:00:00.000Z");
+        assert_eq!(
+            state.most_recent_cursor_value.as_deref(),
+            Some("2024-02-01T00:00:00.000Z")
+        );
+        state.deletions_checked(at(2024, 3, 1));
+        state.deletions_checked(at(2024, 1, 1));
+        assert_eq!(state.deletions_checked_until, Some(at(2024, 3, 1)));
+    }
+
+    #[test]
+    fn empty_and_marker_states_mean_no_state() {
+        assert_eq!(parse(Value::Null), StreamState::None);
+        assert_eq!(parse(json!({})), StreamState::None);
+        assert_eq!(
+            parse(json!({"__ab_no_cursor_state_message": true})),
+            StreamState::None
+        );
+        assert_eq!(
+            parse(json!({"__ab_full_refresh_sync_complete": true})),
+            StreamState::FullRefresh(FullRefreshState::Complete)
+        );
+        assert_eq!(
+            parse(json!({"state_type": "date-range", "slices": []})),
+            StreamState::None
+        );
+    }
+
+    #[test]
+    fn full_refresh_progress_round_trips() {
+        let state = FullRefreshState::AfterId("001000000000123AAA".into());
+        assert_eq!(parse(state.to_json()), StreamState::FullRefresh(state));
+    }
+
+    #[test]
+    fn bad_state_names_the_stream_and_the_key() {
+        let err = StreamState::parse(
+            "Account",
+            Some("SystemModstamp"),
+            &json!({"SystemModstamp": "yesterday"}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "state for stream Account: SystemModstamp: expected a datetime, got \"yesterday\""
+        );
+        let err = StreamState::parse("Account", None, &json!({"foo": 1})).unwrap_err();
+        assert!(err.to_string().contains("foo"), "{err}");
+        let err = StreamState::parse(
+            "Account",
+            None,
+            &json!({"state_type": "date-range", "slices": [{"start": "x"}]}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("slices[0].start"), "{err}");
+    }
+
+    #[test]
+    fn datetimes_parse_in_every_dialect() {
+        let expected = Utc.with_ymd_and_hms(2024, 1, 1, 10, 0, 0).unwrap();
+        for text in [
+            "2024-01-01T10:00:00.000Z",
+            "2024-01-01T10:00:00Z",
+            "2024-01-01T10:00:00.000+0000",
+            "2024-01-01T11:00:00.000+01:00",
+            "2024-01-01T10:00:00",
+        ] {
+            assert_eq!(parse_datetime(text), Some(expected), "{text}");
+        }
+        assert_eq!(parse_datetime("2024-01-01"), Some(at(2024, 1, 1)));
+        assert_eq!(parse_datetime("soon"), None);
+    }
+}

@@ -1,0 +1,56 @@
+//! The values that shape a read, taken from the source config (see `config`), with the defaults
+//! Airbyte's source uses where the config leaves them out.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::config::IsoDuration;
+
+/// How a read runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReadSettings {
+    /// Earliest cursor value read (`start_date`; Airbyte's default is two years ago).
+    pub start_date: DateTime<Utc>,
+    /// Exclusive upper bound of incremental reads (`end_date`), capped at the read's start.
+    pub end_date: Option<DateTime<Utc>>,
+    /// Width of one incremental window (`stream_slice_step`).
+    pub stream_slice_step: IsoDuration,
+    /// How far before the saved state a read starts again (`lookback_window`).
+    pub lookback_window: IsoDuration,
+    /// Read base64 objects through Bulk anyway, leaving those fields out.
+    pub force_use_bulk_api: bool,
+    /// Streams, and Bulk jobs within one stream, in flight at once (`num_workers`).
+    pub num_workers: usize,
+    /// Emit records for hard-deleted rows found through getDeleted.
+    pub detect_hard_deletes: bool,
+    /// Stop starting new API work beyond this share (percent) of the org's daily limits.
+    pub api_budget_percent: f64,
+    /// `maxRecords` of one Bulk result page.
+    pub bulk_page_size: u64,
+    /// A STATE is emitted at least every this many records when rows arrive in cursor (or Id)
+    /// order.
+    pub checkpoint_every: u64,
+    /// Longest request URI the REST API accepts; wider field lists are split into chunks.
+    pub max_uri_bytes: usize,
+    /// When the read started (fixes every window's upper bound).
+    pub now: DateTime<Utc>,
+}
+
+impl ReadSettings {
+    /// Settings with Airbyte's defaults, reading from `start_date`, started at `now`.
+    pub fn new(start_date: DateTime<Utc>, now: DateTime<Utc>) -> ReadSettings {
+        ReadSettings {
+            start_date,
+            end_date: None,
+            stream_slice_step: IsoDuration::exact(Duration::days(30)),
+            lookback_window: IsoDuration::exact(Duration::minutes(10)),
+            force_use_bulk_api: false,
+            num_workers: 4,
+            detect_hard_deletes: true,
+            api_budget_percent: 90.0,
+            bulk_page_size: 50_000,
+            checkpoint_every: 10_000,
+            max_uri_bytes: crate::source::plan::soql::MAX_URI_BYTES,
+            now,
+        }
+    }
+}

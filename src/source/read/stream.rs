@@ -1,0 +1,467 @@
+//! Reading one configured stream: describe, plan, windows, Bulk with REST fallback, hard
+//! deletes, STATE.
+//!
+//! Incremental streams read their windows in order; the Bulk jobs of the next windows are created
+//! and polled in the background (up to `num_workers` ahead) while the current window downloads,
+//! so the org's job processing overlaps the transfer. Each window's records are emitted in order
+//! and a STATE follows every completed window (and, inside a window, wherever it is exact; see
+//! `checkpoint`).
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures::StreamExt;
+use serde_json::Value;
+use tokio::task::JoinHandle;
+
+use crate::protocol::{ConfiguredAirbyteStream, FailureType, OutputError, SyncMode};
+use crate::salesforce::{Error, ErrorClass, SObjectDescribe, SalesforceClient};
+
+use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
+use crate::source::decode::field_kind::FieldKind;
+use crate::source::discover::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
+use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
+use crate::source::discover::schema::{
+    default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT,
+};
+use crate::source::fetch::bulk::{
+    download_job, prepare_job, DownloadError, PrepareError, PreparedJob,
+};
+use crate::source::fetch::hard_deletes::emit_hard_deletes;
+use crate::source::fetch::rest::{read_rest, RestError};
+use crate::source::output::checkpoint::{CheckpointSink, Progress};
+use crate::source::output::emitter::StreamEmitter;
+use crate::source::output::state::{FullRefreshState, IncrementalState, StreamState};
+use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
+use crate::source::plan::soql::CursorWindow;
+use crate::source::plan::{choose_api, WindowSettings};
+use crate::source::read::budget::{ApiBudget, BudgetExceeded};
+use crate::source::read::settings::ReadSettings;
+
+/// What every stream of a read shares.
+pub struct ReadContext {
+    pub client: SalesforceClient,
+    pub settings: ReadSettings,
+    pub budget: ApiBudget,
+    /// Names of the catalog's streams (for the Describe stream).
+    pub catalog_streams: Vec<String>,
+}
+
+/// Why a stream ended INCOMPLETE.
+#[derive(Debug, thiserror::Error)]
+pub enum StreamFailure {
+    #[error(transparent)]
+    Budget(#[from] BudgetExceeded),
+    #[error(transparent)]
+    Api(#[from] Error),
+    #[error("{0}")]
+    Config(String),
+    #[error("{0}")]
+    Data(String),
+    /// Salesforce's replies stayed incomplete after retries; a later run may succeed.
+    #[error("{0}")]
+    Incomplete(String),
+    #[error("writing to stdout: {0}")]
+    Output(#[from] OutputError),
+}
+
+impl StreamFailure {
+    pub fn failure_type(&self) -> FailureType {
+        match self {
+            StreamFailure::Budget(_) => FailureType::TransientError,
+            StreamFailure::Api(e) => match e.class() {
+                ErrorClass::Config => FailureType::ConfigError,
+                ErrorClass::Transient => FailureType::TransientError,
+                ErrorClass::System => FailureType::SystemError,
+            },
+            StreamFailure::Config(_) => FailureType::ConfigError,
+            StreamFailure::Incomplete(_) => FailureType::TransientError,
+            StreamFailure::Data(_) | StreamFailure::Output(_) => FailureType::SystemError,
+        }
+    }
+}
+
+impl From<DownloadError<OutputError>> for StreamFailure {
+    fn from(e: DownloadError<OutputError>) -> Self {
+        match e {
+            DownloadError::Api(e) => StreamFailure::Api(e),
+            DownloadError::Sink(e) => StreamFailure::Output(e),
+            e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
+            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
+        }
+    }
+}
+
+impl From<RestError<OutputError>> for StreamFailure {
+    fn from(e: RestError<OutputError>) -> Self {
+        match e {
+            RestError::Api(e) => StreamFailure::Api(e),
+            RestError::Sink(e) => StreamFailure::Output(e),
+            e @ RestError::Convert { .. } => StreamFailure::Data(e.to_string()),
+        }
+    }
+}
+
+/// What the stream reads, decided from describe and the catalog.
+struct StreamPlan {
+    object: String,
+    fields: Vec<LayoutField>,
+    api: Api,
+    cursor: Option<String>,
+    has_id: bool,
+    /// WHERE and ORDER BY on the cursor and Id work for this object.
+    filterable: bool,
+    replicateable: bool,
+}
+
+/// A spawned task that is aborted when dropped (a Bulk job prepared ahead that is no longer
+/// wanted stops being polled).
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// Reads one stream; on success its final STATE has been emitted.
+pub async fn read_stream(
+    ctx: &Arc<ReadContext>,
+    configured: &ConfiguredAirbyteStream,
+    blob: Option<&Value>,
+    emitter: &mut StreamEmitter,
+) -> Result<(), StreamFailure> {
+    let name = configured.stream.name.as_str();
+    if name == DESCRIBE_STREAM {
+        return read_describe_stream(ctx, emitter).await;
+    }
+    ctx.budget.check_api_call()?;
+    let describe = ctx.client.describe(name).await?;
+    let plan = plan_stream(ctx, configured, &describe)?;
+    let state = match blob {
+        Some(blob) => StreamState::parse(name, plan.cursor.as_deref(), blob)
+            .map_err(|e| StreamFailure::Config(e.to_string()))?,
+        None => StreamState::None,
+    };
+    match plan.cursor.clone() {
+        Some(cursor) => read_incremental(ctx, plan, cursor, state, emitter).await,
+        None => read_full_refresh(ctx, plan, state, emitter).await,
+    }
+}
+
+fn plan_stream(
+    ctx: &ReadContext,
+    configured: &ConfiguredAirbyteStream,
+    describe: &SObjectDescribe,
+) -> Result<StreamPlan, StreamFailure> {
+    let name = configured.stream.name.as_str();
+    let described: Vec<DescribedField<'_>> = describe
+        .fields
+        .iter()
+        .map(|f| DescribedField {
+            name: &f.name,
+            field_type: &f.field_type,
+            compound_field_name: f.compound_field_name.as_deref(),
+        })
+        .collect();
+    let has_id = described.iter().any(|f| f.name == "Id");
+    let filterable = has_id && !UNSUPPORTED_FILTERING.contains(&name);
+    let cursor = if configured.sync_mode == SyncMode::Incremental && filterable {
+        match configured.cursor_field.as_ref().and_then(|c| c.first()) {
+            Some(requested) => {
+                let field = described.iter().find(|f| f.name == requested.as_str());
+                match field {
+                    Some(f) if field_kind(f) == FieldKind::DateTime => Some(f.name.to_string()),
+                    Some(_) => {
+                        return Err(StreamFailure::Config(format!(
+                            "stream {name}: cursor_field {requested} is not a datetime field; use one of SystemModstamp, LastModifiedDate, CreatedDate, LoginTime"
+                        )))
+                    }
+                    None => {
+                        return Err(StreamFailure::Config(format!(
+                            "stream {name}: cursor_field {requested} is not a field of {name} (describe has no such field)"
+                        )))
+                    }
+                }
+            }
+            None => default_cursor(&described).map(str::to_string),
+        }
+    } else {
+        None
+    };
+    if configured.sync_mode == SyncMode::Incremental && cursor.is_none() {
+        tracing::info!("{name}: no cursor field, so the stream is read in full");
+    }
+    let wanted: Option<HashSet<&str>> = configured
+        .stream
+        .json_schema
+        .get("properties")
+        .and_then(Value::as_object)
+        .filter(|p| !p.is_empty())
+        .map(|p| p.keys().map(String::as_str).collect());
+    if let Some(wanted) = &wanted {
+        let unknown: Vec<&str> = wanted
+            .iter()
+            .copied()
+            .filter(|w| *w != CDC_DELETED_AT && !described.iter().any(|f| f.name == *w))
+            .collect();
+        if !unknown.is_empty() {
+            tracing::warn!(
+                "{name}: the catalog selects field(s) {} that describe no longer lists; they are left out",
+                unknown.join(", ")
+            );
+        }
+    }
+    let fields = layout_fields(&described, |field| {
+        field == "Id"
+            || Some(field) == cursor.as_deref()
+            || wanted.as_ref().is_none_or(|w| w.contains(field))
+    });
+    let choice = choose_api(name, fields, ctx.settings.force_use_bulk_api);
+    if let Some(note) = &choice.note {
+        tracing::info!("{note}");
+    }
+    Ok(StreamPlan {
+        object: name.to_string(),
+        fields: choice.fields,
+        api: choice.api,
+        cursor,
+        has_id,
+        filterable,
+        replicateable: describe.replicateable,
+    })
+}
+
+impl StreamPlan {
+    fn spec(&self, window: Option<CursorWindow>, after_id: Option<String>) -> QuerySpec {
+        let order_by = match (&self.cursor, self.filterable) {
+            (_, false) => Vec::new(),
+            (Some(cursor), true) => vec![cursor.clone(), "Id".to_string()],
+            (None, true) => vec!["Id".to_string()],
+        };
+        QuerySpec {
+            object: self.object.clone(),
+            window,
+            after_id,
+            order_by,
+            cursor: self.cursor.clone(),
+            has_id: self.has_id,
+        }
+    }
+}
+
+async fn read_incremental(
+    ctx: &Arc<ReadContext>,
+    mut plan: StreamPlan,
+    cursor: String,
+    state: StreamState,
+    emitter: &mut StreamEmitter,
+) -> Result<(), StreamFailure> {
+    let settings = &ctx.settings;
+    let windows_of = WindowSettings {
+        start_date: settings.start_date,
+        end_date: settings.end_date,
+        step: settings.stream_slice_step,
+        lookback: settings.lookback_window,
+        now: settings.now,
+    };
+    let saved = match state {
+        StreamState::Incremental(s) => Some(s),
+        _ => None,
+    };
+    let windows = windows_of.windows(saved.as_ref());
+    let upper = windows_of.upper();
+    let mut state = saved.unwrap_or_else(|| IncrementalState::starting_at(windows_of.lower(None)));
+    let mut estimated = 0u64;
+
+    let specs: Vec<QuerySpec> = windows
+        .iter()
+        .map(|(start, end)| {
+            plan.spec(
+                Some(CursorWindow {
+                    cursor_field: cursor.clone(),
+                    start: *start,
+                    end: *end,
+                }),
+                None,
+            )
+        })
+        .collect();
+
+    // Bulk jobs of the coming windows, prepared in the background in window order.
+    let depth = settings.num_workers.clamp(1, 8);
+    let mut prepared = if plan.api == Api::Bulk {
+        let mut queries = Vec::with_capacity(specs.len());
+        for spec in &specs {
+            queries.push(bulk_query(&plan.fields, spec)?);
+        }
+        let ctx2 = ctx.clone();
+        let stream = futures::stream::iter(queries.into_iter().map(move |(text, layout)| {
+            let ctx = ctx2.clone();
+            AbortOnDrop(tokio::spawn(async move {
+                ctx.budget
+                    .start_bulk_job()
+                    .map_err(StreamFailure::Budget)
+                    .map(|_| ())?;
+                Ok::<_, StreamFailure>((prepare_job(&ctx.client, &text).await, layout))
+            }))
+        }))
+        .buffered(depth);
+        Some(Box::pin(stream))
+    } else {
+        None
+    };
+
+    for spec in &specs {
+        let window = spec
+            .window
+            .as_ref()
+            .expect("incremental specs have windows");
+        let mut bulk_job: Option<(PreparedJob, RecordLayout)> = None;
+        if plan.api == Api::Bulk {
+            let next = prepared
+                .as_mut()
+                .expect("Bulk streams have prepared jobs")
+                .next()
+                .await
+                .expect("one prepared job per window");
+            let (result, layout) =
+                next.map_err(|e| StreamFailure::Data(format!("Bulk job task: {e}")))??;
+            match result {
+                Ok(job) => bulk_job = Some((job, layout)),
+                Err(PrepareError::FallBack(e)) => {
+                    tracing::warn!(
+                        "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
+                        plan.object
+                    );
+                    plan.api = Api::Rest;
+                    prepared = None;
+                }
+                Err(PrepareError::Other(e)) => return Err(e.into()),
+            }
+        }
+        match bulk_job {
+            Some((job, layout)) => {
+                let mut sink = CheckpointSink {
+                    emitter: &mut *emitter,
+                    progress: Progress::Incremental {
+                        state: &mut state,
+                        ordered: !spec.order_by.is_empty(),
+                        last_cursor: String::new(),
+                    },
+                    checkpoint_every: settings.checkpoint_every,
+                    estimated_before: estimated,
+                };
+                download_job(
+                    &ctx.client,
+                    &job,
+                    &layout,
+                    settings.bulk_page_size,
+                    &mut sink,
+                )
+                .await?;
+                estimated += job.job.number_records_processed.unwrap_or(0);
+            }
+            None => {
+                ctx.budget.check_api_call()?;
+                let (chunks, ordered) =
+                    rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, spec)?;
+                let mut sink = CheckpointSink {
+                    emitter: &mut *emitter,
+                    progress: Progress::Incremental {
+                        state: &mut state,
+                        ordered: ordered && !spec.order_by.is_empty(),
+                        last_cursor: String::new(),
+                    },
+                    checkpoint_every: settings.checkpoint_every,
+                    estimated_before: estimated,
+                };
+                let rows = read_rest(&ctx.client, &chunks, &mut sink).await?;
+                estimated += rows;
+            }
+        }
+        state.advance(window.end);
+        emitter.state(state.to_json())?;
+    }
+    drop(prepared);
+
+    if settings.detect_hard_deletes && plan.replicateable {
+        emit_hard_deletes(ctx, &plan.object, &cursor, upper, &mut state, emitter).await?;
+    }
+    emitter.state(state.to_json())?;
+    Ok(())
+}
+
+async fn read_full_refresh(
+    ctx: &Arc<ReadContext>,
+    mut plan: StreamPlan,
+    state: StreamState,
+    emitter: &mut StreamEmitter,
+) -> Result<(), StreamFailure> {
+    let ordered = plan.filterable;
+    let after_id = match state {
+        StreamState::FullRefresh(FullRefreshState::AfterId(id)) if ordered => {
+            tracing::info!("{}: resuming after Id {id}", plan.object);
+            Some(id)
+        }
+        _ => None,
+    };
+    let spec = plan.spec(None, after_id);
+    let settings = &ctx.settings;
+    if plan.api == Api::Bulk {
+        let (text, layout) = bulk_query(&plan.fields, &spec)?;
+        ctx.budget.start_bulk_job()?;
+        match prepare_job(&ctx.client, &text).await {
+            Ok(job) => {
+                let mut sink = CheckpointSink {
+                    emitter: &mut *emitter,
+                    progress: Progress::FullRefresh { ordered },
+                    checkpoint_every: settings.checkpoint_every,
+                    estimated_before: 0,
+                };
+                download_job(
+                    &ctx.client,
+                    &job,
+                    &layout,
+                    settings.bulk_page_size,
+                    &mut sink,
+                )
+                .await?;
+            }
+            Err(PrepareError::FallBack(e)) => {
+                tracing::warn!(
+                    "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
+                    plan.object
+                );
+                plan.api = Api::Rest;
+            }
+            Err(PrepareError::Other(e)) => return Err(e.into()),
+        }
+    }
+    if plan.api == Api::Rest {
+        ctx.budget.check_api_call()?;
+        let (chunks, still_ordered) =
+            rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, &spec)?;
+        let mut sink = CheckpointSink {
+            emitter: &mut *emitter,
+            progress: Progress::FullRefresh {
+                ordered: ordered && still_ordered,
+            },
+            checkpoint_every: settings.checkpoint_every,
+            estimated_before: 0,
+        };
+        read_rest(&ctx.client, &chunks, &mut sink).await?;
+    }
+    emitter.state(FullRefreshState::Complete.to_json())?;
+    Ok(())
+}

@@ -1,0 +1,35 @@
+//! The emulator's admin API as the end-to-end tests read the org back with it.
+
+use serde_json::Value;
+
+/// Every record of `object` in the org at `base_url` (deleted ones too when asked), fetched
+/// page by page (`GET /__emulator/records/{object}`).
+pub(crate) async fn org_records(
+    http: &reqwest::Client,
+    base_url: &str,
+    object: &str,
+    include_deleted: bool,
+) -> Vec<Value> {
+    let mut all = Vec::new();
+    loop {
+        let url = format!(
+            "{base_url}/__emulator/records/{object}?include_deleted={include_deleted}&offset={}&limit=10000",
+            all.len()
+        );
+        let page: Value = http
+            .get(&url)
+            .send()
+            .await
+            .expect("admin API answers")
+            .json()
+            .await
+            .expect("admin API JSON");
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        let total = page["totalSize"].as_u64().unwrap_or(0) as usize;
+        let done = records.is_empty();
+        all.extend(records);
+        if done || all.len() >= total {
+            return all;
+        }
+    }
+}

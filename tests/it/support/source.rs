@@ -1,0 +1,381 @@
+//! What the source's end-to-end tests share: an in-process emulator, the real binary run against
+//! it, the org read back through the admin API, and a JSON-schema check of records.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use chrono::{DateTime, SubsecRound, Utc};
+use serde_json::{json, Value};
+use sf_emulator::{Emulator, EmulatorConfig};
+
+use tempfile::TempDir;
+
+use super::admin_api;
+use super::protocol::assert_conforms;
+use super::run::{run_to_end, Run, BINARY};
+
+/// An emulator running on its own runtime, and a folder for the files a run needs.
+pub(crate) struct TestOrg {
+    pub(crate) runtime: tokio::runtime::Runtime,
+    pub(crate) emulator: Emulator,
+    pub(crate) dir: TempDir,
+    http: reqwest::Client,
+}
+
+/// An emulator config whose clock starts at the current minute (frozen), so the connector's
+/// "now" and the org's agree.
+pub(crate) fn emulator_config() -> EmulatorConfig {
+    EmulatorConfig {
+        start_time: Utc::now().trunc_subsecs(0),
+        ..EmulatorConfig::default()
+    }
+}
+
+impl TestOrg {
+    pub(crate) fn start(config: EmulatorConfig) -> TestOrg {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let emulator = runtime
+            .block_on(Emulator::start(config))
+            .expect("emulator starts");
+        TestOrg {
+            runtime,
+            emulator,
+            dir: tempfile::tempdir().expect("temp dir"),
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// A refresh-token config for this org, with `extra` keys merged in.
+    pub(crate) fn config(&self, extra: Value) -> Value {
+        let c = self.emulator.credentials();
+        let mut config = json!({
+            "client_id": c.client_id,
+            "client_secret": c.client_secret,
+            "refresh_token": c.refresh_token,
+            "login_url": self.emulator.login_url(),
+            "start_date": "2020-01-01T00:00:00Z",
+        });
+        if let (Some(target), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                if v.is_null() {
+                    target.remove(k);
+                } else {
+                    target.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        config
+    }
+
+    pub(crate) fn write(&self, name: &str, value: &Value) -> PathBuf {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, serde_json::to_vec(value).unwrap()).unwrap();
+        path
+    }
+
+    /// Runs `salesforce-connector source <args...>`.
+    pub(crate) fn run(&self, args: &[&str]) -> Run {
+        self.run_env(args, &[])
+    }
+
+    /// Runs `salesforce-connector source <args...>` with extra environment variables.
+    pub(crate) fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = Command::new(BINARY);
+        command.arg("source").args(args).envs(env.iter().copied());
+        let run = run_to_end(command, b"");
+        assert_conforms(&format!("source {}", args.join(" ")), &run.stdout);
+        run
+    }
+
+    /// `check`, with retry pauses capped at 20 ms (an unreachable host is retried).
+    pub(crate) fn check(&self, config: &Value) -> Run {
+        let c = self.write("config.json", config);
+        self.run_env(
+            &["check", "--config", c.to_str().unwrap()],
+            &[("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")],
+        )
+    }
+
+    pub(crate) fn discover(&self, config: &Value) -> Run {
+        let c = self.write("config.json", config);
+        self.run(&["discover", "--config", c.to_str().unwrap()])
+    }
+
+    /// The discovered catalog's streams, by name.
+    pub(crate) fn discovered_streams(&self, config: &Value) -> Vec<Value> {
+        let run = self.discover(config);
+        run.assert_success();
+        run.of_type("CATALOG")[0]["catalog"]["streams"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    /// A configured catalog of the named streams as discovered; `incremental` picks the sync
+    /// mode (incremental where offered).
+    pub(crate) fn catalog(&self, config: &Value, names: &[&str], incremental: bool) -> Value {
+        let streams = self.discovered_streams(config);
+        let configured: Vec<Value> = names
+            .iter()
+            .map(|name| {
+                let stream = streams
+                    .iter()
+                    .find(|s| s["name"] == *name)
+                    .unwrap_or_else(|| panic!("{name} not discovered"))
+                    .clone();
+                let can_increment = stream["supported_sync_modes"]
+                    .as_array()
+                    .unwrap()
+                    .contains(&json!("incremental"));
+                let mode = if incremental && can_increment {
+                    "incremental"
+                } else {
+                    "full_refresh"
+                };
+                let mut c = json!({
+                    "stream": stream,
+                    "sync_mode": mode,
+                    "destination_sync_mode": "append",
+                });
+                if mode == "incremental" {
+                    c["cursor_field"] = stream["default_cursor_field"].clone();
+                }
+                c
+            })
+            .collect();
+        json!({ "streams": configured })
+    }
+
+    pub(crate) fn read(&self, config: &Value, catalog: &Value, state: Option<&Value>) -> Run {
+        self.read_env(config, catalog, state, &[])
+    }
+
+    /// The `read` arguments for these files (written into the test's folder).
+    pub(crate) fn read_args(
+        &self,
+        config: &Value,
+        catalog: &Value,
+        state: Option<&Value>,
+    ) -> Vec<String> {
+        let c = self.write("config.json", config);
+        let k = self.write("catalog.json", catalog);
+        let mut args = vec![
+            "read".to_string(),
+            "--config".into(),
+            c.to_string_lossy().into_owned(),
+            "--catalog".into(),
+            k.to_string_lossy().into_owned(),
+        ];
+        if let Some(state) = state {
+            let s = self.write("state.json", state);
+            args.push("--state".into());
+            args.push(s.to_string_lossy().into_owned());
+        }
+        args
+    }
+
+    pub(crate) fn read_env(
+        &self,
+        config: &Value,
+        catalog: &Value,
+        state: Option<&Value>,
+        env: &[(&str, &str)],
+    ) -> Run {
+        let args = self.read_args(config, catalog, state);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.run_env(&args, env)
+    }
+
+    fn admin_url(&self, path: &str) -> String {
+        format!("{}/__emulator/{path}", self.emulator.base_url())
+    }
+
+    /// Every record of `object` as the org holds it (deleted ones too when asked).
+    pub(crate) fn org_records(&self, object: &str, include_deleted: bool) -> Vec<Value> {
+        self.runtime.block_on(admin_api::org_records(
+            &self.http,
+            &self.emulator.base_url(),
+            object,
+            include_deleted,
+        ))
+    }
+
+    /// Creates a record through the admin API; returns its Id.
+    pub(crate) fn create(&self, object: &str, fields: Value) -> String {
+        let url = self.admin_url(&format!("records/{object}"));
+        let reply: Value = self.runtime.block_on(async {
+            let response = self.http.post(&url).json(&fields).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "create {object}: {}",
+                response.text().await.unwrap()
+            );
+            response.json().await.unwrap()
+        });
+        reply["id"].as_str().unwrap().to_string()
+    }
+
+    pub(crate) fn update(&self, object: &str, id: &str, fields: Value) {
+        let url = self.admin_url(&format!("records/{object}/{id}"));
+        self.runtime.block_on(async {
+            let response = self.http.patch(&url).json(&fields).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "update {object} {id}: {}",
+                response.text().await.unwrap()
+            );
+        });
+    }
+
+    pub(crate) fn delete(&self, object: &str, id: &str, hard: bool) {
+        let url = self.admin_url(&format!("records/{object}/{id}?hard={hard}"));
+        self.runtime.block_on(async {
+            let response = self.http.delete(&url).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "delete {object} {id}: {}",
+                response.text().await.unwrap()
+            );
+        });
+    }
+
+    /// Moves the org's clock forward.
+    pub(crate) fn advance_clock(&self, seconds: i64) {
+        let url = self.admin_url("clock");
+        self.runtime.block_on(async {
+            let response = self
+                .http
+                .post(&url)
+                .json(&json!({ "advance_seconds": seconds }))
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success());
+        });
+    }
+
+    /// Adds a fault rule (see `sf_emulator::faults`).
+    pub(crate) fn fault(&self, rule: Value) {
+        let url = self.admin_url("faults");
+        self.runtime.block_on(async {
+            let response = self.http.post(&url).json(&rule).send().await.unwrap();
+            assert!(
+                response.status().is_success(),
+                "fault {rule}: {}",
+                response.text().await.unwrap()
+            );
+        });
+    }
+
+    /// The requests the org has served: (method, path).
+    pub(crate) fn requests(&self) -> Vec<Value> {
+        let url = self.admin_url("requests");
+        let reply: Value = self.runtime.block_on(async {
+            self.http
+                .get(&url)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap()
+        });
+        match reply {
+            Value::Array(items) => items,
+            other => other["requests"].as_array().cloned().unwrap_or_default(),
+        }
+    }
+}
+
+/// The org's view of a record, in the source's output form: `attributes` dropped, datetimes as
+/// `…000Z`.
+pub(crate) fn normalise_org_record(record: &Value) -> Value {
+    let mut out = serde_json::Map::new();
+    for (k, v) in record.as_object().unwrap() {
+        if k == "attributes" {
+            continue;
+        }
+        out.insert(k.clone(), normalise_value(v));
+    }
+    Value::Object(out)
+}
+
+fn normalise_value(v: &Value) -> Value {
+    match v {
+        Value::String(s) => match DateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.3f%z") {
+            Ok(t) => json!(t
+                .with_timezone(&Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
+            Err(_) => v.clone(),
+        },
+        Value::Object(map) => {
+            let all_null = map.values().all(Value::is_null);
+            if all_null {
+                Value::Null
+            } else {
+                Value::Object(
+                    map.iter()
+                        .map(|(k, v)| (k.clone(), normalise_value(v)))
+                        .collect(),
+                )
+            }
+        }
+        other => other.clone(),
+    }
+}
+
+/// Checks `value` against the subset of JSON Schema draft 7 the source's schemas use (`type`
+/// lists, `properties`, `format` date and date-time); returns what does not match.
+pub(crate) fn schema_violations(schema: &Value, value: &Value, path: &str) -> Vec<String> {
+    let mut problems = Vec::new();
+    if let Some(types) = schema.get("type") {
+        let allowed: Vec<&str> = match types {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        let actual = match value {
+            Value::Null => "null",
+            Value::Bool(_) => "boolean",
+            Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+            Value::Number(n) if n.as_f64().is_some_and(|f| f.fract() == 0.0) => "integer",
+            Value::Number(_) => "number",
+            Value::String(_) => "string",
+            Value::Array(_) => "array",
+            Value::Object(_) => "object",
+        };
+        let ok = allowed.contains(&actual) || (actual == "integer" && allowed.contains(&"number"));
+        if !ok {
+            problems.push(format!("{path}: {actual} is not one of {allowed:?}"));
+        }
+    }
+    if let (Some(format), Value::String(s)) = (schema.get("format").and_then(Value::as_str), value)
+    {
+        let ok = match format {
+            "date-time" => DateTime::parse_from_rfc3339(s).is_ok(),
+            "date" => chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").is_ok(),
+            _ => true,
+        };
+        if !ok {
+            problems.push(format!("{path}: {s:?} is not a {format}"));
+        }
+    }
+    if let (Some(props), Value::Object(map)) =
+        (schema.get("properties").and_then(Value::as_object), value)
+    {
+        for (k, v) in map {
+            match props.get(k) {
+                Some(p) => problems.extend(schema_violations(p, v, &format!("{path}.{k}"))),
+                None if schema.get("additionalProperties") == Some(&json!(false)) => {
+                    problems.push(format!("{path}.{k}: not in the schema"))
+                }
+                None => {}
+            }
+        }
+    }
+    problems
+}
