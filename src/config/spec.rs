@@ -255,7 +255,12 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("max_retries", json!({"order": 14})),
             ("credentials", json!({"order": 15, "airbyte_hidden": true})),
             ("state_flush_seconds", json!({"order": 16})),
-            ("ca_certificate", json!({"order": 17, "multiline": true})),
+            (
+                "hard_delete_streams",
+                json!({"order": 17, "examples": [["contacts_to_purge"]]}),
+            ),
+            ("dry_run", json!({"order": 18, "default": false})),
+            ("ca_certificate", json!({"order": 19, "multiline": true})),
         ],
     );
     let mut advanced_auth = oauth();

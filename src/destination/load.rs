@@ -334,6 +334,7 @@ impl Loader {
                 Operation::Update => IngestOperation::Update,
                 Operation::Upsert { .. } => IngestOperation::Upsert,
                 Operation::Delete => IngestOperation::Delete,
+                Operation::HardDelete => IngestOperation::HardDelete,
             },
             external_id_field_name: target
                 .operation

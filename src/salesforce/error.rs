@@ -168,6 +168,8 @@ const CONFIG_CODES: &[&str] = &[
     "API_DISABLED_FOR_ORG",
     "API_CURRENTLY_DISABLED",
     "FUNCTIONALITY_NOT_ENABLED",
+    // A hardDelete job without the "Bulk API Hard Delete" permission.
+    "FEATURENOTENABLED",
     "NOT_FOUND",
     "INVALID_OPERATION_WITH_EXPIRED_PASSWORD",
     "TXN_SECURITY_METERING_ERROR",

@@ -9,6 +9,7 @@ mod support;
 
 mod acceptance;
 mod bad_input;
+mod destination_activation;
 mod destination_check_discover;
 mod destination_dlq_s3;
 mod destination_faults;

@@ -9,7 +9,7 @@ use super::job::{IngestJob, Interruption, InterruptionKind, JobResults, JobState
 use super::limits::RECORDS_PER_BATCH;
 use crate::schema::FieldType;
 use crate::store::OrgStore;
-use crate::write::record::resolve_column;
+use crate::write::record::resolve_header;
 use crate::write::{Cell, Column, RecordError, RecordWriter, WriteOperation, WriteRules};
 
 /// How a run ended and what it produced.
@@ -120,10 +120,10 @@ impl JobRun {
         };
         let mut columns = Vec::with_capacity(names.len());
         for name in &names {
-            match resolve_column(store, &sobject, name) {
-                Some(column) => columns.push(column),
-                None => {
-                    let message = format!("InvalidBatch : Field name not found : {name}");
+            match resolve_header(store, &sobject, name) {
+                Ok(column) => columns.push(column),
+                Err(problem) => {
+                    let message = format!("InvalidBatch : {problem}");
                     return Step::Done(run.fail_with_rest(&mut reader, &message));
                 }
             }

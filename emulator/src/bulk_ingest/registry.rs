@@ -137,6 +137,15 @@ impl IngestJobs {
                 "operation: expected insert, update, upsert, delete or hardDelete, got {operation_name:?}"
             ))
         })?;
+        if operation == Operation::HardDelete && rules.hard_delete_denied {
+            // What Salesforce answers a user without "Bulk API Hard Delete" (the code
+            // jsforce and the sf CLI match on, the message Data Loader matches on).
+            return Err(ApiError::new(
+                400,
+                "FEATURENOTENABLED",
+                "hardDelete operation requires special user profile permission, please contact your system administrator",
+            ));
+        }
         if let Some(content_type) = text("contentType")? {
             if content_type != "CSV" {
                 return Err(invalid_job(format!(

@@ -95,6 +95,61 @@ pub fn resolve_column<S: OrgStore + ?Sized>(
     })
 }
 
+/// Resolves a Bulk API 2.0 CSV header: a field, `Relationship.Field`, or for a polymorphic
+/// lookup `Type:Relationship.Field` (Bulk API 2.0 "Relationship Fields in a Header Row"). The
+/// error is the text after `InvalidBatch : ` of the failed job.
+pub fn resolve_header<S: OrgStore + ?Sized>(
+    store: &S,
+    sobject: &SObject,
+    name: &str,
+) -> Result<Column, String> {
+    if let Some((idx, _)) = sobject.field(name) {
+        return Ok(Column::Field(idx));
+    }
+    let not_found = || format!("Field name not found : {name}");
+    let (left, parent_field) = name.split_once('.').ok_or_else(not_found)?;
+    let (parent_type, relationship) = match left.split_once(':') {
+        Some((t, r)) => (Some(t), r),
+        None => (None, left),
+    };
+    let Some((reference, field)) = sobject.fields.iter().enumerate().find(|(_, f)| {
+        f.relationship_name
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case(relationship))
+    }) else {
+        return Err(match parent_type {
+            Some(_) => format!("Unable to find relationship: {relationship}"),
+            None => not_found(),
+        });
+    };
+    let relationship_name = field.relationship_name.clone().unwrap_or_default();
+    let parent = match (parent_type, field.reference_to.len() > 1) {
+        (Some(_), false) => {
+            return Err(format!(
+                "type is not needed for non polymorphic foreign key references: {relationship_name}"
+            ))
+        }
+        // Text unconfirmed: a polymorphic lookup without its type cannot be resolved.
+        (None, true) => return Err(not_found()),
+        (Some(t), true) => field
+            .reference_to
+            .iter()
+            .find(|p| p.eq_ignore_ascii_case(t))
+            .ok_or_else(not_found)?,
+        (None, false) => field.reference_to.first().ok_or_else(not_found)?,
+    };
+    let parent_sobject = store.sobject(parent).ok_or_else(not_found)?;
+    let (_, target) = parent_sobject.field(parent_field).ok_or_else(not_found)?;
+    if !(target.external_id || target.id_lookup) {
+        return Err(not_found());
+    }
+    Ok(Column::Relationship {
+        reference,
+        parent_object: parent_sobject.name.clone(),
+        parent_field: target.name.clone(),
+    })
+}
+
 /// Writes records of one object with one operation.
 pub struct RecordWriter<'a, S: OrgStore + ?Sized> {
     store: &'a mut S,
@@ -758,6 +813,28 @@ mod tests {
             insert(&mut org, "Contact", &cols, &["Doe", "NOPE"]),
             Err("INVALID_FIELD:Foreign key external ID: NOPE not found for field External_Id__c in entity Account:--".into())
         );
+    }
+
+    #[test]
+    fn bulk_headers_take_a_type_only_for_polymorphic_lookups() {
+        let org = TestOrg::new();
+        let contact = org.sobject("Contact").unwrap();
+        assert_eq!(
+            resolve_header(&org, &contact, "Account:Account.External_Id__c"),
+            Err("type is not needed for non polymorphic foreign key references: Account".into())
+        );
+        assert_eq!(
+            resolve_header(&org, &contact, "Account:Nope.External_Id__c"),
+            Err("Unable to find relationship: Nope".into())
+        );
+        assert_eq!(
+            resolve_header(&org, &contact, "Account.Name"),
+            Err("Field name not found : Account.Name".into())
+        );
+        assert!(matches!(
+            resolve_header(&org, &contact, "account.external_id__c"),
+            Ok(Column::Relationship { .. })
+        ));
     }
 
     #[test]

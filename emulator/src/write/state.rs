@@ -28,7 +28,8 @@ impl WriteSide {
             rules: WriteRules::new(
                 config.validation_rules.clone(),
                 config.lock_row_faults.clone(),
-            ),
+            )
+            .with_bulk_api_hard_delete(config.bulk_api_hard_delete),
             jobs: IngestJobs::new(IngestConfig {
                 processing_time,
                 max_upload_base64_bytes: config.max_upload_base64_bytes,

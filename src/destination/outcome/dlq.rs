@@ -351,6 +351,19 @@ impl DeadLetterQueue {
         Ok(())
     }
 
+    /// Writes a run-level file (e.g. the dry-run summary) beside the dead-letter objects, named
+    /// `<name>_<run id><extension>`; returns its key.
+    pub async fn put_run_file(
+        &self,
+        name: &str,
+        extension: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, DlqError> {
+        let key = self.key_under_prefix(&format!("{name}_{}{extension}", self.run.run_id));
+        self.put_durably(&key, bytes).await?;
+        Ok(key)
+    }
+
     /// A writer for one stream's rejections; call [`DlqWriter::finish`] to make them durable.
     pub fn writer(&self, stream: &str, namespace: Option<&str>) -> DlqWriter<'_> {
         DlqWriter {
