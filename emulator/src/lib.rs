@@ -14,6 +14,7 @@
 #![recursion_limit = "256"]
 
 pub(crate) mod admin;
+pub mod advertise;
 pub(crate) mod auth;
 pub(crate) mod bulk_csv;
 pub(crate) mod bulk_ingest;
