@@ -1,11 +1,12 @@
 //! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]… [--extra-objects N]
 //! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]
-//! [--rotate-refresh-token] [--cdc-objects A,B|none] [--cdc-overflow-limit N] [--pubsub-keepalive-seconds N]
-//! [--pubsub-idle-close-seconds N]`
+//! [--tls-names NAME,IP,…] [--advertise-url URL] [--rotate-refresh-token] [--cdc-objects A,B|none]
+//! [--cdc-overflow-limit N] [--pubsub-keepalive-seconds N] [--pubsub-idle-close-seconds N]`
 //!
 //! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
 //! refresh_token, username, pubsub_url (the Pub/Sub API's gRPC address), org_id (its
-//! `tenantid`), and with `--tls` ca_certificate: the CA file to trust) and serves until killed.
+//! `tenantid`), and with `--tls` ca_certificate: the CA file to trust, and ca_certificate_pem:
+//! its PEM text) and serves until killed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -55,6 +56,14 @@ struct Args {
     /// Serve https with a certificate made at start; the ready line gives its CA file.
     #[arg(long)]
     tls: bool,
+    /// With --tls: extra names (DNS names or IP addresses) the certificate covers, besides
+    /// localhost, 127.0.0.1 and the advertised host.
+    #[arg(long, value_name = "NAME,IP,…", value_delimiter = ',')]
+    tls_names: Vec<String>,
+    /// The instance URL handed out to clients (default: the listen address; when listening on
+    /// 0.0.0.0 or ::, this host's own address, never the wildcard).
+    #[arg(long, value_name = "URL")]
+    advertise_url: Option<String>,
     /// Objects whose changes publish change events on the Pub/Sub API, comma-separated
     /// (`none` for none; default: every object that has a change event in Salesforce).
     #[arg(long, value_name = "OBJECT,…")]
@@ -108,6 +117,8 @@ async fn main() -> anyhow::Result<()> {
         bulk_job_time: Duration::from_secs(args.bulk_job_seconds),
         clock_running: !args.frozen_clock,
         tls: args.tls,
+        tls_names: args.tls_names.clone(),
+        advertise_url: args.advertise_url.clone(),
         rotate_refresh_token: args.rotate_refresh_token,
         cdc_objects: args.cdc_objects.as_deref().map(parse_cdc_objects),
         cdc_overflow_limit: args.cdc_overflow_limit,
@@ -117,6 +128,15 @@ async fn main() -> anyhow::Result<()> {
     };
     if args.pubsub_keepalive_seconds == 0 || args.pubsub_idle_close_seconds == 0 {
         bail!("--pubsub-keepalive-seconds and --pubsub-idle-close-seconds: expected at least 1");
+    }
+    if !args.tls_names.is_empty() && !args.tls {
+        bail!("--tls-names: only with --tls (the names go into its certificate)");
+    }
+    if let Some(url) = &args.advertise_url {
+        // Checked before binding, so a bad URL is not reported as a --listen problem.
+        let scheme = if args.tls { "https" } else { "http" };
+        let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        sf_emulator::advertise::base_url(Some(url), scheme, any)?;
     }
     if args.scale == 0 {
         bail!("--scale: expected a whole number of at least 1, got 0");
@@ -149,6 +169,10 @@ async fn main() -> anyhow::Result<()> {
     });
     if let Some(path) = emulator.ca_certificate_path() {
         ready["ca_certificate"] = serde_json::Value::String(path.display().to_string());
+    }
+    if let Some(pem) = emulator.ca_certificate_pem() {
+        // For clients that cannot read the file (the emulator in a container: `docker logs`).
+        ready["ca_certificate_pem"] = serde_json::Value::String(pem.to_string());
     }
     println!("{ready}");
     tokio::signal::ctrl_c()

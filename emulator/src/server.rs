@@ -20,11 +20,12 @@ use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
 use crate::{
-    admin, bulk_ingest, bulk_query, oauth, pubsub, rest, rest_query, rest_write, tls, write,
+    admin, advertise, bulk_ingest, bulk_query, oauth, pubsub, rest, rest_query, rest_write, tls,
+    write,
 };
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
-pub fn data_routes(state: AppState) -> Router<AppState> {
+pub(crate) fn data_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(rest::router())
         .merge(rest_query::router())
@@ -36,7 +37,7 @@ pub fn data_routes(state: AppState) -> Router<AppState> {
 
 /// The whole application: public routes, data routes, admin API, and the layers around them
 /// (request log, URI limit, path normalisation, faults, compression).
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(oauth::router())
         .merge(rest::public_router())
@@ -112,9 +113,13 @@ impl Emulator {
         let pubsub_listener = TcpListener::bind((addr.ip(), 0)).await?;
         let pubsub_addr = pubsub_listener.local_addr()?;
         let tls = config.tls;
-        let state = AppState::new(config);
         let scheme = if tls { "https" } else { "http" };
-        state.set_base_url(format!("{scheme}://{addr}"));
+        let base_url = advertise::base_url(config.advertise_url.as_deref(), scheme, addr)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let names = advertise::certificate_names(&base_url, &config.tls_names);
+        let pubsub_url = pubsub::server::url(&base_url, pubsub_addr.port());
+        let state = AppState::new(config);
+        state.set_base_url(base_url);
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let shutdown = async {
@@ -125,7 +130,7 @@ impl Emulator {
             let _ = pubsub_rx.await;
         };
         let certificates = if tls {
-            Some(tls::make_certificates().map_err(std::io::Error::other)?)
+            Some(tls::make_certificates(&names).map_err(std::io::Error::other)?)
         } else {
             None
         };
@@ -163,7 +168,7 @@ impl Emulator {
         Ok(Emulator {
             state,
             addr,
-            pubsub_url: pubsub::server::url(pubsub_addr, tls),
+            pubsub_url,
             ca,
             shutdown: Some(tx),
             task: Some(task),

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
@@ -38,32 +38,43 @@ pub struct Session {
 
 /// One served request, for tests and benchmarks that count API calls.
 #[derive(Debug, Serialize)]
-pub struct LoggedRequest {
+pub(crate) struct LoggedRequest {
     pub method: String,
     /// Path and query string.
     pub path: String,
+    /// 0 while the request is being handled, and for good when its answer was never sent
+    /// (the client gave up waiting).
     pub status: u16,
     /// Response body bytes sent (as sent: compressed when compressed).
     pub bytes: u64,
+    /// The `type` of every fault rule that fired on this request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
     /// Pub/Sub API calls (`"method": "GRPC"`): the gRPC status code the call ended with
     /// (0 OK, 16 UNAUTHENTICATED…), null while a stream is still open.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub grpc_status: Option<Option<i32>>,
 }
 
-/// A request log entry whose byte count grows while a streamed body is sent.
+/// A request log entry, logged when the request arrives; its status is set when the answer
+/// starts and its byte count grows while a streamed body is sent.
 #[derive(Debug)]
 pub struct LogEntry {
     pub method: String,
     pub path: String,
-    pub status: u16,
+    pub status: Arc<AtomicU16>,
     pub bytes: Arc<AtomicU64>,
+    pub faults: FiredFaults,
     /// Pub/Sub API calls: the gRPC status once the call ended ([`GRPC_OPEN`] until then).
     pub grpc_status: Option<Arc<AtomicI32>>,
 }
 
 /// [`LogEntry::grpc_status`] of a call still open.
-pub const GRPC_OPEN: i32 = -1;
+pub(crate) const GRPC_OPEN: i32 = -1;
+
+/// The faults fired on one request, filled in by the fault layer (a request extension).
+#[derive(Clone, Debug, Default)]
+pub struct FiredFaults(pub Arc<Mutex<Vec<String>>>);
 
 /// Daily usage counters behind `/limits` and `Sforce-Limit-Info`.
 #[derive(Debug, Default)]
@@ -94,7 +105,7 @@ pub struct Shared {
     /// through this state).
     pub write_side: Arc<Mutex<WriteSide>>,
     /// Change events for the Pub/Sub API (the org reports every record change to it).
-    pub pubsub: Arc<EventBus>,
+    pub(crate) pubsub: Arc<EventBus>,
 }
 
 impl Shared {
@@ -121,7 +132,7 @@ impl Deref for AppState {
 }
 
 /// Locks that survive a panicked holder: the data is still consistent for an emulator.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -100,6 +100,11 @@ pub(crate) struct RawDestinationConfig {
     /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
     #[schemars(title = "Login URL")]
     pub login_url: Option<String>,
+    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
+    /// CERTIFICATE----- blocks), trusted for every Salesforce connection and the S3 dead-letter queue: for a TLS-inspecting
+    /// proxy or a private CA. The built-in public roots stay trusted.
+    #[schemars(title = "CA Certificate")]
+    pub ca_certificate: Option<String>,
     /// The Salesforce REST and Bulk API version.
     #[serde(default = "default_api_version")]
     #[schemars(title = "API Version")]
@@ -136,6 +141,13 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default)]
     #[schemars(title = "Hard Delete Streams")]
     pub hard_delete_streams: Option<Vec<String>>,
+    /// Map, convert and check every record against describe as a real write would, but send
+    /// nothing to Salesforce: what would be rejected goes to the dead-letter queue, STATE
+    /// messages are echoed, and a summary per stream is logged and written beside the
+    /// dead-letter queue. Validation rules and triggers of the org cannot be predicted.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[schemars(title = "Dry Run", with = "bool")]
+    pub dry_run: bool,
 }
 
 fn default_api_version() -> Option<String> {
@@ -341,6 +353,8 @@ pub struct DestinationConfig {
     pub state_flush_interval: std::time::Duration,
     /// Streams whose `soft_delete` runs as `hardDelete`.
     pub hard_delete_streams: Vec<String>,
+    /// Check and report, send nothing.
+    pub dry_run: bool,
     pub unknown_keys: Vec<String>,
     raw: Value,
 }
@@ -366,6 +380,7 @@ impl DestinationConfig {
             is_sandbox: raw.is_sandbox,
             login_url: raw.login_url.as_deref(),
             api_version: raw.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
+            ca_certificate: raw.ca_certificate.as_deref(),
         }
         .connection()?;
         let dead_letter = match raw.object_storage_config {
@@ -430,6 +445,7 @@ impl DestinationConfig {
             max_retries,
             state_flush_interval: std::time::Duration::from_secs(u64::from(state_flush_seconds)),
             hard_delete_streams,
+            dry_run: raw.dry_run,
             unknown_keys,
             raw: value,
         })
@@ -438,6 +454,11 @@ impl DestinationConfig {
     /// What the Salesforce client needs to connect.
     pub fn connection(&self) -> Result<Connection, ConfigError> {
         Ok(self.connection.clone())
+    }
+
+    /// Extra CAs to trust (`ca_certificate`), also for the dead-letter queue's S3.
+    pub fn ca_certificate(&self) -> Option<&super::CaCertificates> {
+        self.connection.ca_certificate.as_ref()
     }
 
     /// The config exactly as given (holds secrets: for CONNECTOR_CONFIG only).

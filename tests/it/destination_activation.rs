@@ -387,3 +387,134 @@ async fn a_hard_delete_stream_must_be_a_soft_delete_stream() {
         "{message}"
     );
 }
+
+/// The dry-run input: good rows and rows each rejected for a different reason.
+fn dry_run_input() -> String {
+    let mut input = String::new();
+    for (name, extra) in [
+        ("D1 Good A", json!({"Tier__c": "Gold"})),
+        ("D1 Good B", json!({"AccountNumber": "D1-B"})),
+        ("D1 Long number", json!({"AccountNumber": "x".repeat(41)})),
+        ("D1 Platinum", json!({"Tier__c": "Platinum"})),
+        ("D1 Bad employees", json!({"NumberOfEmployees": "many"})),
+    ] {
+        let mut data = json!({"Name": name});
+        for (k, v) in extra.as_object().unwrap() {
+            data[k] = v.clone();
+        }
+        input += &record_line("accounts", data);
+    }
+    input += &record_line("accounts", json!({"AccountNumber": "D1-NONAME"}));
+    input += &state_line("accounts", 1, json!("cursor-1"));
+    input
+}
+
+/// What each rejected input became in a dead-letter queue: (Name or AccountNumber, code).
+fn rejected_codes(lines: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            let record = &l["record"];
+            let key = record["Name"]
+                .as_str()
+                .or(record["AccountNumber"].as_str())
+                .unwrap()
+                .to_string();
+            (key, l["error_code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_writes_nothing_and_its_dlq_and_summary_match_what_the_real_write_rejects() {
+    let h = Harness::start().await;
+    let cat = catalog(&[(
+        "accounts",
+        Some("Account"),
+        "append",
+        None,
+        &["Name", "AccountNumber", "Tier__c", "NumberOfEmployees"],
+    )]);
+    let dry_dlq = h.dir.path().join("dry-dlq");
+    let config =
+        h.config(json!({"dry_run": true, "dead_letter_folder": dry_dlq.to_string_lossy()}));
+    let dry = h.write(&config, &cat, &dry_run_input()).await;
+    assert_eq!(dry.code, Some(0), "{}", dry.stderr);
+    // The STATE is echoed, counted as the real write would count it.
+    let states = dry.all_states();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0]["stream"]["stream_state"]["cursor"], "cursor-1");
+    assert_eq!(
+        states[0]["destinationStats"],
+        json!({"recordCount": 2.0, "rejectedRecordCount": 4.0})
+    );
+    // Nothing reached Salesforce: no ingest job, no account.
+    assert!(ingest_jobs(&h).await.is_empty());
+    let accounts = h.records("Account", false).await;
+    assert!(!accounts
+        .iter()
+        .any(|a| a["Name"].as_str().unwrap_or("").starts_with("D1 ")));
+    // The summary sits beside the dead-letter files and is logged.
+    let files = crate::support::files::files_under(&dry_dlq);
+    let summary: Vec<Value> = files
+        .iter()
+        .filter(|(p, _)| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("dry_run_summary_")
+        })
+        .map(|(_, text)| serde_json::from_str(text).unwrap())
+        .collect();
+    assert_eq!(summary.len(), 1, "{files:?}");
+    assert_eq!(
+        summary[0]["streams"],
+        json!([{"stream": "accounts", "namespace": null, "object": "Account",
+                "operation": "insert", "would_insert": 2, "would_reject": 4}])
+    );
+    assert!(
+        dry.logs()
+            .iter()
+            .any(|l| l.contains("would insert 2, would reject 4")),
+        "{:?}",
+        dry.logs()
+    );
+    let dry_lines: Vec<Value> = crate::support::destination::dlq_lines(&dry_dlq)
+        .into_iter()
+        .filter(|l| l.get("error_code").is_some())
+        .collect();
+
+    // The real write of the same input rejects the same records with the same codes.
+    let real = h.write(&h.config(json!({})), &cat, &dry_run_input()).await;
+    assert_eq!(real.code, Some(0), "{}", real.stderr);
+    assert_eq!(
+        real.all_states()[0]["destinationStats"],
+        states[0]["destinationStats"]
+    );
+    let real_lines = dlq_lines(&h.dlq_folder());
+    assert_eq!(rejected_codes(&dry_lines), rejected_codes(&real_lines));
+    assert_eq!(
+        rejected_codes(&dry_lines),
+        [
+            ("D1 Bad employees".to_string(), "INVALID_VALUE".to_string()),
+            ("D1 Long number".to_string(), "STRING_TOO_LONG".to_string()),
+            (
+                "D1 Platinum".to_string(),
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST".to_string()
+            ),
+            (
+                "D1-NONAME".to_string(),
+                "REQUIRED_FIELD_MISSING".to_string()
+            ),
+        ]
+    );
+    let accounts = h.records("Account", false).await;
+    let written: Vec<&str> = accounts
+        .iter()
+        .filter_map(|a| a["Name"].as_str())
+        .filter(|n| n.starts_with("D1 "))
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+}

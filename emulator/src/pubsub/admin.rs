@@ -16,7 +16,7 @@ use serde_json::json;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/__emulator/pubsub/events", get(events))
         .route(

@@ -28,14 +28,14 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 /// How long events stay replayable.
-pub const RETENTION_HOURS: i64 = 72;
+pub(crate) const RETENTION_HOURS: i64 = 72;
 
 /// The topic of every enabled object's change events.
-pub const ALL_CHANGE_EVENTS: &str = "/data/ChangeEvents";
+pub(crate) const ALL_CHANGE_EVENTS: &str = "/data/ChangeEvents";
 
 /// What happened to a record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeKind {
+pub(crate) enum ChangeKind {
     Create,
     Update,
     Delete,
@@ -59,53 +59,53 @@ impl ChangeKind {
 
 /// A committed change to one record, as the org reports it.
 #[derive(Clone, Debug)]
-pub struct RecordChange {
-    pub object: String,
-    pub kind: ChangeKind,
-    pub id: String,
+pub(crate) struct RecordChange {
+    pub(crate) object: String,
+    pub(crate) kind: ChangeKind,
+    pub(crate) id: String,
     /// The values before an update.
-    pub before: Option<Vec<Value>>,
+    pub(crate) before: Option<Vec<Value>>,
     /// The values after a create, update or undelete.
-    pub after: Option<Vec<Value>>,
-    pub user: String,
+    pub(crate) after: Option<Vec<Value>>,
+    pub(crate) user: String,
 }
 
 /// One published event: no more than its payload and what finds it (a bus may hold millions;
 /// the admin listing decodes the header back from the payload).
 #[derive(Debug)]
-pub struct BusEvent {
-    pub seq: u64,
+pub(crate) struct BusEvent {
+    pub(crate) seq: u64,
     schema: Arc<ChangeSchema>,
     committed_at: DateTime<Utc>,
-    pub payload: Vec<u8>,
+    pub(crate) payload: Vec<u8>,
 }
 
 impl BusEvent {
-    pub fn replay_id(&self) -> [u8; 8] {
+    pub(crate) fn replay_id(&self) -> [u8; 8] {
         replay_id(self.seq)
     }
 
-    pub fn object(&self) -> &str {
+    pub(crate) fn object(&self) -> &str {
         &self.schema.object
     }
 
-    pub fn topic(&self) -> &str {
+    pub(crate) fn topic(&self) -> &str {
         &self.schema.topic
     }
 
-    pub fn schema_id(&self) -> &str {
+    pub(crate) fn schema_id(&self) -> &str {
         &self.schema.schema_id
     }
 
     /// The event's own id (`ProducerEvent.id`).
-    pub fn event_id(&self) -> String {
+    pub(crate) fn event_id(&self) -> String {
         uuid_like(&format!("event:{}", self.seq))
     }
 }
 
 /// Which events a subscription sees.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum TopicFilter {
+pub(crate) enum TopicFilter {
     All,
     Object(String),
 }
@@ -121,7 +121,7 @@ impl TopicFilter {
 
 /// Why a CUSTOM replay id cannot be resumed from.
 #[derive(Debug, PartialEq, Eq)]
-pub enum ReplayError {
+pub(crate) enum ReplayError {
     /// Not an id this bus issued.
     Invalid,
     /// Issued, but its successors are no longer retained.
@@ -136,19 +136,19 @@ fn check_byte(seq: u64) -> u64 {
     seq.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56
 }
 
-pub fn replay_id(seq: u64) -> [u8; 8] {
+pub(crate) fn replay_id(seq: u64) -> [u8; 8] {
     (((REPLAY_BASE + seq) << 8) | check_byte(seq)).to_be_bytes()
 }
 
 /// The sequence number of a replay id this bus issued.
-pub fn replay_seq(bytes: &[u8]) -> Option<u64> {
+pub(crate) fn replay_seq(bytes: &[u8]) -> Option<u64> {
     let raw = u64::from_be_bytes(bytes.try_into().ok()?);
     let seq = (raw >> 8).checked_sub(REPLAY_BASE)?;
     (raw & 0xFF == check_byte(seq)).then_some(seq)
 }
 
 /// A UUID-shaped hex string derived from `parts` (transaction keys, event ids, rpc ids).
-pub fn uuid_like(parts: &str) -> String {
+pub(crate) fn uuid_like(parts: &str) -> String {
     let d = Sha256::digest(parts.as_bytes());
     let h: String = d[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!(
@@ -199,7 +199,7 @@ impl BusState {
 }
 
 /// The event bus of one emulator.
-pub struct EventBus {
+pub(crate) struct EventBus {
     clock: Clock,
     faults: Arc<Mutex<FaultTable>>,
     overflow_limit: usize,
@@ -222,7 +222,7 @@ struct Draft {
 impl EventBus {
     /// A bus for `objects`; `enabled` names the objects whose changes publish (`None`: every
     /// object that has a change event).
-    pub fn new(
+    pub(crate) fn new(
         clock: Clock,
         faults: Arc<Mutex<FaultTable>>,
         objects: Vec<Arc<SObject>>,
@@ -258,7 +258,7 @@ impl EventBus {
 
     /// Enables change events for exactly `objects` (`None`: every object that has them).
     /// An unknown object or one without change events is refused by name.
-    pub fn set_enabled(&self, objects: Option<Vec<String>>) -> Result<(), String> {
+    pub(crate) fn set_enabled(&self, objects: Option<Vec<String>>) -> Result<(), String> {
         let mut st = lock(&self.state);
         let names: Vec<String> = match objects {
             None => {
@@ -292,22 +292,22 @@ impl EventBus {
     }
 
     /// The objects whose changes publish.
-    pub fn enabled(&self) -> Vec<String> {
+    pub(crate) fn enabled(&self) -> Vec<String> {
         lock(&self.state).enabled.iter().cloned().collect()
     }
 
     /// True when a change to `object` publishes (so the org only copies values when needed).
-    pub fn wants(&self, object: &str) -> bool {
+    pub(crate) fn wants(&self, object: &str) -> bool {
         lock(&self.state).enabled.contains(object)
     }
 
     /// Opens an explicit transaction (nested calls join it).
-    pub fn begin(&self) {
+    pub(crate) fn begin(&self) {
         lock(&self.state).depth += 1;
     }
 
     /// Commits the explicit transaction: its changes publish.
-    pub fn commit(&self) {
+    pub(crate) fn commit(&self) {
         let mut st = lock(&self.state);
         st.depth = st.depth.saturating_sub(1);
         if st.depth == 0 {
@@ -317,7 +317,7 @@ impl EventBus {
     }
 
     /// Reports a committed change (or one of the open transaction).
-    pub fn record(&self, change: RecordChange) {
+    pub(crate) fn record(&self, change: RecordChange) {
         let mut st = lock(&self.state);
         if !st.enabled.contains(&change.object) {
             return;
@@ -450,19 +450,19 @@ impl EventBus {
     }
 
     /// The sequence number of the newest event (0 before any).
-    pub fn tip(&self) -> u64 {
+    pub(crate) fn tip(&self) -> u64 {
         lock(&self.state).last_seq
     }
 
     /// Where EARLIEST starts: just before the oldest retained event.
-    pub fn earliest_start(&self) -> u64 {
+    pub(crate) fn earliest_start(&self) -> u64 {
         let mut st = lock(&self.state);
         self.purge(&mut st);
         st.oldest_seq() - 1
     }
 
     /// Where a CUSTOM subscription from `replay` starts (after that event).
-    pub fn resume_after(&self, replay: &[u8]) -> Result<u64, ReplayError> {
+    pub(crate) fn resume_after(&self, replay: &[u8]) -> Result<u64, ReplayError> {
         let seq = replay_seq(replay).ok_or(ReplayError::Invalid)?;
         let mut st = lock(&self.state);
         self.purge(&mut st);
@@ -476,7 +476,12 @@ impl EventBus {
     }
 
     /// Up to `limit` events after `seq` that `filter` selects, oldest first.
-    pub fn events_after(&self, seq: u64, filter: &TopicFilter, limit: usize) -> Vec<Arc<BusEvent>> {
+    pub(crate) fn events_after(
+        &self,
+        seq: u64,
+        filter: &TopicFilter,
+        limit: usize,
+    ) -> Vec<Arc<BusEvent>> {
         let mut st = lock(&self.state);
         self.purge(&mut st);
         let start = st.events.partition_point(|e| e.seq <= seq);
@@ -490,7 +495,7 @@ impl EventBus {
 
     /// A topic's filter and the id of its current schema; `None` for a topic this org does not
     /// have (unknown object, no change events, or not enabled).
-    pub fn topic(&self, topic: &str) -> Option<(TopicFilter, String)> {
+    pub(crate) fn topic(&self, topic: &str) -> Option<(TopicFilter, String)> {
         let mut st = lock(&self.state);
         if topic == ALL_CHANGE_EVENTS {
             let first = st.enabled.iter().next()?.clone();
@@ -507,27 +512,27 @@ impl EventBus {
     }
 
     /// The schema JSON of a schema id this bus gave out.
-    pub fn schema_json(&self, schema_id: &str) -> Option<String> {
+    pub(crate) fn schema_json(&self, schema_id: &str) -> Option<String> {
         let st = lock(&self.state);
         st.schemas_by_id.get(schema_id).map(|s| s.json.clone())
     }
 
     /// Wakes when an event is published.
-    pub fn watch(&self) -> watch::Receiver<u64> {
+    pub(crate) fn watch(&self) -> watch::Receiver<u64> {
         self.tip.subscribe()
     }
 
     /// Tells open subscriptions the server is stopping.
-    pub fn close(&self) {
+    pub(crate) fn close(&self) {
         self.closing.send_replace(true);
     }
 
-    pub fn closing(&self) -> watch::Receiver<bool> {
+    pub(crate) fn closing(&self) -> watch::Receiver<bool> {
         self.closing.subscribe()
     }
 
     /// The retained events as JSON (the admin API's listing), oldest first.
-    pub fn list(&self, topic: Option<&str>) -> Vec<Json> {
+    pub(crate) fn list(&self, topic: Option<&str>) -> Vec<Json> {
         use base64::Engine;
         let mut st = lock(&self.state);
         self.purge(&mut st);
@@ -554,7 +559,7 @@ impl EventBus {
 
     /// Back to the start: no events, the configured objects enabled. Sequence numbers go on,
     /// so replay ids from before the reset are expired rather than reused.
-    pub fn reset(&self) {
+    pub(crate) fn reset(&self) {
         {
             let mut st = lock(&self.state);
             st.events.clear();

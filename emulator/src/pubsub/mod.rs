@@ -8,17 +8,23 @@
 //! - [`service`]: the RPCs (auth, GetTopic, GetSchema, Subscribe); [`server`]: serving them.
 //! - [`admin`]: `/__emulator/pubsub/…` (published events, CDC-enabled objects).
 
-pub mod admin;
-pub mod bus;
-pub mod encode;
-pub mod schema;
-pub mod server;
-pub mod service;
+pub(crate) mod admin;
+pub(crate) mod bus;
+pub(crate) mod encode;
+pub(crate) mod schema;
+pub(crate) mod server;
+pub(crate) mod service;
 
 /// Code generated from `proto/pubsub_api.proto` by tonic-prost-build (see `build.rs`).
-#[allow(clippy::all, clippy::pedantic, missing_docs)]
+#[allow(
+    clippy::all,
+    clippy::pedantic,
+    missing_docs,
+    unused_qualifications,
+    unreachable_pub
+)]
 pub mod proto {
     tonic::include_proto!("eventbus.v1");
 }
 
-pub use bus::{ChangeKind, EventBus, RecordChange};
+pub(crate) use bus::{ChangeKind, EventBus, RecordChange};

@@ -61,7 +61,7 @@ pub(crate) fn has_change_event(sobject: &SObject) -> bool {
 
 /// Checks that every name in `names` is an object of `objects` that has change events, naming
 /// the first one that is not.
-pub fn check_cdc_objects<'a>(
+pub(crate) fn check_cdc_objects<'a>(
     objects: impl IntoIterator<Item = &'a SObject>,
     names: &[String],
 ) -> Result<(), String> {

@@ -2,7 +2,6 @@
 //! or TLS (ALPN `h2`) with the emulator's certificate under `--tls`.
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -14,7 +13,7 @@ use crate::tls::{Certificates, TlsListener};
 
 /// Starts serving on `listener`; the task ends after `shutdown` once open calls have ended
 /// (subscriptions end when the bus is closed).
-pub fn serve(
+pub(crate) fn serve(
     state: AppState,
     listener: TcpListener,
     tls: Option<&Certificates>,
@@ -44,8 +43,14 @@ pub fn serve(
     Ok(task)
 }
 
-/// `http://127.0.0.1:PORT` (`https://` with TLS).
-pub fn url(addr: SocketAddr, tls: bool) -> String {
-    let scheme = if tls { "https" } else { "http" };
-    format!("{scheme}://{addr}")
+/// The Pub/Sub API's URL: the instance URL's scheme and host with the Pub/Sub port
+/// (`http://127.0.0.1:PORT`, `https://` with TLS).
+pub(crate) fn url(base_url: &str, port: u16) -> String {
+    match url::Url::parse(base_url) {
+        Ok(mut url) => {
+            let _ = url.set_port(Some(port));
+            url.as_str().trim_end_matches('/').to_string()
+        }
+        Err(_) => format!("http://127.0.0.1:{port}"),
+    }
 }

@@ -8,7 +8,7 @@
 //! `{"method": "GRPC", "path": "/eventbus.v1.PubSub/<Rpc>"}` with the gRPC status it ended with.
 
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,7 +28,7 @@ use super::proto::{
     TopicInfo, TopicRequest,
 };
 use crate::faults::FaultKind;
-use crate::state::{lock, AppState, LogEntry, GRPC_OPEN};
+use crate::state::{lock, AppState, FiredFaults, LogEntry, GRPC_OPEN};
 
 /// Most events a subscription is owed at once; more requested counts as this many.
 const MAX_OWED: i32 = 100;
@@ -39,12 +39,12 @@ const RECHECK: Duration = Duration::from_millis(500);
 
 /// The gRPC service; cheap to clone.
 #[derive(Clone)]
-pub struct PubSubService {
+pub(crate) struct PubSubService {
     state: AppState,
 }
 
 impl PubSubService {
-    pub fn new(state: AppState) -> PubSubService {
+    pub(crate) fn new(state: AppState) -> PubSubService {
         PubSubService { state }
     }
 }
@@ -122,6 +122,7 @@ fn grpc_code(name: &str) -> Code {
 struct CallLog {
     bytes: Arc<AtomicU64>,
     status: Arc<AtomicI32>,
+    faults: FiredFaults,
 }
 
 impl CallLog {
@@ -145,19 +146,27 @@ impl PubSubService {
     fn log(&self, rpc: &str) -> CallLog {
         let bytes = Arc::new(AtomicU64::new(0));
         let status = Arc::new(AtomicI32::new(GRPC_OPEN));
+        let faults = FiredFaults::default();
         lock(&self.state.log).push(LogEntry {
             method: "GRPC".to_string(),
             path: format!("/eventbus.v1.PubSub/{rpc}"),
-            status: 200,
+            // gRPC answers HTTP 200 whatever the call's outcome; `grpc_status` tells it.
+            status: Arc::new(AtomicU16::new(200)),
             bytes: bytes.clone(),
+            faults: faults.clone(),
             grpc_status: Some(status.clone()),
         });
-        CallLog { bytes, status }
+        CallLog {
+            bytes,
+            status,
+            faults,
+        }
     }
 
     /// Applies the fault rules matching the call; an error fails it.
-    async fn faults(&self, rpc: &str) -> Result<StreamFaults, Status> {
+    async fn faults(&self, rpc: &str, log: &CallLog) -> Result<StreamFaults, Status> {
         let fired = lock(&self.state.faults).fire("GRPC", &format!("/eventbus.v1.PubSub/{rpc}"));
+        lock(&log.faults.0).extend(fired.iter().map(|f| f.type_name().to_string()));
         let mut out = StreamFaults::default();
         for fault in fired {
             match fault {
@@ -170,13 +179,13 @@ impl PubSubService {
                     let error_code = error_code.unwrap_or_else(|| "service.unavailable".into());
                     return Err(sf_error(grpc_code(&code), &message, &error_code));
                 }
-                FaultKind::Delay { millis } => {
-                    tokio::time::sleep(Duration::from_millis(millis)).await
+                FaultKind::Delay { millis, .. } => {
+                    tokio::time::sleep(Duration::from_millis(millis)).await;
                 }
                 FaultKind::ExpireTokens => self.state.expire_sessions(),
                 FaultKind::CutStream { after_events } => out.cut_after = Some(after_events),
                 FaultKind::ExpireTokensAfterEvents { after_events } => {
-                    out.expire_after = Some(after_events)
+                    out.expire_after = Some(after_events);
                 }
                 _ => {}
             }
@@ -213,7 +222,7 @@ impl PubSubService {
         metadata: &MetadataMap,
     ) -> Result<(CallLog, StreamFaults, String), Status> {
         let log = self.log(rpc);
-        let checked = match self.faults(rpc).await {
+        let checked = match self.faults(rpc, &log).await {
             Ok(faults) => self.authenticate(metadata).map(|token| (faults, token)),
             Err(e) => Err(e),
         };
@@ -397,7 +406,7 @@ impl Subscription {
     async fn run(self, inbound: Streaming<FetchRequest>) {
         let outcome = self.serve(inbound).await;
         match outcome {
-            Ok(Stop::Close) | Ok(Stop::Gone) => self.log.end(Code::Ok),
+            Ok(Stop::Close | Stop::Gone) => self.log.end(Code::Ok),
             Err(status) => {
                 self.log.end(status.code());
                 let _ = self.tx.send(Err(status)).await;

@@ -457,7 +457,7 @@ async fn custom_replay_starts_after_the_id_and_unknown_or_expired_ids_are_refuse
     ps.h.emulator.clock().advance(chrono::Duration::hours(73));
     let ps = PubSub {
         client: ps.client.clone(),
-        h: crate::support::Harness {
+        h: Harness {
             token: ps.h.emulator.access_token(),
             ..ps.h
         },

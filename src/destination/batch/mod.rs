@@ -8,6 +8,7 @@
 //! and the state interval the record arrived in, for STATE accounting.
 
 pub mod cell;
+pub mod predict;
 pub mod row;
 
 use std::fs::File;

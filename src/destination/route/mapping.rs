@@ -180,6 +180,10 @@ pub struct StreamTarget {
     pub object: String,
     pub operation: Operation,
     pub columns: Vec<Column>,
+    /// Fields an insert must set (createable, not nillable, no default on create), with the
+    /// column that sets each if the stream has one: what Salesforce reports as
+    /// REQUIRED_FIELD_MISSING, predicted by a dry run.
+    pub required_on_insert: Vec<(String, Option<usize>)>,
     by_lower_name: HashMap<String, usize>,
     /// Salesforce spellings and the schema's own spellings: the common case, no allocation.
     by_exact_name: HashMap<String, usize, FastKey>,
@@ -396,8 +400,22 @@ pub fn plan_stream(
         by_exact_name.insert(column.header.clone(), index);
         by_exact_name.insert(property_of[index].clone(), index);
     }
+    let required_on_insert = if operation == Operation::Insert {
+        object
+            .fields
+            .iter()
+            .filter(|f| f.createable && !f.nillable && !f.defaulted_on_create)
+            .map(|f| {
+                let column = columns.iter().position(|c| c.target_field().name == f.name);
+                (f.name.clone(), column)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(StreamTarget {
         by_exact_name,
+        required_on_insert,
         stream: route.stream.clone(),
         namespace: route.namespace.clone(),
         object: object.name.clone(),
