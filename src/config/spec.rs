@@ -256,6 +256,7 @@ pub fn destination_spec() -> ConnectorSpecification {
                 json!({"order": 17, "examples": [["contacts_to_purge"]]}),
             ),
             ("dry_run", json!({"order": 18, "default": false})),
+            ("outcome_report", json!({"order": 19, "default": false})),
         ],
     );
     let mut advanced_auth = oauth();
