@@ -20,8 +20,13 @@ pub enum FaultKind {
         #[serde(default)]
         message: Option<String>,
     },
-    /// Wait before handling the request.
-    Delay { millis: u64 },
+    /// Wait `millis` before handling the request, or (`after_handler`) handle it and then
+    /// hold its answer back that long: the request has acted, its answer is late.
+    Delay {
+        millis: u64,
+        #[serde(default)]
+        after_handler: bool,
+    },
     /// Send the first `after_bytes` bytes of the body, then drop the connection.
     CutConnection {
         #[serde(default)]
@@ -39,10 +44,38 @@ pub enum FaultKind {
     },
     /// A Bulk job created by this request ends `Aborted`.
     JobAborted,
+    /// Before the request is handled, a record of `object` with `fields` commits, from a
+    /// transaction that began `began_seconds_ago` seconds earlier: Salesforce stamps the row's
+    /// `CreatedDate`, `LastModifiedDate` and `SystemModstamp` with that start, so the row
+    /// appears behind a cursor that already passed that time.
+    CommitRecord {
+        object: String,
+        #[serde(default)]
+        fields: serde_json::Map<String, serde_json::Value>,
+        #[serde(default)]
+        began_seconds_ago: i64,
+    },
     /// Every access token issued so far expires now.
     ExpireTokens,
     /// The daily API request limit is used up from now on.
     ExhaustLimit,
+}
+
+impl FaultKind {
+    /// The rule's `type`, as written in a rule and listed in the request log.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FaultKind::Status { .. } => "status",
+            FaultKind::Delay { .. } => "delay",
+            FaultKind::CutConnection { .. } => "cut_connection",
+            FaultKind::TruncateBody { .. } => "truncate_body",
+            FaultKind::JobFailed { .. } => "job_failed",
+            FaultKind::JobAborted => "job_aborted",
+            FaultKind::CommitRecord { .. } => "commit_record",
+            FaultKind::ExpireTokens => "expire_tokens",
+            FaultKind::ExhaustLimit => "exhaust_limit",
+        }
+    }
 }
 
 fn half() -> u8 {
@@ -239,7 +272,10 @@ mod tests {
         assert!(table.fire("GET", "/c").is_empty());
         assert_eq!(
             table.fire("GET", "/c"),
-            vec![FaultKind::Delay { millis: 1 }]
+            vec![FaultKind::Delay {
+                millis: 1,
+                after_handler: false
+            }]
         );
     }
 

@@ -454,6 +454,29 @@ impl Org {
         }
     }
 
+    /// Inserts a record whose `CreatedDate`, `LastModifiedDate` and `SystemModstamp` are
+    /// `at` instead of now (a row committed by a transaction that began at `at`).
+    pub fn insert_stamped(
+        &mut self,
+        object: &str,
+        values: Vec<(usize, Value)>,
+        at: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let id = self.insert(object, values)?;
+        let (o, index) = self.lookup(object, &id)?;
+        let obj = &mut self.objects[o];
+        let stamped: Vec<usize> = ["CreatedDate", "LastModifiedDate", "SystemModstamp"]
+            .iter()
+            .filter_map(|name| obj.sobject.field(name).map(|(i, _)| i))
+            .collect();
+        if let Some(OverlayRow::Live(row)) = obj.overlay.get_mut(&index) {
+            for i in stamped {
+                row[i] = Value::DateTime(at);
+            }
+        }
+        Ok(id)
+    }
+
     /// Restores the org to its generated state.
     pub fn reset(&mut self) {
         for obj in &mut self.objects {

@@ -105,17 +105,25 @@ pub fn source_spec() -> ConnectorSpecification {
                 json!({"order": 17, "group": "advanced"}),
             ),
             (
-                "api_budget_percent",
+                "verify_window_counts",
                 json!({"order": 18, "group": "advanced"}),
             ),
-            ("bulk_page_size", json!({"order": 19, "group": "advanced"})),
+            (
+                "api_budget_percent",
+                json!({"order": 19, "group": "advanced"}),
+            ),
+            ("bulk_page_size", json!({"order": 20, "group": "advanced"})),
             (
                 "num_workers",
-                json!({"order": 20, "group": "advanced", "airbyte_hidden": true}),
+                json!({"order": 21, "group": "advanced", "airbyte_hidden": true}),
             ),
             (
                 "credentials",
-                json!({"order": 21, "group": "auth", "airbyte_hidden": true}),
+                json!({"order": 22, "group": "auth", "airbyte_hidden": true}),
+            ),
+            (
+                "ca_certificate",
+                json!({"order": 22, "group": "advanced", "multiline": true}),
             ),
         ],
     );
@@ -256,7 +264,8 @@ pub fn destination_spec() -> ConnectorSpecification {
                 json!({"order": 17, "examples": [["contacts_to_purge"]]}),
             ),
             ("dry_run", json!({"order": 18, "default": false})),
-            ("outcome_report", json!({"order": 19, "default": false})),
+            ("ca_certificate", json!({"order": 19, "multiline": true})),
+            ("outcome_report", json!({"order": 20, "default": false})),
         ],
     );
     let mut advanced_auth = oauth();

@@ -45,9 +45,13 @@ async fn try_check(config: &DestinationConfig) -> Result<(), String> {
         global.sobjects.len()
     );
     if !config.hard_delete_streams.is_empty() {
-        probe_hard_delete(&client, &global).await?;
+        let probed = probe_hard_delete(&client, &global).await;
+        // The probe job is aborted even when its create lost its answer.
+        client.finish_jobs().await;
+        probed?;
     }
-    let settings = DlqSettings::from_config(&config.dead_letter).map_err(|e| e.to_string())?;
+    let settings = DlqSettings::from_config(&config.dead_letter, config.ca_certificate())
+        .map_err(|e| e.to_string())?;
     let queue = DeadLetterQueue::open(settings, RunIdentity::new(Utc::now(), None))
         .map_err(|e| e.to_string())?;
     queue.probe().await.map_err(|e| {

@@ -51,7 +51,10 @@ pub async fn write<R: AsyncBufRead + Unpin + Send>(
 ) -> Result<(), Failure> {
     let client = connect(&config).await?;
     let options = WriteOptions::from_config(&config)?;
-    write::write(client, options, catalog, input, output).await
+    let result = write::write(client.clone(), options, catalog, input, output).await;
+    // Whatever happened, no ingest job of this run stays open.
+    client.finish_jobs().await;
+    result
 }
 
 /// Authenticates with the config's connection.

@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::error::Error;
-use super::http::{check_base_url, Http, Payload, ReadAll};
+use super::http::{check_base_url, Http, Idempotency, Payload, ReadAll, Request};
 use crate::config::{Credentials, Secret};
 
 /// Lifetime of a JWT bearer assertion; Salesforce accepts at most about three minutes.
@@ -210,11 +210,15 @@ async fn exchange(
     let form = token_form(credentials, login_url, clock)?;
     let result = http
         .execute(
-            Method::POST,
-            &token_url,
-            &HeaderMap::new(),
-            &Payload::Form(form),
-            None,
+            &Request {
+                method: Method::POST,
+                url: &token_url,
+                headers: &HeaderMap::new(),
+                payload: &Payload::Form(form),
+                bearer: None,
+                // A grant only issues a token; sending it again issues another.
+                idempotency: Idempotency::SafeToRepeat,
+            },
             &ReadAll,
         )
         .await;

@@ -37,6 +37,7 @@
 //! # }
 //! ```
 
+mod act_once;
 pub mod auth;
 pub mod backoff;
 pub mod bulk_ingest;
@@ -44,6 +45,8 @@ pub mod bulk_query;
 pub mod error;
 pub mod http;
 pub mod job;
+mod job_list;
+mod job_registry;
 pub mod rest;
 
 #[cfg(test)]
@@ -76,7 +79,7 @@ pub use rest::{
 use crate::config::{Connection, Secret};
 use auth::TokenCache;
 use error::RequestLine as Line;
-use http::{Finish, Http, KeepOpen, Payload, ReadAll};
+use http::{Finish, Http, Idempotency, KeepOpen, Payload, ReadAll, Request};
 
 /// A reply body as it arrives, chunk by chunk (already gunzipped).
 pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
@@ -104,10 +107,23 @@ pub struct ClientOptions {
 /// so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to fail fast.
 pub const BACKOFF_MS_ENV: &str = "SALESFORCE_CONNECTOR_BACKOFF_MS";
 
+/// Environment variable setting the read timeout (longest silence while waiting for reply
+/// bytes), in milliseconds; default 300,000. Tests of lost answers set it low so a delayed
+/// answer times out at once; operators behind a proxy that drops idle connections may lower it.
+pub const READ_TIMEOUT_MS_ENV: &str = "SALESFORCE_CONNECTOR_READ_TIMEOUT_MS";
+
 impl ClientOptions {
-    /// The defaults, with every retry pause capped by [`BACKOFF_MS_ENV`] when it is set.
+    /// The defaults, with every retry pause capped by [`BACKOFF_MS_ENV`] and the read timeout
+    /// set by [`READ_TIMEOUT_MS_ENV`] when they are set.
     pub fn from_env() -> ClientOptions {
         let mut options = ClientOptions::default();
+        let read_timeout = std::env::var(READ_TIMEOUT_MS_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|ms| *ms > 0);
+        if let Some(ms) = read_timeout {
+            options.timeouts.read = std::time::Duration::from_millis(ms);
+        }
         let cap = std::env::var(BACKOFF_MS_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<u64>().ok());
@@ -161,6 +177,13 @@ struct Inner {
     tokens: TokenCache,
     api_version: String,
     job_polling: JobPolling,
+    /// The Bulk jobs this client created (see [`job_registry`]).
+    jobs: job_registry::JobRegistry,
+    /// The logged-in user's id (from the identity URL), the `createdById` of our jobs.
+    user_id: Option<String>,
+    /// The org's time at login (the token's `issued_at`, to the second): no job of this run
+    /// was created earlier.
+    logged_in_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl fmt::Debug for SalesforceClient {
@@ -199,6 +222,11 @@ impl SalesforceClient {
             &options.user_agent,
             options.sleeper.clone(),
             options.jitter.clone(),
+            connection
+                .ca_certificate
+                .as_ref()
+                .map(|ca| ca.certificates())
+                .unwrap_or_default(),
         )?;
         let tokens = TokenCache::login(
             &http,
@@ -207,12 +235,26 @@ impl SalesforceClient {
             options.clock.clone(),
         )
         .await?;
+        let token = tokens.current();
+        let user_id = token
+            .identity_url
+            .as_deref()
+            .and_then(|url| url.trim_end_matches('/').rsplit('/').next())
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .map(str::to_string);
+        let logged_in_at = token
+            .issued_at_ms
+            .and_then(|ms| i64::try_from(ms / 1000).ok())
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0));
         Ok(SalesforceClient {
             inner: Arc::new(Inner {
                 http,
                 tokens,
                 api_version,
                 job_polling: options.job_polling,
+                jobs: job_registry::JobRegistry::default(),
+                user_id,
+                logged_in_at,
             }),
         })
     }
@@ -284,11 +326,14 @@ impl SalesforceClient {
                 .inner
                 .http
                 .execute(
-                    method.clone(),
-                    &url,
-                    headers,
-                    payload,
-                    Some(&token.access_token),
+                    &Request {
+                        method: method.clone(),
+                        url: &url,
+                        headers,
+                        payload,
+                        bearer: Some(&token.access_token),
+                        idempotency: Idempotency::of(&method),
+                    },
                     finish,
                 )
                 .await
@@ -353,6 +398,19 @@ impl SalesforceClient {
             }),
             detail: e.to_string(),
         })
+    }
+
+    /// `DELETE` of a job (safe to repeat): a 404 means an earlier attempt whose answer was
+    /// lost deleted it.
+    pub(crate) async fn delete_job(&self, path: &str, job_id: &str) -> Result<(), Error> {
+        match self.send_empty(Method::DELETE, path, &Payload::Empty).await {
+            Err(e) if e.status() == Some(404) && self.inner.jobs.is_known(job_id) => {
+                tracing::debug!("Bulk job {job_id} was already deleted: {e}");
+            }
+            other => other?,
+        }
+        self.inner.jobs.deleted(job_id);
+        Ok(())
     }
 
     /// [`send`](Self::send) for calls whose reply has no body worth reading (201, 204).

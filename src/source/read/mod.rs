@@ -7,6 +7,7 @@
 pub mod budget;
 pub mod settings;
 pub mod stream;
+pub mod window_count;
 
 use std::sync::Arc;
 
@@ -35,6 +36,7 @@ pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadS
     settings.force_use_bulk_api = config.force_use_bulk_api;
     settings.num_workers = config.num_workers.max(1);
     settings.detect_hard_deletes = config.detect_hard_deletes;
+    settings.verify_window_counts = config.verify_window_counts;
     settings.api_budget_percent = f64::from(config.api_budget_percent);
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
     if let Some(max) = std::env::var(MAX_URI_BYTES_ENV)
@@ -141,6 +143,8 @@ pub async fn read(
     if let Some(watch) = token_watch {
         watch.abort();
     }
+    // Whatever happened, no query job of this run stays open or undeleted.
+    ctx.client.finish_jobs().await;
     output.flush().map_err(|e| Failure::system(e.to_string()))?;
     if failed.is_empty() {
         return Ok(());
