@@ -14,6 +14,7 @@
 #![recursion_limit = "256"]
 
 pub mod admin;
+pub mod advertise;
 pub mod auth;
 pub mod bulk_csv;
 pub mod bulk_ingest;

@@ -1,7 +1,8 @@
 //! `--tls`: https with a certificate made at start, for clients that only speak https
 //! (simple-salesforce builds `https://{instance}` URLs). A throwaway CA signs a leaf for
-//! `localhost` and `127.0.0.1`; its PEM is written to a file clients can trust
-//! (`REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, reqwest's `add_root_certificate`).
+//! `localhost`, `127.0.0.1`, the advertised host and any `--tls-names`; its PEM is written to a
+//! file clients can trust (`REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, reqwest's
+//! `add_root_certificate`, the connector's `ca_certificate`) and printed in the ready line.
 //!
 //! Handshakes run in their own tasks, so a slow client never holds up `accept`.
 
@@ -39,8 +40,8 @@ pub struct Certificates {
     key: PrivateKeyDer<'static>,
 }
 
-/// A CA and a leaf for localhost / 127.0.0.1 signed by it.
-pub fn make_certificates() -> Result<Certificates, TlsError> {
+/// A CA and a leaf for `names` (DNS names or IP addresses) signed by it.
+pub fn make_certificates(names: &[String]) -> Result<Certificates, TlsError> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -55,8 +56,8 @@ pub fn make_certificates() -> Result<Certificates, TlsError> {
     let ca = ca_params.self_signed(&ca_key)?;
 
     let leaf_key = KeyPair::generate()?;
-    let mut leaf_params =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
+    // rcgen makes an IP address SAN of every name that parses as one, a DNS name SAN otherwise.
+    let mut leaf_params = CertificateParams::new(names.to_vec())?;
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "localhost");

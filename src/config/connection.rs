@@ -5,7 +5,7 @@
 
 use url::Url;
 
-use super::Secret;
+use super::{CaCertificates, Secret};
 
 /// How the connector obtains an access token at `{login_url}/services/oauth2/token`.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,4 +42,7 @@ pub struct Connection {
     pub credentials: Credentials,
     /// REST and Bulk API version without the `v`, e.g. `62.0`.
     pub api_version: String,
+    /// Extra CAs trusted for every Salesforce (and the destination's S3) connection
+    /// (`ca_certificate`).
+    pub ca_certificate: Option<CaCertificates>,
 }

@@ -100,6 +100,11 @@ pub(crate) struct RawDestinationConfig {
     /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
     #[schemars(title = "Login URL")]
     pub login_url: Option<String>,
+    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
+    /// CERTIFICATE----- blocks), trusted for every Salesforce connection and the S3 dead-letter queue: for a TLS-inspecting
+    /// proxy or a private CA. The built-in public roots stay trusted.
+    #[schemars(title = "CA Certificate")]
+    pub ca_certificate: Option<String>,
     /// The Salesforce REST and Bulk API version.
     #[serde(default = "default_api_version")]
     #[schemars(title = "API Version")]
@@ -375,6 +380,7 @@ impl DestinationConfig {
             is_sandbox: raw.is_sandbox,
             login_url: raw.login_url.as_deref(),
             api_version: raw.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
+            ca_certificate: raw.ca_certificate.as_deref(),
         }
         .connection()?;
         let dead_letter = match raw.object_storage_config {
@@ -448,6 +454,11 @@ impl DestinationConfig {
     /// What the Salesforce client needs to connect.
     pub fn connection(&self) -> Result<Connection, ConfigError> {
         Ok(self.connection.clone())
+    }
+
+    /// Extra CAs to trust (`ca_certificate`), also for the dead-letter queue's S3.
+    pub fn ca_certificate(&self) -> Option<&super::CaCertificates> {
+        self.connection.ca_certificate.as_ref()
     }
 
     /// The config exactly as given (holds secrets: for CONNECTOR_CONFIG only).

@@ -11,6 +11,7 @@ mod parse;
 mod secret;
 mod source;
 mod spec;
+mod trust;
 mod url;
 
 pub use auth::{AuthKeys, AuthType};
@@ -24,6 +25,7 @@ pub use parse::json_kind;
 pub use secret::{Secret, REDACTED};
 pub use source::{Criteria, SourceConfig, StreamCriterion};
 pub use spec::{destination_spec, source_spec};
+pub use trust::CaCertificates;
 
 /// Registers every secret value in a config JSON (at any depth) for scrubbing from LOG and
 /// TRACE output, before the config is even validated.

@@ -97,6 +97,11 @@ pub(crate) struct RawSourceConfig {
     /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
     #[schemars(title = "Login URL")]
     pub login_url: Option<String>,
+    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
+    /// CERTIFICATE----- blocks), trusted for every Salesforce connection: for a TLS-inspecting
+    /// proxy or a private CA. The built-in public roots stay trusted.
+    #[schemars(title = "CA Certificate")]
+    pub ca_certificate: Option<String>,
     /// The Salesforce REST and Bulk API version.
     #[serde(default = "default_api_version")]
     #[schemars(title = "API Version")]
@@ -249,6 +254,7 @@ impl SourceConfig {
             is_sandbox: raw.is_sandbox,
             login_url: raw.login_url.as_deref(),
             api_version: raw.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
+            ca_certificate: raw.ca_certificate.as_deref(),
         }
         .connection()?;
         let start_date = non_empty(&raw.start_date)

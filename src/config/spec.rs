@@ -121,6 +121,10 @@ pub fn source_spec() -> ConnectorSpecification {
                 "credentials",
                 json!({"order": 22, "group": "auth", "airbyte_hidden": true}),
             ),
+            (
+                "ca_certificate",
+                json!({"order": 22, "group": "advanced", "multiline": true}),
+            ),
         ],
     );
     schema["groups"] = Value::Array(
@@ -260,6 +264,7 @@ pub fn destination_spec() -> ConnectorSpecification {
                 json!({"order": 17, "examples": [["contacts_to_purge"]]}),
             ),
             ("dry_run", json!({"order": 18, "default": false})),
+            ("ca_certificate", json!({"order": 19, "multiline": true})),
         ],
     );
     let mut advanced_auth = oauth();

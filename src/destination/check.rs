@@ -50,7 +50,8 @@ async fn try_check(config: &DestinationConfig) -> Result<(), String> {
         client.finish_jobs().await;
         probed?;
     }
-    let settings = DlqSettings::from_config(&config.dead_letter).map_err(|e| e.to_string())?;
+    let settings = DlqSettings::from_config(&config.dead_letter, config.ca_certificate())
+        .map_err(|e| e.to_string())?;
     let queue = DeadLetterQueue::open(settings, RunIdentity::new(Utc::now(), None))
         .map_err(|e| e.to_string())?;
     queue.probe().await.map_err(|e| {

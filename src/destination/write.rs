@@ -60,7 +60,7 @@ pub struct WriteOptions {
 impl WriteOptions {
     pub fn from_config(config: &DestinationConfig) -> Result<WriteOptions, Failure> {
         Ok(WriteOptions {
-            dlq: DlqSettings::from_config(&config.dead_letter)
+            dlq: DlqSettings::from_config(&config.dead_letter, config.ca_certificate())
                 .map_err(|e| Failure::config(e.to_string()))?,
             limits: BatchLimits::with_max_bytes(config.batch_size_bytes),
             max_concurrent_jobs: config.max_concurrent_jobs.max(1),

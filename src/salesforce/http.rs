@@ -284,8 +284,17 @@ impl Http {
         user_agent: &str,
         sleeper: Arc<dyn Sleeper>,
         jitter: Arc<dyn Jitter>,
+        extra_roots: Vec<reqwest::Certificate>,
     ) -> Result<Self, Error> {
-        let client = reqwest::Client::builder()
+        // Proxies: reqwest's default "system proxy" reads HTTPS_PROXY / HTTP_PROXY / ALL_PROXY
+        // / NO_PROXY (and their lower-case forms) when the client is built, so nothing here
+        // may call `.proxy()` or `.no_proxy()`, which would turn that off.
+        let mut builder = reqwest::Client::builder();
+        // `ca_certificate`: trusted in addition to the built-in webpki roots.
+        for certificate in extra_roots {
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder
             .use_rustls_tls()
             .gzip(true)
             .connect_timeout(timeouts.connect)

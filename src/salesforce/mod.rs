@@ -222,6 +222,11 @@ impl SalesforceClient {
             &options.user_agent,
             options.sleeper.clone(),
             options.jitter.clone(),
+            connection
+                .ca_certificate
+                .as_ref()
+                .map(|ca| ca.certificates())
+                .unwrap_or_default(),
         )?;
         let tokens = TokenCache::login(
             &http,

@@ -63,6 +63,7 @@ fn connection(base: &str, credentials: Credentials) -> Connection {
         login_url: Url::parse(base).unwrap(),
         credentials,
         api_version: "62.0".into(),
+        ca_certificate: None,
     }
 }
 

@@ -32,3 +32,4 @@ mod source_read_incremental;
 mod source_read_rest;
 mod source_read_resume;
 mod spec;
+mod trust_and_proxies;
