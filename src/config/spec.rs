@@ -123,7 +123,7 @@ pub fn source_spec() -> ConnectorSpecification {
             ),
             (
                 "ca_certificate",
-                json!({"order": 22, "group": "advanced", "multiline": true}),
+                json!({"order": 23, "group": "advanced", "multiline": true}),
             ),
         ],
     );
