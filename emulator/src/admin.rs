@@ -35,7 +35,7 @@ use crate::store::{OrgStore, StoreError};
 
 const ADMIN_VERSION: &str = "62.0";
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/__emulator/records/{object}", post(create).get(list))
         .route(

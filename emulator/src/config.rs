@@ -68,8 +68,8 @@ pub struct EmulatorConfig {
 
 /// An RSA key pair for tests of the JWT bearer flow. It is public (it sits in this source file),
 /// so it only ever signs assertions for the emulator.
-pub const TEST_JWT_PRIVATE_KEY_PEM: &str = include_str!("test_jwt_key.pem");
-pub const TEST_JWT_PUBLIC_KEY_PEM: &str = include_str!("test_jwt_key.pub.pem");
+pub(crate) const TEST_JWT_PRIVATE_KEY_PEM: &str = include_str!("test_jwt_key.pem");
+pub(crate) const TEST_JWT_PUBLIC_KEY_PEM: &str = include_str!("test_jwt_key.pub.pem");
 
 impl Default for EmulatorConfig {
     fn default() -> Self {

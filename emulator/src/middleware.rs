@@ -22,7 +22,7 @@ use crate::state::{lock, AppState, FiredFaults, LogEntry};
 ///
 /// The entry is logged when the request arrives, so a request whose answer is never sent (the
 /// client gave up during a `delay` fault) is still listed, with status 0.
-pub async fn record_request(
+pub(crate) async fn record_request(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
@@ -66,7 +66,7 @@ pub async fn record_request(
 }
 
 /// 414 for a request URI longer than the configured limit (Salesforce: 16,384 bytes).
-pub async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let length = req
         .uri()
         .path_and_query()
@@ -79,7 +79,7 @@ pub async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) 
 }
 
 /// Strips one trailing slash from the path, so routes need only one form.
-pub async fn normalize_path(mut req: Request, next: Next) -> Response {
+pub(crate) async fn normalize_path(mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.len() > 1 && path.ends_with('/') {
         let trimmed = path.trim_end_matches('/');
@@ -95,7 +95,7 @@ pub async fn normalize_path(mut req: Request, next: Next) -> Response {
 }
 
 /// Applies the faults whose rules match this request.
-pub async fn inject_faults(
+pub(crate) async fn inject_faults(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,

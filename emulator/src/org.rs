@@ -21,7 +21,7 @@ use crate::seed::{self, Gen, GenContext};
 use crate::store::{OrgStore, StoreError, StoredRecord};
 
 /// How long soft-deleted rows stay in the recycle bin and the deletion log keeps entries.
-pub const RECYCLE_BIN_DAYS: i64 = 15;
+pub(crate) const RECYCLE_BIN_DAYS: i64 = 15;
 
 /// A record changed since generation.
 #[derive(Clone, Debug)]

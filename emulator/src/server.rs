@@ -24,7 +24,7 @@ use crate::{
 };
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
-pub fn data_routes(state: AppState) -> Router<AppState> {
+pub(crate) fn data_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(rest::router())
         .merge(rest_query::router())
@@ -36,7 +36,7 @@ pub fn data_routes(state: AppState) -> Router<AppState> {
 
 /// The whole application: public routes, data routes, admin API, and the layers around them
 /// (request log, URI limit, path normalisation, faults, compression).
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(oauth::router())
         .merge(rest::public_router())

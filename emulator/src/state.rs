@@ -37,7 +37,7 @@ pub struct Session {
 
 /// One served request, for tests and benchmarks that count API calls.
 #[derive(Debug, Serialize)]
-pub struct LoggedRequest {
+pub(crate) struct LoggedRequest {
     pub method: String,
     /// Path and query string.
     pub path: String,
@@ -120,7 +120,7 @@ impl Deref for AppState {
 }
 
 /// Locks that survive a panicked holder: the data is still consistent for an emulator.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -21,7 +21,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     #[error("making the self-signed certificate: {0}")]
     Certificate(#[from] rcgen::Error),
     #[error("configuring TLS: {0}")]
@@ -34,14 +34,14 @@ pub enum TlsError {
 }
 
 /// The certificate material of one run.
-pub struct Certificates {
+pub(crate) struct Certificates {
     pub ca_pem: String,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 }
 
 /// A CA and a leaf for `names` (DNS names or IP addresses) signed by it.
-pub fn make_certificates(names: &[String]) -> Result<Certificates, TlsError> {
+pub(crate) fn make_certificates(names: &[String]) -> Result<Certificates, TlsError> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -77,7 +77,7 @@ pub fn make_certificates(names: &[String]) -> Result<Certificates, TlsError> {
 }
 
 /// Writes the CA certificate where clients can read it.
-pub fn write_ca(certificates: &Certificates, path: &Path) -> Result<(), TlsError> {
+pub(crate) fn write_ca(certificates: &Certificates, path: &Path) -> Result<(), TlsError> {
     std::fs::write(path, &certificates.ca_pem).map_err(|source| TlsError::Write {
         path: path.to_path_buf(),
         source,
@@ -95,13 +95,13 @@ fn acceptor(certificates: &Certificates) -> Result<TlsAcceptor, TlsError> {
 }
 
 /// A listener whose connections arrive with the TLS handshake done.
-pub struct TlsListener {
+pub(crate) struct TlsListener {
     local: SocketAddr,
     ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
 }
 
 impl TlsListener {
-    pub fn new(
+    pub(crate) fn new(
         listener: TcpListener,
         certificates: &Certificates,
     ) -> Result<TlsListener, TlsError> {

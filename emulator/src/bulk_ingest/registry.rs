@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value as Json};
 
-use super::dialect::{ColumnDelimiter, Dialect, LineEnding};
+use super::dialect::Dialect;
 use super::job::{IngestJob, Interruption, InterruptionKind, JobResults, JobState, Operation};
 use super::limits::{DailyLimits, DailyUsage};
 use super::process::{self, JobRun, Step};
+use crate::bulk_csv::{ColumnDelimiter, LineEnding};
 use crate::schema::FieldType;
 use crate::store::OrgStore;
 use crate::write::{id, ApiError, WriteRules};

@@ -12,7 +12,7 @@ use crate::soql::ResolvedQuery;
 
 /// A query job's `state`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobState {
+pub(crate) enum JobState {
     UploadComplete,
     InProgress,
     JobComplete,
@@ -41,7 +41,7 @@ impl JobState {
 
 /// A Bulk API 2.0 query job: what it reads, its state, and (once complete) the matching
 /// record indexes.
-pub struct QueryJob {
+pub(crate) struct QueryJob {
     pub(crate) id: String,
     pub(crate) operation: &'static str,
     pub(crate) object: usize,

@@ -2,8 +2,7 @@
 //! (`job.rs`) and the routes that create, poll, list, abort, delete and page their results
 //! (`routes.rs`).
 
-pub mod job;
-pub mod routes;
+pub(crate) mod job;
+pub(crate) mod routes;
 
-pub use job::QueryJobs;
-pub use routes::router;
+pub(crate) use routes::router;

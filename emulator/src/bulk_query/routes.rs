@@ -37,7 +37,7 @@ const ROWS_PER_CHUNK: usize = 512;
 /// Threads formatting one result page.
 const PRODUCERS: usize = 2;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/services/data/{version}/jobs/query",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 /// An answered query whose rows are being paged.
-pub struct Cursor {
+pub(crate) struct Cursor {
     pub(crate) object: usize,
     pub(crate) fields: Vec<usize>,
     pub(crate) indexes: Arc<Vec<u64>>,

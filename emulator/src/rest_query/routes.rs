@@ -34,7 +34,7 @@ const CURSOR_IDLE_MINUTES: i64 = 15;
 const MIN_BATCH: usize = 200;
 const MAX_BATCH: usize = 2000;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/services/data/{version}/query", get(query))
         .route("/services/data/{version}/queryAll", get(query_all))

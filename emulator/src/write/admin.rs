@@ -110,7 +110,7 @@ async fn put_faults(State(state): State<WriteState>, body: Bytes) -> Response {
     )
 }
 
-pub fn router<S>() -> Router<S>
+pub(crate) fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     WriteState: FromRef<S>,

@@ -12,7 +12,7 @@ use crate::store::{OrgStore, StoreError};
 
 /// What a write does with its record.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WriteOperation {
+pub(crate) enum WriteOperation {
     Insert,
     Update,
     /// Match on this field (index into `SObject::fields`; the `Id` field itself matches by id).
@@ -25,7 +25,7 @@ pub enum WriteOperation {
 
 /// Where a cell's value goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Column {
+pub(crate) enum Column {
     /// A field of the object, by index into `SObject::fields`.
     Field(usize),
     /// A reference field set from its parent's external id or idLookup field
@@ -39,7 +39,7 @@ pub enum Column {
 
 /// A cell as the write gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     /// Empty cell: unset on create, unchanged on update.
     Empty,
     /// `#N/A` in Bulk CSV, JSON `null` in REST: set the field to null.
@@ -49,20 +49,20 @@ pub enum Cell<'a> {
 
 /// A record the org accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Created(String),
     Updated(String),
     Deleted(String),
 }
 
 impl Outcome {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         match self {
             Outcome::Created(id) | Outcome::Updated(id) | Outcome::Deleted(id) => id,
         }
     }
 
-    pub fn created(&self) -> bool {
+    pub(crate) fn created(&self) -> bool {
         matches!(self, Outcome::Created(_))
     }
 }
@@ -70,7 +70,7 @@ impl Outcome {
 /// Resolves a column name against the object's describe: a field (case-insensitive) or
 /// `Relationship.Field` whose relationship is a reference field's `relationshipName` and whose
 /// field is an external id or idLookup field of the parent. `None` when neither.
-pub fn resolve_column<S: OrgStore + ?Sized>(
+pub(crate) fn resolve_column<S: OrgStore + ?Sized>(
     store: &S,
     sobject: &SObject,
     name: &str,
@@ -98,7 +98,7 @@ pub fn resolve_column<S: OrgStore + ?Sized>(
 /// Resolves a Bulk API 2.0 CSV header: a field, `Relationship.Field`, or for a polymorphic
 /// lookup `Type:Relationship.Field` (Bulk API 2.0 "Relationship Fields in a Header Row"). The
 /// error is the text after `InvalidBatch : ` of the failed job.
-pub fn resolve_header<S: OrgStore + ?Sized>(
+pub(crate) fn resolve_header<S: OrgStore + ?Sized>(
     store: &S,
     sobject: &SObject,
     name: &str,
@@ -151,7 +151,7 @@ pub fn resolve_header<S: OrgStore + ?Sized>(
 }
 
 /// Writes records of one object with one operation.
-pub struct RecordWriter<'a, S: OrgStore + ?Sized> {
+pub(crate) struct RecordWriter<'a, S: OrgStore + ?Sized> {
     store: &'a mut S,
     rules: &'a mut WriteRules,
     sobject: Arc<SObject>,
@@ -160,7 +160,7 @@ pub struct RecordWriter<'a, S: OrgStore + ?Sized> {
 }
 
 impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
-    pub fn new(
+    pub(crate) fn new(
         store: &'a mut S,
         rules: &'a mut WriteRules,
         sobject: Arc<SObject>,
@@ -179,16 +179,8 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
         }
     }
 
-    pub fn sobject(&self) -> &SObject {
-        &self.sobject
-    }
-
-    pub fn store(&self) -> &S {
-        self.store
-    }
-
     /// Validates and applies one record.
-    pub fn write(&mut self, cells: &[(Column, Cell<'_>)]) -> Result<Outcome, RecordError> {
+    pub(crate) fn write(&mut self, cells: &[(Column, Cell<'_>)]) -> Result<Outcome, RecordError> {
         if self.rules.row_is_locked(&self.sobject.name) {
             return Err(RecordError::unable_to_lock_row());
         }
