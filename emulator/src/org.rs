@@ -19,7 +19,7 @@ use crate::ids;
 use crate::pubsub::{ChangeKind, EventBus, RecordChange};
 use crate::schema::{FieldType, SObject, Value};
 use crate::seed::{self, Gen, GenContext};
-use crate::store::{OrgStore, StoreError, StoredRecord};
+use crate::store::{FieldValues, OrgStore, StoreError, StoredRecord};
 
 /// How long soft-deleted rows stay in the recycle bin and the deletion log keeps entries.
 pub(crate) const RECYCLE_BIN_DAYS: i64 = 15;
@@ -78,7 +78,7 @@ impl GeneratedRowValues<'_> {
         if obj.def.formulas.iter().any(|(i, _)| *i == field) {
             return self.org.generated_value(self.object, self.index, field);
         }
-        self.context.value_with(
+        self.context.value(
             &self.hashes,
             &obj.def.gens[field],
             &obj.sobject.fields[field],
@@ -237,7 +237,14 @@ impl Org {
             let ctx = self.context(obj);
             let get = |name: &str| -> Value {
                 match obj.sobject.field(name) {
-                    Some((i, f)) => ctx.value(&obj.def.gens[i], f, i, index, obj.prefix()),
+                    Some((i, f)) => ctx.value(
+                        &ctx.record_hashes(index),
+                        &obj.def.gens[i],
+                        f,
+                        i,
+                        index,
+                        obj.prefix(),
+                    ),
                     None => Value::Null,
                 }
             };
@@ -245,6 +252,7 @@ impl Org {
         }
         let ctx = self.context(obj);
         ctx.value(
+            &ctx.record_hashes(index),
             &obj.def.gens[field],
             &obj.sobject.fields[field],
             field,
@@ -272,13 +280,14 @@ impl Org {
     pub fn generate(&self, object: usize, index: u64) -> Vec<Value> {
         let obj = &self.objects[object];
         let ctx = self.context(obj);
+        let hashes = ctx.record_hashes(index);
         let mut values: Vec<Value> = obj
             .def
             .gens
             .iter()
             .zip(obj.sobject.fields.iter())
             .enumerate()
-            .map(|(i, (g, f))| ctx.value(g, f, i, index, obj.prefix()))
+            .map(|(i, (g, f))| ctx.value(&hashes, g, f, i, index, obj.prefix()))
             .collect();
         apply_formulas(obj, &mut values);
         values
@@ -641,7 +650,7 @@ impl OrgStore for Org {
             .collect()
     }
 
-    fn insert(&mut self, object: &str, values: Vec<(usize, Value)>) -> Result<String, StoreError> {
+    fn insert(&mut self, object: &str, values: FieldValues) -> Result<String, StoreError> {
         let o = self
             .object_index(object)
             .ok_or_else(|| StoreError::UnknownObject(object.to_string()))?;
@@ -680,12 +689,7 @@ impl OrgStore for Org {
         Ok(id)
     }
 
-    fn update(
-        &mut self,
-        object: &str,
-        id: &str,
-        values: Vec<(usize, Value)>,
-    ) -> Result<(), StoreError> {
+    fn update(&mut self, object: &str, id: &str, values: FieldValues) -> Result<(), StoreError> {
         let (o, index) = self.lookup(object, id)?;
         let view = self.record(o, index).ok_or(StoreError::NotFound)?;
         if view.is_deleted {

@@ -5,3 +5,4 @@
 pub mod dlq;
 pub mod gate;
 pub mod reconcile;
+pub mod report;
