@@ -6,8 +6,9 @@ use std::process::ExitCode;
 use salesforce_connector::cli::{self, CliStop};
 use salesforce_connector::failure::Failure;
 use salesforce_connector::protocol::{
-    self, redact, ErrorTrace, FailureType, Message, Output, Trace,
+    self, ErrorTrace, FailureType, Message, Output, Trace,
 };
+use salesforce_connector::secret::redact;
 use salesforce_connector::run::run;
 
 fn main() -> ExitCode {

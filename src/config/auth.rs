@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::non_empty;
 use super::url::parse_base_url;
-use super::{ConfigError, Connection, Credentials, Secret};
+use super::{ConfigError, Connection, Credentials};
+use crate::secret::Secret;
 
 pub(crate) const PRODUCTION_LOGIN_URL: &str = "https://login.salesforce.com";
 pub(crate) const SANDBOX_LOGIN_URL: &str = "https://test.salesforce.com";

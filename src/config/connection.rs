@@ -5,7 +5,7 @@
 
 use url::Url;
 
-use super::Secret;
+use crate::secret::Secret;
 
 /// How the connector obtains an access token at `{login_url}/services/oauth2/token`.
 #[derive(Clone, Debug, PartialEq, Eq)]

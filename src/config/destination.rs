@@ -11,7 +11,8 @@ use url::Url;
 use super::auth::{auth_keys, AuthInput, AuthKeys, DEFAULT_API_VERSION};
 use super::parse::{from_json, lenient_bool, non_empty, unknown_keys};
 use super::url::parse_base_url;
-use super::{AuthType, ConfigError, Connection, Secret};
+use super::{AuthType, ConfigError, Connection};
+use crate::secret::Secret;
 
 const DEFAULT_DEAD_LETTER_FOLDER: &str = "./dead-letter";
 /// Bulk API 2.0 accepts at most 150 MB of base64 per upload; 100 MB raw stays under it.

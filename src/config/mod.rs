@@ -8,7 +8,6 @@ mod destination;
 mod duration;
 mod error;
 mod parse;
-mod secret;
 mod source;
 mod spec;
 mod url;
@@ -21,7 +20,6 @@ pub use destination::{
 pub use duration::IsoDuration;
 pub use error::ConfigError;
 pub use parse::json_kind;
-pub use secret::{Secret, REDACTED};
 pub use source::{Criteria, SourceConfig, StreamCriterion};
 pub use spec::{destination_spec, source_spec};
 
@@ -34,10 +32,10 @@ pub fn register_config_secrets(config: &serde_json::Value) {
             for (key, value) in map {
                 match value {
                     Value::String(s) if parse::SECRET_KEYS.contains(&key.as_str()) => {
-                        crate::protocol::register_secret(s)
+                        crate::secret::register_secret(s)
                     }
                     Value::Number(n) if parse::SECRET_KEYS.contains(&key.as_str()) => {
-                        crate::protocol::register_secret(&n.to_string())
+                        crate::secret::register_secret(&n.to_string())
                     }
                     other => register_config_secrets(other),
                 }

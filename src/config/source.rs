@@ -10,7 +10,8 @@ use super::auth::{auth_keys, AuthInput, AuthKeys, DEFAULT_API_VERSION};
 use super::datetime::parse_config_datetime;
 use super::duration::IsoDuration;
 use super::parse::{from_json, lenient_bool, non_empty, unknown_keys};
-use super::{AuthType, ConfigError, Connection, Secret};
+use super::{AuthType, ConfigError, Connection};
+use crate::secret::Secret;
 
 /// How far back an absent `start_date` reaches, as Airbyte's source does.
 const DEFAULT_START_DATE_YEARS: u32 = 2;
@@ -352,7 +353,7 @@ impl SourceConfig {
 
     /// The whole config with a rotated refresh token put where the old one was read from,
     /// for a CONNECTOR_CONFIG message.
-    pub fn with_refresh_token(&self, refresh_token: &super::Secret) -> Value {
+    pub fn with_refresh_token(&self, refresh_token: &Secret) -> Value {
         let mut config = self.raw.clone();
         let target = if self.credentials_nested {
             config.get_mut("credentials")
@@ -372,7 +373,8 @@ impl SourceConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Credentials, Secret};
+    use crate::config::Credentials;
+    use crate::secret::Secret;
     use chrono::TimeZone;
     use serde_json::json;
 

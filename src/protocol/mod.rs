@@ -4,7 +4,6 @@ mod catalog;
 mod logging;
 mod messages;
 mod reader;
-mod redact;
 mod state;
 mod writer;
 
@@ -23,7 +22,6 @@ pub use messages::{
 pub use reader::{
     AsyncMessageReader, InputMessage, InputStateMessage, MessageParser, MessageReader, ReadError,
 };
-pub use redact::{redact, register_secret};
 pub use state::{
     GlobalState, InputState, StateInputError, StateMessage, StateStats, StateType, StreamState,
 };

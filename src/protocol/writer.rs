@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::value::RawValue;
 
 use super::messages::Message;
-use super::redact::redact;
+use crate::secret::redact;
 
 /// Size of the stdout buffer; large enough that a record-heavy read makes few syscalls.
 const BUFFER_BYTES: usize = 256 * 1024;
@@ -343,7 +343,7 @@ mod tests {
 
     #[test]
     fn logs_and_traces_are_scrubbed_of_registered_secrets() {
-        crate::protocol::register_secret("writer-test-secret-9f3a");
+        crate::secret::register_secret("writer-test-secret-9f3a");
         let sink = MemoryOutput::new();
         let output = Output::new(sink.clone());
         output

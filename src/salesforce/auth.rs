@@ -17,7 +17,8 @@ use url::Url;
 
 use super::error::Error;
 use super::http::{check_base_url, Http, Payload, ReadAll};
-use crate::config::{Credentials, Secret};
+use crate::config::Credentials;
+use crate::secret::Secret;
 
 /// Lifetime of a JWT bearer assertion; Salesforce accepts at most about three minutes.
 const ASSERTION_LIFETIME_SECS: u64 = 180;

@@ -20,7 +20,7 @@ use url::Url;
 
 use super::backoff::{Backoff, BackoffConfig, Jitter, Sleeper};
 use super::error::{from_error_reply, Error, ErrorClass, RequestLine};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// When and how long to retry.
 #[derive(Clone, Copy, Debug, PartialEq)]

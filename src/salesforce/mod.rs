@@ -73,7 +73,8 @@ pub use rest::{
     SObjectDescribe, SObjectField, SObjectSummary,
 };
 
-use crate::config::{Connection, Secret};
+use crate::config::Connection;
+use crate::secret::Secret;
 use auth::TokenCache;
 use error::RequestLine as Line;
 use http::{Finish, Http, KeepOpen, Payload, ReadAll};

@@ -11,7 +11,8 @@ use url::Url;
 use super::backoff::testing::{HighestJitter, RecordingSleeper};
 use super::stub::{Received, Reply, Stub};
 use super::*;
-use crate::config::{Connection, Credentials, Secret};
+use crate::config::{Connection, Credentials};
+use crate::secret::Secret;
 
 const CLIENT_SECRET: &str = "cs-SECRET-4b1d9e";
 const REFRESH_TOKEN: &str = "rt-SECRET-77aa01";

@@ -6,8 +6,8 @@ use crate::support::files::files_under;
 use crate::support::s3s;
 
 use chrono::Utc;
-use salesforce_connector::config::Secret;
-use salesforce_connector::destination::outcome::dlq::{
+use salesforce_connector::secret::Secret;
+use salesforce_connector::dlq::{
     DeadLetterQueue, DlqError, DlqFormat, DlqSettings, DlqTarget, Rejection, RunIdentity,
 };
 use serde_json::value::RawValue;

@@ -21,7 +21,7 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 use url::Url;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 use crate::destination::batch::row::write_csv_row;
 

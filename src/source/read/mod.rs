@@ -178,7 +178,7 @@ fn spawn_token_watch(
     let mut receiver = client.rotated_refresh_token();
     let config = config.clone();
     let output = output.clone();
-    let emit = move |token: &crate::config::Secret| {
+    let emit = move |token: &crate::secret::Secret| {
         let message = Message::Control(Control::connector_config(config.with_refresh_token(token)));
         let _ = output.write(&message);
         let _ = output.flush();
