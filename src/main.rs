@@ -5,11 +5,9 @@ use std::process::ExitCode;
 
 use salesforce_connector::cli::{self, CliStop};
 use salesforce_connector::failure::Failure;
-use salesforce_connector::protocol::{
-    self, ErrorTrace, FailureType, Message, Output, Trace,
-};
-use salesforce_connector::secret::redact;
+use salesforce_connector::protocol::{self, ErrorTrace, FailureType, Message, Output, Trace};
 use salesforce_connector::run::run;
+use salesforce_connector::secret::redact;
 
 fn main() -> ExitCode {
     let output = Output::stdout();

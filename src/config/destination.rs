@@ -152,7 +152,7 @@ fn default_state_flush_seconds() -> Option<u32> {
 }
 
 /// Default `state_flush_seconds`.
-pub const DEFAULT_STATE_FLUSH_SECONDS: u32 = 30;
+pub(super) const DEFAULT_STATE_FLUSH_SECONDS: u32 = 30;
 
 /// `object_storage_config` as the spec shows it: Airbyte's `oneOf` on `storage_type`.
 /// Parsing goes through [`RawObjectStorage`] instead, whose errors can name nested keys.

@@ -56,7 +56,7 @@ fn mentions_a_secret(config: &Value, text: &str) -> bool {
 }
 
 /// "a string", "a number"... for messages.
-pub fn json_kind(value: &Value) -> &'static str {
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

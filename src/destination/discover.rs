@@ -24,7 +24,9 @@ use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 const CONCURRENT_DESCRIBES: usize = 8;
 
 /// Describes every writable object of the org and lists its operations, sorted by object.
-pub async fn destination_catalog(client: &SalesforceClient) -> Result<DestinationCatalog, Error> {
+pub(crate) async fn destination_catalog(
+    client: &SalesforceClient,
+) -> Result<DestinationCatalog, Error> {
     let global = client.describe_global().await?;
     let names: Vec<String> = global
         .sobjects
@@ -44,7 +46,7 @@ pub async fn destination_catalog(client: &SalesforceClient) -> Result<Destinatio
 }
 
 /// The operations one object allows, each with its schema.
-pub fn operations(object: &SObjectInfo) -> Vec<DestinationOperation> {
+pub(crate) fn operations(object: &SObjectInfo) -> Vec<DestinationOperation> {
     let writable = |f: &&FieldInfo| f.kind != FieldKind::Unsupported;
     let required_on_create = |f: &FieldInfo| f.createable && !f.nillable && !f.defaulted_on_create;
     let mut out = Vec::new();
@@ -153,7 +155,7 @@ fn operation(
 }
 
 /// A field's JSON schema, by describe type (nillable fields also accept null).
-pub fn field_schema(field: &FieldInfo) -> Value {
+pub(crate) fn field_schema(field: &FieldInfo) -> Value {
     let base = match field.kind {
         FieldKind::Boolean => "boolean",
         FieldKind::Integer => "integer",

@@ -5,12 +5,12 @@
 //! cell) -> [`load`] (a Bulk API 2.0 ingest job per batch) -> [`outcome`] (results reconciled row
 //! by row; every record committed or in the dead-letter queue; only then the STATE messages that
 //! followed those records are echoed).
-pub mod batch;
+pub(crate) mod batch;
 mod check;
-pub mod discover;
-pub mod load;
-pub mod outcome;
-pub mod route;
+pub(crate) mod discover;
+pub(crate) mod load;
+pub(crate) mod outcome;
+pub(crate) mod route;
 mod write;
 
 use tokio::io::AsyncBufRead;
@@ -20,10 +20,10 @@ use crate::failure::Failure;
 use crate::protocol::{ConfiguredAirbyteCatalog, Message, Output};
 use crate::salesforce::{ClientOptions, ErrorClass, SalesforceClient};
 
-pub use write::WriteOptions;
+pub(crate) use write::WriteOptions;
 
 /// Tries the connection and the dead-letter queue; writes one CONNECTION_STATUS.
-pub async fn check(config: DestinationConfig, output: Output) -> Result<(), Failure> {
+pub(crate) async fn check(config: DestinationConfig, output: Output) -> Result<(), Failure> {
     let status = check::check(&config).await;
     output
         .write(&Message::ConnectionStatus(status))
@@ -31,7 +31,7 @@ pub async fn check(config: DestinationConfig, output: Output) -> Result<(), Fail
 }
 
 /// Lists, per object, the operations it accepts; writes one DESTINATION_CATALOG.
-pub async fn discover(config: DestinationConfig, output: Output) -> Result<(), Failure> {
+pub(crate) async fn discover(config: DestinationConfig, output: Output) -> Result<(), Failure> {
     let client = connect(&config).await?;
     let catalog = discover::destination_catalog(&client)
         .await
@@ -43,7 +43,7 @@ pub async fn discover(config: DestinationConfig, output: Output) -> Result<(), F
 
 /// Loads the records read from `input` into Salesforce; echoes each STATE once everything
 /// before it is durable.
-pub async fn write<R: AsyncBufRead + Unpin + Send>(
+pub(crate) async fn write<R: AsyncBufRead + Unpin + Send>(
     config: DestinationConfig,
     catalog: ConfiguredAirbyteCatalog,
     input: R,

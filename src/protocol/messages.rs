@@ -65,7 +65,7 @@ impl Serialize for Message {
 }
 
 /// Milliseconds since the Unix epoch, wall clock.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 

@@ -136,7 +136,8 @@ impl Output {
 /// Serialises a RECORD message line (no newline) into `buffer`, straight from borrowed data:
 /// the cheap path for a source that emits millions of records, paired with
 /// [`Output::write_record_line`].
-pub fn serialize_record_line<T: serde::Serialize + ?Sized>(
+#[cfg(test)]
+pub(crate) fn serialize_record_line<T: serde::Serialize + ?Sized>(
     buffer: &mut Vec<u8>,
     namespace: Option<&str>,
     stream: &str,

@@ -18,7 +18,7 @@ use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
 /// What an ingest job does with each row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum IngestOperation {
+pub(crate) enum IngestOperation {
     Insert,
     Update,
     Upsert,
@@ -29,7 +29,7 @@ pub enum IngestOperation {
 /// What to create.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestJobRequest {
+pub(crate) struct IngestJobRequest {
     pub object: String,
     pub operation: IngestOperation,
     /// Required for upsert: the external id field rows are matched on.
@@ -52,7 +52,7 @@ struct CreateIngestJob<'a> {
 /// An ingest job's info.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestJob {
+pub(crate) struct IngestJob {
     pub id: String,
     pub state: JobState,
     #[serde(default)]
@@ -76,7 +76,7 @@ pub struct IngestJob {
 
 /// Which result file of a finished ingest job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IngestResultKind {
+pub(crate) enum IngestResultKind {
     /// `sf__Id,sf__Created,<original columns>`.
     Successful,
     /// `sf__Id,sf__Error,<original columns>`.
@@ -97,7 +97,10 @@ impl IngestResultKind {
 
 impl SalesforceClient {
     /// Creates an ingest job (CSV, comma, LF) in state `Open`.
-    pub async fn create_ingest_job(&self, request: &IngestJobRequest) -> Result<IngestJob, Error> {
+    pub(crate) async fn create_ingest_job(
+        &self,
+        request: &IngestJobRequest,
+    ) -> Result<IngestJob, Error> {
         if request.operation == IngestOperation::Upsert && request.external_id_field_name.is_none()
         {
             return Err(Error::Invalid {
@@ -133,7 +136,11 @@ impl SalesforceClient {
 
     /// Uploads the job's CSV from a file, streamed in chunks (never held in memory whole);
     /// a retry reopens the file.
-    pub async fn upload_ingest_file(&self, job_id: &str, csv_file: &Path) -> Result<(), Error> {
+    pub(crate) async fn upload_ingest_file(
+        &self,
+        job_id: &str,
+        csv_file: &Path,
+    ) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}/batches"));
         let payload = Payload::File {
@@ -143,21 +150,13 @@ impl SalesforceClient {
         self.send_empty(Method::PUT, &path, &payload).await
     }
 
-    /// Uploads the job's CSV from memory (small batches).
-    pub async fn upload_ingest_bytes(&self, job_id: &str, csv: Bytes) -> Result<(), Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/ingest/{job_id}/batches"));
-        self.send_empty(Method::PUT, &path, &Payload::Csv(csv))
-            .await
-    }
-
     /// Marks the upload finished (`UploadComplete`); Salesforce then processes the rows.
-    pub async fn close_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn close_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         self.set_ingest_state(job_id, "UploadComplete").await
     }
 
     /// Aborts the job.
-    pub async fn abort_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn abort_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         self.set_ingest_state(job_id, "Aborted").await
     }
 
@@ -176,7 +175,7 @@ impl SalesforceClient {
     }
 
     /// The job's current info.
-    pub async fn get_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn get_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}"));
         self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
@@ -185,7 +184,7 @@ impl SalesforceClient {
 
     /// Polls until `JobComplete`; a `Failed` job returns its `errorMessage` as
     /// [`Error::JobFailed`] (its processed rows still have results to download).
-    pub async fn wait_for_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn wait_for_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         wait_for_job(
             self,
             job_id,
@@ -196,16 +195,8 @@ impl SalesforceClient {
         .await
     }
 
-    /// Deletes the job and its data (204).
-    pub async fn delete_ingest_job(&self, job_id: &str) -> Result<(), Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/ingest/{job_id}"));
-        self.send_empty(Method::DELETE, &path, &Payload::Empty)
-            .await
-    }
-
     /// One of the job's result CSVs, streamed.
-    pub async fn ingest_results(
+    pub(crate) async fn ingest_results(
         &self,
         job_id: &str,
         kind: IngestResultKind,

@@ -8,7 +8,7 @@ use crate::protocol::{ConnectionStatus, Message, Output, Status};
 use crate::source::connect::{connect, emit_rotated_token, explain};
 
 /// Tries the connection; writes one CONNECTION_STATUS.
-pub async fn check(config: SourceConfig, output: Output) -> Result<(), Failure> {
+pub(crate) async fn check(config: SourceConfig, output: Output) -> Result<(), Failure> {
     let status = match connect(&config).await {
         Err(e) => failed(format!("Cannot log in to Salesforce: {}", explain(&e))),
         Ok(client) => {

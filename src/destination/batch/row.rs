@@ -14,7 +14,7 @@ use crate::destination::route::operation::Operation;
 
 /// Why a record was sent to the dead-letter queue without reaching Salesforce.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum RowError {
+pub(crate) enum RowError {
     #[error("record data is not a JSON object: {0}")]
     NotAnObject(String),
     #[error("field '{field}' is not in the configured catalog of stream '{stream}'")]
@@ -30,7 +30,7 @@ pub enum RowError {
 
 impl RowError {
     /// A short code for the dead-letter queue, in the style of Salesforce's error codes.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             RowError::NotAnObject(_) => "INVALID_RECORD",
             RowError::FieldNotInCatalog { .. } => "FIELD_NOT_IN_CATALOG",
@@ -43,7 +43,7 @@ impl RowError {
 /// Converts a record's `data` (raw JSON text) into cells in the target's column order. An
 /// absent key gives an empty cell: Salesforce leaves that field unchanged. Cells that need no
 /// rewriting borrow from `data`.
-pub fn record_to_row<'a>(
+pub(crate) fn record_to_row<'a>(
     target: &StreamTarget,
     data: &'a RawValue,
 ) -> Result<Vec<Cow<'a, str>>, RowError> {
@@ -162,7 +162,7 @@ impl<'de> Visitor<'de> for &mut RowBuilder<'_, 'de> {
 
 /// Appends one CSV row (comma, LF). A cell is quoted when it holds a comma, quote, CR or LF, or
 /// starts or ends with a space (Salesforce trims unquoted spaces); quotes are doubled.
-pub fn write_csv_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
+pub(crate) fn write_csv_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
     for (i, cell) in cells.iter().enumerate() {
         if i > 0 {
             out.push(b',');

@@ -3,5 +3,5 @@
 //! only when every record before it is committed or kept ([`gate`]).
 
 pub mod dlq;
-pub mod gate;
-pub mod reconcile;
+pub(crate) mod gate;
+pub(crate) mod reconcile;

@@ -17,17 +17,17 @@ use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
 /// Record keys with this prefix are Airbyte bookkeeping (`_airbyte_raw_id`,
 /// `_airbyte_extracted_at`, `_airbyte_meta`...) and are never written.
-pub const AIRBYTE_COLUMN_PREFIX: &str = "_airbyte_";
+pub(crate) const AIRBYTE_COLUMN_PREFIX: &str = "_airbyte_";
 
 /// Whether a record key or schema property is Airbyte bookkeeping rather than data.
-pub fn is_airbyte_column(name: &str) -> bool {
+pub(crate) fn is_airbyte_column(name: &str) -> bool {
     name.len() >= AIRBYTE_COLUMN_PREFIX.len()
         && name[..AIRBYTE_COLUMN_PREFIX.len()].eq_ignore_ascii_case(AIRBYTE_COLUMN_PREFIX)
 }
 
 /// What the configured catalog says about one stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StreamRoute {
+pub(crate) struct StreamRoute {
     pub stream: String,
     pub namespace: Option<String>,
     pub destination_object_name: Option<String>,
@@ -41,7 +41,7 @@ pub struct StreamRoute {
 
 impl StreamRoute {
     /// The object name the catalog asks for (before matching it against describeGlobal).
-    pub fn requested_object(&self) -> &str {
+    pub(crate) fn requested_object(&self) -> &str {
         self.destination_object_name
             .as_deref()
             .filter(|name| !name.is_empty())
@@ -51,7 +51,7 @@ impl StreamRoute {
 
 /// A catalog that cannot be written as configured. Every variant is a `config_error`.
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum MappingError {
+pub(crate) enum MappingError {
     #[error("stream '{stream}': Salesforce object '{object}' does not exist or is not visible to this user (check destination_object_name)")]
     UnknownObject { stream: String, object: String },
     #[error("stream '{stream}': destination_sync_mode '{mode}' is not supported; expected append (insert), append_dedup (upsert), update or soft_delete (delete)")]
@@ -114,14 +114,14 @@ pub enum MappingError {
 
 /// One CSV column: the Salesforce field it writes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Column {
+pub(crate) struct Column {
     pub field: FieldInfo,
 }
 
 /// A stream checked against describe: the object, operation and the CSV columns (Salesforce
 /// spelling; the operation's key column first).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StreamTarget {
+pub(crate) struct StreamTarget {
     pub stream: String,
     pub namespace: Option<String>,
     pub object: String,
@@ -134,7 +134,7 @@ pub struct StreamTarget {
 
 impl StreamTarget {
     /// The column a record key writes, matched case-insensitively.
-    pub fn column_index(&self, record_key: &str) -> Option<usize> {
+    pub(crate) fn column_index(&self, record_key: &str) -> Option<usize> {
         if let Some(&index) = self.by_exact_name.get(record_key) {
             return Some(index);
         }
@@ -144,20 +144,20 @@ impl StreamTarget {
     }
 
     /// The index of the operation's key column (`Id`, the external id), if any.
-    pub fn key_column(&self) -> Option<usize> {
+    pub(crate) fn key_column(&self) -> Option<usize> {
         self.operation
             .key_field()
             .and_then(|k| self.column_index(k))
     }
 
     /// The CSV header: field names in Salesforce's spelling.
-    pub fn header(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn header(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(|c| c.field.name.as_str())
     }
 }
 
 /// Finds the object a stream asks for among describeGlobal's names, ignoring case.
-pub fn resolve_object_name<'a>(
+pub(crate) fn resolve_object_name<'a>(
     requested: &str,
     names: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -167,7 +167,7 @@ pub fn resolve_object_name<'a>(
 }
 
 /// The error for a stream whose object is not in describeGlobal.
-pub fn unknown_object(route: &StreamRoute) -> MappingError {
+pub(crate) fn unknown_object(route: &StreamRoute) -> MappingError {
     MappingError::UnknownObject {
         stream: route.stream.clone(),
         object: route.requested_object().to_string(),
@@ -175,7 +175,7 @@ pub fn unknown_object(route: &StreamRoute) -> MappingError {
 }
 
 /// Checks `route` against `object`'s describe and builds its target.
-pub fn plan_stream(
+pub(crate) fn plan_stream(
     route: &StreamRoute,
     object: &SObjectInfo,
 ) -> Result<StreamTarget, MappingError> {

@@ -2,6 +2,6 @@
 //! object's fields ([`mapping`]), the operations ([`operation`]), and the object's describe as
 //! the destination needs it ([`sobject`]).
 
-pub mod mapping;
-pub mod operation;
-pub mod sobject;
+pub(crate) mod mapping;
+pub(crate) mod operation;
+pub(crate) mod sobject;

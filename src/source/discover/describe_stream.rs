@@ -6,10 +6,10 @@ use crate::source::output::state::FullRefreshState;
 use crate::source::read::stream::{ReadContext, StreamFailure};
 
 /// The stream's name.
-pub const DESCRIBE_STREAM: &str = "Describe";
+pub(crate) const DESCRIBE_STREAM: &str = "Describe";
 
 /// The Describe stream: one record per catalog stream, its describe as Salesforce returns it.
-pub async fn read_describe_stream(
+pub(crate) async fn read_describe_stream(
     ctx: &ReadContext,
     emitter: &mut StreamEmitter,
 ) -> Result<(), StreamFailure> {

@@ -6,9 +6,9 @@
 //! `is_resumable` is true where a read can continue from a STATE: incremental streams, and full
 //! refresh streams read in Id order. The `Describe` stream of Airbyte's source is offered too.
 
-pub mod describe_stream;
-pub mod object_filter;
-pub mod schema;
+pub(crate) mod describe_stream;
+pub(crate) mod object_filter;
+pub(crate) mod schema;
 
 use std::collections::BTreeMap;
 
@@ -29,7 +29,7 @@ use crate::source::discover::schema::{default_cursor, stream_schema, DescribedFi
 const CONCURRENT_DESCRIBES: usize = 16;
 
 /// Describes the org; writes one CATALOG.
-pub async fn discover(config: SourceConfig, output: Output) -> Result<(), Failure> {
+pub(crate) async fn discover(config: SourceConfig, output: Output) -> Result<(), Failure> {
     let client = connect(&config)
         .await
         .map_err(|e| failure("Cannot log in to Salesforce", &e))?;
@@ -110,7 +110,10 @@ pub async fn discover(config: SourceConfig, output: Output) -> Result<(), Failur
 }
 
 /// The stream of one object.
-pub fn airbyte_stream(describe: &SObjectDescribe, detect_hard_deletes: bool) -> AirbyteStream {
+pub(crate) fn airbyte_stream(
+    describe: &SObjectDescribe,
+    detect_hard_deletes: bool,
+) -> AirbyteStream {
     let fields: Vec<DescribedField<'_>> = describe
         .fields
         .iter()
@@ -150,7 +153,7 @@ pub fn airbyte_stream(describe: &SObjectDescribe, detect_hard_deletes: bool) -> 
 }
 
 /// Airbyte's `Describe` stream: one record per catalog stream, its describe.
-pub fn describe_stream() -> AirbyteStream {
+pub(crate) fn describe_stream() -> AirbyteStream {
     let string = json!({"type": ["null", "string"]});
     let boolean = json!({"type": ["null", "boolean"]});
     AirbyteStream {

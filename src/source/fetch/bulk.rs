@@ -29,7 +29,7 @@ const CHANNEL_CHUNKS: usize = 16;
 
 /// Why a job could not be prepared.
 #[derive(Debug)]
-pub enum PrepareError {
+pub(crate) enum PrepareError {
     /// Salesforce refused the job, or the job failed: read the query through REST instead.
     FallBack(Error),
     /// Any other failure.
@@ -38,12 +38,12 @@ pub enum PrepareError {
 
 /// A completed job, ready to download.
 #[derive(Debug)]
-pub struct PreparedJob {
+pub(crate) struct PreparedJob {
     pub job: QueryJob,
 }
 
 /// Creates a `queryAll` job for `soql` and waits until it completes.
-pub async fn prepare_job(
+pub(crate) async fn prepare_job(
     client: &SalesforceClient,
     soql: &str,
 ) -> Result<PreparedJob, PrepareError> {
@@ -66,7 +66,7 @@ pub async fn prepare_job(
 
 /// Failures while downloading and converting a job's results.
 #[derive(Debug, thiserror::Error)]
-pub enum DownloadError<E> {
+pub(crate) enum DownloadError<E> {
     #[error(transparent)]
     Api(#[from] Error),
     #[error("Bulk result row {row}: {source}")]
@@ -131,7 +131,7 @@ impl Drop for AbortOnDrop {
 /// Every page's row count is checked against its `Sforce-NumberOfRecords`: a page that arrives
 /// short (a body cut off yet ended as if complete) is fetched again from its locator, the rows
 /// already emitted skipped, and its unfinished last row never emitted.
-pub async fn download_job<S: RecordSink>(
+pub(crate) async fn download_job<S: RecordSink>(
     client: &SalesforceClient,
     job: &PreparedJob,
     layout: &RecordLayout,

@@ -19,7 +19,7 @@ const DELETE_LOG_DAYS: i64 = 15;
 /// true, the cursor at the deletion time and `_ab_cdc_deleted_at`, so deduplicating destinations
 /// drop the row. The first read of a stream only sets the checkpoint: rows deleted before it were
 /// never emitted.
-pub async fn emit_hard_deletes(
+pub(crate) async fn emit_hard_deletes(
     ctx: &ReadContext,
     object: &str,
     cursor: &str,

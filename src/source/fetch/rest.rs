@@ -22,7 +22,7 @@ use crate::source::fetch::sink::RecordSink;
 const PAGE_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RestError<E> {
+pub(crate) enum RestError<E> {
     #[error(transparent)]
     Api(#[from] Error),
     #[error("REST record {row}: {source}")]
@@ -37,7 +37,7 @@ pub enum RestError<E> {
 
 /// One field chunk of a query: its SOQL (ordered by Id when there are several chunks) and the
 /// layout of its fields. The first chunk carries the output's Id and cursor.
-pub struct FieldChunk {
+pub(crate) struct FieldChunk {
     pub soql: String,
     pub layout: RecordLayout,
 }
@@ -128,7 +128,7 @@ fn record_id(record: &RawValue) -> Option<String> {
 }
 
 /// Reads every chunk of one query into `sink`; returns the number of records emitted.
-pub async fn read_rest<S: RecordSink>(
+pub(crate) async fn read_rest<S: RecordSink>(
     client: &SalesforceClient,
     chunks: &[FieldChunk],
     sink: &mut S,

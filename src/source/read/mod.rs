@@ -4,9 +4,9 @@
 //! COMPLETE; a stream that fails gets a TRACE ERROR naming it and INCOMPLETE while the others go
 //! on. The command fails (non-zero exit) exactly when a stream failed.
 
-pub mod budget;
-pub mod settings;
-pub mod stream;
+pub(crate) mod budget;
+pub(crate) mod settings;
+pub(crate) mod stream;
 
 use std::sync::Arc;
 
@@ -27,7 +27,7 @@ use crate::source::read::settings::ReadSettings;
 use crate::source::read::stream::{read_stream, ReadContext, StreamFailure};
 
 /// The read settings a config asks for, the read starting `now`.
-pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadSettings {
+pub(crate) fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadSettings {
     let mut settings = ReadSettings::new(config.start_date_at(now), now);
     settings.end_date = config.end_date;
     settings.stream_slice_step = config.stream_slice_step;
@@ -48,10 +48,10 @@ pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadS
 
 /// Environment variable lowering the longest REST URI the source builds (below Salesforce's
 /// 16,384 bytes), for proxies with a smaller limit.
-pub const MAX_URI_BYTES_ENV: &str = "SALESFORCE_CONNECTOR_MAX_URI_BYTES";
+pub(crate) const MAX_URI_BYTES_ENV: &str = "SALESFORCE_CONNECTOR_MAX_URI_BYTES";
 
 /// Reads the configured streams from `state` on; writes RECORD, STATE, TRACE messages.
-pub async fn read(
+pub(crate) async fn read(
     config: SourceConfig,
     catalog: ConfiguredAirbyteCatalog,
     state: InputState,

@@ -42,7 +42,7 @@ use crate::source::read::budget::{ApiBudget, BudgetExceeded};
 use crate::source::read::settings::ReadSettings;
 
 /// What every stream of a read shares.
-pub struct ReadContext {
+pub(crate) struct ReadContext {
     pub client: SalesforceClient,
     pub settings: ReadSettings,
     pub budget: ApiBudget,
@@ -52,7 +52,7 @@ pub struct ReadContext {
 
 /// Why a stream ended INCOMPLETE.
 #[derive(Debug, thiserror::Error)]
-pub enum StreamFailure {
+pub(crate) enum StreamFailure {
     #[error(transparent)]
     Budget(#[from] BudgetExceeded),
     #[error(transparent)]
@@ -69,7 +69,7 @@ pub enum StreamFailure {
 }
 
 impl StreamFailure {
-    pub fn failure_type(&self) -> FailureType {
+    pub(crate) fn failure_type(&self) -> FailureType {
         match self {
             StreamFailure::Budget(_) => FailureType::TransientError,
             StreamFailure::Api(e) => match e.class() {
@@ -135,7 +135,7 @@ impl<T> Future for AbortOnDrop<T> {
 }
 
 /// Reads one stream; on success its final STATE has been emitted.
-pub async fn read_stream(
+pub(crate) async fn read_stream(
     ctx: &Arc<ReadContext>,
     configured: &ConfiguredAirbyteStream,
     blob: Option<&Value>,
