@@ -9,7 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::auth::{auth_keys, AuthInput, AuthKeys, DEFAULT_API_VERSION};
-use super::parse::{from_json, lenient_bool, non_empty, unknown_keys};
+use super::parse::{from_json_and_unknown_keys, lenient_bool, non_empty};
 use super::url::parse_base_url;
 use super::{AuthType, ConfigError, Connection};
 use crate::secret::Secret;
@@ -350,7 +350,7 @@ impl std::fmt::Debug for DestinationConfig {
 impl DestinationConfig {
     /// Parses and validates a config; every error names its key.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        let raw: RawDestinationConfig = from_json(&value)?;
+        let (raw, unknown_keys): (RawDestinationConfig, _) = from_json_and_unknown_keys(&value)?;
         let flat = auth_keys!(raw);
         let connection = AuthInput {
             flat: &flat,
@@ -402,7 +402,6 @@ impl DestinationConfig {
                 format!("expected an integer from 1 to 3600, got {state_flush_seconds}"),
             ));
         }
-        let unknown_keys = unknown_keys(&value, &super::spec::destination_property_names());
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }

@@ -23,16 +23,24 @@ use crate::salesforce::{ClientOptions, ErrorClass, SalesforceClient};
 pub(crate) use write::WriteOptions;
 
 /// Tries the connection and the dead-letter queue; writes one CONNECTION_STATUS.
-pub(crate) async fn check(config: DestinationConfig, output: Output) -> Result<(), Failure> {
-    let status = check::check(&config).await;
+pub(crate) async fn check(
+    config: DestinationConfig,
+    client: ClientOptions,
+    output: Output,
+) -> Result<(), Failure> {
+    let status = check::check(&config, client).await;
     output
         .write(&Message::ConnectionStatus(status))
         .map_err(|e| Failure::system(e.to_string()))
 }
 
 /// Lists, per object, the operations it accepts; writes one DESTINATION_CATALOG.
-pub(crate) async fn discover(config: DestinationConfig, output: Output) -> Result<(), Failure> {
-    let client = connect(&config).await?;
+pub(crate) async fn discover(
+    config: DestinationConfig,
+    client: ClientOptions,
+    output: Output,
+) -> Result<(), Failure> {
+    let client = connect(&config, client).await?;
     let catalog = discover::destination_catalog(&client)
         .await
         .map_err(|e| salesforce_failure("discover", e))?;
@@ -45,19 +53,23 @@ pub(crate) async fn discover(config: DestinationConfig, output: Output) -> Resul
 /// before it is durable.
 pub(crate) async fn write<R: AsyncBufRead + Unpin + Send>(
     config: DestinationConfig,
+    client: ClientOptions,
     catalog: ConfiguredAirbyteCatalog,
     input: R,
     output: Output,
 ) -> Result<(), Failure> {
-    let client = connect(&config).await?;
+    let client = connect(&config, client).await?;
     let options = WriteOptions::from_config(&config)?;
     write::write(client, options, catalog, input, output).await
 }
 
 /// Authenticates with the config's connection.
-pub(crate) async fn connect(config: &DestinationConfig) -> Result<SalesforceClient, Failure> {
+pub(crate) async fn connect(
+    config: &DestinationConfig,
+    options: ClientOptions,
+) -> Result<SalesforceClient, Failure> {
     let connection = config.connection().map_err(Failure::from)?;
-    SalesforceClient::connect(&connection, ClientOptions::from_env())
+    SalesforceClient::connect(&connection, options)
         .await
         .map_err(|e| salesforce_failure("login", e))
 }

@@ -4,6 +4,7 @@ mod catalog;
 mod logging;
 mod messages;
 mod reader;
+mod serde_helpers;
 mod state;
 mod writer;
 

@@ -90,7 +90,7 @@ pub struct StreamState {
 pub struct GlobalState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_state: Option<Value>,
-    #[serde(default, deserialize_with = "super::messages::null_as_default")]
+    #[serde(default, deserialize_with = "super::serde_helpers::null_as_default")]
     pub stream_states: Vec<StreamState>,
 }
 

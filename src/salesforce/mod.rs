@@ -99,18 +99,11 @@ pub(crate) struct ClientOptions {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Environment variable capping every retry pause, in milliseconds. Fault-handling tests set it
-/// so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to fail fast.
-pub(crate) const BACKOFF_MS_ENV: &str = "SALESFORCE_CONNECTOR_BACKOFF_MS";
-
 impl ClientOptions {
-    /// The defaults, with every retry pause capped by [`BACKOFF_MS_ENV`] when it is set.
-    pub(crate) fn from_env() -> ClientOptions {
+    /// The defaults, with every retry pause capped at `cap_ms` milliseconds when given.
+    pub(crate) fn with_backoff_cap(cap_ms: Option<u64>) -> ClientOptions {
         let mut options = ClientOptions::default();
-        let cap = std::env::var(BACKOFF_MS_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if let Some(ms) = cap {
+        if let Some(ms) = cap_ms {
             let pause = BackoffConfig {
                 initial: std::time::Duration::from_millis(ms),
                 max: std::time::Duration::from_millis(ms),

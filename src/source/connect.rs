@@ -7,13 +7,16 @@ use crate::protocol::{Control, FailureType, Message, Output};
 use crate::salesforce::{ClientOptions, Error, ErrorClass, SalesforceClient};
 
 /// Logs in with the config's credentials.
-pub(crate) async fn connect(config: &SourceConfig) -> Result<SalesforceClient, Error> {
+pub(crate) async fn connect(
+    config: &SourceConfig,
+    options: ClientOptions,
+) -> Result<SalesforceClient, Error> {
     let connection = config.connection().map_err(|e| Error::Invalid {
         setting: e.key.clone(),
         value: String::new(),
         reason: e.problem.clone(),
     })?;
-    SalesforceClient::connect(&connection, ClientOptions::from_env()).await
+    SalesforceClient::connect(&connection, options).await
 }
 
 /// A sentence telling the user what to fix for a failed login or first call.

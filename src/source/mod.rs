@@ -7,6 +7,7 @@
 //! stream through them, concurrently up to `num_workers`, inside the org's API budget.
 pub(crate) mod check;
 pub(crate) mod connect;
+pub(crate) mod context;
 pub(crate) mod decode;
 pub(crate) mod discover;
 pub(crate) mod fetch;

@@ -8,17 +8,20 @@
 //! and the state interval the record arrived in, for STATE accounting.
 
 pub(crate) mod cell;
+pub(crate) mod csv_row;
 pub(crate) mod row;
+mod row_hash;
+
+pub(crate) use row_hash::{row_hash, row_hash_bytes};
 
 use std::fs::File;
-use std::hash::Hasher;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use serde_json::value::RawValue;
 use tempfile::NamedTempFile;
 
-use crate::destination::batch::row::write_csv_row;
+use crate::destination::batch::csv_row::write_csv_row;
 
 /// Salesforce's limit for one upload: 150 MB base64-encoded, i.e. about 112 MB of raw CSV;
 /// 100 MiB keeps a margin.
@@ -59,111 +62,6 @@ pub(crate) struct RowMeta {
     pub hash: u64,
     /// The STATE interval the record arrived in (see `gate.rs`).
     pub interval: u64,
-}
-
-/// A stable hash of a row's cells: the identity under which a row is matched in result files.
-/// Identical rows hash alike and are interchangeable for accounting.
-pub(crate) fn row_hash<'a>(cells: impl IntoIterator<Item = &'a str>) -> u64 {
-    row_hash_bytes(cells.into_iter().map(str::as_bytes))
-}
-
-/// [`row_hash`] over raw cell bytes (result files are read without UTF-8 checks).
-pub(crate) fn row_hash_bytes<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> u64 {
-    // Hashes are only compared within one process (sent rows vs. result rows) and need no
-    // resistance to chosen input, so a fast multiply-mix over 8-byte words does; each cell
-    // ends with its length so cell boundaries count.
-    let mut hash: u64 = 0x243f_6a88_85a3_08d3;
-    for cell in cells {
-        let mut words = cell.chunks_exact(8);
-        for word in &mut words {
-            hash = mix(hash, u64::from_le_bytes(word.try_into().expect("8 bytes")));
-        }
-        let mut tail = [0u8; 8];
-        let rest = words.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        hash = mix(hash, u64::from_le_bytes(tail));
-        hash = mix(hash, cell.len() as u64 ^ 0xff00_0000_0000_0000);
-    }
-    finalize(hash)
-}
-
-fn mix(hash: u64, word: u64) -> u64 {
-    let product = (hash ^ word) as u128 * 0x9e37_79b9_7f4a_7c15u128;
-    (product as u64) ^ ((product >> 64) as u64)
-}
-
-fn finalize(mut hash: u64) -> u64 {
-    // The splitmix64 finalizer: every input bit reaches every output bit.
-    hash ^= hash >> 30;
-    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    hash ^= hash >> 27;
-    hash = hash.wrapping_mul(0x94d0_49bb_1331_11eb);
-    hash ^ (hash >> 31)
-}
-
-/// A fast `HashMap` hasher for short trusted keys (field names looked up once per cell).
-#[derive(Clone, Copy, Default)]
-pub(crate) struct FastKey;
-
-impl std::hash::BuildHasher for FastKey {
-    type Hasher = FastHasher;
-    fn build_hasher(&self) -> FastHasher {
-        FastHasher(0x243f_6a88_85a3_08d3)
-    }
-}
-
-/// The multiply-mix of [`row_hash_bytes`] as a streaming `Hasher`.
-pub(crate) struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        finalize(self.0)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.0 = mix(
-                self.0,
-                u64::from_le_bytes(word.try_into().expect("8 bytes")),
-            );
-        }
-        let mut tail = [0u8; 8];
-        let rest = words.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        self.0 = mix(
-            self.0,
-            u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56),
-        );
-    }
-}
-
-/// A `HashMap` hasher for keys that already are [`row_hash`] values.
-#[derive(Clone, Copy, Default)]
-pub(crate) struct PrehashedKey;
-
-impl std::hash::BuildHasher for PrehashedKey {
-    type Hasher = PrehashedHasher;
-    fn build_hasher(&self) -> PrehashedHasher {
-        PrehashedHasher(0)
-    }
-}
-
-/// Passes a `u64` key through unchanged.
-#[derive(Default)]
-pub(crate) struct PrehashedHasher(u64);
-
-impl Hasher for PrehashedHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
 }
 
 /// A batch being filled.

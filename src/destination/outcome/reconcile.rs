@@ -13,7 +13,7 @@ use std::io::Read;
 
 use thiserror::Error;
 
-use crate::destination::batch::{row_hash_bytes, PrehashedKey, RowMeta};
+use crate::destination::batch::{row_hash_bytes, RowMeta};
 
 /// Which result file a row came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,7 +129,7 @@ const NO_NEXT: u32 = u32::MAX;
 /// Matches result rows to the rows of one job.
 pub(crate) struct Reconciler {
     /// First unmatched row index per hash; further rows with that hash chain through `next`.
-    heads: HashMap<u64, u32, PrehashedKey>,
+    heads: HashMap<u64, u32, foldhash::fast::FixedState>,
     next: Vec<u32>,
     states: Vec<u8>,
     failures: HashMap<u32, RowFailure>,
@@ -138,7 +138,8 @@ pub(crate) struct Reconciler {
 
 impl Reconciler {
     pub(crate) fn new(rows: &[RowMeta]) -> Reconciler {
-        let mut heads = HashMap::with_capacity_and_hasher(rows.len(), PrehashedKey);
+        let mut heads =
+            HashMap::with_capacity_and_hasher(rows.len(), foldhash::fast::FixedState::default());
         let mut next = vec![NO_NEXT; rows.len()];
         // Walk backwards so each chain lists rows in upload order.
         for (index, row) in rows.iter().enumerate().rev() {

@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
-use crate::destination::batch::FastKey;
 use crate::destination::route::operation::Operation;
 use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
@@ -129,7 +128,7 @@ pub(crate) struct StreamTarget {
     pub columns: Vec<Column>,
     by_lower_name: HashMap<String, usize>,
     /// Salesforce spellings and the schema's own spellings: the common case, no allocation.
-    by_exact_name: HashMap<String, usize, FastKey>,
+    by_exact_name: HashMap<String, usize, foldhash::fast::FixedState>,
 }
 
 impl StreamTarget {
@@ -266,7 +265,7 @@ pub(crate) fn plan_stream(
         }
     }
 
-    let mut by_exact_name: HashMap<String, usize, FastKey> = HashMap::default();
+    let mut by_exact_name: HashMap<String, usize, foldhash::fast::FixedState> = HashMap::default();
     for (index, column) in columns.iter().enumerate() {
         by_exact_name.insert(column.field.name.clone(), index);
         by_exact_name.insert(property_of[index].clone(), index);

@@ -1,9 +1,9 @@
 //! The `Describe` stream Airbyte's source offers: one record per other catalog stream, the
 //! object's describe as Salesforce returns it. Migrated catalogs that select it keep working.
 
+use crate::source::context::{ReadContext, StreamFailure};
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::FullRefreshState;
-use crate::source::read::stream::{ReadContext, StreamFailure};
 
 /// The stream's name.
 pub(crate) const DESCRIBE_STREAM: &str = "Describe";

@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::config::SourceConfig;
 use crate::failure::Failure;
 use crate::protocol::{AirbyteCatalog, AirbyteStream, Message, Output, SyncMode};
-use crate::salesforce::{ErrorClass, SObjectDescribe};
+use crate::salesforce::{ClientOptions, ErrorClass, SObjectDescribe};
 
 use crate::source::connect::{connect, emit_rotated_token, failure};
 use crate::source::discover::describe_stream::DESCRIBE_STREAM;
@@ -29,8 +29,12 @@ use crate::source::discover::schema::{default_cursor, stream_schema, DescribedFi
 const CONCURRENT_DESCRIBES: usize = 16;
 
 /// Describes the org; writes one CATALOG.
-pub(crate) async fn discover(config: SourceConfig, output: Output) -> Result<(), Failure> {
-    let client = connect(&config)
+pub(crate) async fn discover(
+    config: SourceConfig,
+    client: ClientOptions,
+    output: Output,
+) -> Result<(), Failure> {
+    let client = connect(&config, client)
         .await
         .map_err(|e| failure("Cannot log in to Salesforce", &e))?;
     let global = client

@@ -17,6 +17,8 @@ use tokio::sync::mpsc;
 
 use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
 
+use crate::protocol::OutputError;
+use crate::source::context::StreamFailure;
 use crate::source::decode::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
 use crate::source::decode::csv_stream::{CsvDecoder, CsvRecord};
 use crate::source::fetch::sink::RecordSink;
@@ -421,6 +423,17 @@ async fn download_page(
                 tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
             }
             Some(e) => return Err(e),
+        }
+    }
+}
+
+impl From<DownloadError<OutputError>> for StreamFailure {
+    fn from(e: DownloadError<OutputError>) -> Self {
+        match e {
+            DownloadError::Api(e) => StreamFailure::Api(e),
+            DownloadError::Sink(e) => StreamFailure::Output(e),
+            e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
+            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
         }
     }
 }

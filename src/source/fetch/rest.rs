@@ -14,6 +14,8 @@ use serde_json::value::RawValue;
 
 use crate::salesforce::{Error, ErrorClass, QueryPage, SalesforceClient};
 
+use crate::protocol::OutputError;
+use crate::source::context::StreamFailure;
 use crate::source::decode::convert::{ConvertError, RecordKeys, RecordLayout};
 use crate::source::fetch::sink::RecordSink;
 
@@ -208,4 +210,14 @@ pub(crate) async fn read_rest<S: RecordSink>(
         );
     }
     Ok(rows - dropped)
+}
+
+impl From<RestError<OutputError>> for StreamFailure {
+    fn from(e: RestError<OutputError>) -> Self {
+        match e {
+            RestError::Api(e) => StreamFailure::Api(e),
+            RestError::Sink(e) => StreamFailure::Output(e),
+            e @ RestError::Convert { .. } => StreamFailure::Data(e.to_string()),
+        }
+    }
 }

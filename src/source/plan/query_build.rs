@@ -4,10 +4,10 @@
 
 use crate::salesforce::SalesforceClient;
 
+use crate::source::context::StreamFailure;
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
 use crate::source::fetch::rest::FieldChunk;
 use crate::source::plan::soql::{field_list_budget, split_fields_for_uri, CursorWindow, Select};
-use crate::source::read::stream::StreamFailure;
 
 /// One query of a stream, before its field list is known.
 #[derive(Clone, Debug)]
