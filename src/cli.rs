@@ -31,6 +31,10 @@ pub struct Environment {
     /// set it so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to
     /// fail fast).
     pub backoff_cap_ms: Option<u64>,
+    /// `SALESFORCE_CONNECTOR_READ_TIMEOUT_MS`: the read timeout (longest silence while waiting
+    /// for reply bytes), default 300,000 (tests of lost answers set it low; operators behind a
+    /// proxy that drops idle connections may lower it).
+    pub read_timeout_ms: Option<u64>,
     /// `SALESFORCE_CONNECTOR_MAX_URI_BYTES`: lowers the longest REST URI the source builds
     /// (below Salesforce's 16,384 bytes), for proxies with a smaller limit.
     pub max_uri_bytes: Option<usize>,
@@ -45,6 +49,7 @@ impl Environment {
         let number = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
         Environment {
             backoff_cap_ms: number("SALESFORCE_CONNECTOR_BACKOFF_MS"),
+            read_timeout_ms: number("SALESFORCE_CONNECTOR_READ_TIMEOUT_MS"),
             max_uri_bytes: number("SALESFORCE_CONNECTOR_MAX_URI_BYTES").map(|n: u64| n as usize),
             test_panic: cfg!(debug_assertions)
                 && std::env::var("SALESFORCE_CONNECTOR_TEST_PANIC").as_deref() == Ok("1"),

@@ -20,7 +20,8 @@ pub async fn run(
     environment: Environment,
     output: Output,
 ) -> Result<(), Failure> {
-    let client = ClientOptions::with_backoff_cap(environment.backoff_cap_ms);
+    let client =
+        ClientOptions::with_overrides(environment.backoff_cap_ms, environment.read_timeout_ms);
     let test_panic = environment.test_panic;
     match invocation.command {
         Command::SourceSpec => write(&output, Message::Spec(Box::new(config::source_spec()))),

@@ -11,7 +11,7 @@
 //! | `POST /__emulator/records/{object}/{id}/undelete` | | 204 |
 //! | `GET /__emulator/clock` · `POST /__emulator/clock` | `{"now": "2025-01-01T00:00:00Z"}` or `{"advance_seconds": 60}` | `{"now"}` |
 //! | `GET/POST/DELETE /__emulator/faults`, `DELETE /__emulator/faults/{id}` | a rule (see `faults.rs`) | `{"id"}` / list |
-//! | `GET /__emulator/requests` · `DELETE /__emulator/requests` | | `[{"method","path","status","bytes"}]` (admin calls left out) |
+//! | `GET /__emulator/requests` · `DELETE /__emulator/requests` | | `[{"method","path","status","bytes","faults"?}]` in arrival order (admin calls left out; `status` 0 = no answer sent; `faults` = types of the fault rules that fired) |
 //! | `POST /__emulator/reset` | | 204 |
 //!
 //! Values are given and returned in REST JSON form (datetimes `…T10:00:00.000+0000`).
@@ -35,7 +35,7 @@ use crate::store::{OrgStore, StoreError};
 
 const ADMIN_VERSION: &str = "62.0";
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/__emulator/records/{object}", post(create).get(list))
         .route(
@@ -72,7 +72,7 @@ fn store_error(object: &str, id: &str, e: StoreError) -> Response {
 }
 
 /// `{"Field": json}` → (field index, value), naming the field that does not fit.
-fn values_from(
+pub(crate) fn values_from(
     state: &AppState,
     object: &str,
     body: &Map<String, JsonValue>,
@@ -289,8 +289,9 @@ async fn requests(State(state): State<AppState>) -> Response {
         .map(|e| LoggedRequest {
             method: e.method.clone(),
             path: e.path.clone(),
-            status: e.status,
+            status: e.status.load(Ordering::Relaxed),
             bytes: e.bytes.load(Ordering::Relaxed),
+            faults: lock(&e.faults.0).clone(),
         })
         .collect();
     Json(json!(entries)).into_response()

@@ -13,10 +13,10 @@ use crate::versions;
 
 /// The API version of the request, as `62.0`, for handlers that echo it.
 #[derive(Clone, Debug)]
-pub struct ApiVersion(pub String);
+pub(crate) struct ApiVersion(pub String);
 
 /// The bearer token of `Authorization: Bearer …` (or the older `OAuth …`).
-pub fn bearer_token(req: &Request) -> Option<&str> {
+pub(crate) fn bearer_token(req: &Request) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     (scheme.eq_ignore_ascii_case("Bearer") || scheme.eq_ignore_ascii_case("OAuth"))
@@ -24,7 +24,7 @@ pub fn bearer_token(req: &Request) -> Option<&str> {
 }
 
 /// Middleware for the data routes; see the module docs.
-pub async fn require_session(
+pub(crate) async fn require_session(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,

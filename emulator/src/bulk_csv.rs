@@ -5,11 +5,13 @@
 use crate::format;
 use crate::schema::{SObject, Value};
 
-/// `columnDelimiter` of a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ColumnDelimiter {
+/// `columnDelimiter` of a job (query or ingest), spelled as Salesforce's enum values.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub(crate) enum ColumnDelimiter {
     Backquote,
     Caret,
+    #[default]
     Comma,
     Pipe,
     Semicolon,
@@ -17,7 +19,7 @@ pub enum ColumnDelimiter {
 }
 
 impl ColumnDelimiter {
-    pub const ALL: [ColumnDelimiter; 6] = [
+    pub(crate) const ALL: [ColumnDelimiter; 6] = [
         ColumnDelimiter::Backquote,
         ColumnDelimiter::Caret,
         ColumnDelimiter::Comma,
@@ -26,7 +28,7 @@ impl ColumnDelimiter {
         ColumnDelimiter::Tab,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ColumnDelimiter::Backquote => "BACKQUOTE",
             ColumnDelimiter::Caret => "CARET",
@@ -37,11 +39,11 @@ impl ColumnDelimiter {
         }
     }
 
-    pub fn parse(name: &str) -> Option<ColumnDelimiter> {
+    pub(crate) fn parse(name: &str) -> Option<ColumnDelimiter> {
         ColumnDelimiter::ALL.into_iter().find(|d| d.name() == name)
     }
 
-    pub fn char(self) -> char {
+    pub(crate) fn char(self) -> char {
         match self {
             ColumnDelimiter::Backquote => '`',
             ColumnDelimiter::Caret => '^',
@@ -51,24 +53,31 @@ impl ColumnDelimiter {
             ColumnDelimiter::Tab => '\t',
         }
     }
+
+    pub(crate) fn byte(self) -> u8 {
+        self.char() as u8
+    }
 }
 
-/// `lineEnding` of a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum LineEnding {
+/// `lineEnding` of a job (query or ingest).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub(crate) enum LineEnding {
+    #[default]
+    #[serde(rename = "LF")]
     Lf,
+    #[serde(rename = "CRLF")]
     Crlf,
 }
 
 impl LineEnding {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             LineEnding::Lf => "LF",
             LineEnding::Crlf => "CRLF",
         }
     }
 
-    pub fn parse(name: &str) -> Option<LineEnding> {
+    pub(crate) fn parse(name: &str) -> Option<LineEnding> {
         match name {
             "LF" => Some(LineEnding::Lf),
             "CRLF" => Some(LineEnding::Crlf),
@@ -76,7 +85,7 @@ impl LineEnding {
         }
     }
 
-    pub fn text(self) -> &'static str {
+    pub(crate) fn text(self) -> &'static str {
         match self {
             LineEnding::Lf => "\n",
             LineEnding::Crlf => "\r\n",
@@ -85,7 +94,7 @@ impl LineEnding {
 }
 
 /// Writes CSV rows of selected fields into a buffer.
-pub struct CsvWriter<'a> {
+pub(crate) struct CsvWriter<'a> {
     sobject: &'a SObject,
     fields: &'a [usize],
     delimiter: char,
@@ -94,7 +103,7 @@ pub struct CsvWriter<'a> {
 }
 
 impl<'a> CsvWriter<'a> {
-    pub fn new(
+    pub(crate) fn new(
         sobject: &'a SObject,
         fields: &'a [usize],
         delimiter: ColumnDelimiter,
@@ -120,7 +129,7 @@ impl<'a> CsvWriter<'a> {
     }
 
     /// The header row: field API names in SELECT order.
-    pub fn header(&mut self, out: &mut String) {
+    pub(crate) fn header(&mut self, out: &mut String) {
         for (n, &i) in self.fields.iter().enumerate() {
             if n > 0 {
                 out.push(self.delimiter);
@@ -131,7 +140,7 @@ impl<'a> CsvWriter<'a> {
     }
 
     /// One record row; `value(i)` gives field `i`.
-    pub fn row(&mut self, out: &mut String, value: &mut dyn FnMut(usize) -> Value) {
+    pub(crate) fn row(&mut self, out: &mut String, value: &mut dyn FnMut(usize) -> Value) {
         for (n, &i) in self.fields.iter().enumerate() {
             if n > 0 {
                 out.push(self.delimiter);

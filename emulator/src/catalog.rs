@@ -58,7 +58,7 @@ pub struct ObjectDef {
 
 /// What is wrong in `catalog.json`, naming the object and field.
 #[derive(Debug, thiserror::Error)]
-pub enum CatalogError {
+pub(crate) enum CatalogError {
     #[error("catalog.json is not JSON")]
     Json(#[source] serde_json::Error),
     #[error("catalog.json: {{\"$ref\": {0:?}}} points at nothing")]
@@ -405,7 +405,7 @@ fn attribute_series(count: u32) -> Vec<(Field, Gen)> {
 /// `count` further custom objects, `Extra_Object_0001__c` and on, for measuring how a client
 /// copes with a large org (`--extra-objects`): each has the fields of `extraObject` in
 /// `catalog.json` and its count of records.
-pub fn extra_objects(count: u32) -> Vec<ObjectDef> {
+pub(crate) fn extra_objects(count: u32) -> Vec<ObjectDef> {
     const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     let template = &catalog().extra;
     (1..=count)
@@ -429,7 +429,7 @@ pub fn extra_objects(count: u32) -> Vec<ObjectDef> {
 }
 
 /// Every object of the org, in describeGlobal order.
-pub fn objects() -> Vec<ObjectDef> {
+pub(crate) fn objects() -> Vec<ObjectDef> {
     catalog().objects.clone()
 }
 

@@ -43,6 +43,14 @@ pub struct EmulatorConfig {
     /// Serve https with a certificate made at start (its CA is written to a file; see
     /// `Emulator::ca_certificate_path`).
     pub tls: bool,
+    /// Extra subject alternative names (DNS names or IP addresses) of the TLS certificate, on
+    /// top of `localhost`, `127.0.0.1` and the advertised host.
+    pub tls_names: Vec<String>,
+    /// The instance URL handed out (token replies, `base_url`), e.g. `https://172.17.0.2:8080`
+    /// when clients reach the emulator through an address other than the one it listens on.
+    /// `None`: the listen address, or, when that is `0.0.0.0`/`::`, a concrete address of this
+    /// host (see `advertise::concrete_host`).
+    pub advertise_url: Option<String>,
     /// Faults active from the start.
     pub faults: Vec<FaultRule>,
     /// Validation rules, UNABLE_TO_LOCK_ROW faults and Bulk ingest limits.
@@ -60,8 +68,8 @@ pub struct EmulatorConfig {
 
 /// An RSA key pair for tests of the JWT bearer flow. It is public (it sits in this source file),
 /// so it only ever signs assertions for the emulator.
-pub const TEST_JWT_PRIVATE_KEY_PEM: &str = include_str!("test_jwt_key.pem");
-pub const TEST_JWT_PUBLIC_KEY_PEM: &str = include_str!("test_jwt_key.pub.pem");
+pub(crate) const TEST_JWT_PRIVATE_KEY_PEM: &str = include_str!("test_jwt_key.pem");
+pub(crate) const TEST_JWT_PUBLIC_KEY_PEM: &str = include_str!("test_jwt_key.pub.pem");
 
 impl Default for EmulatorConfig {
     fn default() -> Self {
@@ -83,6 +91,8 @@ impl Default for EmulatorConfig {
             daily_bulk_query_jobs: 10_000,
             max_uri_bytes: 16_384,
             tls: false,
+            tls_names: Vec::new(),
+            advertise_url: None,
             faults: Vec::new(),
             write: WriteConfig::default(),
             client_id: "3MVG9emulatorClientId".to_string(),

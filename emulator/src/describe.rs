@@ -21,7 +21,7 @@ fn urls(sobject: &SObject, version: &str) -> Json {
 }
 
 /// One `sobjects[]` entry of describeGlobal.
-pub fn global_entry(sobject: &SObject, version: &str) -> Json {
+pub(crate) fn global_entry(sobject: &SObject, version: &str) -> Json {
     let mut entry = object_attributes(sobject);
     entry["urls"] = urls(sobject, version);
     entry
@@ -60,7 +60,7 @@ fn object_attributes(s: &SObject) -> Json {
 }
 
 /// `GET …/sobjects/` body.
-pub fn global(sobjects: &[&SObject], version: &str) -> Json {
+pub(crate) fn global(sobjects: &[&SObject], version: &str) -> Json {
     json!({
         "encoding": "UTF-8",
         "maxBatchSize": 200,
@@ -69,7 +69,7 @@ pub fn global(sobjects: &[&SObject], version: &str) -> Json {
 }
 
 /// `GET …/sobjects/{Name}/` body (basic information).
-pub fn basic(sobject: &SObject, version: &str) -> Json {
+pub(crate) fn basic(sobject: &SObject, version: &str) -> Json {
     json!({"objectDescribe": global_entry(sobject, version), "recentItems": []})
 }
 
@@ -87,7 +87,7 @@ fn aggregatable(f: &Field) -> bool {
 }
 
 /// One `fields[]` entry of describe.
-pub fn field(f: &Field) -> Json {
+pub(crate) fn field(f: &Field) -> Json {
     let picklist: Vec<Json> = f
         .picklist_values
         .iter()
@@ -160,7 +160,7 @@ pub fn field(f: &Field) -> Json {
 
 /// `GET …/sobjects/{Name}/describe/` body. `all` gives the other objects, for
 /// `childRelationships`.
-pub fn describe(sobject: &SObject, all: &[&SObject], version: &str) -> Json {
+pub(crate) fn describe(sobject: &SObject, all: &[&SObject], version: &str) -> Json {
     let mut body = object_attributes(sobject);
     let mut children = Vec::new();
     for child in all {

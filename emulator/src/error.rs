@@ -7,7 +7,7 @@ use serde_json::json;
 
 /// An error answered as `[{"message": …, "errorCode": …}]`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub status: StatusCode,
     pub error_code: String,
     pub message: String,
@@ -16,7 +16,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, error_code: &str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn new(
+        status: StatusCode,
+        error_code: &str,
+        message: impl Into<String>,
+    ) -> ApiError {
         ApiError {
             status,
             error_code: error_code.to_string(),
@@ -25,7 +29,7 @@ impl ApiError {
         }
     }
 
-    pub fn invalid_session() -> ApiError {
+    pub(crate) fn invalid_session() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
             "INVALID_SESSION_ID",
@@ -33,7 +37,7 @@ impl ApiError {
         )
     }
 
-    pub fn not_found() -> ApiError {
+    pub(crate) fn not_found() -> ApiError {
         ApiError::new(
             StatusCode::NOT_FOUND,
             "NOT_FOUND",
@@ -41,7 +45,7 @@ impl ApiError {
         )
     }
 
-    pub fn request_limit_exceeded() -> ApiError {
+    pub(crate) fn request_limit_exceeded() -> ApiError {
         ApiError::new(
             StatusCode::FORBIDDEN,
             "REQUEST_LIMIT_EXCEEDED",
@@ -49,12 +53,12 @@ impl ApiError {
         )
     }
 
-    pub fn bad_request(error_code: &str, message: impl Into<String>) -> ApiError {
+    pub(crate) fn bad_request(error_code: &str, message: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::BAD_REQUEST, error_code, message)
     }
 
     /// The status Salesforce answers for `error_code` when it is injected as a fault.
-    pub fn status_for(error_code: &str) -> StatusCode {
+    pub(crate) fn status_for(error_code: &str) -> StatusCode {
         match error_code {
             "INVALID_SESSION_ID" => StatusCode::UNAUTHORIZED,
             "REQUEST_LIMIT_EXCEEDED"
@@ -69,7 +73,7 @@ impl ApiError {
     }
 
     /// The message Salesforce sends with `error_code` (for faults given only a code).
-    pub fn default_message(error_code: &str) -> &'static str {
+    pub(crate) fn default_message(error_code: &str) -> &'static str {
         match error_code {
             "INVALID_SESSION_ID" => "Session expired or invalid",
             "REQUEST_LIMIT_EXCEEDED" => "TotalRequests Limit exceeded.",
@@ -109,12 +113,12 @@ impl IntoResponse for ApiError {
 }
 
 /// A JSON response with Salesforce's content type.
-pub fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &serde_json::Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_default();
     json_bytes(status, bytes)
 }
 
-pub fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+pub(crate) fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
     let mut response = (status, bytes).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

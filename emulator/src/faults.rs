@@ -20,8 +20,13 @@ pub enum FaultKind {
         #[serde(default)]
         message: Option<String>,
     },
-    /// Wait before handling the request.
-    Delay { millis: u64 },
+    /// Wait `millis` before handling the request, or (`after_handler`) handle it and then
+    /// hold its answer back that long: the request has acted, its answer is late.
+    Delay {
+        millis: u64,
+        #[serde(default)]
+        after_handler: bool,
+    },
     /// Send the first `after_bytes` bytes of the body, then drop the connection.
     CutConnection {
         #[serde(default)]
@@ -39,10 +44,38 @@ pub enum FaultKind {
     },
     /// A Bulk job created by this request ends `Aborted`.
     JobAborted,
+    /// Before the request is handled, a record of `object` with `fields` commits, from a
+    /// transaction that began `began_seconds_ago` seconds earlier: Salesforce stamps the row's
+    /// `CreatedDate`, `LastModifiedDate` and `SystemModstamp` with that start, so the row
+    /// appears behind a cursor that already passed that time.
+    CommitRecord {
+        object: String,
+        #[serde(default)]
+        fields: serde_json::Map<String, serde_json::Value>,
+        #[serde(default)]
+        began_seconds_ago: i64,
+    },
     /// Every access token issued so far expires now.
     ExpireTokens,
     /// The daily API request limit is used up from now on.
     ExhaustLimit,
+}
+
+impl FaultKind {
+    /// The rule's `type`, as written in a rule and listed in the request log.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            FaultKind::Status { .. } => "status",
+            FaultKind::Delay { .. } => "delay",
+            FaultKind::CutConnection { .. } => "cut_connection",
+            FaultKind::TruncateBody { .. } => "truncate_body",
+            FaultKind::JobFailed { .. } => "job_failed",
+            FaultKind::JobAborted => "job_aborted",
+            FaultKind::CommitRecord { .. } => "commit_record",
+            FaultKind::ExpireTokens => "expire_tokens",
+            FaultKind::ExhaustLimit => "exhaust_limit",
+        }
+    }
 }
 
 fn half() -> u8 {
@@ -187,6 +220,14 @@ fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
     p == pattern.len()
 }
 
+/// A Bulk job fault for the handler that creates the job (set by a `job_failed` /
+/// `job_aborted` fault on the create request).
+#[derive(Clone, Debug)]
+pub enum JobFault {
+    Failed(String),
+    Aborted,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,7 +272,10 @@ mod tests {
         assert!(table.fire("GET", "/c").is_empty());
         assert_eq!(
             table.fire("GET", "/c"),
-            vec![FaultKind::Delay { millis: 1 }]
+            vec![FaultKind::Delay {
+                millis: 1,
+                after_handler: false
+            }]
         );
     }
 

@@ -12,7 +12,7 @@ use crate::schema::{Field, FieldType, SObject, Value};
 /// A double as Java's `Double.toString` writes it (Salesforce's servers are Java):
 /// plain decimal with at least one fractional digit in [1e-3, 1e7), otherwise computerized
 /// scientific notation with an upper-case `E` (`9.9213206E7`, `1.0E-4`).
-pub fn java_double(d: f64) -> String {
+pub(crate) fn java_double(d: f64) -> String {
     if d == 0.0 {
         return if d.is_sign_negative() {
             "-0.0".into()
@@ -49,13 +49,8 @@ pub fn java_double(d: f64) -> String {
 }
 
 /// `2024-01-01T10:00:00.000+0000` (REST JSON).
-pub fn rest_datetime(d: &DateTime<Utc>) -> String {
+pub(crate) fn rest_datetime(d: &DateTime<Utc>) -> String {
     d.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
-}
-
-/// `2024-01-01T10:00:00.000Z` (Bulk CSV).
-pub fn csv_datetime(d: &DateTime<Utc>) -> String {
-    d.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
 fn date(d: &NaiveDate) -> String {
@@ -85,7 +80,7 @@ fn json_double(d: f64) -> Json {
 
 /// The REST JSON value of field `field_index` of a record. `row` gives compound fields their
 /// components; `blob_url` the path of a base64 field's blob (`None` → null).
-pub fn rest_value(
+pub(crate) fn rest_value(
     sobject: &SObject,
     field_index: usize,
     row: &dyn Fn(usize) -> Value,
@@ -230,13 +225,13 @@ fn push_time(out: &mut String, t: &NaiveTime) {
 }
 
 /// Appends the Bulk CSV text of a value (unquoted; the caller quotes).
-pub fn csv_value(out: &mut String, field: &Field, value: &Value) {
+pub(crate) fn csv_value(out: &mut String, field: &Field, value: &Value) {
     match value {
         Value::Null => {}
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Int(i) => match field.field_type {
             FieldType::Double | FieldType::Currency | FieldType::Percent => {
-                out.push_str(&java_double(*i as f64))
+                out.push_str(&java_double(*i as f64));
             }
             _ => {
                 let _ = write!(out, "{i}");
@@ -259,7 +254,7 @@ pub fn csv_value(out: &mut String, field: &Field, value: &Value) {
 }
 
 /// Parses a JSON value given for a field (admin API) into the field's type.
-pub fn value_from_json(field: &Field, json: &Json) -> Result<Value, String> {
+pub(crate) fn value_from_json(field: &Field, json: &Json) -> Result<Value, String> {
     use base64::Engine;
     if json.is_null() {
         return Ok(Value::Null);
@@ -329,7 +324,7 @@ pub fn value_from_json(field: &Field, json: &Json) -> Result<Value, String> {
 }
 
 /// `2024-01-01T10:00:00Z`, `…00.000+0000`, `…+01:00`.
-pub fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Some(d.with_timezone(&Utc));
     }
@@ -360,7 +355,6 @@ mod tests {
     fn datetimes_have_two_dialects() {
         let d = Utc.with_ymd_and_hms(2024, 1, 1, 10, 0, 0).unwrap();
         assert_eq!(rest_datetime(&d), "2024-01-01T10:00:00.000+0000");
-        assert_eq!(csv_datetime(&d), "2024-01-01T10:00:00.000Z");
     }
 
     #[test]

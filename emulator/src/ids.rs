@@ -13,7 +13,7 @@ const INSTANCE: &str = "Dn";
 const COUNTER_DIGITS: usize = 10;
 
 /// The 3-character checksum of a 15-character id.
-pub fn checksum(id15: &[u8; 15]) -> [u8; 3] {
+pub(crate) fn checksum(id15: &[u8; 15]) -> [u8; 3] {
     let mut out = [0u8; 3];
     for (chunk_index, chunk) in id15.chunks(5).enumerate() {
         let mut bits = 0usize;
@@ -28,7 +28,7 @@ pub fn checksum(id15: &[u8; 15]) -> [u8; 3] {
 }
 
 /// The 18-character id of counter `n` under `prefix` (three characters).
-pub fn encode(prefix: &str, n: u64) -> String {
+pub(crate) fn encode(prefix: &str, n: u64) -> String {
     let mut id = [b'0'; 15];
     id[..3].copy_from_slice(&prefix.as_bytes()[..3]);
     id[3..5].copy_from_slice(INSTANCE.as_bytes());
@@ -51,7 +51,7 @@ pub fn encode(prefix: &str, n: u64) -> String {
 
 /// The 18-character form of a 15- or 18-character id; `None` when it is neither or an
 /// 18-character id's checksum does not match (Salesforce answers MALFORMED_ID then).
-pub fn to_18(id: &str) -> Option<String> {
+pub(crate) fn to_18(id: &str) -> Option<String> {
     let bytes = id.as_bytes();
     if !bytes.iter().all(|b| b.is_ascii_alphanumeric()) {
         return None;
@@ -78,7 +78,7 @@ pub fn to_18(id: &str) -> Option<String> {
 }
 
 /// The counter of an id this org made under `prefix` (15 or 18 characters), or `None`.
-pub fn decode(prefix: &str, id: &str) -> Option<u64> {
+pub(crate) fn decode(prefix: &str, id: &str) -> Option<u64> {
     let full = to_18(id)?;
     if !full.starts_with(prefix) || &full[3..5] != INSTANCE {
         return None;
@@ -89,15 +89,6 @@ pub fn decode(prefix: &str, id: &str) -> Option<u64> {
         n = n.checked_mul(62)?.checked_add(digit)?;
     }
     Some(n)
-}
-
-/// The key prefix of an id (first three characters), if it looks like an id at all.
-pub fn prefix_of(id: &str) -> Option<&str> {
-    if id.len() == 15 || id.len() == 18 {
-        id.get(..3)
-    } else {
-        None
-    }
 }
 
 #[cfg(test)]

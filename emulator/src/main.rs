@@ -1,10 +1,10 @@
 //! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]… [--extra-objects N]
 //! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]
-//! [--rotate-refresh-token]`
+//! [--tls-names NAME,IP,…] [--advertise-url URL] [--rotate-refresh-token]`
 //!
 //! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
-//! refresh_token, username, and with `--tls` ca_certificate: the CA file to trust) and serves
-//! until killed.
+//! refresh_token, username, and with `--tls` ca_certificate: the CA file to trust, and
+//! ca_certificate_pem: its PEM text) and serves until killed.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -54,6 +54,14 @@ struct Args {
     /// Serve https with a certificate made at start; the ready line gives its CA file.
     #[arg(long)]
     tls: bool,
+    /// With --tls: extra names (DNS names or IP addresses) the certificate covers, besides
+    /// localhost, 127.0.0.1 and the advertised host.
+    #[arg(long, value_name = "NAME,IP,…", value_delimiter = ',')]
+    tls_names: Vec<String>,
+    /// The instance URL handed out to clients (default: the listen address; when listening on
+    /// 0.0.0.0 or ::, this host's own address, never the wildcard).
+    #[arg(long, value_name = "URL")]
+    advertise_url: Option<String>,
 }
 
 fn parse_records(items: &[String]) -> anyhow::Result<BTreeMap<String, u64>> {
@@ -82,9 +90,20 @@ async fn main() -> anyhow::Result<()> {
         bulk_job_time: Duration::from_secs(args.bulk_job_seconds),
         clock_running: !args.frozen_clock,
         tls: args.tls,
+        tls_names: args.tls_names.clone(),
+        advertise_url: args.advertise_url.clone(),
         rotate_refresh_token: args.rotate_refresh_token,
         ..EmulatorConfig::default()
     };
+    if !args.tls_names.is_empty() && !args.tls {
+        bail!("--tls-names: only with --tls (the names go into its certificate)");
+    }
+    if let Some(url) = &args.advertise_url {
+        // Checked before binding, so a bad URL is not reported as a --listen problem.
+        let scheme = if args.tls { "https" } else { "http" };
+        let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        sf_emulator::advertise::base_url(Some(url), scheme, any)?;
+    }
     if args.scale == 0 {
         bail!("--scale: expected a whole number of at least 1, got 0");
     }
@@ -108,6 +127,10 @@ async fn main() -> anyhow::Result<()> {
     });
     if let Some(path) = emulator.ca_certificate_path() {
         ready["ca_certificate"] = serde_json::Value::String(path.display().to_string());
+    }
+    if let Some(pem) = emulator.ca_certificate_pem() {
+        // For clients that cannot read the file (the emulator in a container: `docker logs`).
+        ready["ca_certificate_pem"] = serde_json::Value::String(pem.to_string());
     }
     println!("{ready}");
     tokio::signal::ctrl_c()

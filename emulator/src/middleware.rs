@@ -2,7 +2,7 @@
 //! trailing-slash normalisation (`/queryAll/?q=` and `/queryAll?q=` are one resource) and fault
 //! injection.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,28 +15,37 @@ use futures::StreamExt;
 
 use crate::error::ApiError;
 use crate::faults::FaultKind;
-use crate::state::{lock, AppState, LogEntry};
-
-/// A Bulk job fault for the handler that creates the job (set by a `job_failed` /
-/// `job_aborted` fault on the create request).
-#[derive(Clone, Debug)]
-pub enum JobFault {
-    Failed(String),
-    Aborted,
-}
+use crate::state::{lock, AppState, FiredFaults, LogEntry};
 
 /// Records method, path, status and body bytes of every request (the admin API lists all but
 /// its own).
-pub async fn record_request(State(state): State<AppState>, req: Request, next: Next) -> Response {
+///
+/// The entry is logged when the request arrives, so a request whose answer is never sent (the
+/// client gave up during a `delay` fault) is still listed, with status 0.
+pub(crate) async fn record_request(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     let method = req.method().to_string();
     let path = req
         .uri()
         .path_and_query()
         .map(|p| p.to_string())
         .unwrap_or_default();
-    let response = next.run(req).await;
     let bytes = Arc::new(AtomicU64::new(0));
-    let status = response.status().as_u16();
+    let status = Arc::new(AtomicU16::new(0));
+    let faults = FiredFaults::default();
+    req.extensions_mut().insert(faults.clone());
+    lock(&state.log).push(LogEntry {
+        method,
+        path,
+        status: status.clone(),
+        bytes: bytes.clone(),
+        faults,
+    });
+    let response = next.run(req).await;
+    status.store(response.status().as_u16(), Ordering::Relaxed);
     let (parts, body) = response.into_parts();
     let body = match body.size_hint().exact() {
         Some(n) => {
@@ -53,17 +62,11 @@ pub async fn record_request(State(state): State<AppState>, req: Request, next: N
             }))
         }
     };
-    lock(&state.log).push(LogEntry {
-        method,
-        path,
-        status,
-        bytes,
-    });
     Response::from_parts(parts, body)
 }
 
 /// 414 for a request URI longer than the configured limit (Salesforce: 16,384 bytes).
-pub async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) -> Response {
+pub(crate) async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let length = req
         .uri()
         .path_and_query()
@@ -76,7 +79,7 @@ pub async fn limit_uri(State(state): State<AppState>, req: Request, next: Next) 
 }
 
 /// Strips one trailing slash from the path, so routes need only one form.
-pub async fn normalize_path(mut req: Request, next: Next) -> Response {
+pub(crate) async fn normalize_path(mut req: Request, next: Next) -> Response {
     let path = req.uri().path();
     if path.len() > 1 && path.ends_with('/') {
         let trimmed = path.trim_end_matches('/');
@@ -92,14 +95,18 @@ pub async fn normalize_path(mut req: Request, next: Next) -> Response {
 }
 
 /// Applies the faults whose rules match this request.
-pub async fn inject_faults(
+pub(crate) async fn inject_faults(
     State(state): State<AppState>,
     mut req: Request,
     next: Next,
 ) -> Response {
     let fired = lock(&state.faults).fire(req.method().as_str(), req.uri().path());
+    if let Some(log) = req.extensions().get::<FiredFaults>() {
+        lock(&log.0).extend(fired.iter().map(|f| f.type_name().to_string()));
+    }
     let mut cut = None;
     let mut truncate = None;
+    let mut answer_delay = None;
     for fault in fired {
         match fault {
             FaultKind::Status {
@@ -122,20 +129,43 @@ pub async fn inject_faults(
                     None => (status, message.unwrap_or_default()).into_response(),
                 };
             }
-            FaultKind::Delay { millis } => tokio::time::sleep(Duration::from_millis(millis)).await,
+            FaultKind::Delay {
+                millis,
+                after_handler: false,
+            } => tokio::time::sleep(Duration::from_millis(millis)).await,
+            FaultKind::Delay {
+                millis,
+                after_handler: true,
+            } => answer_delay = Some(Duration::from_millis(millis)),
+            FaultKind::CommitRecord {
+                object,
+                fields,
+                began_seconds_ago,
+            } => {
+                if let Err(e) = commit_record(&state, &object, &fields, began_seconds_ago) {
+                    tracing::warn!("commit_record fault on {object}: {e}");
+                }
+            }
             FaultKind::CutConnection { after_bytes } => cut = Some(after_bytes),
             FaultKind::TruncateBody { keep_percent } => truncate = Some(keep_percent.min(100)),
             FaultKind::JobFailed { message } => {
-                req.extensions_mut().insert(JobFault::Failed(message));
+                req.extensions_mut()
+                    .insert(crate::faults::JobFault::Failed(message));
             }
             FaultKind::JobAborted => {
-                req.extensions_mut().insert(JobFault::Aborted);
+                req.extensions_mut()
+                    .insert(crate::faults::JobFault::Aborted);
             }
             FaultKind::ExpireTokens => state.expire_sessions(),
             FaultKind::ExhaustLimit => lock(&state.usage).exhausted = true,
         }
     }
     let response = next.run(req).await;
+    if let Some(delay) = answer_delay {
+        // The request has been acted on; its answer is late (a client that gives up first
+        // never sees it).
+        tokio::time::sleep(delay).await;
+    }
     if let Some(after) = cut {
         return cut_body(response, after);
     }
@@ -143,6 +173,22 @@ pub async fn inject_faults(
         return truncate_body(response, percent).await;
     }
     response
+}
+
+/// Commits a record whose transaction began `began_seconds_ago` seconds ago: its audit dates
+/// are that old, as Salesforce stamps a row with its transaction's start.
+fn commit_record(
+    state: &AppState,
+    object: &str,
+    fields: &serde_json::Map<String, serde_json::Value>,
+    began_seconds_ago: i64,
+) -> Result<String, String> {
+    let values = crate::admin::values_from(state, object, fields).map_err(|(_, m)| m)?;
+    let began = state.clock.now() - chrono::Duration::seconds(began_seconds_ago);
+    state
+        .org_mut()
+        .insert_stamped(object, values, began)
+        .map_err(|e| format!("{e:?}"))
 }
 
 /// Sends `after` bytes of the body, then fails the stream so the server drops the connection.

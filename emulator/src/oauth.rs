@@ -17,9 +17,9 @@ use sha2::Sha256;
 use crate::error::json_response;
 use crate::state::{lock, AppState};
 
-pub const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
+pub(crate) const JWT_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new().route("/services/oauth2/token", post(token))
 }
 

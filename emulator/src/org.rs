@@ -21,7 +21,7 @@ use crate::seed::{self, Gen, GenContext};
 use crate::store::{OrgStore, StoreError, StoredRecord};
 
 /// How long soft-deleted rows stay in the recycle bin and the deletion log keeps entries.
-pub const RECYCLE_BIN_DAYS: i64 = 15;
+pub(crate) const RECYCLE_BIN_DAYS: i64 = 15;
 
 /// A record changed since generation.
 #[derive(Clone, Debug)]
@@ -452,6 +452,29 @@ impl Org {
         if let Some((i, _)) = obj.sobject.field("IsDeleted") {
             values[i] = Value::Bool(deleted);
         }
+    }
+
+    /// Inserts a record whose `CreatedDate`, `LastModifiedDate` and `SystemModstamp` are
+    /// `at` instead of now (a row committed by a transaction that began at `at`).
+    pub fn insert_stamped(
+        &mut self,
+        object: &str,
+        values: Vec<(usize, Value)>,
+        at: DateTime<Utc>,
+    ) -> Result<String, StoreError> {
+        let id = self.insert(object, values)?;
+        let (o, index) = self.lookup(object, &id)?;
+        let obj = &mut self.objects[o];
+        let stamped: Vec<usize> = ["CreatedDate", "LastModifiedDate", "SystemModstamp"]
+            .iter()
+            .filter_map(|name| obj.sobject.field(name).map(|(i, _)| i))
+            .collect();
+        if let Some(OverlayRow::Live(row)) = obj.overlay.get_mut(&index) {
+            for i in stamped {
+                row[i] = Value::DateTime(at);
+            }
+        }
+        Ok(id)
     }
 
     /// Restores the org to its generated state.

@@ -9,19 +9,19 @@ use flate2::write::DeflateEncoder;
 use flate2::Compression;
 
 /// The 10-byte gzip header: deflate, no flags, no mtime, unknown OS.
-pub const HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff];
+pub(crate) const HEADER: [u8; 10] = [0x1f, 0x8b, 0x08, 0x00, 0, 0, 0, 0, 0x00, 0xff];
 /// An empty final fixed-Huffman block: ends the deflate stream after sync-flushed chunks.
 const FINAL_BLOCK: [u8; 2] = [0x03, 0x00];
 
 /// A compressed chunk and what the trailer needs to know of it.
-pub struct Chunk {
+pub(crate) struct Chunk {
     pub deflated: Vec<u8>,
     pub crc: crc32fast::Hasher,
     pub length: u64,
 }
 
 /// Compresses one chunk at the fastest level.
-pub fn compress(data: &[u8]) -> Chunk {
+pub(crate) fn compress(data: &[u8]) -> Chunk {
     let mut crc = crc32fast::Hasher::new();
     crc.update(data);
     let mut encoder =
@@ -40,7 +40,7 @@ pub fn compress(data: &[u8]) -> Chunk {
 }
 
 /// Running CRC and length of the chunks sent so far.
-pub struct Trailer {
+pub(crate) struct Trailer {
     crc: crc32fast::Hasher,
     length: u64,
 }
@@ -55,13 +55,13 @@ impl Default for Trailer {
 }
 
 impl Trailer {
-    pub fn add(&mut self, chunk: &Chunk) {
+    pub(crate) fn add(&mut self, chunk: &Chunk) {
         self.crc.combine(&chunk.crc);
         self.length += chunk.length;
     }
 
     /// The final block, CRC-32 and ISIZE.
-    pub fn finish(self) -> Vec<u8> {
+    pub(crate) fn finish(self) -> Vec<u8> {
         let mut out = FINAL_BLOCK.to_vec();
         out.extend_from_slice(&self.crc.finalize().to_le_bytes());
         out.extend_from_slice(&((self.length & 0xffff_ffff) as u32).to_le_bytes());

@@ -17,7 +17,7 @@ use crate::seed::Gen;
 use crate::soql::{ResolvedQuery, Row};
 
 /// A generated record read field by field (only the fields SOQL asks for are generated).
-pub struct GeneratedRow<'a> {
+pub(crate) struct GeneratedRow<'a> {
     pub org: &'a Org,
     pub object: usize,
     pub index: u64,
@@ -49,7 +49,7 @@ impl Row for KeyRow<'_> {
 
 /// The generated indexes the WHERE clause can match, from its bounds on the cursor fields
 /// and on Id.
-pub fn generated_range(org: &Org, object: usize, query: &ResolvedQuery) -> Range<u64> {
+pub(crate) fn generated_range(org: &Org, object: usize, query: &ResolvedQuery) -> Range<u64> {
     let obj = org.object(object);
     let mut range = 0..obj.generated;
     if !query.has_filter() {
@@ -104,7 +104,7 @@ fn index_order_suffices(org: &Org, object: usize, query: &ResolvedQuery) -> bool
 
 /// The indexes of the records the query returns, in order, after OFFSET and LIMIT.
 /// `include_deleted` is queryAll.
-pub fn run(
+pub(crate) fn run(
     org: &Org,
     object: usize,
     query: &ResolvedQuery,

@@ -22,7 +22,7 @@ use crate::state::{lock, AppState};
 use crate::versions;
 
 /// Routes that need no session (`/services/data`).
-pub fn public_router() -> Router<AppState> {
+pub(crate) fn public_router() -> Router<AppState> {
     Router::new().route(
         "/services/data",
         get(|| async { json_response(StatusCode::OK, &versions::list()) }),
@@ -30,7 +30,7 @@ pub fn public_router() -> Router<AppState> {
 }
 
 /// Routes behind the session gate.
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/services/data/{version}", get(resources))
         .route("/services/data/{version}/sobjects", get(describe_global))
@@ -154,7 +154,7 @@ async fn describe_object(
 }
 
 /// The REST JSON of a record: `attributes` then the fields given (all when `None`).
-pub fn record_json(
+pub(crate) fn record_json(
     org: &Org,
     object: usize,
     values: &[Value],

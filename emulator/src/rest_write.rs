@@ -27,7 +27,7 @@ use crate::write::{
 
 /// A REST write's reply: status and JSON body (`None` for 204).
 #[derive(Clone, Debug, PartialEq)]
-pub struct RestReply {
+pub(crate) struct RestReply {
     pub status: u16,
     pub body: Option<Json>,
 }
@@ -164,7 +164,7 @@ fn id_column(sobject: &SObject) -> Option<Column> {
 }
 
 /// `POST sobjects/{Name}`.
-pub fn create<S: OrgStore + ?Sized>(
+pub(crate) fn create<S: OrgStore + ?Sized>(
     store: &mut S,
     rules: &mut WriteRules,
     object: &str,
@@ -201,7 +201,7 @@ fn target_error(error: RecordError) -> RestReply {
 }
 
 /// `PATCH sobjects/{Name}/{Id}`.
-pub fn update<S: OrgStore + ?Sized>(
+pub(crate) fn update<S: OrgStore + ?Sized>(
     store: &mut S,
     rules: &mut WriteRules,
     object: &str,
@@ -228,7 +228,7 @@ pub fn update<S: OrgStore + ?Sized>(
 }
 
 /// `DELETE sobjects/{Name}/{Id}` (to the recycle bin).
-pub fn delete<S: OrgStore + ?Sized>(
+pub(crate) fn delete<S: OrgStore + ?Sized>(
     store: &mut S,
     rules: &mut WriteRules,
     object: &str,
@@ -248,7 +248,7 @@ pub fn delete<S: OrgStore + ?Sized>(
 }
 
 /// `PATCH sobjects/{Name}/{Field}/{Value}`: upsert on an external id field (or `Id`).
-pub fn upsert<S: OrgStore + ?Sized>(
+pub(crate) fn upsert<S: OrgStore + ?Sized>(
     store: &mut S,
     rules: &mut WriteRules,
     api_version: &str,
@@ -405,7 +405,7 @@ async fn upsert_handler(
 /// server's auth layer. Path parameter names (`version`, `object`, `id`, `field`) are the read
 /// side's on the same paths (axum requires one name per position); for an upsert the `id`
 /// position holds the external id field and `field` its value.
-pub fn router<S>() -> Router<S>
+pub(crate) fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     WriteState: FromRef<S>,
@@ -429,8 +429,8 @@ where
 mod tests {
     use super::*;
     use crate::schema::Value;
+    use crate::write::rules::{RuleCondition, ValidationRule};
     use crate::write::test_org::TestOrg;
-    use crate::write::{RuleCondition, ValidationRule};
 
     fn org() -> (TestOrg, WriteRules) {
         (TestOrg::new(), WriteRules::default())

@@ -84,7 +84,7 @@ pub enum Gen {
 
 /// What the generator needs beyond the index: the seed, the object's number and size, where
 /// time starts, and where references point.
-pub struct GenContext<'a> {
+pub(crate) struct GenContext<'a> {
     pub seed: u64,
     pub object_number: u64,
     pub count: u64,
@@ -97,7 +97,7 @@ pub struct GenContext<'a> {
     pub username: &'a str,
 }
 
-pub fn splitmix64(mut x: u64) -> u64 {
+pub(crate) fn splitmix64(mut x: u64) -> u64 {
     x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
     let mut z = x;
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -108,7 +108,7 @@ pub fn splitmix64(mut x: u64) -> u64 {
 /// The per-record hashes every field of a record derives its values from; computed once per
 /// record when a whole row is written.
 #[derive(Clone, Copy, Debug)]
-pub struct RecordHashes {
+pub(crate) struct RecordHashes {
     record: u64,
     name: u64,
     place: u64,
@@ -116,7 +116,7 @@ pub struct RecordHashes {
 
 impl GenContext<'_> {
     /// The hashes of record `index`.
-    pub fn record_hashes(&self, index: u64) -> RecordHashes {
+    pub(crate) fn record_hashes(&self, index: u64) -> RecordHashes {
         let base = splitmix64(self.seed ^ splitmix64(index ^ (self.object_number << 48)));
         RecordHashes {
             record: base,
@@ -134,13 +134,13 @@ impl GenContext<'_> {
     }
 
     /// CreatedDate of record `index`, seconds since the epoch.
-    pub fn created_seconds(&self, index: u64) -> i64 {
+    pub(crate) fn created_seconds(&self, index: u64) -> i64 {
         let offset = (index as i128 * self.span_seconds as i128 / self.count.max(1) as i128) as i64;
         self.first_created + offset
     }
 
     /// SystemModstamp of record `index`: in [created(i), created(i) + step).
-    pub fn modstamp_seconds(&self, index: u64) -> i64 {
+    pub(crate) fn modstamp_seconds(&self, index: u64) -> i64 {
         let step = self.step();
         let jitter = if step > 1 {
             (splitmix64(self.seed ^ index ^ (self.object_number << 40)) % step as u64) as i64
@@ -150,13 +150,13 @@ impl GenContext<'_> {
         self.created_seconds(index) + jitter
     }
 
-    pub fn modified_seconds(&self, index: u64) -> i64 {
+    pub(crate) fn modified_seconds(&self, index: u64) -> i64 {
         let created = self.created_seconds(index);
         created + (self.modstamp_seconds(index) - created) / 2
     }
 
     /// The value of field `field_index` of record `index`.
-    pub fn value(
+    pub(crate) fn value(
         &self,
         gen: &Gen,
         field: &Field,
@@ -175,7 +175,7 @@ impl GenContext<'_> {
     }
 
     /// [`GenContext::value`] with the record's hashes computed beforehand.
-    pub fn value_with(
+    pub(crate) fn value_with(
         &self,
         hashes: &RecordHashes,
         gen: &Gen,
@@ -427,7 +427,7 @@ impl GenContext<'_> {
 }
 
 /// A base64 `Value` as text (for Bulk refusals and blob bodies).
-pub fn base64_text(bytes: &[u8]) -> String {
+pub(crate) fn base64_text(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
@@ -478,13 +478,8 @@ fn date_of(seconds: i64) -> NaiveDate {
         .date_naive()
 }
 
-/// Seconds since the epoch → DateTime (for callers computing ranges).
-pub fn at(seconds: i64) -> DateTime<Utc> {
-    DateTime::<Utc>::from_timestamp(seconds, 0).unwrap_or_default()
-}
-
 /// The span generated data covers before the clock's start.
-pub fn span() -> Duration {
+pub(crate) fn span() -> Duration {
     Duration::days(730)
 }
 
@@ -681,7 +676,7 @@ const PLACES: [(&str, &str, &str, f64, f64); 10] = [
     ("São Paulo", "SP", "Brazil", -23.5505, -46.6333),
 ];
 /// Values a careless reader turns into null or breaks on; they must come back as these strings.
-pub const TRICKY: [&str; 12] = [
+pub(crate) const TRICKY: [&str; 12] = [
     "NA",
     "N/A",
     "NULL",

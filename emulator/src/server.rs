@@ -19,10 +19,12 @@ use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
 use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
-use crate::{admin, bulk_ingest, bulk_query, oauth, rest, rest_query, rest_write, tls, write};
+use crate::{
+    admin, advertise, bulk_ingest, bulk_query, oauth, rest, rest_query, rest_write, tls, write,
+};
 
 /// Every `/services/data/vNN.0/…` route, behind the session gate.
-pub fn data_routes(state: AppState) -> Router<AppState> {
+pub(crate) fn data_routes(state: AppState) -> Router<AppState> {
     Router::new()
         .merge(rest::router())
         .merge(rest_query::router())
@@ -34,7 +36,7 @@ pub fn data_routes(state: AppState) -> Router<AppState> {
 
 /// The whole application: public routes, data routes, admin API, and the layers around them
 /// (request log, URI limit, path normalisation, faults, compression).
-pub fn router(state: AppState) -> Router {
+pub(crate) fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(oauth::router())
         .merge(rest::public_router())
@@ -89,16 +91,19 @@ impl Emulator {
         let listener = TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         let tls = config.tls;
-        let state = AppState::new(config);
         let scheme = if tls { "https" } else { "http" };
-        state.set_base_url(format!("{scheme}://{addr}"));
+        let base_url = advertise::base_url(config.advertise_url.as_deref(), scheme, addr)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        let names = advertise::certificate_names(&base_url, &config.tls_names);
+        let state = AppState::new(config);
+        state.set_base_url(base_url);
         let app = router(state.clone());
         let (tx, rx) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = rx.await;
         };
         let (task, ca) = if tls {
-            let certificates = tls::make_certificates().map_err(std::io::Error::other)?;
+            let certificates = tls::make_certificates(&names).map_err(std::io::Error::other)?;
             let path = std::env::temp_dir().join(format!(
                 "sf-emulator-ca-{}-{}.pem",
                 std::process::id(),

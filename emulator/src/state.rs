@@ -4,19 +4,19 @@
 
 use std::collections::HashMap;
 use std::ops::Deref;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::bulk_query::QueryJobs;
+use crate::bulk_query::job::QueryJobs;
 use crate::clock::Clock;
 use crate::config::EmulatorConfig;
 use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
-use crate::rest_query::Cursors;
+use crate::rest_query::cursor::Cursors;
 use crate::write::WriteSide;
 
 fn new_write_side(config: &EmulatorConfig) -> WriteSide {
@@ -37,23 +37,34 @@ pub struct Session {
 
 /// One served request, for tests and benchmarks that count API calls.
 #[derive(Debug, Serialize)]
-pub struct LoggedRequest {
+pub(crate) struct LoggedRequest {
     pub method: String,
     /// Path and query string.
     pub path: String,
+    /// 0 while the request is being handled, and for good when its answer was never sent
+    /// (the client gave up waiting).
     pub status: u16,
     /// Response body bytes sent (as sent: compressed when compressed).
     pub bytes: u64,
+    /// The `type` of every fault rule that fired on this request.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<String>,
 }
 
-/// A request log entry whose byte count grows while a streamed body is sent.
+/// A request log entry, logged when the request arrives; its status is set when the answer
+/// starts and its byte count grows while a streamed body is sent.
 #[derive(Debug)]
 pub struct LogEntry {
     pub method: String,
     pub path: String,
-    pub status: u16,
+    pub status: Arc<AtomicU16>,
     pub bytes: Arc<AtomicU64>,
+    pub faults: FiredFaults,
 }
+
+/// The faults fired on one request, filled in by the fault layer (a request extension).
+#[derive(Clone, Debug, Default)]
+pub struct FiredFaults(pub Arc<Mutex<Vec<String>>>);
 
 /// Daily usage counters behind `/limits` and `Sforce-Limit-Info`.
 #[derive(Debug, Default)]
@@ -109,7 +120,7 @@ impl Deref for AppState {
 }
 
 /// Locks that survive a panicked holder: the data is still consistent for an emulator.
-pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -1,7 +1,8 @@
 //! `--tls`: https with a certificate made at start, for clients that only speak https
 //! (simple-salesforce builds `https://{instance}` URLs). A throwaway CA signs a leaf for
-//! `localhost` and `127.0.0.1`; its PEM is written to a file clients can trust
-//! (`REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, reqwest's `add_root_certificate`).
+//! `localhost`, `127.0.0.1`, the advertised host and any `--tls-names`; its PEM is written to a
+//! file clients can trust (`REQUESTS_CA_BUNDLE`, `SSL_CERT_FILE`, reqwest's
+//! `add_root_certificate`, the connector's `ca_certificate`) and printed in the ready line.
 //!
 //! Handshakes run in their own tasks, so a slow client never holds up `accept`.
 
@@ -20,7 +21,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_rustls::TlsAcceptor;
 
 #[derive(Debug, thiserror::Error)]
-pub enum TlsError {
+pub(crate) enum TlsError {
     #[error("making the self-signed certificate: {0}")]
     Certificate(#[from] rcgen::Error),
     #[error("configuring TLS: {0}")]
@@ -33,14 +34,14 @@ pub enum TlsError {
 }
 
 /// The certificate material of one run.
-pub struct Certificates {
+pub(crate) struct Certificates {
     pub ca_pem: String,
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
 }
 
-/// A CA and a leaf for localhost / 127.0.0.1 signed by it.
-pub fn make_certificates() -> Result<Certificates, TlsError> {
+/// A CA and a leaf for `names` (DNS names or IP addresses) signed by it.
+pub(crate) fn make_certificates(names: &[String]) -> Result<Certificates, TlsError> {
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -55,8 +56,8 @@ pub fn make_certificates() -> Result<Certificates, TlsError> {
     let ca = ca_params.self_signed(&ca_key)?;
 
     let leaf_key = KeyPair::generate()?;
-    let mut leaf_params =
-        CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])?;
+    // rcgen makes an IP address SAN of every name that parses as one, a DNS name SAN otherwise.
+    let mut leaf_params = CertificateParams::new(names.to_vec())?;
     leaf_params
         .distinguished_name
         .push(DnType::CommonName, "localhost");
@@ -76,7 +77,7 @@ pub fn make_certificates() -> Result<Certificates, TlsError> {
 }
 
 /// Writes the CA certificate where clients can read it.
-pub fn write_ca(certificates: &Certificates, path: &Path) -> Result<(), TlsError> {
+pub(crate) fn write_ca(certificates: &Certificates, path: &Path) -> Result<(), TlsError> {
     std::fs::write(path, &certificates.ca_pem).map_err(|source| TlsError::Write {
         path: path.to_path_buf(),
         source,
@@ -94,13 +95,13 @@ fn acceptor(certificates: &Certificates) -> Result<TlsAcceptor, TlsError> {
 }
 
 /// A listener whose connections arrive with the TLS handshake done.
-pub struct TlsListener {
+pub(crate) struct TlsListener {
     local: SocketAddr,
     ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
 }
 
 impl TlsListener {
-    pub fn new(
+    pub(crate) fn new(
         listener: TcpListener,
         certificates: &Certificates,
     ) -> Result<TlsListener, TlsError> {

@@ -1,11 +1,11 @@
 //! The API versions the emulator answers (`GET /services/data/`), oldest first.
 
 /// Oldest and newest version served; `vNN.0` paths outside get 404 NOT_FOUND.
-pub const OLDEST: u32 = 31;
-pub const NEWEST: u32 = 65;
+pub(crate) const OLDEST: u32 = 31;
+pub(crate) const NEWEST: u32 = 65;
 
 /// Release label of a version: three releases a year, 62.0 = Winter '25 (facts §12).
-pub fn label(version: u32) -> String {
+pub(crate) fn label(version: u32) -> String {
     let offset = version as i64 - 62;
     let season = ["Winter", "Spring", "Summer"][offset.rem_euclid(3) as usize];
     let year = 25 + offset.div_euclid(3);
@@ -13,7 +13,7 @@ pub fn label(version: u32) -> String {
 }
 
 /// The major version of a path segment `vNN.0` when served.
-pub fn parse(segment: &str) -> Option<u32> {
+pub(crate) fn parse(segment: &str) -> Option<u32> {
     let rest = segment.strip_prefix('v')?;
     let (major, minor) = rest.split_once('.')?;
     if minor != "0" {
@@ -24,7 +24,7 @@ pub fn parse(segment: &str) -> Option<u32> {
 }
 
 /// `GET /services/data/` body.
-pub fn list() -> serde_json::Value {
+pub(crate) fn list() -> serde_json::Value {
     serde_json::Value::Array(
         (OLDEST..=NEWEST)
             .map(|v| serde_json::json!({"label": label(v), "url": format!("/services/data/v{v}.0"), "version": format!("{v}.0")}))

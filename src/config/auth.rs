@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::non_empty;
 use super::url::parse_base_url;
-use super::{ConfigError, Connection, Credentials};
+use super::{CaCertificates, ConfigError, Connection, Credentials};
 use crate::secret::Secret;
 
 pub(crate) const PRODUCTION_LOGIN_URL: &str = "https://login.salesforce.com";
@@ -82,6 +82,7 @@ pub(crate) struct AuthInput<'a> {
     pub is_sandbox: bool,
     pub login_url: Option<&'a str>,
     pub api_version: &'a str,
+    pub ca_certificate: Option<&'a str>,
 }
 
 impl AuthInput<'_> {
@@ -169,6 +170,7 @@ impl AuthInput<'_> {
             login_url,
             credentials,
             api_version: parse_api_version(self.api_version)?,
+            ca_certificate: CaCertificates::parse("ca_certificate", self.ca_certificate)?,
         })
     }
 }

@@ -5,6 +5,7 @@
 
 use url::Url;
 
+use super::CaCertificates;
 use crate::secret::Secret;
 
 /// How the connector obtains an access token at `{login_url}/services/oauth2/token`.
@@ -44,4 +45,7 @@ pub struct Connection {
     pub credentials: Credentials,
     /// REST and Bulk API version without the `v`, e.g. `62.0`.
     pub api_version: String,
+    /// Extra CAs trusted for every Salesforce (and the destination's S3) connection
+    /// (`ca_certificate`).
+    pub ca_certificate: Option<CaCertificates>,
 }

@@ -101,6 +101,11 @@ pub(crate) struct RawDestinationConfig {
     /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
     #[schemars(title = "Login URL")]
     pub login_url: Option<String>,
+    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
+    /// CERTIFICATE----- blocks), trusted for every Salesforce connection and the S3 dead-letter queue: for a TLS-inspecting
+    /// proxy or a private CA. The built-in public roots stay trusted.
+    #[schemars(title = "CA Certificate")]
+    pub ca_certificate: Option<String>,
     /// The Salesforce REST and Bulk API version.
     #[serde(default = "default_api_version")]
     #[schemars(title = "API Version")]
@@ -130,6 +135,20 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default = "default_state_flush_seconds")]
     #[schemars(title = "State Flush Interval (seconds)", range(min = 1, max = 3600))]
     pub state_flush_seconds: Option<u32>,
+    /// Streams whose `soft_delete` is a hard delete: Bulk API `hardDelete`, the records skip
+    /// the recycle bin and cannot be restored. Needs the "Bulk API Hard Delete" user
+    /// permission; `check` verifies it when this list is not empty. (Airbyte's protocol has no
+    /// hard-delete sync mode.)
+    #[serde(default)]
+    #[schemars(title = "Hard Delete Streams")]
+    pub hard_delete_streams: Option<Vec<String>>,
+    /// Map, convert and check every record against describe as a real write would, but send
+    /// nothing to Salesforce: what would be rejected goes to the dead-letter queue, STATE
+    /// messages are echoed, and a summary per stream is logged and written beside the
+    /// dead-letter queue. Validation rules and triggers of the org cannot be predicted.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[schemars(title = "Dry Run", with = "bool")]
+    pub dry_run: bool,
 }
 
 fn default_api_version() -> Option<String> {
@@ -333,6 +352,10 @@ pub struct DestinationConfig {
     pub max_retries: u32,
     /// A STATE waiting this long sends the open batches before it.
     pub state_flush_interval: std::time::Duration,
+    /// Streams whose `soft_delete` runs as `hardDelete`.
+    pub hard_delete_streams: Vec<String>,
+    /// Check and report, send nothing.
+    pub dry_run: bool,
     pub unknown_keys: Vec<String>,
     raw: Value,
 }
@@ -358,6 +381,7 @@ impl DestinationConfig {
             is_sandbox: raw.is_sandbox,
             login_url: raw.login_url.as_deref(),
             api_version: raw.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
+            ca_certificate: raw.ca_certificate.as_deref(),
         }
         .connection()?;
         let dead_letter = match raw.object_storage_config {
@@ -402,6 +426,13 @@ impl DestinationConfig {
                 format!("expected an integer from 1 to 3600, got {state_flush_seconds}"),
             ));
         }
+        let hard_delete_streams = raw.hard_delete_streams.unwrap_or_default();
+        if let Some(blank) = hard_delete_streams.iter().position(|s| s.trim().is_empty()) {
+            return Err(ConfigError::new(
+                format!("hard_delete_streams[{blank}]"),
+                "expected a stream name, got an empty string",
+            ));
+        }
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }
@@ -413,6 +444,8 @@ impl DestinationConfig {
             max_concurrent_jobs: max_concurrent_jobs as usize,
             max_retries,
             state_flush_interval: std::time::Duration::from_secs(u64::from(state_flush_seconds)),
+            hard_delete_streams,
+            dry_run: raw.dry_run,
             unknown_keys,
             raw: value,
         })
@@ -421,6 +454,11 @@ impl DestinationConfig {
     /// What the Salesforce client needs to connect.
     pub fn connection(&self) -> Result<Connection, ConfigError> {
         Ok(self.connection.clone())
+    }
+
+    /// Extra CAs to trust (`ca_certificate`), also for the dead-letter queue's S3.
+    pub fn ca_certificate(&self) -> Option<&super::CaCertificates> {
+        self.connection.ca_certificate.as_ref()
     }
 
     /// The config exactly as given (holds secrets: for CONNECTOR_CONFIG only).

@@ -10,6 +10,7 @@ mod error;
 mod parse;
 mod source;
 mod spec;
+mod trust;
 mod url;
 
 pub(crate) use auth::{AuthKeys, AuthType};
@@ -21,6 +22,7 @@ pub use error::ConfigError;
 pub(crate) use parse::json_kind;
 pub use source::SourceConfig;
 pub use spec::{destination_spec, source_spec};
+pub use trust::CaCertificates;
 
 /// Registers every secret value in a config JSON (at any depth) for scrubbing from LOG and
 /// TRACE output, before the config is even validated.

@@ -101,6 +101,11 @@ pub(crate) struct RawSourceConfig {
     /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
     #[schemars(title = "Login URL")]
     pub login_url: Option<String>,
+    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
+    /// CERTIFICATE----- blocks), trusted for every Salesforce connection: for a TLS-inspecting
+    /// proxy or a private CA. The built-in public roots stay trusted.
+    #[schemars(title = "CA Certificate")]
+    pub ca_certificate: Option<String>,
     /// The Salesforce REST and Bulk API version.
     #[serde(default = "default_api_version")]
     #[schemars(title = "API Version")]
@@ -110,6 +115,13 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "some_true")]
     #[schemars(title = "Detect Hard Deletes")]
     pub detect_hard_deletes: Option<bool>,
+    /// After each incremental window (and each full-refresh read) Salesforce counts the rows
+    /// inside the same bounds, one API call per window; more rows than were read means rows
+    /// committed late were missed, and the window is read again (at most twice) before the
+    /// state moves past it.
+    #[serde(default = "some_true")]
+    #[schemars(title = "Verify Window Counts")]
+    pub verify_window_counts: Option<bool>,
     /// The share of the org's daily API request limit this connector may use (1 to 100).
     #[serde(default = "default_api_budget_percent")]
     #[schemars(title = "API Budget (%)", range(min = 1, max = 100))]
@@ -212,6 +224,7 @@ pub struct SourceConfig {
     pub preserve_na_values: bool,
     pub num_workers: usize,
     pub detect_hard_deletes: bool,
+    pub verify_window_counts: bool,
     pub api_budget_percent: u8,
     pub bulk_page_size: u32,
     /// Top-level keys this connector does not know (kept, logged once).
@@ -245,6 +258,7 @@ impl SourceConfig {
             is_sandbox: raw.is_sandbox,
             login_url: raw.login_url.as_deref(),
             api_version: raw.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
+            ca_certificate: raw.ca_certificate.as_deref(),
         }
         .connection()?;
         let start_date = non_empty(&raw.start_date)
@@ -321,6 +335,7 @@ impl SourceConfig {
             preserve_na_values: raw.preserve_na_values.unwrap_or(false),
             num_workers: num_workers as usize,
             detect_hard_deletes: raw.detect_hard_deletes.unwrap_or(true),
+            verify_window_counts: raw.verify_window_counts.unwrap_or(true),
             api_budget_percent: api_budget_percent as u8,
             bulk_page_size,
             unknown_keys,

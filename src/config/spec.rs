@@ -105,17 +105,25 @@ pub fn source_spec() -> ConnectorSpecification {
                 json!({"order": 17, "group": "advanced"}),
             ),
             (
-                "api_budget_percent",
+                "verify_window_counts",
                 json!({"order": 18, "group": "advanced"}),
             ),
-            ("bulk_page_size", json!({"order": 19, "group": "advanced"})),
+            (
+                "api_budget_percent",
+                json!({"order": 19, "group": "advanced"}),
+            ),
+            ("bulk_page_size", json!({"order": 20, "group": "advanced"})),
             (
                 "num_workers",
-                json!({"order": 20, "group": "advanced", "airbyte_hidden": true}),
+                json!({"order": 21, "group": "advanced", "airbyte_hidden": true}),
             ),
             (
                 "credentials",
-                json!({"order": 21, "group": "auth", "airbyte_hidden": true}),
+                json!({"order": 22, "group": "auth", "airbyte_hidden": true}),
+            ),
+            (
+                "ca_certificate",
+                json!({"order": 22, "group": "advanced", "multiline": true}),
             ),
         ],
     );
@@ -251,6 +259,12 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("max_retries", json!({"order": 14})),
             ("credentials", json!({"order": 15, "airbyte_hidden": true})),
             ("state_flush_seconds", json!({"order": 16})),
+            (
+                "hard_delete_streams",
+                json!({"order": 17, "examples": [["contacts_to_purge"]]}),
+            ),
+            ("dry_run", json!({"order": 18, "default": false})),
+            ("ca_certificate", json!({"order": 19, "multiline": true})),
         ],
     );
     let mut advanced_auth = oauth();

@@ -11,6 +11,13 @@
 //! `required` lists the fields Salesforce insists on: the key, and on create the fields that are
 //! neither nillable nor defaulted. Fields the Bulk API cannot write (compound, base64) are left
 //! out.
+//!
+//! Insert, update and upsert also list the object's relationship columns (see
+//! [`super::relationship`]): per lookup, per parent object, per external-id or idLookup field
+//! of the parent, a property `Relationship.Field` (`Lead:Who.Email` when the lookup is
+//! polymorphic) whose description says which lookup it sets.
+
+use std::collections::HashMap;
 
 use futures::{stream, StreamExt, TryStreamExt};
 use serde_json::{json, Map, Value};
@@ -18,6 +25,7 @@ use serde_json::{json, Map, Value};
 use crate::protocol::{DestinationCatalog, DestinationOperation, DestinationSyncMode};
 use crate::salesforce::{Error, SalesforceClient};
 
+use crate::destination::route::relationship::{self, Relationship};
 use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
 /// How many describe calls run at once.
@@ -34,19 +42,60 @@ pub(crate) async fn destination_catalog(
         .filter(|o| !o.deprecated_and_hidden && (o.createable || o.updateable || o.deletable))
         .map(|o| o.name.clone())
         .collect();
-    let mut objects: Vec<SObjectInfo> = stream::iter(names)
-        .map(|name| async move { client.describe(&name).await.map(|d| SObjectInfo::from(&d)) })
-        .buffer_unordered(CONCURRENT_DESCRIBES)
-        .try_collect()
-        .await?;
+    let mut objects: Vec<SObjectInfo> = describe_all(client, names).await?;
     objects.sort_by(|a, b| a.name.cmp(&b.name));
+    let mut described: HashMap<String, SObjectInfo> = objects
+        .iter()
+        .map(|o| (o.name.clone(), o.clone()))
+        .collect();
+    // Parents that are not writable themselves (User...) still identify records by their
+    // idLookup fields: describe them too.
+    let visible: std::collections::HashSet<&str> =
+        global.sobjects.iter().map(|o| o.name.as_str()).collect();
+    let mut missing: Vec<String> = objects
+        .iter()
+        .flat_map(|o| o.fields.iter())
+        .filter(|f| f.relationship_name.is_some())
+        .flat_map(|f| f.reference_to.iter())
+        .filter(|p| !described.contains_key(*p) && visible.contains(p.as_str()))
+        .cloned()
+        .collect();
+    missing.sort();
+    missing.dedup();
+    for parent in describe_all(client, missing).await? {
+        described.insert(parent.name.clone(), parent);
+    }
     Ok(DestinationCatalog {
-        operations: objects.iter().flat_map(operations).collect(),
+        operations: objects
+            .iter()
+            .flat_map(|o| operations(o, &relationship::columns(o, &described)))
+            .collect(),
     })
 }
 
-/// The operations one object allows, each with its schema.
-pub(crate) fn operations(object: &SObjectInfo) -> Vec<DestinationOperation> {
+async fn describe_all(
+    client: &SalesforceClient,
+    names: Vec<String>,
+) -> Result<Vec<SObjectInfo>, Error> {
+    stream::iter(names)
+        .map(|name| async move { client.describe(&name).await.map(|d| SObjectInfo::from(&d)) })
+        .buffer_unordered(CONCURRENT_DESCRIBES)
+        .try_collect()
+        .await
+}
+
+/// The operations one object allows, each with its schema (`relationships`: the object's
+/// relationship columns, listed for the operations that may set their lookup).
+pub(crate) fn operations(
+    object: &SObjectInfo,
+    relationships: &[Relationship],
+) -> Vec<DestinationOperation> {
+    let related = |allowed: fn(&FieldInfo) -> bool| -> Vec<&Relationship> {
+        relationships
+            .iter()
+            .filter(|r| allowed(&r.reference))
+            .collect()
+    };
     let writable = |f: &&FieldInfo| f.kind != FieldKind::Unsupported;
     let required_on_create = |f: &FieldInfo| f.createable && !f.nillable && !f.defaulted_on_create;
     let mut out = Vec::new();
@@ -68,6 +117,7 @@ pub(crate) fn operations(object: &SObjectInfo) -> Vec<DestinationOperation> {
             object,
             DestinationSyncMode::Append,
             &fields,
+            &related(|f| f.createable),
             required,
             None,
         ));
@@ -86,6 +136,7 @@ pub(crate) fn operations(object: &SObjectInfo) -> Vec<DestinationOperation> {
                 object,
                 DestinationSyncMode::Update,
                 &fields,
+                &related(|f| f.updateable),
                 vec![id.name.clone()],
                 Some(vec![vec![id.name.clone()]]),
             ));
@@ -111,6 +162,7 @@ pub(crate) fn operations(object: &SObjectInfo) -> Vec<DestinationOperation> {
                 object,
                 DestinationSyncMode::AppendDedup,
                 &fields,
+                &related(|f| f.createable && f.updateable),
                 required,
                 Some(keys.iter().map(|k| vec![k.name.clone()]).collect()),
             ));
@@ -122,6 +174,7 @@ pub(crate) fn operations(object: &SObjectInfo) -> Vec<DestinationOperation> {
                 object,
                 DestinationSyncMode::SoftDelete,
                 &[id],
+                &[],
                 vec![id.name.clone()],
                 Some(vec![vec![id.name.clone()]]),
             ));
@@ -134,13 +187,24 @@ fn operation(
     object: &SObjectInfo,
     sync_mode: DestinationSyncMode,
     fields: &[&FieldInfo],
+    relationships: &[&Relationship],
     required: Vec<String>,
     matching_keys: Option<Vec<Vec<String>>>,
 ) -> DestinationOperation {
-    let properties: Map<String, Value> = fields
+    let mut properties: Map<String, Value> = fields
         .iter()
         .map(|f| (f.name.clone(), field_schema(f)))
         .collect();
+    for r in relationships {
+        let mut key = r.parent_field.clone();
+        key.nillable = r.reference.nillable;
+        let mut schema = field_schema(&key);
+        schema["description"] = json!(format!(
+            "Sets {} to the {} whose {} is this value",
+            r.reference.name, r.parent, r.parent_field.name
+        ));
+        properties.insert(r.header.clone(), schema);
+    }
     DestinationOperation {
         object_name: object.name.clone(),
         sync_mode,
@@ -237,7 +301,7 @@ mod tests {
 
     #[test]
     fn a_fully_writable_object_offers_all_four_operations() {
-        let ops = operations(&account());
+        let ops = operations(&account(), &[]);
         let modes: Vec<_> = ops.iter().map(|o| o.sync_mode).collect();
         assert_eq!(
             modes,
@@ -252,7 +316,7 @@ mod tests {
 
     #[test]
     fn insert_lists_createable_fields_and_requires_the_undefaulted_non_nillable_ones() {
-        let ops = operations(&account());
+        let ops = operations(&account(), &[]);
         let insert = by_mode(&ops, DestinationSyncMode::Append);
         assert_eq!(
             property_names(insert),
@@ -273,7 +337,7 @@ mod tests {
 
     #[test]
     fn update_is_keyed_on_id_and_lists_updateable_fields() {
-        let ops = operations(&account());
+        let ops = operations(&account(), &[]);
         let update = by_mode(&ops, DestinationSyncMode::Update);
         assert_eq!(property_names(update)[0], "Id");
         assert!(!property_names(update).contains(&"Source__c"));
@@ -283,7 +347,7 @@ mod tests {
 
     #[test]
     fn upsert_is_offered_per_external_id_with_fields_both_createable_and_updateable() {
-        let ops = operations(&account());
+        let ops = operations(&account(), &[]);
         let upsert = by_mode(&ops, DestinationSyncMode::AppendDedup);
         assert_eq!(
             upsert.matching_keys,
@@ -295,7 +359,7 @@ mod tests {
 
     #[test]
     fn delete_takes_only_the_id() {
-        let ops = operations(&account());
+        let ops = operations(&account(), &[]);
         let delete = by_mode(&ops, DestinationSyncMode::SoftDelete);
         assert_eq!(property_names(delete), ["Id"]);
     }
@@ -305,7 +369,7 @@ mod tests {
         let mut object = account();
         object.fields.retain(|f| f.name != "Ext_Id__c");
         let object = SObjectInfo::new("Account", true, true, true, object.fields);
-        assert!(operations(&object)
+        assert!(operations(&object, &[])
             .iter()
             .all(|o| o.sync_mode != DestinationSyncMode::AppendDedup));
     }
@@ -313,12 +377,12 @@ mod tests {
     #[test]
     fn a_read_only_object_offers_nothing() {
         let object = SObjectInfo::new("LoginHistory", false, false, false, account().fields);
-        assert!(operations(&object).is_empty());
+        assert!(operations(&object, &[]).is_empty());
     }
 
     #[test]
     fn field_schemas_follow_describe_types() {
-        let ops = operations(&account());
+        let ops = operations(&account(), &[]);
         let insert = by_mode(&ops, DestinationSyncMode::Append);
         let props = &insert.json_schema["properties"];
         assert_eq!(props["Name"], json!({"type": "string"}));

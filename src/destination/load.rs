@@ -334,6 +334,7 @@ impl Loader {
                 Operation::Update => IngestOperation::Update,
                 Operation::Upsert { .. } => IngestOperation::Upsert,
                 Operation::Delete => IngestOperation::Delete,
+                Operation::HardDelete => IngestOperation::HardDelete,
             },
             external_id_field_name: target
                 .operation
@@ -342,26 +343,15 @@ impl Loader {
             assignment_rule_id: None,
         };
         let started = std::time::Instant::now();
-        let job = client.create_ingest_job(&request).await.map_err(sf)?;
+        // Create, upload, close; a failure (or a lost upload answer) aborts the job first.
+        let job = client
+            .submit_ingest_job(&request, batch.csv_path())
+            .await
+            .map_err(sf)?;
         self.stats.jobs.fetch_add(1, Ordering::Relaxed);
         self.stats
             .rows_sent
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
-        let uploaded = async {
-            client.upload_ingest_file(&job.id, batch.csv_path()).await?;
-            client.close_ingest_job(&job.id).await
-        }
-        .await;
-        if let Err(error) = uploaded {
-            // Nothing of this job was processed; abort it so Salesforce does not either.
-            if let Err(abort) = client.abort_ingest_job(&job.id).await {
-                tracing::warn!(
-                    "could not abort job {} after a failed upload: {abort}",
-                    job.id
-                );
-            }
-            return Err(sf(error));
-        }
         let uploaded_at = std::time::Instant::now();
         let finished = match client.wait_for_ingest_job(&job.id).await {
             Ok(job) => job,

@@ -60,7 +60,10 @@ pub(crate) async fn write<R: AsyncBufRead + Unpin + Send>(
 ) -> Result<(), Failure> {
     let client = connect(&config, client).await?;
     let options = WriteOptions::from_config(&config)?;
-    write::write(client, options, catalog, input, output).await
+    let result = write::write(client.clone(), options, catalog, input, output).await;
+    // Whatever happened, no ingest job of this run stays open.
+    client.finish_jobs().await;
+    result
 }
 
 /// Authenticates with the config's connection.

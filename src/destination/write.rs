@@ -27,13 +27,14 @@ use crate::protocol::{
 };
 use crate::salesforce::SalesforceClient;
 
+use crate::destination::batch::predict::predict;
 use crate::destination::batch::row::record_to_row;
 use crate::destination::batch::{Batch, BatchLimits, SealedBatch};
 use crate::destination::load::{BatchReport, LoadError, LoadStats, Loader, RetryPolicy};
 use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, Rejection, RunIdentity};
 use crate::destination::outcome::gate::{with_destination_stats, Counts, StateGate, StateScope};
 use crate::destination::route::mapping::{
-    plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget,
+    parents_needed, plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget,
 };
 use crate::destination::route::operation::Operation;
 use crate::destination::route::sobject::SObjectInfo;
@@ -50,12 +51,16 @@ pub(crate) struct WriteOptions {
     pub retry: RetryPolicy,
     /// A STATE waiting this long makes the open batches before it go out even if not full.
     pub state_flush_interval: Duration,
+    /// Streams whose `soft_delete` is a `hardDelete`.
+    pub hard_delete_streams: Vec<String>,
+    /// Check every record, send nothing (see `batch::predict`).
+    pub dry_run: bool,
 }
 
 impl WriteOptions {
     pub(crate) fn from_config(config: &DestinationConfig) -> Result<WriteOptions, Failure> {
         Ok(WriteOptions {
-            dlq: DlqSettings::from_config(&config.dead_letter)
+            dlq: DlqSettings::from_config(&config.dead_letter, config.ca_certificate())
                 .map_err(|e| Failure::config(e.to_string()))?,
             limits: BatchLimits::with_max_bytes(config.batch_size_bytes),
             max_concurrent_jobs: config.max_concurrent_jobs.max(1),
@@ -64,6 +69,8 @@ impl WriteOptions {
                 ..RetryPolicy::default()
             },
             state_flush_interval: config.state_flush_interval,
+            hard_delete_streams: config.hard_delete_streams.clone(),
+            dry_run: config.dry_run,
         })
     }
 }
@@ -99,13 +106,24 @@ struct StreamSlot {
     open: Option<(u64, Batch)>,
     sender: Option<mpsc::Sender<(u64, SealedBatch)>>,
     rejects: Vec<Rejection>,
+    /// Dry run: records that would be written, and that would be rejected.
+    would_write: u64,
+    would_reject: u64,
 }
 
 /// Plans every stream against describe; the first problems found fail the write at once.
 pub(super) async fn plan(
     client: &SalesforceClient,
     catalog: &ConfiguredAirbyteCatalog,
+    hard_delete_streams: &[String],
 ) -> Result<Vec<StreamTarget>, Failure> {
+    for listed in hard_delete_streams {
+        if !catalog.streams.iter().any(|s| &s.stream.name == listed) {
+            tracing::warn!(
+                "hard_delete_streams names '{listed}', which is not in the configured catalog"
+            );
+        }
+    }
     let global = client
         .describe_global()
         .await
@@ -115,20 +133,21 @@ pub(super) async fn plan(
     let mut targets = Vec::new();
     let mut problems = Vec::new();
     for configured in &catalog.streams {
-        let route = route_of(configured);
+        let mut route = route_of(configured);
+        route.hard_delete = hard_delete_streams.contains(&route.stream);
         let Some(object) = resolve_object_name(route.requested_object(), names.iter().copied())
         else {
             problems.push(unknown_object(&route).to_string());
             continue;
         };
-        if !described.contains_key(object) {
-            let describe = client
-                .describe(object)
-                .await
-                .map_err(|e| super::salesforce_failure(&format!("describe of {object}"), e))?;
-            described.insert(object.to_string(), SObjectInfo::from(&describe));
+        describe_into(client, object, &mut described).await?;
+        // Relationship columns are checked against their parents' describes.
+        for parent in parents_needed(&route, &described[object]) {
+            if let Some(parent) = resolve_object_name(&parent, names.iter().copied()) {
+                describe_into(client, parent, &mut described).await?;
+            }
         }
-        match plan_stream(&route, &described[object]) {
+        match plan_stream(&route, &described[object], &described) {
             Ok(target) => targets.push(target),
             Err(e) => problems.push(e.to_string()),
         }
@@ -141,6 +160,21 @@ pub(super) async fn plan(
             problems.join("; ")
         )))
     }
+}
+
+async fn describe_into(
+    client: &SalesforceClient,
+    object: &str,
+    described: &mut HashMap<String, SObjectInfo>,
+) -> Result<(), Failure> {
+    if !described.contains_key(object) {
+        let describe = client
+            .describe(object)
+            .await
+            .map_err(|e| super::salesforce_failure(&format!("describe of {object}"), e))?;
+        described.insert(object.to_string(), SObjectInfo::from(&describe));
+    }
+    Ok(())
 }
 
 fn route_of(configured: &ConfiguredAirbyteStream) -> StreamRoute {
@@ -162,6 +196,7 @@ fn route_of(configured: &ConfiguredAirbyteStream) -> StreamRoute {
         destination_sync_mode: mode,
         primary_key: configured.primary_key.clone().unwrap_or_default(),
         properties,
+        hard_delete: false,
     }
 }
 
@@ -172,7 +207,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     mut input: R,
     output: Output,
 ) -> Result<(), Failure> {
-    let targets = plan(&client, &catalog).await?;
+    let targets = plan(&client, &catalog, &options.hard_delete_streams).await?;
     for target in &targets {
         tracing::info!(
             "stream '{}' -> {} {} ({} columns)",
@@ -251,6 +286,8 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
             open: None,
             sender: Some(tx),
             rejects: Vec::new(),
+            would_write: 0,
+            would_reject: 0,
         });
     }
     drop(done_tx);
@@ -265,7 +302,13 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         records: 0,
         states: 0,
         done_rx,
+        dry_run: options.dry_run,
     };
+    if options.dry_run {
+        tracing::info!(
+            "dry run: every record is checked against describe; nothing is sent to Salesforce"
+        );
+    }
     let mut parser = MessageParser::new();
     let mut line_no: u64 = 0;
     let mut line = Vec::with_capacity(64 * 1024);
@@ -315,6 +358,9 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     }
     run.flush_rejects().await?;
     run.release_states().await?;
+    if run.dry_run {
+        write_dry_run_summary(&run.slots, &run.dlq).await?;
+    }
     if run.gate.pending() > 0 {
         return Err(Failure::system(format!(
             "{} STATE messages could not be released although every batch finished",
@@ -351,6 +397,7 @@ struct Run {
     records: u64,
     states: u64,
     done_rx: mpsc::UnboundedReceiver<Done>,
+    dry_run: bool,
 }
 
 impl Run {
@@ -441,7 +488,34 @@ impl Run {
         let interval = self.gate.interval();
         let slot = &mut self.slots[index];
         let target = slot.target.clone();
-        match record_to_row(&target, data) {
+        let converted = record_to_row(&target, data).map_err(|e| Refusal {
+            code: e.code().to_string(),
+            message: e.to_string(),
+            fields: Vec::new(),
+        });
+        let converted = match converted {
+            Ok(cells) if self.dry_run => match predict(&target, &cells) {
+                None => {
+                    slot.would_write += 1;
+                    self.gate.count(
+                        index,
+                        interval,
+                        Counts {
+                            committed: 1,
+                            rejected: 0,
+                        },
+                    );
+                    return Ok(());
+                }
+                Some(p) => Err(Refusal {
+                    code: p.code.to_string(),
+                    message: format!("{} (predicted by dry run)", p.message),
+                    fields: p.fields,
+                }),
+            },
+            other => other,
+        };
+        match converted {
             Ok(cells) => {
                 if slot.open.is_none() {
                     let batch = new_batch(&target)?;
@@ -462,6 +536,7 @@ impl Run {
                 }
             }
             Err(error) => {
+                slot.would_reject += 1;
                 slot.rejects.push(Rejection {
                     stream: target.stream.clone(),
                     namespace: target.namespace.clone(),
@@ -470,9 +545,9 @@ impl Run {
                     job_id: None,
                     attempt: 0,
                     time: Utc::now(),
-                    error_code: error.code().to_string(),
-                    error_message: error.to_string(),
-                    error_fields: Vec::new(),
+                    error_code: error.code,
+                    error_message: error.message,
+                    error_fields: error.fields,
                     record: data.to_owned(),
                 });
                 self.gate.count(
@@ -583,6 +658,51 @@ impl Run {
         }
         Ok(())
     }
+}
+
+/// Why a record is refused before any job: conversion, or (dry run) a predicted rejection.
+struct Refusal {
+    code: String,
+    message: String,
+    fields: Vec<String>,
+}
+
+/// Dry run: logs each stream's would-be counts and writes them beside the dead-letter queue.
+async fn write_dry_run_summary(slots: &[StreamSlot], dlq: &DeadLetterQueue) -> Result<(), Failure> {
+    let mut streams = Vec::new();
+    for slot in slots {
+        let t = &slot.target;
+        let op = match t.operation {
+            Operation::HardDelete => "hard_delete",
+            ref other => other.as_str(),
+        };
+        tracing::info!(
+            "dry run: stream '{}' ({} {}): would {op} {}, would reject {}",
+            t.stream,
+            t.operation,
+            t.object,
+            slot.would_write,
+            slot.would_reject
+        );
+        let mut entry = serde_json::json!({
+            "stream": t.stream,
+            "namespace": t.namespace,
+            "object": t.object,
+            "operation": t.operation.as_str(),
+            "would_reject": slot.would_reject,
+        });
+        entry[format!("would_{op}")] = serde_json::json!(slot.would_write);
+        streams.push(entry);
+    }
+    let summary = serde_json::json!({"dry_run": true, "streams": streams});
+    let mut bytes = serde_json::to_vec(&summary).map_err(|e| Failure::system(e.to_string()))?;
+    bytes.push(b'\n');
+    let key = dlq
+        .put_run_file("dry_run_summary", ".json", bytes)
+        .await
+        .map_err(dlq_failure)?;
+    tracing::info!("dry run: summary written to {} ({key})", dlq.describe());
+    Ok(())
 }
 
 fn new_batch(target: &StreamTarget) -> Result<Batch, Failure> {

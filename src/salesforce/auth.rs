@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use url::Url;
 
 use super::error::Error;
-use super::http::{check_base_url, Http, Payload, ReadAll};
+use super::http::{check_base_url, Http, Idempotency, Payload, ReadAll, Request};
 use crate::config::Credentials;
 use crate::secret::Secret;
 
@@ -49,6 +49,8 @@ pub(crate) struct AccessToken {
     pub access_token: Secret,
     /// Base of every API URL (`https://<domain>.my.salesforce.com`).
     pub instance_url: Url,
+    /// Identity URL (`https://login.salesforce.com/id/<orgId>/<userId>`).
+    pub identity_url: Option<String>,
     /// When Salesforce issued the token, epoch milliseconds.
     pub issued_at_ms: Option<u64>,
 }
@@ -58,6 +60,8 @@ pub(crate) struct AccessToken {
 struct TokenReply {
     access_token: Secret,
     instance_url: String,
+    #[serde(default)]
+    id: Option<String>,
     #[serde(default)]
     issued_at: Option<String>,
     #[serde(default)]
@@ -204,11 +208,15 @@ async fn exchange(
     let form = token_form(credentials, login_url, clock)?;
     let result = http
         .execute(
-            Method::POST,
-            &token_url,
-            &HeaderMap::new(),
-            &Payload::Form(form),
-            None,
+            &Request {
+                method: Method::POST,
+                url: &token_url,
+                headers: &HeaderMap::new(),
+                payload: &Payload::Form(form),
+                bearer: None,
+                // A grant only issues a token; sending it again issues another.
+                idempotency: Idempotency::SafeToRepeat,
+            },
             &ReadAll,
         )
         .await;
@@ -263,6 +271,7 @@ async fn exchange(
     let token = AccessToken {
         access_token: reply.access_token,
         instance_url,
+        identity_url: reply.id,
         issued_at_ms: reply.issued_at.and_then(|s| s.parse().ok()),
     };
     Ok((token, reply.refresh_token))

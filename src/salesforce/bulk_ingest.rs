@@ -9,10 +9,12 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::act_once::Found;
 use super::bulk_query::check_job_id;
 use super::error::Error;
 use super::http::Payload;
 use super::job::JobState;
+use super::job_registry::{CreateKey, JobKind};
 use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
 
 /// What an ingest job does with each row.
@@ -85,6 +87,14 @@ pub(crate) enum IngestResultKind {
     Unprocessed,
 }
 
+/// `insert`, `hardDelete`... as Salesforce spells it in job info.
+fn operation_name(operation: IngestOperation) -> String {
+    serde_json::to_value(operation)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
 impl IngestResultKind {
     fn path_segment(self) -> &'static str {
         match self {
@@ -123,15 +133,69 @@ impl SalesforceClient {
             }),
             detail: e.to_string(),
         })?;
+        let body = Bytes::from(body);
         let path = self.data_path("jobs/ingest");
-        self.send_json(
-            Method::POST,
-            &path,
-            &[],
-            &HeaderMap::new(),
-            &Payload::Json(body.into()),
+        let key = CreateKey {
+            kind: JobKind::Ingest,
+            object: Some(request.object.clone()),
+            operation: operation_name(request.operation),
+        };
+        self.create_job(
+            key,
+            || {
+                let payload = Payload::Json(body.clone());
+                let path = &path;
+                async move {
+                    self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
+                        .await
+                }
+            },
+            |job: &IngestJob| (job.id.as_str(), &job.state),
         )
         .await
+    }
+
+    /// Creates a job, uploads `csv_file` into it and closes it; Salesforce then runs it.
+    ///
+    /// An upload whose answer was lost cannot be checked (an `Open` job shows nothing of what
+    /// was uploaded), so that job is aborted — Salesforce runs nothing before the close — and
+    /// the batch goes into a new job, up to the client's `max_retries` times. Any other failure
+    /// after the create aborts the job too.
+    pub(crate) async fn submit_ingest_job(
+        &self,
+        request: &IngestJobRequest,
+        csv_file: &Path,
+    ) -> Result<IngestJob, Error> {
+        let mut lost_uploads = 0u32;
+        loop {
+            let job = self.create_ingest_job(request).await?;
+            let (result, upload_lost) = match self.upload_ingest_file(&job.id, csv_file).await {
+                Ok(()) => (self.close_ingest_job(&job.id).await, false),
+                Err(e) => {
+                    let lost = e.is_unanswered();
+                    (Err(e), lost)
+                }
+            };
+            let error = match result {
+                Ok(closed) => return Ok(closed),
+                Err(error) => error,
+            };
+            if let Err(abort) = self.abort_ingest_job(&job.id).await {
+                tracing::warn!(
+                    "could not abort ingest job {} after {error}: {abort}",
+                    job.id
+                );
+            }
+            if upload_lost && lost_uploads < self.inner.http.retry().max_retries {
+                lost_uploads += 1;
+                tracing::warn!(
+                    "ingest job {}: the upload's answer was lost and Salesforce does not show whether it stored the data; the job was aborted (nothing of it ran) and the batch goes into a new job",
+                    job.id
+                );
+                continue;
+            }
+            return Err(error);
+        }
     }
 
     /// Uploads the job's CSV from a file, streamed in chunks (never held in memory whole);
@@ -147,39 +211,77 @@ impl SalesforceClient {
             path: csv_file.to_path_buf(),
             content_type: "text/csv",
         };
-        self.send_empty(Method::PUT, &path, &payload).await
+        self.act_once(
+            &format!("uploading the CSV of ingest job {job_id}"),
+            || self.send_empty(Method::PUT, &path, &payload),
+            // An `Open` job's info shows nothing of what was uploaded; the caller aborts it.
+            || async { Ok(Found::Unknown) },
+        )
+        .await
     }
 
-    /// Marks the upload finished (`UploadComplete`); Salesforce then processes the rows.
+    /// Marks the upload finished (`UploadComplete`); Salesforce then processes the rows. When
+    /// the answer is lost, the job's state tells: still `Open` means the close did not take
+    /// effect and it is sent again; any later state means it did.
     pub(crate) async fn close_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
-        self.set_ingest_state(job_id, "UploadComplete").await
+        self.act_once(
+            &format!("closing ingest job {job_id}"),
+            || self.set_ingest_state(job_id, "UploadComplete"),
+            || async {
+                let job = self.get_ingest_job(job_id).await?;
+                Ok(match job.state {
+                    JobState::Open => Found::NotTaken,
+                    _ => Found::TookEffect(job),
+                })
+            },
+        )
+        .await
     }
 
-    /// Aborts the job.
+    /// Aborts the job. When the answer is lost, a finished job (`JobComplete`, `Failed`,
+    /// `Aborted`) needs no abort; any other state gets the abort again.
     pub(crate) async fn abort_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
-        self.set_ingest_state(job_id, "Aborted").await
+        self.act_once(
+            &format!("aborting ingest job {job_id}"),
+            || self.set_ingest_state(job_id, "Aborted"),
+            || async {
+                let job = self.get_ingest_job(job_id).await?;
+                Ok(if job.state.is_terminal() {
+                    Found::TookEffect(job)
+                } else {
+                    Found::NotTaken
+                })
+            },
+        )
+        .await
     }
 
     async fn set_ingest_state(&self, job_id: &str, state: &str) -> Result<IngestJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}"));
         let body = serde_json::json!({ "state": state }).to_string();
-        self.send_json(
-            Method::PATCH,
-            &path,
-            &[],
-            &HeaderMap::new(),
-            &Payload::Json(Bytes::from(body)),
-        )
-        .await
+        let job: IngestJob = self
+            .send_json(
+                Method::PATCH,
+                &path,
+                &[],
+                &HeaderMap::new(),
+                &Payload::Json(Bytes::from(body)),
+            )
+            .await?;
+        self.inner.jobs.observed(&job.id, &job.state);
+        Ok(job)
     }
 
     /// The job's current info.
     pub(crate) async fn get_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}"));
-        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await
+        let job: IngestJob = self
+            .send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await?;
+        self.inner.jobs.observed(job_id, &job.state);
+        Ok(job)
     }
 
     /// Polls until `JobComplete`; a `Failed` job returns its `errorMessage` as
@@ -193,6 +295,13 @@ impl SalesforceClient {
             |job: &IngestJob| job.error_message.as_deref(),
         )
         .await
+    }
+
+    /// Deletes the job and its data (204).
+    pub(crate) async fn delete_ingest_job(&self, job_id: &str) -> Result<(), Error> {
+        check_job_id(job_id)?;
+        let path = self.data_path(&format!("jobs/ingest/{job_id}"));
+        self.delete_job(&path, job_id).await
     }
 
     /// One of the job's result CSVs, streamed.

@@ -5,9 +5,11 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::act_once::Found;
 use super::error::Error;
 use super::http::Payload;
 use super::job::JobState;
+use super::job_registry::{query_object, CreateKey, JobKind};
 use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
 
 /// `query` reads live rows; `queryAll` adds soft-deleted and archived ones.
@@ -105,13 +107,28 @@ impl SalesforceClient {
             }),
             detail: e.to_string(),
         })?;
+        let body = bytes::Bytes::from(body);
         let path = self.data_path("jobs/query");
-        self.send_json(
-            Method::POST,
-            &path,
-            &[],
-            &HeaderMap::new(),
-            &Payload::Json(body.into()),
+        let key = CreateKey {
+            kind: JobKind::Query,
+            object: query_object(soql),
+            operation: match operation {
+                QueryOperation::Query => "query",
+                QueryOperation::QueryAll => "queryAll",
+            }
+            .to_string(),
+        };
+        self.create_job(
+            key,
+            || {
+                let payload = Payload::Json(body.clone());
+                let path = &path;
+                async move {
+                    self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
+                        .await
+                }
+            },
+            |job: &QueryJob| (job.id.as_str(), &job.state),
         )
         .await
     }
@@ -120,8 +137,11 @@ impl SalesforceClient {
     pub(crate) async fn get_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/query/{job_id}"));
-        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await
+        let job: QueryJob = self
+            .send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await?;
+        self.inner.jobs.observed(job_id, &job.state);
+        Ok(job)
     }
 
     /// Polls until the job is `JobComplete`; a `Failed` job returns its `errorMessage` as
@@ -137,19 +157,33 @@ impl SalesforceClient {
         .await
     }
 
-    /// Asks Salesforce to stop the job.
-    #[cfg(test)]
+    /// Asks Salesforce to stop the job. When the answer is lost, a finished job needs no
+    /// abort; any other state gets the abort again.
     pub(crate) async fn abort_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/query/{job_id}"));
         let body = br#"{"state":"Aborted"}"#;
-        self.send_json(
-            Method::PATCH,
-            &path,
-            &[],
-            &HeaderMap::new(),
-            &Payload::Json(bytes::Bytes::from_static(body)),
-        )
+        let abort = || async {
+            let job: QueryJob = self
+                .send_json(
+                    Method::PATCH,
+                    &path,
+                    &[],
+                    &HeaderMap::new(),
+                    &Payload::Json(bytes::Bytes::from_static(body)),
+                )
+                .await?;
+            self.inner.jobs.observed(job_id, &job.state);
+            Ok(job)
+        };
+        self.act_once(&format!("aborting query job {job_id}"), abort, || async {
+            let job = self.get_query_job(job_id).await?;
+            Ok(if job.state.is_terminal() {
+                Found::TookEffect(job)
+            } else {
+                Found::NotTaken
+            })
+        })
         .await
     }
 
@@ -157,8 +191,7 @@ impl SalesforceClient {
     pub(crate) async fn delete_query_job(&self, job_id: &str) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/query/{job_id}"));
-        self.send_empty(Method::DELETE, &path, &Payload::Empty)
-            .await
+        self.delete_job(&path, job_id).await
     }
 
     /// One page of results: the first when `locator` is `None`, else the page at `locator`.

@@ -90,6 +90,14 @@ pub(crate) enum Error {
     #[error("{request}: timed out talking to {}", .request.host)]
     Timeout { request: Box<RequestLine> },
 
+    /// A call that acts once (job create, upload, state change, REST write) failed in a way
+    /// that leaves unknown whether Salesforce acted on it; it was not replayed blindly.
+    #[error("{request}: the answer was lost ({cause}); Salesforce may have acted on the request")]
+    Unanswered {
+        request: Box<RequestLine>,
+        cause: Box<Error>,
+    },
+
     /// A 2xx reply whose body is not what the API documents.
     #[error("{request}: unexpected reply: {detail}")]
     Decode {
@@ -168,6 +176,8 @@ const CONFIG_CODES: &[&str] = &[
     "API_DISABLED_FOR_ORG",
     "API_CURRENTLY_DISABLED",
     "FUNCTIONALITY_NOT_ENABLED",
+    // A hardDelete job without the "Bulk API Hard Delete" permission.
+    "FEATURENOTENABLED",
     "NOT_FOUND",
     "INVALID_OPERATION_WITH_EXPIRED_PASSWORD",
     "TXN_SECURITY_METERING_ERROR",
@@ -204,7 +214,9 @@ impl Error {
             // A host name that does not resolve is a wrong setting (login URL, My Domain), not
             // a blip: retrying it only delays the answer `check` owes the user.
             Error::Connection { detail, .. } if detail.contains("dns error") => ErrorClass::Config,
-            Error::Connection { .. } | Error::Timeout { .. } => ErrorClass::Transient,
+            Error::Connection { .. } | Error::Timeout { .. } | Error::Unanswered { .. } => {
+                ErrorClass::Transient
+            }
             Error::Invalid { .. } | Error::Jwt { .. } => ErrorClass::Config,
             Error::Decode { .. }
             | Error::JobFailed { .. }
@@ -221,13 +233,17 @@ impl Error {
         matches!(self, Error::Api { status, code, .. } if *status == 429 || code == "REQUEST_LIMIT_EXCEEDED")
     }
 
+    /// True when an acting-once call's outcome is unknown ([`Error::Unanswered`]).
+    pub(crate) fn is_unanswered(&self) -> bool {
+        matches!(self, Error::Unanswered { .. })
+    }
+
     /// A 401 `INVALID_SESSION_ID`: the access token expired or was revoked.
     pub(crate) fn is_invalid_session(&self) -> bool {
         matches!(self, Error::Api { status: 401, code, .. } if code == "INVALID_SESSION_ID")
     }
 
     /// HTTP status of an API or token error.
-    #[cfg(test)]
     pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } | Error::Token { status, .. } => Some(*status),

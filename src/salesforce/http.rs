@@ -4,6 +4,13 @@
 //! connections, timeouts) are retried with [`Backoff`]; rate-limit replies use a longer backoff
 //! because Salesforce counts them against a rolling 24-hour budget. Everything else fails at
 //! once. Every reply's `Sforce-Limit-Info: api-usage=N/M` header updates [`ApiUsage`].
+//!
+//! Every request says whether it may be replayed ([`Idempotency`]). A call that acts once (a job
+//! create, an upload, a state change, a REST write) is replayed only after failures that prove
+//! Salesforce did not act: a refused connection, a 429 or `REQUEST_LIMIT_EXCEEDED`, any 4xx.
+//! After an ambiguous failure (a timeout, a connection that broke after the request was sent, a
+//! 5xx, an answer cut mid-body) it fails with [`Error::Unanswered`] instead, and the caller asks
+//! Salesforce what happened ([`super::act_once`]).
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -102,6 +109,41 @@ fn is_loopback(url: &Url) -> bool {
         Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
         None => false,
     }
+}
+
+/// Whether a request may be sent again when the outcome of an attempt is unknown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Idempotency {
+    /// Salesforce ends in the same state however often it is sent: a GET, a job's DELETE, a
+    /// result page by locator, a login.
+    SafeToRepeat,
+    /// A second copy could act twice or be refused because the first acted: a job create, an
+    /// upload, a job state change, a REST write.
+    ActsOnce,
+}
+
+impl Idempotency {
+    /// How Salesforce's REST and Bulk APIs treat a method: GET, HEAD and DELETE (of a job, of
+    /// a record) are safe to repeat; POST, PUT and PATCH create, store or change something.
+    /// A POST that only reads (the token grant) says so explicitly.
+    pub(crate) fn of(method: &Method) -> Idempotency {
+        if matches!(*method, Method::GET | Method::HEAD | Method::DELETE) {
+            Idempotency::SafeToRepeat
+        } else {
+            Idempotency::ActsOnce
+        }
+    }
+}
+
+/// One request, as every attempt sends it.
+pub(crate) struct Request<'a> {
+    pub(crate) method: Method,
+    pub(crate) url: &'a Url,
+    pub(crate) headers: &'a HeaderMap,
+    pub(crate) payload: &'a Payload,
+    pub(crate) bearer: Option<&'a Secret>,
+    /// Whether an attempt whose outcome is unknown may be sent again.
+    pub(crate) idempotency: Idempotency,
 }
 
 /// A request body that can be rebuilt for every attempt.
@@ -239,8 +281,17 @@ impl Http {
         user_agent: &str,
         sleeper: Arc<dyn Sleeper>,
         jitter: Arc<dyn Jitter>,
+        extra_roots: Vec<reqwest::Certificate>,
     ) -> Result<Self, Error> {
-        let client = reqwest::Client::builder()
+        // Proxies: reqwest's default "system proxy" reads HTTPS_PROXY / HTTP_PROXY / ALL_PROXY
+        // / NO_PROXY (and their lower-case forms) when the client is built, so nothing here
+        // may call `.proxy()` or `.no_proxy()`, which would turn that off.
+        let mut builder = reqwest::Client::builder();
+        // `ca_certificate`: trusted in addition to the built-in webpki roots.
+        for certificate in extra_roots {
+            builder = builder.add_root_certificate(certificate);
+        }
+        let client = builder
             .use_rustls_tls()
             .gzip(true)
             .connect_timeout(timeouts.connect)
@@ -270,32 +321,40 @@ impl Http {
         &self.sleeper
     }
 
+    pub(crate) fn retry(&self) -> RetryConfig {
+        self.retry
+    }
+
+    pub(crate) fn jitter(&self) -> &Arc<dyn Jitter> {
+        &self.jitter
+    }
+
     /// Sends a request, retrying transient failures, and hands the successful (2xx) reply to
     /// `finish` (inside the retry loop, so a body cut off while `finish` reads it is retried).
     pub(crate) async fn execute<F: Finish>(
         &self,
-        method: Method,
-        url: &Url,
-        headers: &HeaderMap,
-        payload: &Payload,
-        bearer: Option<&Secret>,
+        call: &Request<'_>,
         finish: &F,
     ) -> Result<F::Output, Error> {
-        let request = RequestLine::new(&method, url);
+        let request = RequestLine::new(&call.method, call.url);
         let mut backoff = Backoff::new(self.retry.backoff, self.jitter.clone());
         let mut rate_backoff = Backoff::new(self.retry.rate_limit_backoff, self.jitter.clone());
         let mut attempt = 0u32;
         loop {
-            let (error, retry_after) = match self
-                .attempt(&request, method.clone(), url, headers, payload, bearer)
-                .await
-            {
+            let (error, retry_after, delivered) = match self.attempt(&request, call).await {
+                // A 2xx whose body broke off: Salesforce acted.
                 Ok(response) => match finish.finish(&request, response).await {
                     Ok(output) => return Ok(output),
-                    Err(error) => (error, None),
+                    Err(error) => (error, None, Delivery::MayHaveActed),
                 },
                 Err(failure) => failure,
             };
+            if call.idempotency == Idempotency::ActsOnce && delivered == Delivery::MayHaveActed {
+                return Err(Error::Unanswered {
+                    request: request.clone(),
+                    cause: Box::new(error),
+                });
+            }
             if error.class() != ErrorClass::Transient || attempt >= self.retry.max_retries {
                 return Err(error);
             }
@@ -320,21 +379,18 @@ impl Http {
         }
     }
 
-    /// One attempt; on failure also returns the reply's `Retry-After`.
+    /// One attempt; on failure also returns the reply's `Retry-After` and whether Salesforce
+    /// may have acted on the request.
     async fn attempt(
         &self,
         request: &RequestLine,
-        method: Method,
-        url: &Url,
-        headers: &HeaderMap,
-        payload: &Payload,
-        bearer: Option<&Secret>,
-    ) -> Result<reqwest::Response, (Error, Option<Duration>)> {
+        call: &Request<'_>,
+    ) -> Result<reqwest::Response, (Error, Option<Duration>, Delivery)> {
         let mut builder = self
             .client
-            .request(method, url.clone())
-            .headers(headers.clone());
-        if let Some(token) = bearer {
+            .request(call.method.clone(), call.url.clone())
+            .headers(call.headers.clone());
+        if let Some(token) = call.bearer {
             let mut value =
                 HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
                     (
@@ -344,16 +400,27 @@ impl Http {
                                 .into(),
                         },
                         None,
+                        Delivery::NotActed,
                     )
                 })?;
             value.set_sensitive(true);
             builder = builder.header(AUTHORIZATION, value);
         }
-        let builder = payload.attach(builder).await.map_err(|e| (e, None))?;
-        let response = builder
-            .send()
+        let builder = call
+            .payload
+            .attach(builder)
             .await
-            .map_err(|e| (transport_error(request, e), None))?;
+            .map_err(|e| (e, None, Delivery::NotActed))?;
+        let response = builder.send().await.map_err(|e| {
+            // A connect failure never reached Salesforce; anything later (a timeout, a reset
+            // while the answer was awaited) may have.
+            let delivery = if e.is_connect() {
+                Delivery::NotActed
+            } else {
+                Delivery::MayHaveActed
+            };
+            (transport_error(request, e), None, delivery)
+        })?;
         if let Some(value) = response.headers().get("sforce-limit-info") {
             if let Some((used, max)) = value.to_str().ok().and_then(parse_limit_info) {
                 self.usage.record(used, max);
@@ -371,8 +438,24 @@ impl Http {
             .map(Duration::from_secs);
         let body = read_error_body(response).await;
         let error = from_error_reply(Box::new(request.clone()), status.as_u16(), &body);
-        Err((error, retry_after))
+        // A 4xx is Salesforce refusing the request (it did nothing); a 5xx may come after it
+        // acted (a proxy's 502/504, a failure while writing the answer).
+        let delivery = if status.is_server_error() {
+            Delivery::MayHaveActed
+        } else {
+            Delivery::NotActed
+        };
+        Err((error, retry_after, delivery))
     }
+}
+
+/// Whether a failed attempt may have been acted on by Salesforce.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Delivery {
+    /// Salesforce refused it or never received it: replaying is safe.
+    NotActed,
+    /// Salesforce may have acted before the answer was lost.
+    MayHaveActed,
 }
 
 /// Largest error body read; Salesforce's are a few hundred bytes.

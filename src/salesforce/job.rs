@@ -20,7 +20,6 @@ pub(crate) enum JobState {
 
 impl JobState {
     /// `JobComplete`, `Failed` or `Aborted`: the job will not change any more.
-    #[cfg(test)]
     pub(crate) fn is_terminal(&self) -> bool {
         matches!(
             self,

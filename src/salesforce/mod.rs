@@ -38,6 +38,7 @@
 //! # }
 //! ```
 
+mod act_once;
 pub(crate) mod auth;
 pub(crate) mod backoff;
 pub(crate) mod bulk_ingest;
@@ -45,6 +46,8 @@ pub(crate) mod bulk_query;
 pub(crate) mod error;
 pub(crate) mod http;
 pub(crate) mod job;
+mod job_list;
+mod job_registry;
 pub(crate) mod rest;
 
 #[cfg(test)]
@@ -69,13 +72,13 @@ pub(crate) use bulk_query::{QueryJob, QueryOperation};
 pub(crate) use error::{Error, ErrorClass, RequestLine};
 pub(crate) use http::{ApiUsage, RetryConfig, Timeouts};
 pub(crate) use job::{JobPolling, JobState};
-pub(crate) use rest::{Limit, QueryPage, SObjectDescribe, SObjectField};
+pub(crate) use rest::{GlobalDescribe, Limit, QueryPage, SObjectDescribe, SObjectField};
 
 use crate::config::Connection;
 use crate::secret::Secret;
 use auth::TokenCache;
 use error::RequestLine as Line;
-use http::{Finish, Http, KeepOpen, Payload, ReadAll};
+use http::{Finish, Http, Idempotency, KeepOpen, Payload, ReadAll, Request};
 
 /// A reply body as it arrives, chunk by chunk (already gunzipped).
 pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
@@ -100,10 +103,18 @@ pub(crate) struct ClientOptions {
 }
 
 impl ClientOptions {
-    /// The defaults, with every retry pause capped at `cap_ms` milliseconds when given.
-    pub(crate) fn with_backoff_cap(cap_ms: Option<u64>) -> ClientOptions {
+    /// The defaults, with every retry pause capped at `backoff_cap_ms` milliseconds and the
+    /// read timeout (longest silence while waiting for reply bytes) set to `read_timeout_ms`
+    /// when given (see `cli::Environment`).
+    pub(crate) fn with_overrides(
+        backoff_cap_ms: Option<u64>,
+        read_timeout_ms: Option<u64>,
+    ) -> ClientOptions {
         let mut options = ClientOptions::default();
-        if let Some(ms) = cap_ms {
+        if let Some(ms) = read_timeout_ms.filter(|ms| *ms > 0) {
+            options.timeouts.read = std::time::Duration::from_millis(ms);
+        }
+        if let Some(ms) = backoff_cap_ms {
             let pause = BackoffConfig {
                 initial: std::time::Duration::from_millis(ms),
                 max: std::time::Duration::from_millis(ms),
@@ -153,6 +164,13 @@ struct Inner {
     tokens: TokenCache,
     api_version: String,
     job_polling: JobPolling,
+    /// The Bulk jobs this client created (see [`job_registry`]).
+    jobs: job_registry::JobRegistry,
+    /// The logged-in user's id (from the identity URL), the `createdById` of our jobs.
+    user_id: Option<String>,
+    /// The org's time at login (the token's `issued_at`, to the second): no job of this run
+    /// was created earlier.
+    logged_in_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl fmt::Debug for SalesforceClient {
@@ -194,6 +212,11 @@ impl SalesforceClient {
             &options.user_agent,
             options.sleeper.clone(),
             options.jitter.clone(),
+            connection
+                .ca_certificate
+                .as_ref()
+                .map(|ca| ca.certificates())
+                .unwrap_or_default(),
         )?;
         let tokens = TokenCache::login(
             &http,
@@ -202,12 +225,26 @@ impl SalesforceClient {
             options.clock.clone(),
         )
         .await?;
+        let token = tokens.current();
+        let user_id = token
+            .identity_url
+            .as_deref()
+            .and_then(|url| url.trim_end_matches('/').rsplit('/').next())
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .map(str::to_string);
+        let logged_in_at = token
+            .issued_at_ms
+            .and_then(|ms| i64::try_from(ms / 1000).ok())
+            .and_then(|secs| chrono::DateTime::from_timestamp(secs, 0));
         Ok(SalesforceClient {
             inner: Arc::new(Inner {
                 http,
                 tokens,
                 api_version,
                 job_polling: options.job_polling,
+                jobs: job_registry::JobRegistry::default(),
+                user_id,
+                logged_in_at,
             }),
         })
     }
@@ -280,11 +317,14 @@ impl SalesforceClient {
                 .inner
                 .http
                 .execute(
-                    method.clone(),
-                    &url,
-                    headers,
-                    payload,
-                    Some(&token.access_token),
+                    &Request {
+                        method: method.clone(),
+                        url: &url,
+                        headers,
+                        payload,
+                        bearer: Some(&token.access_token),
+                        idempotency: Idempotency::of(&method),
+                    },
                     finish,
                 )
                 .await
@@ -349,6 +389,19 @@ impl SalesforceClient {
             }),
             detail: e.to_string(),
         })
+    }
+
+    /// `DELETE` of a job (safe to repeat): a 404 means an earlier attempt whose answer was
+    /// lost deleted it.
+    pub(crate) async fn delete_job(&self, path: &str, job_id: &str) -> Result<(), Error> {
+        match self.send_empty(Method::DELETE, path, &Payload::Empty).await {
+            Err(e) if e.status() == Some(404) && self.inner.jobs.is_known(job_id) => {
+                tracing::debug!("Bulk job {job_id} was already deleted: {e}");
+            }
+            other => other?,
+        }
+        self.inner.jobs.deleted(job_id);
+        Ok(())
     }
 
     /// [`send`](Self::send) for calls whose reply has no body worth reading (201, 204).

@@ -64,6 +64,7 @@ fn connection(base: &str, credentials: Credentials) -> Connection {
         login_url: Url::parse(base).unwrap(),
         credentials,
         api_version: "62.0".into(),
+        ca_certificate: None,
     }
 }
 
@@ -904,9 +905,10 @@ async fn ingest_job_uploads_a_file_streamed_and_downloads_results() {
             200,
             r#"{"id":"750I","object":"Contact","operation":"upsert","state":"Open","externalIdFieldName":"Ext__c"}"#,
         ),
-        // The first upload attempt fails: the retry must send the whole file again.
+        // The first upload attempt is refused (so Salesforce stored nothing): the retry must
+        // send the whole file again.
         ("PUT", "/services/data/v62.0/jobs/ingest/750I/batches") if r.repeat == 0 => {
-            sf_error(503, "SERVER_UNAVAILABLE", "try later")
+            sf_error(429, "REQUEST_LIMIT_EXCEEDED", "try later")
         }
         ("PUT", "/services/data/v62.0/jobs/ingest/750I/batches") => Reply::empty(201),
         ("PATCH", "/services/data/v62.0/jobs/ingest/750I") => {
@@ -1155,4 +1157,64 @@ async fn no_secret_appears_in_errors_debug_output_or_logs() {
             );
         }
     }
+}
+
+// ---- Acting-once calls --------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_close_answered_with_a_5xx_is_not_replayed_when_the_job_shows_it_took_effect() {
+    let stub = api_stub(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("PATCH", "/services/data/v62.0/jobs/ingest/750C") => {
+            sf_error(502, "", "bad gateway after the close went through")
+        }
+        ("GET", "/services/data/v62.0/jobs/ingest/750C") => {
+            Reply::json(200, r#"{"id":"750C","state":"InProgress"}"#)
+        }
+        _ => Reply::empty(404),
+    })
+    .await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let client = connect(&stub, &sleeper).await;
+    let job = client.close_ingest_job("750C").await.unwrap();
+    assert_eq!(job.state, JobState::InProgress);
+    assert_eq!(
+        stub.received_at("/jobs/ingest/750C")
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect::<Vec<_>>(),
+        ["PATCH", "GET"],
+        "one close, then a read of the job's state"
+    );
+}
+
+#[tokio::test]
+async fn a_close_refused_with_a_429_is_replayed_and_a_lost_one_still_open_is_sent_again() {
+    let stub = api_stub(|r| match (r.method.as_str(), r.path.as_str()) {
+        ("PATCH", "/services/data/v62.0/jobs/ingest/750D") if r.repeat == 0 => {
+            sf_error(429, "REQUEST_LIMIT_EXCEEDED", "slow down")
+        }
+        ("PATCH", "/services/data/v62.0/jobs/ingest/750D") if r.repeat == 1 => {
+            sf_error(503, "", "lost")
+        }
+        ("PATCH", "/services/data/v62.0/jobs/ingest/750D") => {
+            Reply::json(200, r#"{"id":"750D","state":"UploadComplete"}"#)
+        }
+        ("GET", "/services/data/v62.0/jobs/ingest/750D") => {
+            Reply::json(200, r#"{"id":"750D","state":"Open"}"#)
+        }
+        _ => Reply::empty(404),
+    })
+    .await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let client = connect(&stub, &sleeper).await;
+    let job = client.close_ingest_job("750D").await.unwrap();
+    assert_eq!(job.state, JobState::UploadComplete);
+    assert_eq!(
+        stub.received_at("/jobs/ingest/750D")
+            .iter()
+            .map(|r| r.method.as_str())
+            .collect::<Vec<_>>(),
+        ["PATCH", "PATCH", "GET", "PATCH"],
+        "the 429 is replayed at once; the 503 is resolved by reading the job (still Open)"
+    );
 }

@@ -173,7 +173,7 @@ async fn discover_lists_each_objects_operations_with_schemas_and_keys() {
     assert!(
         !operations
             .iter()
-            .any(|o| o["object_name"] == "Account" && o["sync_mode"] == "append_dedup"),
-        "Account has no external id field"
+            .any(|o| o["object_name"] == "Contact" && o["sync_mode"] == "append_dedup"),
+        "Contact has no external id field"
     );
 }

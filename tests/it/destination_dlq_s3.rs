@@ -21,6 +21,7 @@ fn settings(server: &s3s::S3Server, secret: &str, format: DlqFormat) -> DlqSetti
             endpoint: Some(server.endpoint()),
             access_key_id: Some(Secret::new(s3s::ACCESS_KEY)),
             secret_access_key: Some(Secret::new(secret)),
+            ca_certificate: None,
         },
         format,
         gzip: false,

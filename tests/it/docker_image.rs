@@ -17,7 +17,7 @@ use crate::support::files::{files_under, repo_root, write_json};
 use crate::support::packaging::{docker, native_emulator, wait_for_ready_line};
 use crate::support::protocol::assert_conforms as validate_messages;
 use crate::support::run::{run_command, Run};
-use crate::support::tools::require_tool;
+use crate::support::tools::{path_from_env, require_tool};
 use serde_json::{json, Value};
 
 const SOURCE_IMAGE: &str = "salesforce-connector/source-salesforce:dev";
@@ -419,6 +419,19 @@ fn account_stream_only(streams: &[Value]) -> Value {
         .expect("Account discovered")
 }
 
+/// Runs docker/build-images.sh once for every test of this binary that needs the images.
+fn build_images_once() {
+    static BUILT: std::sync::Once = std::sync::Once::new();
+    BUILT.call_once(|| {
+        let root = repo_root();
+        let build = Command::new(root.join("docker/build-images.sh"))
+            .current_dir(&root)
+            .status()
+            .expect("docker/build-images.sh runs");
+        assert!(build.success(), "docker/build-images.sh failed");
+    });
+}
+
 #[test]
 #[ignore = "slow: release build and Docker images; .ci/run runs it with --ignored"]
 fn images_answer_every_command_like_the_native_binary() {
@@ -439,11 +452,7 @@ fn images_answer_every_command_like_the_native_binary() {
         return;
     }
     let root = repo_root();
-    let build = Command::new(root.join("docker/build-images.sh"))
-        .current_dir(&root)
-        .status()
-        .expect("docker/build-images.sh runs");
-    assert!(build.success(), "docker/build-images.sh failed");
+    build_images_once();
 
     let work = tempfile::tempdir().expect("temp dir");
     let scope = DockerScope {
@@ -581,4 +590,199 @@ fn images_answer_every_command_like_the_native_binary() {
 
     validate_messages("docker_image", &in_docker.all_lines);
     validate_messages("docker_image", &native.all_lines);
+}
+
+/// Where each role's folder for Airbyte's image test suite is (its `metadata.yaml` is a link to
+/// the connector's, its `acceptance-test-config.yml` lists the scenarios).
+const SUITE_FOLDERS: [(&str, &str); 2] = [
+    ("tests/image_suite/source-salesforce", SOURCE_IMAGE),
+    (
+        "tests/image_suite/destination-salesforce",
+        DESTINATION_IMAGE,
+    ),
+];
+
+/// The tests that must PASS in each role's run (their pytest ids, as the suite names them);
+/// anything else may pass or be skipped (the spec backward-compatibility test skips: these
+/// images were never published to Airbyte's registry), but nothing may fail.
+const MUST_PASS: [(&str, &[&str]); 2] = [
+    (
+        "source-salesforce",
+        &[
+            "TestSourceSalesforceImage::test_docker_image_build_and_spec",
+            "TestSourceSalesforceImage::test_docker_image_build_and_check['config' Test Scenario]",
+            "TestSourceSalesforceImage::test_docker_image_build_and_check['invalid_config' Test Scenario]",
+            "TestSourceSalesforceImage::test_docker_image_build_and_config_matches_spec['config' Test Scenario]",
+            "TestSourceSalesforceImage::test_docker_image_build_and_discover['config' Test Scenario]",
+            "TestSourceSalesforceImage::test_docker_image_build_and_read['config' Test Scenario]",
+            "test_image_catalog_passes_every_cdk_catalog_check",
+            "test_image_records_match_their_discovered_schemas",
+            "test_image_read_ends_every_stream_complete",
+        ],
+    ),
+    (
+        "destination-salesforce",
+        &[
+            "TestDestinationSalesforceImage::test_docker_image_build_and_spec",
+            "TestDestinationSalesforceImage::test_docker_image_build_and_check['config' Test Scenario]",
+            "TestDestinationSalesforceImage::test_docker_image_build_and_check['invalid_config' Test Scenario]",
+            "TestDestinationSalesforceImage::test_docker_image_build_and_config_matches_spec['config' Test Scenario]",
+        ],
+    ),
+];
+
+/// Writes `secrets/config.json` and `secrets/invalid_config.json` of a suite folder.
+fn write_suite_secrets(folder: &Path, login_url: &str, ca_pem: &str) {
+    let secrets = folder.join("secrets");
+    std::fs::create_dir_all(&secrets).expect("secrets folder");
+    let mut valid = json!({
+        "client_id": "3MVG9emulatorClientId",
+        "client_secret": "emulator-client-secret",
+        "refresh_token": "5Aep861emulatorRefreshToken",
+        "is_sandbox": false,
+        "login_url": login_url,
+        "ca_certificate": ca_pem,
+    });
+    if folder.ends_with("source-salesforce") {
+        valid["start_date"] = json!("2020-01-01T00:00:00Z");
+    }
+    // integration_tests/invalid_config.json's refused credentials, aimed at the same org.
+    let mut invalid: Value = serde_json::from_str(
+        &std::fs::read_to_string(repo_root().join("integration_tests/invalid_config.json"))
+            .expect("integration_tests/invalid_config.json"),
+    )
+    .expect("invalid_config.json is JSON");
+    invalid["login_url"] = json!(login_url);
+    invalid["ca_certificate"] = json!(ca_pem);
+    if !folder.ends_with("source-salesforce") {
+        if let Some(map) = invalid.as_object_mut() {
+            map.remove("start_date");
+        }
+    }
+    write_json(&secrets, "config.json", &valid);
+    write_json(&secrets, "invalid_config.json", &invalid);
+}
+
+/// Airbyte's own image test suite (airbyte-cdk's `DockerConnectorTestSuite`, PyPI
+/// `airbyte-cdk[dev]` pinned in tests/python/requirements-cdk.txt), unmodified, against both
+/// images as shipped: the harness runs `docker run --rm IMAGE ...` with no network option, so
+/// the connector reaches the emulator container over Docker's default bridge, at the https
+/// address the emulator advertises (its certificate covers it), trusting its CA only through
+/// the config's `ca_certificate`.
+#[test]
+#[ignore = "slow: release build and Docker images; .ci/run runs it with --ignored"]
+fn airbyte_image_test_suite_passes_against_both_images() {
+    const TEST: &str = "airbyte_image_test_suite_passes_against_both_images";
+    let engine = docker(&["info"]).map_err(|reason| {
+        format!(
+            "no Docker engine answers (docker info: {})",
+            reason.lines().next().unwrap_or("")
+        )
+    });
+    let missing = engine.as_ref().err().cloned().unwrap_or_default();
+    if require_tool(TEST, engine.ok(), &missing).is_none() {
+        return;
+    }
+    let Some(python) = require_tool(
+        TEST,
+        path_from_env("SF_CDK_PYTHON"),
+        "SF_CDK_PYTHON is not set (run .ci/run, or point it at a Python with tests/python/requirements-cdk.txt installed)",
+    ) else {
+        return;
+    };
+    let root = repo_root();
+    build_images_once();
+
+    // The emulator image on the default bridge, https on every interface, as its docs say.
+    let emulator = format!("sfc-image-suite-emulator-{}", std::process::id());
+    struct Remove(String);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = docker(&["rm", "-f", &self.0]);
+        }
+    }
+    let _ = docker(&["rm", "-f", &emulator]);
+    docker(&[
+        "run",
+        "-d",
+        "--name",
+        &emulator,
+        EMULATOR_IMAGE,
+        "--listen",
+        "0.0.0.0:8080",
+        "--tls",
+        "--frozen-clock",
+        "--seed",
+        "1",
+    ])
+    .expect("the emulator container starts");
+    let _remove = Remove(emulator.clone());
+    let ready = wait_for_ready_line(|| docker(&["logs", &emulator]).unwrap_or_default());
+    let login_url = ready["login_url"].as_str().expect("login_url").to_string();
+    let bridge_ip = docker(&["inspect", "-f", "{{.NetworkSettings.IPAddress}}", &emulator])
+        .expect("docker inspect")
+        .trim()
+        .to_string();
+    assert_eq!(
+        login_url,
+        format!("https://{bridge_ip}:8080"),
+        "the emulator advertises its bridge address, never 0.0.0.0"
+    );
+    let ca_pem = ready["ca_certificate_pem"]
+        .as_str()
+        .expect("ca_certificate_pem in the ready line")
+        .to_string();
+
+    for (folder, image) in SUITE_FOLDERS {
+        let folder = root.join(folder);
+        write_suite_secrets(&folder, &login_url, &ca_pem);
+        let name = folder.file_name().unwrap().to_string_lossy().into_owned();
+        println!("== Airbyte's image test suite: {name} ({image})");
+        let output = Command::new(&python)
+            .args([
+                "-m",
+                "pytest",
+                "-p",
+                "airbyte_cdk.test.standard_tests.pytest_hooks",
+                "-p",
+                "no:cacheprovider",
+                "-m",
+                "image_tests",
+                "--connector-image",
+                image,
+                "--read-from-streams=all",
+                "-v",
+                "-rA",
+                "--color=no",
+            ])
+            .current_dir(&folder)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("pytest runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        // The suite's own test names and counts, as pytest printed them.
+        println!("{stdout}");
+        if !stderr.trim().is_empty() {
+            eprintln!("{stderr}");
+        }
+        assert!(
+            output.status.success(),
+            "Airbyte's image test suite failed for {name} ({image}): {}",
+            output.status
+        );
+        let must_pass = MUST_PASS
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, tests)| *tests)
+            .unwrap_or_default();
+        for test in must_pass {
+            assert!(
+                stdout
+                    .lines()
+                    .any(|l| l.starts_with("PASSED ") && l.ends_with(&format!("::{test}"))),
+                "{name}: {test} did not PASS (skipped or not collected)"
+            );
+        }
+    }
 }

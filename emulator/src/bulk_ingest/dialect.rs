@@ -1,62 +1,10 @@
-//! The CSV dialect of an ingest job: `columnDelimiter` and `lineEnding`, used to read the
-//! uploaded data and to write the result files.
+//! The CSV dialect of an ingest job (`columnDelimiter` and `lineEnding`, the same values as a
+//! query job's in `bulk_csv`), used to read the uploaded data and to write the result files.
 
-use serde::{Deserialize, Serialize};
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum ColumnDelimiter {
-    Backquote,
-    Caret,
-    #[default]
-    Comma,
-    Pipe,
-    Semicolon,
-    Tab,
-}
-
-impl ColumnDelimiter {
-    pub fn byte(self) -> u8 {
-        match self {
-            ColumnDelimiter::Backquote => b'`',
-            ColumnDelimiter::Caret => b'^',
-            ColumnDelimiter::Comma => b',',
-            ColumnDelimiter::Pipe => b'|',
-            ColumnDelimiter::Semicolon => b';',
-            ColumnDelimiter::Tab => b'\t',
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ColumnDelimiter::Backquote => "BACKQUOTE",
-            ColumnDelimiter::Caret => "CARET",
-            ColumnDelimiter::Comma => "COMMA",
-            ColumnDelimiter::Pipe => "PIPE",
-            ColumnDelimiter::Semicolon => "SEMICOLON",
-            ColumnDelimiter::Tab => "TAB",
-        }
-    }
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub enum LineEnding {
-    #[default]
-    LF,
-    CRLF,
-}
-
-impl LineEnding {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LineEnding::LF => "LF",
-            LineEnding::CRLF => "CRLF",
-        }
-    }
-}
+use crate::bulk_csv::{ColumnDelimiter, LineEnding};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Dialect {
+pub(crate) struct Dialect {
     pub delimiter: ColumnDelimiter,
     pub line_ending: LineEnding,
 }
@@ -65,10 +13,10 @@ impl Dialect {
     /// A reader of uploaded data. With `LF` only `\n` ends a row, so a `\r` before it stays in
     /// the last value (as when a CRLF file is uploaded to an LF job); with `CRLF` both forms end
     /// a row.
-    pub fn reader<R: std::io::Read>(&self, input: R) -> csv::Reader<R> {
+    pub(crate) fn reader<R: std::io::Read>(&self, input: R) -> csv::Reader<R> {
         let terminator = match self.line_ending {
-            LineEnding::LF => csv::Terminator::Any(b'\n'),
-            LineEnding::CRLF => csv::Terminator::CRLF,
+            LineEnding::Lf => csv::Terminator::Any(b'\n'),
+            LineEnding::Crlf => csv::Terminator::CRLF,
         };
         csv::ReaderBuilder::new()
             .delimiter(self.delimiter.byte())
@@ -81,10 +29,10 @@ impl Dialect {
 
     /// A writer of result files: every value double-quoted, `"` doubled, the job's delimiter and
     /// line ending.
-    pub fn writer<W: std::io::Write>(&self, output: W) -> csv::Writer<W> {
+    pub(crate) fn writer<W: std::io::Write>(&self, output: W) -> csv::Writer<W> {
         let terminator = match self.line_ending {
-            LineEnding::LF => csv::Terminator::Any(b'\n'),
-            LineEnding::CRLF => csv::Terminator::CRLF,
+            LineEnding::Lf => csv::Terminator::Any(b'\n'),
+            LineEnding::Crlf => csv::Terminator::CRLF,
         };
         csv::WriterBuilder::new()
             .delimiter(self.delimiter.byte())
@@ -121,7 +69,7 @@ mod tests {
             let data = format!("Name{sep}Description\n\"a{sep}b\"{sep}\"say \"\"hi\"\"\nline2\"\n");
             let dialect = Dialect {
                 delimiter: d,
-                line_ending: LineEnding::LF,
+                line_ending: LineEnding::Lf,
             };
             assert_eq!(
                 rows(dialect, &data),
@@ -130,7 +78,7 @@ mod tests {
                     vec![format!("a{sep}b"), "say \"hi\"\nline2".into()]
                 ],
                 "{}",
-                d.as_str()
+                d.name()
             );
         }
     }
@@ -140,7 +88,7 @@ mod tests {
         let data = "Name,Site\r\nA,B\r\n";
         let crlf = Dialect {
             delimiter: ColumnDelimiter::Comma,
-            line_ending: LineEnding::CRLF,
+            line_ending: LineEnding::Crlf,
         };
         assert_eq!(rows(crlf, data), vec![vec!["Name", "Site"], vec!["A", "B"]]);
         let lf = Dialect::default();
@@ -151,7 +99,7 @@ mod tests {
     fn writer_quotes_everything_in_the_job_dialect() {
         let dialect = Dialect {
             delimiter: ColumnDelimiter::Pipe,
-            line_ending: LineEnding::CRLF,
+            line_ending: LineEnding::Crlf,
         };
         let mut w = dialect.writer(Vec::new());
         w.write_record(["sf__Id", "a|\"b\""]).unwrap();
@@ -165,7 +113,7 @@ mod tests {
         let d: ColumnDelimiter = serde_json::from_str("\"BACKQUOTE\"").unwrap();
         assert_eq!(d, ColumnDelimiter::Backquote);
         let l: LineEnding = serde_json::from_str("\"CRLF\"").unwrap();
-        assert_eq!(l, LineEnding::CRLF);
+        assert_eq!(l, LineEnding::Crlf);
         assert!(serde_json::from_str::<ColumnDelimiter>("\"comma\"").is_err());
     }
 }

@@ -8,7 +8,7 @@ use super::dialect::Dialect;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum Operation {
+pub(crate) enum Operation {
     Insert,
     Update,
     Upsert,
@@ -17,7 +17,7 @@ pub enum Operation {
 }
 
 impl Operation {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Operation::Insert => "insert",
             Operation::Update => "update",
@@ -60,14 +60,14 @@ impl JobState {
 
 /// The three result files of a processed job, as CSV in the job's dialect.
 #[derive(Clone, Debug, Default)]
-pub struct JobResults {
+pub(crate) struct JobResults {
     pub successful: Vec<u8>,
     pub failed: Vec<u8>,
     pub unprocessed: Vec<u8>,
 }
 
 #[derive(Debug)]
-pub struct IngestJob {
+pub(crate) struct IngestJob {
     pub id: String,
     pub operation: Operation,
     /// The object's API name as describe spells it.
@@ -92,15 +92,29 @@ pub struct IngestJob {
     pub error_message: Option<String>,
     pub processing_time_ms: u64,
     /// A fault injected on the create request: the job stops halfway through its rows.
-    pub injected: Option<super::process::InterruptionKind>,
+    pub injected: Option<InterruptionKind>,
     /// The interruption that applies once processing starts (injected or configured).
-    pub interruption: Option<super::process::Interruption>,
-    /// Processing under way (state InProgress).
-    pub in_flight: Option<Box<super::process::JobRun>>,
+    pub interruption: Option<Interruption>,
+}
+
+/// An injected interruption: after `after_rows` rows the job stops, the rest is unprocessed.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Interruption {
+    pub after_rows: u64,
+    pub kind: InterruptionKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum InterruptionKind {
+    /// The job ends `Failed` with this `errorMessage`.
+    Fail { message: String },
+    /// The job ends `Aborted`.
+    Abort,
 }
 
 /// `2024-01-01T10:00:00.000+0000`, the REST datetime form.
-pub fn rest_datetime(t: DateTime<Utc>) -> String {
+pub(crate) fn rest_datetime(t: DateTime<Utc>) -> String {
     t.format("%Y-%m-%dT%H:%M:%S%.3f+0000").to_string()
 }
 
@@ -149,34 +163,28 @@ impl IngestJob {
     }
 
     /// The reply to job creation and to a state change: no counters.
-    pub fn create_info(&self, state: JobState) -> Json {
+    pub(crate) fn create_info(&self, state: JobState) -> Json {
         let mut m = self.common(state);
         m.insert("contentUrl".into(), json!(self.content_url()));
-        m.insert(
-            "lineEnding".into(),
-            json!(self.dialect.line_ending.as_str()),
-        );
+        m.insert("lineEnding".into(), json!(self.dialect.line_ending.name()));
         m.insert(
             "columnDelimiter".into(),
-            json!(self.dialect.delimiter.as_str()),
+            json!(self.dialect.delimiter.name()),
         );
         Json::Object(m)
     }
 
     /// The reply to "Get Job Info": with `jobType`, counters and `errorMessage` when failed.
-    pub fn full_info(&self, state: JobState) -> Json {
+    pub(crate) fn full_info(&self, state: JobState) -> Json {
         let mut m = self.common(state);
         m.insert("jobType".into(), json!("V2Ingest"));
         if state == JobState::Open {
             m.insert("contentUrl".into(), json!(self.content_url()));
         }
-        m.insert(
-            "lineEnding".into(),
-            json!(self.dialect.line_ending.as_str()),
-        );
+        m.insert("lineEnding".into(), json!(self.dialect.line_ending.name()));
         m.insert(
             "columnDelimiter".into(),
-            json!(self.dialect.delimiter.as_str()),
+            json!(self.dialect.delimiter.name()),
         );
         m.insert(
             "numberRecordsProcessed".into(),
@@ -200,16 +208,13 @@ impl IngestJob {
     }
 
     /// An entry of "Get All Jobs".
-    pub fn list_info(&self, state: JobState) -> Json {
+    pub(crate) fn list_info(&self, state: JobState) -> Json {
         let mut m = self.common(state);
         m.insert("jobType".into(), json!("V2Ingest"));
-        m.insert(
-            "lineEnding".into(),
-            json!(self.dialect.line_ending.as_str()),
-        );
+        m.insert("lineEnding".into(), json!(self.dialect.line_ending.name()));
         m.insert(
             "columnDelimiter".into(),
-            json!(self.dialect.delimiter.as_str()),
+            json!(self.dialect.delimiter.name()),
         );
         Json::Object(m)
     }

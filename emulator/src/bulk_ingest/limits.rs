@@ -7,7 +7,7 @@ use std::collections::VecDeque;
 use chrono::{DateTime, Duration, Utc};
 
 /// Records Bulk API 2.0 puts in one internal batch.
-pub const RECORDS_PER_BATCH: u64 = 10_000;
+pub(crate) const RECORDS_PER_BATCH: u64 = 10_000;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DailyLimits {
@@ -26,7 +26,7 @@ impl Default for DailyLimits {
 
 /// What was ingested when, to answer "how much in the last 24 hours".
 #[derive(Clone, Debug)]
-pub struct DailyUsage {
+pub(crate) struct DailyUsage {
     events: VecDeque<(DateTime<Utc>, u64, u64)>,
 }
 
@@ -37,19 +37,19 @@ impl Default for DailyUsage {
 }
 
 impl DailyUsage {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         DailyUsage {
             events: VecDeque::new(),
         }
     }
 
-    pub fn record(&mut self, at: DateTime<Utc>, records: u64) {
+    pub(crate) fn record(&mut self, at: DateTime<Utc>, records: u64) {
         let batches = records.div_ceil(RECORDS_PER_BATCH).max(1);
         self.events.push_back((at, records, batches));
     }
 
     /// (records, batches) counted in the 24 hours before `now`.
-    pub fn used(&self, now: DateTime<Utc>) -> (u64, u64) {
+    pub(crate) fn used(&self, now: DateTime<Utc>) -> (u64, u64) {
         let since = now - Duration::hours(24);
         self.events
             .iter()
@@ -60,7 +60,7 @@ impl DailyUsage {
     }
 
     /// Records still allowed before `limits` are reached.
-    pub fn records_left(&self, limits: DailyLimits, now: DateTime<Utc>) -> u64 {
+    pub(crate) fn records_left(&self, limits: DailyLimits, now: DateTime<Utc>) -> u64 {
         let (records, batches) = self.used(now);
         let by_records = limits.records.saturating_sub(records);
         let by_batches = limits.batches.saturating_sub(batches) * RECORDS_PER_BATCH;

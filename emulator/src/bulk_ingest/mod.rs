@@ -3,15 +3,12 @@
 //!
 //! The rows of a job are checked and applied by [`crate::write`], the same code REST writes use.
 
-pub mod dialect;
-pub mod job;
-pub mod limits;
-pub mod process;
-pub mod registry;
-pub mod routes;
+pub(crate) mod dialect;
+pub(crate) mod job;
+pub(crate) mod limits;
+pub(crate) mod process;
+pub(crate) mod registry;
+pub(crate) mod routes;
 
-pub use dialect::{ColumnDelimiter, Dialect, LineEnding};
-pub use job::{IngestJob, JobState, Operation};
-pub use limits::DailyLimits;
-pub use process::{Interruption, InterruptionKind};
-pub use registry::{IngestConfig, IngestJobs, JobFault, ResultKind};
+pub(crate) use limits::DailyLimits;
+pub(crate) use registry::{IngestConfig, IngestJobs, JobFault};

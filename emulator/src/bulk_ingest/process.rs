@@ -5,32 +5,16 @@ use std::collections::HashMap;
 
 use csv::StringRecord;
 
-use super::job::{IngestJob, JobResults, JobState, Operation};
+use super::job::{IngestJob, Interruption, InterruptionKind, JobResults, JobState, Operation};
 use super::limits::RECORDS_PER_BATCH;
 use crate::schema::FieldType;
 use crate::store::OrgStore;
-use crate::write::record::resolve_column;
+use crate::write::record::resolve_header;
 use crate::write::{Cell, Column, RecordError, RecordWriter, WriteOperation, WriteRules};
-
-/// An injected interruption: after `after_rows` rows the job stops, the rest is unprocessed.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Interruption {
-    pub after_rows: u64,
-    pub kind: InterruptionKind,
-}
-
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub enum InterruptionKind {
-    /// The job ends `Failed` with this `errorMessage`.
-    Fail { message: String },
-    /// The job ends `Aborted`.
-    Abort,
-}
 
 /// How a run ended and what it produced.
 #[derive(Clone, Debug)]
-pub struct RunOutcome {
+pub(crate) struct RunOutcome {
     pub state: JobState,
     pub error_message: Option<String>,
     pub processed: u64,
@@ -40,7 +24,7 @@ pub struct RunOutcome {
 
 /// The `errorMessage` of a job stopped by the daily allocation. Text unconfirmed (Bulk API's
 /// documented code is `ExceededQuota`).
-pub fn quota_message() -> String {
+pub(crate) fn quota_message() -> String {
     "ExceededQuota : The job or batch you tried to create exceeds the allowed number for the past \
      24-hour period."
         .to_string()
@@ -48,7 +32,7 @@ pub fn quota_message() -> String {
 
 /// Processes `data` for `job` from start to end. `records_left` is the daily allocation still
 /// available.
-pub fn run<S: OrgStore + ?Sized>(
+pub(crate) fn run<S: OrgStore + ?Sized>(
     store: &mut S,
     rules: &mut WriteRules,
     job: &IngestJob,
@@ -67,7 +51,7 @@ pub fn run<S: OrgStore + ?Sized>(
 
 /// Where a resumable run stands.
 #[derive(Debug)]
-pub enum Step {
+pub(crate) enum Step {
     Continue(Box<JobRun>),
     Done(RunOutcome),
 }
@@ -76,7 +60,7 @@ pub enum Step {
 /// files so far. Processing goes by internal batches of 10,000 rows, so the org's lock is held
 /// for one step at a time and the job reports its progress meanwhile.
 #[derive(Debug)]
-pub struct JobRun {
+pub(crate) struct JobRun {
     sobject: std::sync::Arc<crate::schema::SObject>,
     operation: WriteOperation,
     dialect: super::dialect::Dialect,
@@ -95,7 +79,7 @@ pub struct JobRun {
 
 impl JobRun {
     /// Reads the header and resolves the columns; a job-level refusal ends the run at once.
-    pub fn start<S: OrgStore + ?Sized>(
+    pub(crate) fn start<S: OrgStore + ?Sized>(
         store: &S,
         job: &IngestJob,
         data: &[u8],
@@ -136,10 +120,10 @@ impl JobRun {
         };
         let mut columns = Vec::with_capacity(names.len());
         for name in &names {
-            match resolve_column(store, &sobject, name) {
-                Some(column) => columns.push(column),
-                None => {
-                    let message = format!("InvalidBatch : Field name not found : {name}");
+            match resolve_header(store, &sobject, name) {
+                Ok(column) => columns.push(column),
+                Err(problem) => {
+                    let message = format!("InvalidBatch : {problem}");
                     return Step::Done(run.fail_with_rest(&mut reader, &message));
                 }
             }
@@ -202,7 +186,7 @@ impl JobRun {
     }
 
     /// The result files as they stand.
-    pub fn results_so_far(&mut self) -> JobResults {
+    pub(crate) fn results_so_far(&mut self) -> JobResults {
         let bytes = |w: &mut csv::Writer<Vec<u8>>| {
             let _ = w.flush();
             w.get_ref().clone()
@@ -215,16 +199,16 @@ impl JobRun {
     }
 
     /// Rows processed so far (failures included).
-    pub fn processed(&self) -> u64 {
+    pub(crate) fn processed(&self) -> u64 {
         self.run.processed
     }
 
-    pub fn failed(&self) -> u64 {
+    pub(crate) fn failed(&self) -> u64 {
         self.run.failures
     }
 
     /// Processes internal batches until about `max_rows` rows are done or the data ends.
-    pub fn step<S: OrgStore + ?Sized>(
+    pub(crate) fn step<S: OrgStore + ?Sized>(
         mut self: Box<Self>,
         store: &mut S,
         rules: &mut WriteRules,

@@ -14,10 +14,11 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{json, Value as Json};
 
-use super::dialect::{ColumnDelimiter, Dialect, LineEnding};
-use super::job::{IngestJob, JobResults, JobState, Operation};
+use super::dialect::Dialect;
+use super::job::{IngestJob, Interruption, InterruptionKind, JobResults, JobState, Operation};
 use super::limits::{DailyLimits, DailyUsage};
-use super::process::{self, Interruption, InterruptionKind, JobRun, Step};
+use super::process::{self, JobRun, Step};
+use crate::bulk_csv::{ColumnDelimiter, LineEnding};
 use crate::schema::FieldType;
 use crate::store::OrgStore;
 use crate::write::{id, ApiError, WriteRules};
@@ -69,6 +70,8 @@ pub enum ResultKind {
 pub struct IngestJobs {
     pub config: IngestConfig,
     jobs: BTreeMap<String, IngestJob>,
+    /// Processing under way (jobs InProgress), by job id.
+    running: BTreeMap<String, Box<JobRun>>,
     next_job: u64,
     usage: DailyUsage,
     faults: Vec<JobFault>,
@@ -79,6 +82,7 @@ impl IngestJobs {
         IngestJobs {
             config,
             jobs: BTreeMap::new(),
+            running: BTreeMap::new(),
             next_job: 0,
             usage: DailyUsage::default(),
             faults: Vec::new(),
@@ -134,6 +138,15 @@ impl IngestJobs {
                 "operation: expected insert, update, upsert, delete or hardDelete, got {operation_name:?}"
             ))
         })?;
+        if operation == Operation::HardDelete && rules.hard_delete_denied {
+            // What Salesforce answers a user without "Bulk API Hard Delete" (the code
+            // jsforce and the sf CLI match on, the message Data Loader matches on).
+            return Err(ApiError::new(
+                400,
+                "FEATURENOTENABLED",
+                "hardDelete operation requires special user profile permission, please contact your system administrator",
+            ));
+        }
         if let Some(content_type) = text("contentType")? {
             if content_type != "CSV" {
                 return Err(invalid_job(format!(
@@ -222,7 +235,6 @@ impl IngestJobs {
             processing_time_ms: 0,
             injected,
             interruption: None,
-            in_flight: None,
         };
         let info = job.create_info(JobState::Open);
         self.jobs.insert(job.id.clone(), job);
@@ -328,7 +340,7 @@ impl IngestJobs {
                 job.system_modstamp = now;
                 Ok(job.create_info(JobState::UploadComplete))
             }
-            "Aborted" if job.in_flight.is_some() => {
+            "Aborted" if self.running.contains_key(job_id) => {
                 // Rows already processed stay in the org; the rest is unprocessed.
                 let processed = job.number_records_processed;
                 let abort = Interruption {
@@ -375,7 +387,7 @@ impl IngestJobs {
         let job = self.jobs.get(job_id)?;
         Some((
             observed_state(job, now, self.config.processing_time),
-            job.in_flight.is_some(),
+            self.running.contains_key(job_id),
         ))
     }
 
@@ -411,6 +423,7 @@ impl IngestJobs {
             ));
         }
         self.jobs.remove(job_id);
+        self.running.remove(job_id);
         Ok(())
     }
 
@@ -427,7 +440,7 @@ impl IngestJobs {
         self.observe(store, rules);
         let job = self.jobs.get_mut(job_id).ok_or_else(ApiError::not_found)?;
         let owned;
-        let results = match (&job.results, &mut job.in_flight) {
+        let results = match (&job.results, self.running.get_mut(job_id)) {
             (Some(r), _) => r,
             (None, Some(run)) => {
                 owned = run.results_so_far();
@@ -463,12 +476,7 @@ impl IngestJobs {
         for job_id in due {
             self.start(store, &job_id);
         }
-        let running: Vec<String> = self
-            .jobs
-            .values()
-            .filter(|j| j.in_flight.is_some())
-            .map(|j| j.id.clone())
-            .collect();
+        let running: Vec<String> = self.running.keys().cloned().collect();
         let mut budget = self.config.rows_per_observation.max(1);
         for job_id in running {
             if budget == 0 {
@@ -509,7 +517,7 @@ impl IngestJobs {
         match JobRun::start(store, job, data, records_left) {
             Step::Continue(run) => {
                 job.state = JobState::InProgress;
-                job.in_flight = Some(run);
+                self.running.insert(job_id.to_string(), run);
             }
             Step::Done(outcome) => self.finish(job_id, outcome, now),
         }
@@ -529,7 +537,7 @@ impl IngestJobs {
         let Some(job) = self.jobs.get_mut(job_id) else {
             return 0;
         };
-        let Some(run) = job.in_flight.take() else {
+        let Some(run) = self.running.remove(job_id) else {
             return 0;
         };
         let before = run.processed();
@@ -541,7 +549,7 @@ impl IngestJobs {
                 let done = run.processed() - before;
                 job.number_records_processed = run.processed();
                 job.number_records_failed = run.failed();
-                job.in_flight = Some(run);
+                self.running.insert(job_id.to_string(), run);
                 done
             }
             Step::Done(outcome) => {
@@ -564,7 +572,7 @@ impl IngestJobs {
         job.number_records_processed = outcome.processed;
         job.number_records_failed = outcome.failed;
         job.results = Some(outcome.results);
-        job.in_flight = None;
+        self.running.remove(job_id);
         job.system_modstamp = finished.min(now).max(job.system_modstamp);
         job.processing_time_ms = processing_time.num_milliseconds().max(0) as u64;
     }

@@ -8,9 +8,9 @@ use axum::routing::{get, put};
 use axum::Router;
 use serde_json::Value as Json;
 
-use super::process::InterruptionKind;
+use super::job::InterruptionKind;
 use super::registry::ResultKind;
-use crate::middleware::JobFault;
+use crate::faults::JobFault;
 use crate::write::{ApiError, WriteState};
 
 fn json_response(status: StatusCode, body: &Json) -> Response {
@@ -208,7 +208,7 @@ async fn unprocessed(
 /// The ingest routes for any server state holding a [`WriteState`], to be merged under the
 /// server's auth layer. The body limit is lifted on these routes so that the registry's
 /// documented upload limit is the one that answers.
-pub fn router<S>() -> Router<S>
+pub(crate) fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     WriteState: FromRef<S>,
@@ -257,15 +257,16 @@ mod tests {
     use super::*;
     use crate::bulk_ingest::IngestConfig;
     use crate::store::OrgStore;
+    use crate::write::state::OrgAccess;
     use crate::write::test_org::TestOrg;
-    use crate::write::{OrgAccess, WriteRules};
+    use crate::write::WriteRules;
 
     fn app() -> (Router, Arc<Mutex<TestOrg>>) {
         let org = Arc::new(Mutex::new(TestOrg::new()));
         let shared = Arc::clone(&org);
         let access: OrgAccess = Arc::new(move |f: &mut dyn FnMut(&mut dyn OrgStore)| {
             let mut guard = shared.lock().unwrap();
-            f(&mut *guard)
+            f(&mut *guard);
         });
         let config = IngestConfig {
             processing_time: chrono::Duration::zero(),

@@ -8,7 +8,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 
 /// The calendar unit a relative date literal counts in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DateUnit {
+pub(crate) enum DateUnit {
     Day,
     Week,
     Month,
@@ -18,7 +18,7 @@ pub enum DateUnit {
 /// A range of days `[start, end)` counted in `unit`s from the unit holding today: `TODAY` is
 /// `Day 0..1`, `LAST_MONTH` `Month -1..0`, `LAST_N_DAYS:7` `Day -7..1` (it includes today).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RelativeDate {
+pub(crate) struct RelativeDate {
     pub unit: DateUnit,
     pub start: i64,
     pub end: i64,
@@ -68,7 +68,7 @@ impl RelativeDate {
     }
 
     /// The first day in the range and the first day after it; `None` past the calendar's end.
-    pub fn days(&self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
+    pub(crate) fn days(&self, today: NaiveDate) -> Option<(NaiveDate, NaiveDate)> {
         let origin = match self.unit {
             DateUnit::Day => today,
             DateUnit::Week => today

@@ -5,21 +5,21 @@
 use std::fmt;
 
 /// `MALFORMED_QUERY`: the text is not SOQL (syntax, literals, clause limits).
-pub const MALFORMED_QUERY: &str = "MALFORMED_QUERY";
+pub(crate) const MALFORMED_QUERY: &str = "MALFORMED_QUERY";
 /// `INVALID_FIELD`: a field that does not exist, cannot be used where it is, or a value of the
 /// wrong type for it.
-pub const INVALID_FIELD: &str = "INVALID_FIELD";
+pub(crate) const INVALID_FIELD: &str = "INVALID_FIELD";
 /// `INVALID_TYPE`: the object (or child relationship) named in FROM does not exist.
-pub const INVALID_TYPE: &str = "INVALID_TYPE";
+pub(crate) const INVALID_TYPE: &str = "INVALID_TYPE";
 /// `INVALID_QUERY_FILTER_OPERATOR`: a filter value an operator cannot take (a malformed id).
-pub const INVALID_QUERY_FILTER_OPERATOR: &str = "INVALID_QUERY_FILTER_OPERATOR";
+pub(crate) const INVALID_QUERY_FILTER_OPERATOR: &str = "INVALID_QUERY_FILTER_OPERATOR";
 /// `NUMBER_OUTSIDE_VALID_RANGE`: OFFSET above 2,000.
-pub const NUMBER_OUTSIDE_VALID_RANGE: &str = "NUMBER_OUTSIDE_VALID_RANGE";
+pub(crate) const NUMBER_OUTSIDE_VALID_RANGE: &str = "NUMBER_OUTSIDE_VALID_RANGE";
 
 /// A refused query. The REST and Bulk endpoints answer it as HTTP 400
 /// `[{"message": message, "errorCode": error_code}]`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SoqlError {
+pub(crate) struct SoqlError {
     pub error_code: &'static str,
     pub message: String,
 }

@@ -21,7 +21,7 @@ use super::resolve::{is_id, lower, Filter, Operand, OrderBy, ResolvedQuery};
 use crate::schema::{FieldType, SObject, Value};
 
 /// A record as SOQL reads it: values by field index of the queried [`SObject`].
-pub trait Row {
+pub(crate) trait Row {
     /// The value of field `field_index`; `Value::Null` when the row has none.
     fn get(&self, field_index: usize) -> Cow<'_, Value>;
 }
@@ -50,55 +50,41 @@ impl Row for Vec<Value> {
 
 impl ResolvedQuery {
     /// The queried object.
-    pub fn sobject(&self) -> &std::sync::Arc<SObject> {
+    pub(crate) fn sobject(&self) -> &std::sync::Arc<SObject> {
         &self.sobject
     }
 
     /// Selected field indexes in SELECT order (FIELDS() expanded; empty for COUNT()).
-    pub fn fields(&self) -> &[usize] {
+    pub(crate) fn fields(&self) -> &[usize] {
         &self.fields
     }
 
     /// True for `SELECT COUNT() FROM ...`.
-    pub fn is_count(&self) -> bool {
+    pub(crate) fn is_count(&self) -> bool {
         self.count
     }
 
-    pub fn limit(&self) -> Option<u64> {
+    pub(crate) fn limit(&self) -> Option<u64> {
         self.limit
     }
 
-    pub fn offset(&self) -> Option<u64> {
+    pub(crate) fn offset(&self) -> Option<u64> {
         self.offset
     }
 
-    pub fn has_order_by(&self) -> bool {
-        !self.order_by.is_empty()
-    }
-
     /// ORDER BY items in order, defaults applied.
-    pub fn order_by(&self) -> &[OrderBy] {
+    pub(crate) fn order_by(&self) -> &[OrderBy] {
         &self.order_by
     }
 
     /// True when the query has a WHERE clause.
-    pub fn has_filter(&self) -> bool {
+    pub(crate) fn has_filter(&self) -> bool {
         self.filter.is_some()
-    }
-
-    /// True when the field is selected, filtered on or sorted by.
-    pub fn uses_field(&self, field_index: usize) -> bool {
-        self.fields.contains(&field_index)
-            || self.order_by.iter().any(|o| o.field == field_index)
-            || self
-                .filter
-                .as_ref()
-                .is_some_and(|f| filter_uses(f, field_index))
     }
 
     /// True when `row` satisfies the WHERE clause; relative date literals (`TODAY`,
     /// `LAST_N_DAYS:n`) are taken relative to `now` (UTC days).
-    pub fn matches(&self, row: &dyn Row, now: DateTime<Utc>) -> bool {
+    pub(crate) fn matches(&self, row: &dyn Row, now: DateTime<Utc>) -> bool {
         match &self.filter {
             None => true,
             Some(filter) => evaluate(filter, row, now.date_naive()),
@@ -106,7 +92,7 @@ impl ResolvedQuery {
     }
 
     /// ORDER BY as a comparator (`Equal` when the query has no ORDER BY).
-    pub fn compare(&self, a: &dyn Row, b: &dyn Row) -> Ordering {
+    pub(crate) fn compare(&self, a: &dyn Row, b: &dyn Row) -> Ordering {
         for item in &self.order_by {
             let field_type = self.sobject.fields[item.field].field_type;
             let (x, y) = (a.get(item.field), b.get(item.field));
@@ -136,7 +122,7 @@ impl ResolvedQuery {
     /// WHERE clause (`F >= a AND F < b`, `F = a`). Anything under OR or NOT, IN lists and
     /// relative date literals are ignored, so the bounds are always safe: every matching row
     /// lies within them. Compare values against them with [`compare_values`].
-    pub fn range_on(&self, field_index: usize) -> (Bound<Value>, Bound<Value>) {
+    pub(crate) fn range_on(&self, field_index: usize) -> (Bound<Value>, Bound<Value>) {
         let mut lower_bound = Bound::Unbounded;
         let mut upper_bound = Bound::Unbounded;
         let field_type = self.sobject.fields[field_index].field_type;
@@ -219,21 +205,10 @@ fn operand_value(field_type: FieldType, operand: &Operand) -> Option<Value> {
     })
 }
 
-fn filter_uses(filter: &Filter, index: usize) -> bool {
-    match filter {
-        Filter::And(parts) | Filter::Or(parts) => parts.iter().any(|p| filter_uses(p, index)),
-        Filter::Not(inner) => filter_uses(inner, index),
-        Filter::Compare { field, .. }
-        | Filter::In { field, .. }
-        | Filter::Like { field, .. }
-        | Filter::Includes { field, .. } => *field == index,
-    }
-}
-
 /// Orders two values of a field of type `field_type` the way SOQL does: text
 /// case-insensitively (ids exactly), numbers numerically, dates and datetimes by time.
 /// `None` when the values are not comparable (different kinds, NaN).
-pub fn compare_values(field_type: FieldType, a: &Value, b: &Value) -> Option<Ordering> {
+pub(crate) fn compare_values(field_type: FieldType, a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Text(x), Value::Text(y)) if is_id(field_type) => Some(x.as_str().cmp(y)),
         (Value::Text(x), Value::Text(y)) => Some(compare_text(x, y)),

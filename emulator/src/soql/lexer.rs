@@ -11,7 +11,7 @@ use super::error::{SoqlError, MALFORMED_QUERY};
 
 /// A comparison operator of a field expression.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Comparison {
+pub(crate) enum Comparison {
     Eq,
     Ne,
     Lt,
@@ -186,8 +186,10 @@ fn string_end(text: &str, start: usize) -> Result<usize, SoqlError> {
             Some(b'\'') => break,
             Some(b'\\') => {
                 let escape_ok = match bytes.get(i + 1) {
-                    Some(b'n' | b'N' | b'r' | b'R' | b't' | b'T' | b'b' | b'B' | b'f' | b'F')
-                    | Some(b'"' | b'\'' | b'\\' | b'%' | b'_') => true,
+                    Some(
+                        b'n' | b'N' | b'r' | b'R' | b't' | b'T' | b'b' | b'B' | b'f' | b'F' | b'"'
+                        | b'\'' | b'\\' | b'%' | b'_',
+                    ) => true,
                     Some(b'u') => {
                         bytes.len() >= i + 6
                             && bytes[i + 2..i + 6].iter().all(u8::is_ascii_hexdigit)

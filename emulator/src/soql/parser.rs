@@ -12,7 +12,7 @@ use super::error::{SoqlError, MALFORMED_QUERY, NUMBER_OUTSIDE_VALID_RANGE};
 use super::lexer::{decode_string, tokenize, Comparison, PatternChar, Token, TokenKind};
 
 /// Salesforce's ceiling on OFFSET.
-pub const MAX_OFFSET: u64 = 2000;
+pub(crate) const MAX_OFFSET: u64 = 2000;
 
 /// Clauses Salesforce has and this emulator does not; refused by name rather than as an
 /// unexpected token.
@@ -21,7 +21,7 @@ const UNSUPPORTED_CLAUSES: [&str; 6] = ["GROUP", "HAVING", "WITH", "FOR", "USING
 /// A parsed, not yet resolved, SOQL query. It keeps its text so that errors found when
 /// resolving names can point into it.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Query {
+pub(crate) struct Query {
     pub(crate) text: String,
     pub(crate) count: bool,
     pub(crate) select: Vec<SelectItem>,
@@ -34,24 +34,19 @@ pub struct Query {
 
 impl Query {
     /// The object named in FROM, as written.
-    pub fn object_name(&self) -> &str {
+    pub(crate) fn object_name(&self) -> &str {
         &self.object.text
     }
 
-    /// The query text.
-    pub fn text(&self) -> &str {
-        &self.text
-    }
-
     /// True when SELECT holds a parent-to-child subquery (Bulk query refuses these).
-    pub fn has_subquery(&self) -> bool {
+    pub(crate) fn has_subquery(&self) -> bool {
         self.select
             .iter()
             .any(|item| matches!(item, SelectItem::Subquery { .. }))
     }
 
     /// True when SELECT uses `FIELDS(ALL|STANDARD|CUSTOM)` (Bulk query refuses these).
-    pub fn uses_fields_function(&self) -> bool {
+    pub(crate) fn uses_fields_function(&self) -> bool {
         self.select
             .iter()
             .any(|item| matches!(item, SelectItem::Fields { .. }))
@@ -140,8 +135,8 @@ pub(crate) struct OrderItem {
     pub nulls_first: Option<bool>,
 }
 
-/// Parses SOQL text (syntax only; names are resolved by [`super::resolve`]).
-pub fn parse(text: &str) -> Result<Query, SoqlError> {
+/// Parses SOQL text (syntax only; names are resolved by [`super::resolve()`]).
+pub(crate) fn parse(text: &str) -> Result<Query, SoqlError> {
     let tokens = tokenize(text)?;
     Parser {
         text,

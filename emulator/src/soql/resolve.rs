@@ -22,7 +22,7 @@ const FIELDS_LIMIT: u64 = 200;
 
 /// A query checked against its object: what to select, filter, sort and page.
 #[derive(Clone, Debug)]
-pub struct ResolvedQuery {
+pub(crate) struct ResolvedQuery {
     pub(crate) sobject: Arc<SObject>,
     pub(crate) fields: Vec<usize>,
     pub(crate) count: bool,
@@ -35,7 +35,7 @@ pub struct ResolvedQuery {
 /// One ORDER BY item with Salesforce's defaults applied (NULLS FIRST for ASC, NULLS LAST for
 /// DESC).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct OrderBy {
+pub(crate) struct OrderBy {
     pub field: usize,
     pub descending: bool,
     pub nulls_first: bool,
@@ -92,7 +92,7 @@ pub(crate) enum Operand {
 
 /// Resolves `query` against the object `lookup` returns for its FROM name (`None` = no such
 /// object). `lookup` is expected to match names case-insensitively, as Salesforce does.
-pub fn resolve(
+pub(crate) fn resolve(
     query: Query,
     lookup: &dyn Fn(&str) -> Option<Arc<SObject>>,
 ) -> Result<ResolvedQuery, SoqlError> {

@@ -2,7 +2,7 @@
 //!
 //! | call | body | reply |
 //! |---|---|---|
-//! | `GET /__emulator/write-rules` · `PUT /__emulator/write-rules` | `{"validation_rules":[…],"lock_row_faults":[…]}` | the rules in force |
+//! | `GET /__emulator/write-rules` · `PUT /__emulator/write-rules` | `{"validation_rules":[…],"lock_row_faults":[…],"bulk_api_hard_delete":true}` | the rules in force |
 //! | `GET /__emulator/ingest-faults` · `PUT /__emulator/ingest-faults` | `[{"object","interruption":{"after_rows","kind":{"type":"fail","message"}\|{"type":"abort"}}}]` | the faults in force |
 //!
 //! A validation rule: `{"object","field","condition":{"op":"equals"|"less_than"|"greater_than"|"is_blank","value"},"message","error_field"}`;
@@ -28,6 +28,13 @@ struct RulesBody {
     validation_rules: Vec<ValidationRule>,
     #[serde(default)]
     lock_row_faults: Vec<LockRowFault>,
+    /// The session user's "Bulk API Hard Delete" permission (absent: granted).
+    #[serde(default = "granted")]
+    bulk_api_hard_delete: bool,
+}
+
+fn granted() -> bool {
+    true
 }
 
 fn json_reply(status: StatusCode, body: String) -> Response {
@@ -51,6 +58,7 @@ async fn get_rules(State(state): State<WriteState>) -> Response {
     let body = RulesBody {
         validation_rules: side.rules.validation_rules.clone(),
         lock_row_faults: side.rules.lock_faults.clone(),
+        bulk_api_hard_delete: !side.rules.hard_delete_denied,
     };
     json_reply(
         StatusCode::OK,
@@ -64,10 +72,12 @@ async fn put_rules(State(state): State<WriteState>, body: Bytes) -> Response {
         Err(e) => return bad_request(format!("write-rules body: {e}")),
     };
     let mut side = state.side.lock().unwrap_or_else(|p| p.into_inner());
-    side.rules = WriteRules::new(parsed.validation_rules, parsed.lock_row_faults);
+    side.rules = WriteRules::new(parsed.validation_rules, parsed.lock_row_faults)
+        .with_bulk_api_hard_delete(parsed.bulk_api_hard_delete);
     let body = RulesBody {
         validation_rules: side.rules.validation_rules.clone(),
         lock_row_faults: side.rules.lock_faults.clone(),
+        bulk_api_hard_delete: !side.rules.hard_delete_denied,
     };
     json_reply(
         StatusCode::OK,
@@ -100,7 +110,7 @@ async fn put_faults(State(state): State<WriteState>, body: Bytes) -> Response {
     )
 }
 
-pub fn router<S>() -> Router<S>
+pub(crate) fn router<S>() -> Router<S>
 where
     S: Clone + Send + Sync + 'static,
     WriteState: FromRef<S>,

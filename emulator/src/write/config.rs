@@ -23,6 +23,14 @@ pub struct WriteConfig {
     /// Bulk batches per rolling 24 hours, one per 10,000 ingested records (documented: 15,000).
     #[serde(default = "default_daily_batches")]
     pub daily_bulk_batches: u64,
+    /// Whether the session user holds the "Bulk API Hard Delete" permission (off by default in
+    /// Salesforce; the emulator's user is an administrator who was given it).
+    #[serde(default = "yes")]
+    pub bulk_api_hard_delete: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_max_upload() -> u64 {
@@ -45,6 +53,7 @@ impl Default for WriteConfig {
             max_upload_base64_bytes: default_max_upload(),
             daily_ingest_records: default_daily_records(),
             daily_bulk_batches: default_daily_batches(),
+            bulk_api_hard_delete: true,
         }
     }
 }

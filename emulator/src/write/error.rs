@@ -8,14 +8,14 @@ use serde_json::json;
 
 /// One failed record: a StatusCode, its message and the fields it concerns.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordError {
+pub(crate) struct RecordError {
     pub code: &'static str,
     pub message: String,
     pub fields: Vec<String>,
 }
 
 impl RecordError {
-    pub fn new(code: &'static str, message: impl Into<String>, fields: Vec<String>) -> Self {
+    pub(crate) fn new(code: &'static str, message: impl Into<String>, fields: Vec<String>) -> Self {
         RecordError {
             code,
             message: message.into(),
@@ -26,7 +26,7 @@ impl RecordError {
     /// The `sf__Error` cell of a Bulk failed-results row: `CODE:message:fields --`, fields
     /// separated by spaces (`REQUIRED_FIELD_MISSING:Required fields are missing: [Name]:Name --`).
     /// With no fields the tail is `:--`.
-    pub fn sf_error(&self) -> String {
+    pub(crate) fn sf_error(&self) -> String {
         if self.fields.is_empty() {
             format!("{}:{}:--", self.code, self.message)
         } else {
@@ -40,18 +40,18 @@ impl RecordError {
     }
 
     /// One entry of a REST error array: `{"message","errorCode","fields"}`.
-    pub fn to_json(&self) -> serde_json::Value {
+    pub(crate) fn to_json(&self) -> serde_json::Value {
         json!({"message": self.message, "errorCode": self.code, "fields": self.fields})
     }
 
     /// Non-nillable fields without a default that a create (or an update to null) leaves empty.
-    pub fn required_field_missing(fields: Vec<String>) -> Self {
+    pub(crate) fn required_field_missing(fields: Vec<String>) -> Self {
         let message = format!("Required fields are missing: [{}]", fields.join(", "));
         RecordError::new("REQUIRED_FIELD_MISSING", message, fields)
     }
 
     /// A text longer than the field's `length`.
-    pub fn string_too_long(label: &str, field: &str, value: &str, max: u32) -> Self {
+    pub(crate) fn string_too_long(label: &str, field: &str, value: &str, max: u32) -> Self {
         RecordError::new(
             "STRING_TOO_LONG",
             format!("{label}: data value too large: {value} (max length={max})"),
@@ -62,7 +62,7 @@ impl RecordError {
     /// A value that does not parse as the field's type. Text unconfirmed for Bulk CSV (Bulk
     /// 1.0 reported some of these as `Failed to deserialize field at col N`); this is the
     /// API's text for a value of the wrong type.
-    pub fn invalid_type(label: &str, field: &str, value: &str) -> Self {
+    pub(crate) fn invalid_type(label: &str, field: &str, value: &str) -> Self {
         RecordError::new(
             "INVALID_TYPE_ON_FIELD_IN_RECORD",
             format!("{label}: value not of required type: {value}"),
@@ -71,7 +71,7 @@ impl RecordError {
     }
 
     /// A number with more integer digits than `precision - scale` allows.
-    pub fn number_outside_range(label: &str, field: &str, value: &str) -> Self {
+    pub(crate) fn number_outside_range(label: &str, field: &str, value: &str) -> Self {
         RecordError::new(
             "NUMBER_OUTSIDE_VALID_RANGE",
             format!("{label}: value outside of valid range on numeric field: {value}"),
@@ -79,7 +79,7 @@ impl RecordError {
         )
     }
 
-    pub fn invalid_email(label: &str, field: &str, value: &str) -> Self {
+    pub(crate) fn invalid_email(label: &str, field: &str, value: &str) -> Self {
         RecordError::new(
             "INVALID_EMAIL_ADDRESS",
             format!("{label}: invalid email address: {value}"),
@@ -88,7 +88,7 @@ impl RecordError {
     }
 
     /// A value outside a restricted picklist's active values.
-    pub fn restricted_picklist(label: &str, field: &str, value: &str) -> Self {
+    pub(crate) fn restricted_picklist(label: &str, field: &str, value: &str) -> Self {
         RecordError::new(
             "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
             format!("{label}: bad value for restricted picklist field: {value}"),
@@ -97,7 +97,7 @@ impl RecordError {
     }
 
     /// An id that is not 15/18 alphanumerics with a valid checksum, or names another object.
-    pub fn malformed_id(label: &str, field: &str, value: &str) -> Self {
+    pub(crate) fn malformed_id(label: &str, field: &str, value: &str) -> Self {
         RecordError::new(
             "MALFORMED_ID",
             format!("{label}: id value of incorrect type: {value}"),
@@ -106,13 +106,13 @@ impl RecordError {
     }
 
     /// The record (or a referenced record) is in the recycle bin.
-    pub fn entity_is_deleted() -> Self {
+    pub(crate) fn entity_is_deleted() -> Self {
         RecordError::new("ENTITY_IS_DELETED", "entity is deleted", Vec::new())
     }
 
     /// A well-formed id that names no record. Text per the StatusCode list; whether Salesforce
     /// names the field here is unconfirmed.
-    pub fn invalid_cross_reference(fields: Vec<String>) -> Self {
+    pub(crate) fn invalid_cross_reference(fields: Vec<String>) -> Self {
         RecordError::new(
             "INVALID_CROSS_REFERENCE_KEY",
             "invalid cross reference id",
@@ -121,7 +121,7 @@ impl RecordError {
     }
 
     /// Fields the operation may not set (not createable on insert, not updateable on update).
-    pub fn not_writable(fields: Vec<String>) -> Self {
+    pub(crate) fn not_writable(fields: Vec<String>) -> Self {
         let message = format!(
             "Unable to create/update fields: {}. Please check the security settings of this \
              field and verify that it is read/write for your profile or permission set.",
@@ -131,7 +131,7 @@ impl RecordError {
     }
 
     /// An `Id` value in an insert.
-    pub fn id_on_insert() -> Self {
+    pub(crate) fn id_on_insert() -> Self {
         RecordError::new(
             "INVALID_FIELD_FOR_INSERT_UPDATE",
             "cannot specify Id in an insert call",
@@ -140,7 +140,7 @@ impl RecordError {
     }
 
     /// Update / delete row without an Id.
-    pub fn missing_id(call: &str) -> Self {
+    pub(crate) fn missing_id(call: &str) -> Self {
         RecordError::new(
             "MISSING_ARGUMENT",
             format!(
@@ -156,7 +156,7 @@ impl RecordError {
     }
 
     /// Upsert row whose external id cell is empty. Text unconfirmed.
-    pub fn missing_external_id(field: &str) -> Self {
+    pub(crate) fn missing_external_id(field: &str) -> Self {
         RecordError::new(
             "MISSING_ARGUMENT",
             format!("{field} not specified"),
@@ -165,7 +165,7 @@ impl RecordError {
     }
 
     /// The same external id twice in one batch of an upsert job.
-    pub fn duplicate_external_id_in_batch(field: &str, value: &str) -> Self {
+    pub(crate) fn duplicate_external_id_in_batch(field: &str, value: &str) -> Self {
         RecordError::new(
             "DUPLICATE_VALUE",
             format!("Duplicate external id specified: {value}"),
@@ -174,7 +174,7 @@ impl RecordError {
     }
 
     /// A unique field's value that another record already holds.
-    pub fn duplicate_value(field: &str, existing_id: &str) -> Self {
+    pub(crate) fn duplicate_value(field: &str, existing_id: &str) -> Self {
         RecordError::new(
             "DUPLICATE_VALUE",
             format!(
@@ -185,7 +185,7 @@ impl RecordError {
     }
 
     /// An upsert key (or a relationship key) that matches several records.
-    pub fn duplicate_external_id(label: &str, field: &str, ids: &[String]) -> Self {
+    pub(crate) fn duplicate_external_id(label: &str, field: &str, ids: &[String]) -> Self {
         RecordError::new(
             "DUPLICATE_EXTERNAL_ID",
             format!(
@@ -197,7 +197,7 @@ impl RecordError {
     }
 
     /// A relationship column (`Account.Ext__c`) whose value matches no record.
-    pub fn foreign_key_not_found(value: &str, field: &str, entity: &str) -> Self {
+    pub(crate) fn foreign_key_not_found(value: &str, field: &str, entity: &str) -> Self {
         RecordError::new(
             "INVALID_FIELD",
             format!(
@@ -209,7 +209,7 @@ impl RecordError {
 
     /// A configured validation rule fired; `field` is the rule's error location (none = top of
     /// page).
-    pub fn custom_validation(message: &str, field: Option<&str>) -> Self {
+    pub(crate) fn custom_validation(message: &str, field: Option<&str>) -> Self {
         RecordError::new(
             "FIELD_CUSTOM_VALIDATION_EXCEPTION",
             message,
@@ -219,7 +219,7 @@ impl RecordError {
 
     /// A write the object itself does not allow (describe `createable`, `updateable`,
     /// `deletable` false). Text unconfirmed.
-    pub fn invalid_type_for_operation(verb: &str, object_label: &str) -> Self {
+    pub(crate) fn invalid_type_for_operation(verb: &str, object_label: &str) -> Self {
         RecordError::new(
             "INVALID_TYPE_FOR_OPERATION",
             format!("entity type cannot be {verb}: {object_label}"),
@@ -227,7 +227,7 @@ impl RecordError {
         )
     }
 
-    pub fn unable_to_lock_row() -> Self {
+    pub(crate) fn unable_to_lock_row() -> Self {
         RecordError::new(
             "UNABLE_TO_LOCK_ROW",
             "unable to obtain exclusive access to this record",

@@ -8,7 +8,7 @@ const CHECKSUM_ALPHABET: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ012345";
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// The three checksum characters of a 15-character id.
-pub fn checksum(id15: &str) -> String {
+pub(crate) fn checksum(id15: &str) -> String {
     id15.as_bytes()
         .chunks(5)
         .map(|chunk| {
@@ -25,7 +25,7 @@ pub fn checksum(id15: &str) -> String {
 /// The 18-character form of a 15- or 18-character id, or `None` when the text is not an id
 /// (wrong length, a character outside `[0-9A-Za-z]`, or an 18-character id whose checksum does
 /// not match its first 15 characters — compared case-insensitively, as Salesforce does).
-pub fn normalize(text: &str) -> Option<String> {
+pub(crate) fn normalize(text: &str) -> Option<String> {
     if !text.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
@@ -42,7 +42,7 @@ pub fn normalize(text: &str) -> Option<String> {
 
 /// An 18-character id: the 3-character key prefix, a 2-character instance part and a base-62
 /// counter, then the checksum.
-pub fn make(key_prefix: &str, instance: &str, counter: u64) -> String {
+pub(crate) fn make(key_prefix: &str, instance: &str, counter: u64) -> String {
     let mut digits = [b'0'; 10];
     let mut n = counter;
     for slot in digits.iter_mut().rev() {

@@ -8,22 +8,22 @@
 //!
 //! [`OrgStore`]: crate::store::OrgStore
 
-pub mod admin;
-pub mod api_error;
-pub mod config;
-pub mod error;
-pub mod id;
-pub mod record;
-pub mod rules;
-pub mod state;
-pub mod value;
+pub(crate) mod admin;
+pub(crate) mod api_error;
+pub(crate) mod config;
+pub(crate) mod error;
+pub(crate) mod id;
+pub(crate) mod record;
+pub(crate) mod rules;
+pub(crate) mod state;
+pub(crate) mod value;
 
 #[cfg(test)]
 pub(crate) mod test_org;
 
-pub use api_error::ApiError;
-pub use config::WriteConfig;
-pub use error::RecordError;
-pub use record::{Cell, Column, Outcome, RecordWriter, WriteOperation};
-pub use rules::{LockRowFault, RuleCondition, ValidationRule, WriteRules};
-pub use state::{OrgAccess, WriteSide, WriteState};
+pub(crate) use api_error::ApiError;
+pub(crate) use config::WriteConfig;
+pub(crate) use error::RecordError;
+pub(crate) use record::{Cell, Column, Outcome, RecordWriter, WriteOperation};
+pub(crate) use rules::WriteRules;
+pub(crate) use state::{WriteSide, WriteState};

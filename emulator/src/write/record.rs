@@ -12,7 +12,7 @@ use crate::store::{OrgStore, StoreError};
 
 /// What a write does with its record.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum WriteOperation {
+pub(crate) enum WriteOperation {
     Insert,
     Update,
     /// Match on this field (index into `SObject::fields`; the `Id` field itself matches by id).
@@ -25,7 +25,7 @@ pub enum WriteOperation {
 
 /// Where a cell's value goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Column {
+pub(crate) enum Column {
     /// A field of the object, by index into `SObject::fields`.
     Field(usize),
     /// A reference field set from its parent's external id or idLookup field
@@ -39,7 +39,7 @@ pub enum Column {
 
 /// A cell as the write gives it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Cell<'a> {
+pub(crate) enum Cell<'a> {
     /// Empty cell: unset on create, unchanged on update.
     Empty,
     /// `#N/A` in Bulk CSV, JSON `null` in REST: set the field to null.
@@ -49,20 +49,20 @@ pub enum Cell<'a> {
 
 /// A record the org accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
+pub(crate) enum Outcome {
     Created(String),
     Updated(String),
     Deleted(String),
 }
 
 impl Outcome {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         match self {
             Outcome::Created(id) | Outcome::Updated(id) | Outcome::Deleted(id) => id,
         }
     }
 
-    pub fn created(&self) -> bool {
+    pub(crate) fn created(&self) -> bool {
         matches!(self, Outcome::Created(_))
     }
 }
@@ -70,7 +70,7 @@ impl Outcome {
 /// Resolves a column name against the object's describe: a field (case-insensitive) or
 /// `Relationship.Field` whose relationship is a reference field's `relationshipName` and whose
 /// field is an external id or idLookup field of the parent. `None` when neither.
-pub fn resolve_column<S: OrgStore + ?Sized>(
+pub(crate) fn resolve_column<S: OrgStore + ?Sized>(
     store: &S,
     sobject: &SObject,
     name: &str,
@@ -95,8 +95,63 @@ pub fn resolve_column<S: OrgStore + ?Sized>(
     })
 }
 
+/// Resolves a Bulk API 2.0 CSV header: a field, `Relationship.Field`, or for a polymorphic
+/// lookup `Type:Relationship.Field` (Bulk API 2.0 "Relationship Fields in a Header Row"). The
+/// error is the text after `InvalidBatch : ` of the failed job.
+pub(crate) fn resolve_header<S: OrgStore + ?Sized>(
+    store: &S,
+    sobject: &SObject,
+    name: &str,
+) -> Result<Column, String> {
+    if let Some((idx, _)) = sobject.field(name) {
+        return Ok(Column::Field(idx));
+    }
+    let not_found = || format!("Field name not found : {name}");
+    let (left, parent_field) = name.split_once('.').ok_or_else(not_found)?;
+    let (parent_type, relationship) = match left.split_once(':') {
+        Some((t, r)) => (Some(t), r),
+        None => (None, left),
+    };
+    let Some((reference, field)) = sobject.fields.iter().enumerate().find(|(_, f)| {
+        f.relationship_name
+            .as_deref()
+            .is_some_and(|r| r.eq_ignore_ascii_case(relationship))
+    }) else {
+        return Err(match parent_type {
+            Some(_) => format!("Unable to find relationship: {relationship}"),
+            None => not_found(),
+        });
+    };
+    let relationship_name = field.relationship_name.clone().unwrap_or_default();
+    let parent = match (parent_type, field.reference_to.len() > 1) {
+        (Some(_), false) => {
+            return Err(format!(
+                "type is not needed for non polymorphic foreign key references: {relationship_name}"
+            ))
+        }
+        // Text unconfirmed: a polymorphic lookup without its type cannot be resolved.
+        (None, true) => return Err(not_found()),
+        (Some(t), true) => field
+            .reference_to
+            .iter()
+            .find(|p| p.eq_ignore_ascii_case(t))
+            .ok_or_else(not_found)?,
+        (None, false) => field.reference_to.first().ok_or_else(not_found)?,
+    };
+    let parent_sobject = store.sobject(parent).ok_or_else(not_found)?;
+    let (_, target) = parent_sobject.field(parent_field).ok_or_else(not_found)?;
+    if !(target.external_id || target.id_lookup) {
+        return Err(not_found());
+    }
+    Ok(Column::Relationship {
+        reference,
+        parent_object: parent_sobject.name.clone(),
+        parent_field: target.name.clone(),
+    })
+}
+
 /// Writes records of one object with one operation.
-pub struct RecordWriter<'a, S: OrgStore + ?Sized> {
+pub(crate) struct RecordWriter<'a, S: OrgStore + ?Sized> {
     store: &'a mut S,
     rules: &'a mut WriteRules,
     sobject: Arc<SObject>,
@@ -105,7 +160,7 @@ pub struct RecordWriter<'a, S: OrgStore + ?Sized> {
 }
 
 impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
-    pub fn new(
+    pub(crate) fn new(
         store: &'a mut S,
         rules: &'a mut WriteRules,
         sobject: Arc<SObject>,
@@ -124,16 +179,8 @@ impl<'a, S: OrgStore + ?Sized> RecordWriter<'a, S> {
         }
     }
 
-    pub fn sobject(&self) -> &SObject {
-        &self.sobject
-    }
-
-    pub fn store(&self) -> &S {
-        self.store
-    }
-
     /// Validates and applies one record.
-    pub fn write(&mut self, cells: &[(Column, Cell<'_>)]) -> Result<Outcome, RecordError> {
+    pub(crate) fn write(&mut self, cells: &[(Column, Cell<'_>)]) -> Result<Outcome, RecordError> {
         if self.rules.row_is_locked(&self.sobject.name) {
             return Err(RecordError::unable_to_lock_row());
         }
@@ -758,6 +805,28 @@ mod tests {
             insert(&mut org, "Contact", &cols, &["Doe", "NOPE"]),
             Err("INVALID_FIELD:Foreign key external ID: NOPE not found for field External_Id__c in entity Account:--".into())
         );
+    }
+
+    #[test]
+    fn bulk_headers_take_a_type_only_for_polymorphic_lookups() {
+        let org = TestOrg::new();
+        let contact = org.sobject("Contact").unwrap();
+        assert_eq!(
+            resolve_header(&org, &contact, "Account:Account.External_Id__c"),
+            Err("type is not needed for non polymorphic foreign key references: Account".into())
+        );
+        assert_eq!(
+            resolve_header(&org, &contact, "Account:Nope.External_Id__c"),
+            Err("Unable to find relationship: Nope".into())
+        );
+        assert_eq!(
+            resolve_header(&org, &contact, "Account.Name"),
+            Err("Field name not found : Account.Name".into())
+        );
+        assert!(matches!(
+            resolve_header(&org, &contact, "account.external_id__c"),
+            Ok(Column::Relationship { .. })
+        ));
     }
 
     #[test]

@@ -88,6 +88,9 @@ pub struct LockRowFault {
 pub struct WriteRules {
     pub validation_rules: Vec<ValidationRule>,
     pub lock_faults: Vec<LockRowFault>,
+    /// The session user lacks the "Bulk API Hard Delete" permission: `hardDelete` jobs are
+    /// refused with FEATURENOTENABLED.
+    pub hard_delete_denied: bool,
     rows_seen: HashMap<String, u64>,
 }
 
@@ -96,8 +99,15 @@ impl WriteRules {
         WriteRules {
             validation_rules,
             lock_faults,
+            hard_delete_denied: false,
             rows_seen: HashMap::new(),
         }
+    }
+
+    /// These rules for a session user with (or without) "Bulk API Hard Delete".
+    pub fn with_bulk_api_hard_delete(mut self, granted: bool) -> Self {
+        self.hard_delete_denied = !granted;
+        self
     }
 
     /// The first rule that rejects this record.

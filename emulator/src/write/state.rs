@@ -12,7 +12,7 @@ use crate::store::OrgStore;
 use crate::write::{WriteConfig, WriteRules};
 
 /// Runs a closure on the org with write access (e.g. under the org's `RwLock` write guard).
-pub type OrgAccess = Arc<dyn Fn(&mut dyn FnMut(&mut dyn OrgStore)) + Send + Sync>;
+pub(crate) type OrgAccess = Arc<dyn Fn(&mut dyn FnMut(&mut dyn OrgStore)) + Send + Sync>;
 
 /// Validation rules, lock faults and ingest jobs.
 #[derive(Debug, Default)]
@@ -28,7 +28,8 @@ impl WriteSide {
             rules: WriteRules::new(
                 config.validation_rules.clone(),
                 config.lock_row_faults.clone(),
-            ),
+            )
+            .with_bulk_api_hard_delete(config.bulk_api_hard_delete),
             jobs: IngestJobs::new(IngestConfig {
                 processing_time,
                 max_upload_base64_bytes: config.max_upload_base64_bytes,
@@ -40,13 +41,14 @@ impl WriteSide {
 }
 
 #[derive(Clone)]
-pub struct WriteState {
+pub(crate) struct WriteState {
     pub org: OrgAccess,
     pub side: Arc<Mutex<WriteSide>>,
 }
 
 impl WriteState {
-    pub fn new(org: OrgAccess, rules: WriteRules, ingest: IngestConfig) -> Self {
+    #[cfg(test)]
+    pub(crate) fn new(org: OrgAccess, rules: WriteRules, ingest: IngestConfig) -> Self {
         WriteState {
             org,
             side: Arc::new(Mutex::new(WriteSide {
@@ -57,7 +59,7 @@ impl WriteState {
     }
 
     /// Runs `f` with the write side locked and the org borrowed mutably.
-    pub fn with<R>(&self, f: impl FnOnce(&mut dyn OrgStore, &mut WriteSide) -> R) -> R {
+    pub(crate) fn with<R>(&self, f: impl FnOnce(&mut dyn OrgStore, &mut WriteSide) -> R) -> R {
         let mut side = self
             .side
             .lock()
@@ -80,7 +82,7 @@ impl FromRef<AppState> for WriteState {
         WriteState {
             org: Arc::new(move |f: &mut dyn FnMut(&mut dyn OrgStore)| {
                 let mut org = app.org_mut();
-                f(&mut *org)
+                f(&mut *org);
             }),
             side: Arc::clone(&state.write_side),
         }

@@ -12,7 +12,7 @@ use super::error::RecordError;
 use crate::schema::{Field, FieldType, Value};
 
 /// Parses a non-empty cell for `field` (not an id or reference field).
-pub fn parse_text(field: &Field, text: &str) -> Result<Value, RecordError> {
+pub(crate) fn parse_text(field: &Field, text: &str) -> Result<Value, RecordError> {
     let invalid = || RecordError::invalid_type(&field.label, &field.name, text);
     match field.field_type {
         FieldType::Boolean => parse_bool(text).map(Value::Bool).ok_or_else(invalid),
@@ -140,7 +140,7 @@ fn is_email(text: &str) -> bool {
         && !domain.contains('@')
 }
 
-pub fn parse_bool(text: &str) -> Option<bool> {
+pub(crate) fn parse_bool(text: &str) -> Option<bool> {
     if text.eq_ignore_ascii_case("true") || text == "1" {
         Some(true)
     } else if text.eq_ignore_ascii_case("false") || text == "0" {
@@ -150,7 +150,7 @@ pub fn parse_bool(text: &str) -> Option<bool> {
     }
 }
 
-pub fn parse_date(text: &str) -> Option<NaiveDate> {
+pub(crate) fn parse_date(text: &str) -> Option<NaiveDate> {
     let text = text.strip_suffix('Z').unwrap_or(text);
     if text.len() != 10 {
         return None;
@@ -158,7 +158,7 @@ pub fn parse_date(text: &str) -> Option<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()
 }
 
-pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
     let (date_time, offset_minutes) = split_offset(text)?;
     let naive = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S"]
         .iter()
@@ -202,7 +202,7 @@ fn split_offset(text: &str) -> Option<(&str, i64)> {
     None
 }
 
-pub fn parse_time(text: &str) -> Option<NaiveTime> {
+pub(crate) fn parse_time(text: &str) -> Option<NaiveTime> {
     let text = text.strip_suffix('Z').unwrap_or(text);
     ["%H:%M:%S%.f", "%H:%M:%S"]
         .iter()

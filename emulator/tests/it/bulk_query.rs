@@ -462,7 +462,7 @@ async fn bulk_csv_and_rest_json_agree_on_every_value() {
             match value {
                 Value::Null => assert_eq!(cell, "", "{name}"),
                 Value::String(s) if name == "CreatedDate" => {
-                    assert_eq!(cell.replace('Z', "+0000"), *s)
+                    assert_eq!(cell.replace('Z', "+0000"), *s);
                 }
                 Value::String(s) => {
                     assert_eq!(cell, s, "{name}");
@@ -470,7 +470,7 @@ async fn bulk_csv_and_rest_json_agree_on_every_value() {
                 }
                 Value::Bool(b) => assert_eq!(cell, b.to_string(), "{name}"),
                 Value::Number(n) => {
-                    assert_eq!(cell.parse::<f64>().unwrap(), n.as_f64().unwrap(), "{name}")
+                    assert_eq!(cell.parse::<f64>().unwrap(), n.as_f64().unwrap(), "{name}");
                 }
                 other => panic!("{name}: {other}"),
             }

@@ -511,7 +511,7 @@ async fn job_creation_refusals_have_salesforce_error_bodies() {
 #[tokio::test]
 async fn upload_is_one_csv_put_within_the_documented_size() {
     let h = Harness::start(EmulatorConfig {
-        write: sf_emulator::write::WriteConfig {
+        write: sf_emulator::WriteConfig {
             max_upload_base64_bytes: 64,
             ..Default::default()
         },
@@ -605,7 +605,7 @@ async fn abort_list_and_delete_jobs() {
 #[tokio::test]
 async fn daily_ingest_allocation_is_counted_and_enforced() {
     let h = Harness::start(EmulatorConfig {
-        write: sf_emulator::write::WriteConfig {
+        write: sf_emulator::WriteConfig {
             daily_ingest_records: 3,
             ..Default::default()
         },

@@ -162,3 +162,167 @@ async fn simple_salesforce_rest_and_bulk2_writes_land_in_the_org() {
         products_before + 3
     );
 }
+
+impl Admin {
+    async fn send(&self, method: reqwest::Method, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .request(method, format!("{}/__emulator{path}", self.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn create(&self, object: &str, fields: Value) -> String {
+        let (status, reply) = self
+            .send(reqwest::Method::POST, &format!("/records/{object}"), fields)
+            .await;
+        assert!(status < 300, "create {object}: {status} {reply}");
+        reply["id"].as_str().unwrap().to_string()
+    }
+}
+
+/// Relationship columns by external id (found, missing, duplicated), a polymorphic lookup by
+/// type, a restricted picklist and the hard-delete permission, as simple-salesforce's bulk2
+/// client sees them (`tests/python/sfclient_activation.py`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn simple_salesforce_bulk2_relationships_picklists_and_hard_delete_permission() {
+    use serde_json::json;
+    let Some(python) = crate::support::require_python() else {
+        return;
+    };
+    let emulator = Emulator::start(EmulatorConfig {
+        tls: true,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let ca = emulator
+        .ca_certificate_path()
+        .expect("a CA with tls")
+        .to_path_buf();
+    let pem = std::fs::read(&ca).unwrap();
+    let h = Admin {
+        client: reqwest::Client::builder()
+            .add_root_certificate(reqwest::Certificate::from_pem(&pem).unwrap())
+            .build()
+            .unwrap(),
+        base: emulator.base_url(),
+    };
+    let parent = h
+        .create(
+            "Account",
+            json!({"Name": "SSFA Parent", "External_Id__c": "SSFA-PARENT"}),
+        )
+        .await;
+    let dup_a = h
+        .create(
+            "Account",
+            json!({"Name": "SSFA Dup A", "External_Id__c": "SSFA-DUP"}),
+        )
+        .await;
+    let dup_b = h
+        .create(
+            "Account",
+            json!({"Name": "SSFA Dup B", "External_Id__c": "SSFA-DUP"}),
+        )
+        .await;
+    let lead = h
+        .create(
+            "Lead",
+            json!({"LastName": "SSFA", "Company": "SSFA Co", "Email": "ssfa-lead@example.com"}),
+        )
+        .await;
+    let (status, _) = h
+        .send(
+            reqwest::Method::PUT,
+            "/write-rules",
+            json!({"bulk_api_hard_delete": false}),
+        )
+        .await;
+    assert_eq!(status, 200);
+
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/python/sfclient_activation.py"
+    );
+    let output = tokio::process::Command::new(&python)
+        .arg(script)
+        .arg(emulator.base_url())
+        .arg(emulator.access_token())
+        .env("REQUESTS_CA_BUNDLE", &ca)
+        .output()
+        .await
+        .expect("python runs");
+    assert!(
+        output.status.success(),
+        "sfclient_activation.py failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let out: Value = serde_json::from_slice(&output.stdout).expect("the script prints JSON");
+
+    // The linked Contact points at its parent; the other two are Salesforce's row errors.
+    assert_eq!(out["contacts"][0]["numberRecordsProcessed"], 3);
+    assert_eq!(out["contacts"][0]["numberRecordsFailed"], 2);
+    let linked = out["contacts_successful"].as_array().unwrap();
+    assert_eq!(linked.len(), 1);
+    let (_, contact) = org_record(&h, "Contact", linked[0]["sf__Id"].as_str().unwrap()).await;
+    assert_eq!(contact["AccountId"], parent);
+    let failed = out["contacts_failed"].as_array().unwrap();
+    let error_of = |name: &str| {
+        failed
+            .iter()
+            .find(|r| r["LastName"] == name)
+            .map(|r| r["sf__Error"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    let orphan = error_of("SSFA Orphan");
+    assert!(
+        orphan.starts_with(
+            "INVALID_FIELD:Foreign key external ID: SSFA-MISSING not found for field External_Id__c in entity Account"
+        ),
+        "{orphan}"
+    );
+    let ambiguous = error_of("SSFA Ambiguous");
+    assert!(
+        ambiguous.starts_with("DUPLICATE_EXTERNAL_ID:External Id: more than one record found for external id field: ["),
+        "{ambiguous}"
+    );
+    assert!(
+        ambiguous.contains(&dup_a) && ambiguous.contains(&dup_b),
+        "{ambiguous}"
+    );
+
+    // The Task's polymorphic WhoId is the Lead.
+    let tasks = out["tasks_successful"].as_array().unwrap();
+    assert_eq!(tasks.len(), 1, "{}", out["tasks_failed"]);
+    let (_, task) = org_record(&h, "Task", tasks[0]["sf__Id"].as_str().unwrap()).await;
+    assert_eq!(task["WhoId"], lead);
+
+    // Tier__c is restricted: Platinum is refused, Gold lands.
+    assert_eq!(out["tiers_successful"].as_array().unwrap().len(), 1);
+    let tier_failed = out["tiers_failed"].as_array().unwrap();
+    assert_eq!(tier_failed.len(), 1);
+    assert_eq!(
+        tier_failed[0]["sf__Error"],
+        "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST:Tier: bad value for restricted picklist field: Platinum:Tier__c --"
+    );
+
+    // No hard delete without the permission: the job is refused, the accounts stay.
+    let error = &out["hard_delete_error"];
+    assert_eq!(
+        error["content"][0]["errorCode"], "FEATURENOTENABLED",
+        "{error}"
+    );
+    assert_eq!(
+        error["content"][0]["message"],
+        "hardDelete operation requires special user profile permission, please contact your system administrator"
+    );
+    for row in out["tiers_successful"].as_array().unwrap() {
+        let (status, account) = org_record(&h, "Account", row["sf__Id"].as_str().unwrap()).await;
+        assert_eq!(status, 200);
+        assert_eq!(account["IsDeleted"], false);
+    }
+}

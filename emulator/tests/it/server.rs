@@ -598,6 +598,90 @@ async fn cut_connection_fault_drops_the_body() {
 }
 
 #[tokio::test]
+async fn a_delay_after_the_handler_acts_first_and_answers_late() {
+    let h = Harness::default().await;
+    h.admin(
+        Method::POST,
+        "/faults",
+        Some(
+            json!({"method": "POST", "path": "*/jobs/ingest", "type": "delay",
+            "millis": 3000, "after_handler": true, "when": "once"}),
+        ),
+    )
+    .await;
+    // The client gives up long before the answer comes.
+    let sent = h
+        .client
+        .post(h.data("/jobs/ingest"))
+        .bearer_auth(&h.token)
+        .json(&json!({"object": "Account", "operation": "insert"}))
+        .timeout(Duration::from_millis(300))
+        .send()
+        .await;
+    assert!(sent.unwrap_err().is_timeout());
+    // Yet the job was created.
+    let (s, list) = h.get_json("/jobs/ingest").await;
+    assert_eq!(s, 200);
+    let jobs = list["records"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{list}");
+    assert_eq!(jobs[0]["state"], "Open");
+    let (_, log) = h.admin(Method::GET, "/requests", None).await;
+    let create = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["method"] == "POST" && e["path"].as_str().unwrap().ends_with("/jobs/ingest"))
+        .unwrap()
+        .clone();
+    assert_eq!(create["faults"], json!(["delay"]));
+    assert_eq!(create["status"], 0, "no answer was sent: {create}");
+}
+
+#[tokio::test]
+async fn commit_record_adds_a_row_stamped_when_its_transaction_began() {
+    let h = Harness::default().await;
+    let (_, clock) = h.admin(Method::GET, "/clock", None).await;
+    // REST form: 2026-01-01T00:00:00.000+0000.
+    let now =
+        chrono::DateTime::parse_from_str(clock["now"].as_str().unwrap(), "%Y-%m-%dT%H:%M:%S%.f%z")
+            .unwrap();
+    h.admin(
+        Method::POST,
+        "/faults",
+        Some(
+            json!({"method": "GET", "path": "*/queryAll", "type": "commit_record",
+            "object": "Account", "fields": {"Name": "Late commit"}, "began_seconds_ago": 600,
+            "when": "once"}),
+        ),
+    )
+    .await;
+    // The request the fault fires on already sees the row.
+    let (s, page) = h
+        .get_json("/queryAll?q=SELECT+Id,SystemModstamp,CreatedDate+FROM+Account+WHERE+Name+=+'Late+commit'")
+        .await;
+    assert_eq!(s, 200, "{page}");
+    assert_eq!(page["totalSize"], 1, "{page}");
+    let row = &page["records"][0];
+    let stamped = (now - chrono::Duration::seconds(600))
+        .format("%Y-%m-%dT%H:%M:%S")
+        .to_string();
+    for field in ["SystemModstamp", "CreatedDate"] {
+        assert!(
+            row[field].as_str().unwrap().starts_with(&stamped),
+            "{field} {row} vs {stamped}"
+        );
+    }
+    let (_, log) = h.admin(Method::GET, "/requests", None).await;
+    let fired: Vec<&Value> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["faults"] == json!(["commit_record"]))
+        .collect();
+    assert_eq!(fired.len(), 1, "{log}");
+}
+
+#[tokio::test]
 async fn responses_are_gzipped_when_asked() {
     let h = Harness::default().await;
     let r = h

@@ -9,6 +9,7 @@
 
 pub(crate) mod cell;
 pub(crate) mod csv_row;
+pub(crate) mod predict;
 pub(crate) mod row;
 mod row_hash;
 

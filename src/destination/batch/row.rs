@@ -10,7 +10,6 @@ use thiserror::Error;
 
 use crate::destination::batch::cell::{to_cell, CellError};
 use crate::destination::route::mapping::{is_airbyte_column, StreamTarget};
-use crate::destination::route::operation::Operation;
 
 /// Why a record was sent to the dead-letter queue without reaching Salesforce.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
@@ -99,7 +98,7 @@ impl<'a> RowBuilder<'_, 'a> {
             self.target.column_index(key)
         };
         let Some(index) = found else {
-            if self.target.operation != Operation::Delete {
+            if !self.target.operation.is_delete() {
                 self.error = Some(RowError::FieldNotInCatalog {
                     stream: self.target.stream.clone(),
                     field: key.to_string(),
@@ -188,13 +187,14 @@ mod tests {
             destination_object_name: Some("Account".into()),
             destination_sync_mode: mode.into(),
             primary_key: vec![],
+            hard_delete: false,
             properties: if mode == "append" {
                 vec!["name".into(), "score__c".into()]
             } else {
                 vec!["id".into(), "name".into(), "score__c".into()]
             },
         };
-        plan_stream(&route, &object).unwrap()
+        plan_stream(&route, &object, &Default::default()).unwrap()
     }
 
     fn raw(text: &str) -> Box<RawValue> {

@@ -15,12 +15,15 @@ use chrono::{DateTime, Utc};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{BackoffConfig, ObjectStore, PutPayload, RetryConfig};
+use object_store::{
+    BackoffConfig, Certificate, ClientOptions, ObjectStore, PutPayload, RetryConfig,
+};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
 use url::Url;
 
+use crate::config::CaCertificates;
 use crate::secret::Secret;
 
 use crate::destination::batch::csv_row::write_csv_row;
@@ -48,6 +51,8 @@ pub enum DlqTarget {
         endpoint: Option<String>,
         access_key_id: Option<Secret>,
         secret_access_key: Option<Secret>,
+        /// Extra CAs to trust (the config's `ca_certificate`).
+        ca_certificate: Option<CaCertificates>,
     },
 }
 
@@ -86,7 +91,10 @@ pub struct DlqSettings {
 impl DlqSettings {
     /// The settings the destination config describes (`object_storage_config`, or the local
     /// `dead_letter_folder`).
-    pub fn from_config(config: &crate::config::DeadLetterQueue) -> Result<DlqSettings, DlqError> {
+    pub fn from_config(
+        config: &crate::config::DeadLetterQueue,
+        ca_certificate: Option<&CaCertificates>,
+    ) -> Result<DlqSettings, DlqError> {
         use crate::config::{Compression, DeadLetterQueue as Configured, OutputFormat};
         match config {
             Configured::Local { folder } => Ok(DlqSettings::local(folder.clone())),
@@ -105,6 +113,7 @@ impl DlqSettings {
                         endpoint: s3.endpoint.as_ref().map(|u| u.as_str().to_string()),
                         access_key_id: s3.access_key_id.clone(),
                         secret_access_key: s3.secret_access_key.clone(),
+                        ca_certificate: ca_certificate.cloned(),
                     },
                     format: match s3.format {
                         OutputFormat::Csv { .. } => DlqFormat::Csv,
@@ -292,6 +301,7 @@ impl DeadLetterQueue {
                     endpoint,
                     access_key_id,
                     secret_access_key,
+                    ca_certificate,
                 } => {
                     let store = s3_store(
                         bucket,
@@ -299,6 +309,7 @@ impl DeadLetterQueue {
                         endpoint.as_deref(),
                         access_key_id.as_ref(),
                         secret_access_key.as_ref(),
+                        ca_certificate.as_ref(),
                     )?;
                     (store, bucket_path.trim_matches('/').to_string(), None)
                 }
@@ -339,6 +350,19 @@ impl DeadLetterQueue {
             .await
             .map_err(|e| store_error(&key, e))?;
         Ok(())
+    }
+
+    /// Writes a run-level file (e.g. the dry-run summary) beside the dead-letter objects, named
+    /// `<name>_<run id><extension>`; returns its key.
+    pub async fn put_run_file(
+        &self,
+        name: &str,
+        extension: &str,
+        bytes: Vec<u8>,
+    ) -> Result<String, DlqError> {
+        let key = self.key_under_prefix(&format!("{name}_{}{extension}", self.run.run_id));
+        self.put_durably(&key, bytes).await?;
+        Ok(key)
     }
 
     /// A writer for one stream's rejections; call [`DlqWriter::finish`] to make them durable.
@@ -535,6 +559,7 @@ fn s3_store(
     endpoint: Option<&str>,
     access_key_id: Option<&Secret>,
     secret_access_key: Option<&Secret>,
+    ca_certificate: Option<&CaCertificates>,
 ) -> Result<Arc<dyn ObjectStore>, DlqError> {
     if bucket.trim().is_empty() {
         return Err(DlqError::Config {
@@ -552,7 +577,22 @@ fn s3_store(
         max_retries: 4,
         retry_timeout: Duration::from_secs(60),
     };
+    // Set first: `with_client_options` replaces the options `with_allow_http` below adds to.
+    // Proxies: object_store builds a reqwest client without `.proxy()` unless `proxy_url` is
+    // set, so reqwest's system proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY) applies to S3 too.
+    let mut client_options = ClientOptions::new();
+    if let Some(ca) = ca_certificate {
+        let certificates =
+            Certificate::from_pem_bundle(ca.pem().as_bytes()).map_err(|e| DlqError::Config {
+                setting: "ca_certificate",
+                message: e.to_string(),
+            })?;
+        for certificate in certificates {
+            client_options = client_options.with_root_certificate(certificate);
+        }
+    }
     let mut builder = AmazonS3Builder::new()
+        .with_client_options(client_options)
         .with_bucket_name(bucket.trim())
         .with_region(region)
         .with_retry(retry);
@@ -758,6 +798,7 @@ mod tests {
                 endpoint: Some(endpoint.into()),
                 access_key_id: Some(Secret::new("AK")),
                 secret_access_key: Some(Secret::new("SK")),
+                ca_certificate: None,
             },
             ..DlqSettings::local("unused")
         };
@@ -778,6 +819,7 @@ mod tests {
                 endpoint: None,
                 access_key_id: Some(Secret::new("AK")),
                 secret_access_key: None,
+                ca_certificate: None,
             },
             ..DlqSettings::local("unused")
         };

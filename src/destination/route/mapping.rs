@@ -12,6 +12,9 @@ use std::collections::HashMap;
 use thiserror::Error;
 
 use crate::destination::route::operation::Operation;
+use crate::destination::route::relationship::{
+    self, Relationship, RelationshipError, RelationshipName,
+};
 use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
 /// Record keys with this prefix are Airbyte bookkeeping (`_airbyte_raw_id`,
@@ -36,6 +39,8 @@ pub(crate) struct StreamRoute {
     pub primary_key: Vec<Vec<String>>,
     /// The stream's `json_schema.properties` names, in schema order.
     pub properties: Vec<String>,
+    /// Listed in `hard_delete_streams`: its `soft_delete` is a `hardDelete`.
+    pub hard_delete: bool,
 }
 
 impl StreamRoute {
@@ -55,6 +60,8 @@ pub(crate) enum MappingError {
     UnknownObject { stream: String, object: String },
     #[error("stream '{stream}': destination_sync_mode '{mode}' is not supported; expected append (insert), append_dedup (upsert), update or soft_delete (delete)")]
     UnsupportedSyncMode { stream: String, mode: String },
+    #[error("stream '{stream}' is in hard_delete_streams but its destination_sync_mode is '{mode}'; a hard delete is asked for with soft_delete")]
+    HardDeleteNotSoftDelete { stream: String, mode: String },
     #[error("stream '{stream}': Salesforce object '{object}' does not allow {operation}")]
     OperationNotAllowed {
         stream: String,
@@ -103,6 +110,14 @@ pub(crate) enum MappingError {
         first: String,
         second: String,
     },
+    #[error("stream '{stream}': property '{property}' of '{object}': {source}")]
+    Relationship {
+        stream: String,
+        object: String,
+        property: String,
+        #[source]
+        source: Box<RelationshipError>,
+    },
     #[error("stream '{stream}': {operation} needs the key field '{field}' in the stream's schema")]
     MissingKeyColumn {
         stream: String,
@@ -111,10 +126,48 @@ pub(crate) enum MappingError {
     },
 }
 
-/// One CSV column: the Salesforce field it writes.
+/// One CSV column: its header and the field whose type its cells take.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Column {
+    /// The CSV header: the field name, or `Relationship.Field` for a relationship column.
+    pub header: String,
+    /// The field written; for a relationship column, the parent's indexed field, named by the
+    /// header and carrying the lookup's nillable/createable/updateable.
     pub field: FieldInfo,
+    /// Set for a relationship column: the lookup it sets and through which parent field.
+    pub relationship: Option<Relationship>,
+}
+
+impl Column {
+    fn plain(field: &FieldInfo) -> Column {
+        Column {
+            header: field.name.clone(),
+            field: field.clone(),
+            relationship: None,
+        }
+    }
+
+    fn relationship(r: Relationship) -> Column {
+        let mut field = r.parent_field.clone();
+        field.name = r.header.clone();
+        field.nillable = r.reference.nillable;
+        field.createable = r.reference.createable;
+        field.updateable = r.reference.updateable;
+        field.defaulted_on_create = false;
+        Column {
+            header: r.header.clone(),
+            field,
+            relationship: Some(r),
+        }
+    }
+
+    /// The object's own field this column sets (the lookup, for a relationship column).
+    pub(crate) fn target_field(&self) -> &FieldInfo {
+        self.relationship
+            .as_ref()
+            .map(|r| &r.reference)
+            .unwrap_or(&self.field)
+    }
 }
 
 /// A stream checked against describe: the object, operation and the CSV columns (Salesforce
@@ -126,6 +179,10 @@ pub(crate) struct StreamTarget {
     pub object: String,
     pub operation: Operation,
     pub columns: Vec<Column>,
+    /// Fields an insert must set (createable, not nillable, no default on create), with the
+    /// column that sets each if the stream has one: what Salesforce reports as
+    /// REQUIRED_FIELD_MISSING, predicted by a dry run.
+    pub required_on_insert: Vec<(String, Option<usize>)>,
     by_lower_name: HashMap<String, usize>,
     /// Salesforce spellings and the schema's own spellings: the common case, no allocation.
     by_exact_name: HashMap<String, usize, foldhash::fast::FixedState>,
@@ -149,9 +206,9 @@ impl StreamTarget {
             .and_then(|k| self.column_index(k))
     }
 
-    /// The CSV header: field names in Salesforce's spelling.
+    /// The CSV header: field names (and relationship columns) in Salesforce's spelling.
     pub(crate) fn header(&self) -> impl Iterator<Item = &str> {
-        self.columns.iter().map(|c| c.field.name.as_str())
+        self.columns.iter().map(|c| c.header.as_str())
     }
 }
 
@@ -173,10 +230,29 @@ pub(crate) fn unknown_object(route: &StreamRoute) -> MappingError {
     }
 }
 
-/// Checks `route` against `object`'s describe and builds its target.
+/// The parent objects `route`'s relationship columns point to, which [`plan_stream`] needs
+/// described.
+pub(crate) fn parents_needed(route: &StreamRoute, object: &SObjectInfo) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for property in &route.properties {
+        if object.field(property).is_some() {
+            continue;
+        }
+        for parent in relationship::parents_needed(object, property) {
+            if !out.contains(&parent) {
+                out.push(parent);
+            }
+        }
+    }
+    out
+}
+
+/// Checks `route` against `object`'s describe and builds its target (`parents`: the describes
+/// of the objects its relationship columns point to, by name).
 pub(crate) fn plan_stream(
     route: &StreamRoute,
     object: &SObjectInfo,
+    parents: &HashMap<String, SObjectInfo>,
 ) -> Result<StreamTarget, MappingError> {
     let stream = route.stream.clone();
     let operation = operation_for(route, object)?;
@@ -191,7 +267,9 @@ pub(crate) fn plan_stream(
         Operation::Upsert { .. } if !(object.createable && object.updateable) => {
             return Err(not_allowed("upsert"))
         }
-        Operation::Delete if !object.deletable => return Err(not_allowed("delete")),
+        Operation::Delete | Operation::HardDelete if !object.deletable => {
+            return Err(not_allowed("delete"))
+        }
         _ => {}
     }
 
@@ -221,25 +299,58 @@ pub(crate) fn plan_stream(
         };
         by_lower_name.insert(field.name.to_ascii_lowercase(), 0);
         property_of.push(property.clone());
-        columns.push(Column {
-            field: field.clone(),
-        });
+        columns.push(Column::plain(field));
     }
+    // The object's fields set so far (a lookup set twice, by Id and by a relationship column,
+    // is refused), by lower-case name -> column.
+    let mut targets: HashMap<String, usize> = columns
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.field.name.to_ascii_lowercase(), i))
+        .collect();
 
     // A delete job takes only the Id column; other properties of the stream are ignored.
-    if operation != Operation::Delete {
+    if !operation.is_delete() {
         for property in &route.properties {
             if is_airbyte_column(property) {
                 continue;
             }
-            let field = object
-                .field(property)
-                .ok_or_else(|| MappingError::UnknownField {
-                    stream: stream.clone(),
-                    object: object.name.clone(),
-                    field: property.clone(),
-                })?;
-            let lower = field.name.to_ascii_lowercase();
+            let column = match object.field(property) {
+                Some(field) => Column::plain(field),
+                None => {
+                    let Some(parsed) = RelationshipName::parse(property) else {
+                        return Err(MappingError::UnknownField {
+                            stream: stream.clone(),
+                            object: object.name.clone(),
+                            field: property.clone(),
+                        });
+                    };
+                    let resolved =
+                        relationship::resolve(object, &parsed, parents).map_err(|source| {
+                            MappingError::Relationship {
+                                stream: stream.clone(),
+                                object: object.name.clone(),
+                                property: property.clone(),
+                                source: Box::new(source),
+                            }
+                        })?;
+                    Column::relationship(resolved)
+                }
+            };
+            let field = &column.field;
+            let lower = column.header.to_ascii_lowercase();
+            let target_lower = column.target_field().name.to_ascii_lowercase();
+            if column.relationship.is_some() {
+                if let Some(&existing) = targets.get(&target_lower) {
+                    return Err(MappingError::DuplicateColumn {
+                        stream,
+                        object: object.name.clone(),
+                        field: column.target_field().name.clone(),
+                        first: property_of[existing].clone(),
+                        second: property.clone(),
+                    });
+                }
+            }
             if let Some(&existing) = by_lower_name.get(&lower) {
                 if key
                     .as_deref()
@@ -256,22 +367,54 @@ pub(crate) fn plan_stream(
                     second: property.clone(),
                 });
             }
-            check_writable(&stream, object, field, &operation)?;
+            if let Some(&existing) = targets.get(&target_lower) {
+                if column.relationship.is_none() && columns[existing].relationship.is_some() {
+                    return Err(MappingError::DuplicateColumn {
+                        stream,
+                        object: object.name.clone(),
+                        field: field.name.clone(),
+                        first: property_of[existing].clone(),
+                        second: property.clone(),
+                    });
+                }
+            }
+            check_writable(&stream, object, column.target_field(), &operation)?;
+            if column.field.kind == FieldKind::Unsupported {
+                return Err(MappingError::UnsupportedFieldType {
+                    stream: stream.clone(),
+                    object: object.name.clone(),
+                    field: column.header.clone(),
+                    describe_type: column.field.describe_type.clone(),
+                });
+            }
             by_lower_name.insert(lower, columns.len());
+            targets.insert(target_lower, columns.len());
             property_of.push(property.clone());
-            columns.push(Column {
-                field: field.clone(),
-            });
+            columns.push(column);
         }
     }
 
     let mut by_exact_name: HashMap<String, usize, foldhash::fast::FixedState> = HashMap::default();
     for (index, column) in columns.iter().enumerate() {
-        by_exact_name.insert(column.field.name.clone(), index);
+        by_exact_name.insert(column.header.clone(), index);
         by_exact_name.insert(property_of[index].clone(), index);
     }
+    let required_on_insert = if operation == Operation::Insert {
+        object
+            .fields
+            .iter()
+            .filter(|f| f.createable && !f.nillable && !f.defaulted_on_create)
+            .map(|f| {
+                let column = columns.iter().position(|c| c.target_field().name == f.name);
+                (f.name.clone(), column)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(StreamTarget {
         by_exact_name,
+        required_on_insert,
         stream: route.stream.clone(),
         namespace: route.namespace.clone(),
         object: object.name.clone(),
@@ -282,6 +425,12 @@ pub(crate) fn plan_stream(
 }
 
 fn operation_for(route: &StreamRoute, object: &SObjectInfo) -> Result<Operation, MappingError> {
+    if route.hard_delete && route.destination_sync_mode != "soft_delete" {
+        return Err(MappingError::HardDeleteNotSoftDelete {
+            stream: route.stream.clone(),
+            mode: route.destination_sync_mode.clone(),
+        });
+    }
     let has_object_name = route
         .destination_object_name
         .as_deref()
@@ -292,6 +441,7 @@ fn operation_for(route: &StreamRoute, object: &SObjectInfo) -> Result<Operation,
     match route.destination_sync_mode.as_str() {
         "append" => Ok(Operation::Insert),
         "update" => Ok(Operation::Update),
+        "soft_delete" if route.hard_delete => Ok(Operation::HardDelete),
         "soft_delete" => Ok(Operation::Delete),
         "append_dedup" => {
             let key = match route.primary_key.as_slice() {
@@ -360,7 +510,7 @@ fn check_writable(
             field.createable && field.updateable,
             "both createable and updateable",
         ),
-        Operation::Delete => (true, ""),
+        Operation::Delete | Operation::HardDelete => (true, ""),
     };
     if ok {
         Ok(())
@@ -414,6 +564,7 @@ mod tests {
             destination_object_name: object.map(str::to_string),
             destination_sync_mode: mode.into(),
             primary_key: vec![],
+            hard_delete: false,
             properties: properties.iter().map(|p| p.to_string()).collect(),
         }
     }
@@ -425,7 +576,7 @@ mod tests {
             None,
             &["name", "health_score__c", "_airbyte_raw_id"],
         );
-        let target = plan_stream(&r, &account()).unwrap();
+        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
         assert_eq!(target.operation, Operation::Insert);
         assert_eq!(
             target.header().collect::<Vec<_>>(),
@@ -439,7 +590,7 @@ mod tests {
     fn upsert_uses_the_primary_key_as_external_id_and_puts_it_first() {
         let mut r = route("append_dedup", Some("account"), &["Name", "ext_id__c"]);
         r.primary_key = vec![vec!["ext_id__c".into()]];
-        let target = plan_stream(&r, &account()).unwrap();
+        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
         assert_eq!(
             target.operation,
             Operation::Upsert {
@@ -453,7 +604,7 @@ mod tests {
     #[test]
     fn upsert_without_a_single_key_is_a_config_error() {
         let r = route("append_dedup", Some("Account"), &["Name"]);
-        let err = plan_stream(&r, &account()).unwrap_err();
+        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
         assert!(
             matches!(err, MappingError::UpsertWithoutKey { .. }),
             "{err}"
@@ -465,7 +616,9 @@ mod tests {
     fn upsert_on_a_plain_field_names_the_external_id_candidates() {
         let mut r = route("append_dedup", Some("Account"), &["Name"]);
         r.primary_key = vec![vec!["Name".into()]];
-        let err = plan_stream(&r, &account()).unwrap_err().to_string();
+        let err = plan_stream(&r, &account(), &HashMap::new())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("'Name' is not an external-id field"), "{err}");
         assert!(err.contains("Ext_Id__c"), "{err}");
     }
@@ -473,7 +626,9 @@ mod tests {
     #[test]
     fn unknown_field_is_named() {
         let r = route("append", Some("Account"), &["Name", "Nope__c"]);
-        let err = plan_stream(&r, &account()).unwrap_err().to_string();
+        let err = plan_stream(&r, &account(), &HashMap::new())
+            .unwrap_err()
+            .to_string();
         assert!(
             err.contains("'Nope__c' does not exist on Salesforce object 'Account'"),
             "{err}"
@@ -483,7 +638,9 @@ mod tests {
     #[test]
     fn read_only_field_for_the_operation_is_named() {
         let r = route("append", Some("Account"), &["Name", "CreatedDate"]);
-        let err = plan_stream(&r, &account()).unwrap_err().to_string();
+        let err = plan_stream(&r, &account(), &HashMap::new())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("Account.CreatedDate"), "{err}");
         assert!(err.contains("createable"), "{err}");
     }
@@ -491,13 +648,13 @@ mod tests {
     #[test]
     fn update_needs_id_in_the_schema() {
         let r = route("update", Some("Account"), &["Name"]);
-        let err = plan_stream(&r, &account()).unwrap_err();
+        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
         assert!(
             matches!(err, MappingError::MissingKeyColumn { .. }),
             "{err}"
         );
         let r = route("update", Some("Account"), &["id", "Name"]);
-        let target = plan_stream(&r, &account()).unwrap();
+        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
         assert_eq!(target.header().collect::<Vec<_>>(), ["Id", "Name"]);
     }
 
@@ -508,28 +665,28 @@ mod tests {
             Some("Account"),
             &["Id", "Name", "CreatedDate"],
         );
-        let target = plan_stream(&r, &account()).unwrap();
+        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
         assert_eq!(target.header().collect::<Vec<_>>(), ["Id"]);
     }
 
     #[test]
     fn overwrite_is_refused_for_data_activation_catalogs() {
         let r = route("overwrite", Some("Account"), &["Name"]);
-        let err = plan_stream(&r, &account()).unwrap_err();
+        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
         assert!(matches!(err, MappingError::UnsupportedSyncMode { .. }));
     }
 
     #[test]
     fn compound_fields_are_refused() {
         let r = route("append", Some("Account"), &["BillingAddress"]);
-        let err = plan_stream(&r, &account()).unwrap_err();
+        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
         assert!(matches!(err, MappingError::UnsupportedFieldType { .. }));
     }
 
     #[test]
     fn two_properties_differing_only_in_case_are_refused() {
         let r = route("append", Some("Account"), &["Name", "name"]);
-        let err = plan_stream(&r, &account()).unwrap_err();
+        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
         assert!(matches!(err, MappingError::DuplicateColumn { .. }));
     }
 

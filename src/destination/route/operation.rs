@@ -14,6 +14,9 @@ pub(crate) enum Operation {
     Upsert { external_id_field: String },
     /// `soft_delete`: move the record whose `Id` the row carries to the recycle bin.
     Delete,
+    /// `soft_delete` of a stream listed in `hard_delete_streams`: delete the record for good
+    /// (it skips the recycle bin).
+    HardDelete,
 }
 
 impl Operation {
@@ -24,7 +27,13 @@ impl Operation {
             Operation::Update => "update",
             Operation::Upsert { .. } => "upsert",
             Operation::Delete => "delete",
+            Operation::HardDelete => "hardDelete",
         }
+    }
+
+    /// Whether the rows only name records to delete (`Id` only).
+    pub(crate) fn is_delete(&self) -> bool {
+        matches!(self, Operation::Delete | Operation::HardDelete)
     }
 
     /// Airbyte's destination sync mode for this operation (data-activation catalogs).
@@ -34,7 +43,7 @@ impl Operation {
             Operation::Insert => "append",
             Operation::Update => "update",
             Operation::Upsert { .. } => "append_dedup",
-            Operation::Delete => "soft_delete",
+            Operation::Delete | Operation::HardDelete => "soft_delete",
         }
     }
 
@@ -42,14 +51,14 @@ impl Operation {
     pub(crate) fn key_field(&self) -> Option<&str> {
         match self {
             Operation::Insert => None,
-            Operation::Update | Operation::Delete => Some("Id"),
+            Operation::Update | Operation::Delete | Operation::HardDelete => Some("Id"),
             Operation::Upsert { external_id_field } => Some(external_id_field),
         }
     }
 
     /// Whether a JSON null may be written as `#N/A` (set the field to null).
     pub(crate) fn allows_nulling(&self) -> bool {
-        !matches!(self, Operation::Delete)
+        !self.is_delete()
     }
 
     /// The external-id field name Bulk API wants on job creation (upsert only).

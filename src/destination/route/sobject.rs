@@ -65,6 +65,16 @@ pub(crate) struct FieldInfo {
     pub defaulted_on_create: bool,
     pub external_id: bool,
     pub id_lookup: bool,
+    /// Longest text in characters (`length`; 0 when the type has none).
+    pub length: u64,
+    /// Active picklist values, and whether only those are accepted (`restrictedPicklist`).
+    pub picklist_values: Vec<String>,
+    pub restricted_picklist: bool,
+    /// The objects a reference field points to (several when polymorphic).
+    pub reference_to: Vec<String>,
+    /// A reference field's relationship (`Account`, `Parent__r`): the CSV header prefix that
+    /// sets it through a parent's external id.
+    pub relationship_name: Option<String>,
 }
 
 impl FieldInfo {
@@ -81,6 +91,11 @@ impl FieldInfo {
             defaulted_on_create: false,
             external_id: false,
             id_lookup: false,
+            length: 0,
+            picklist_values: Vec::new(),
+            restricted_picklist: false,
+            reference_to: Vec::new(),
+            relationship_name: None,
         }
     }
 }
@@ -126,6 +141,15 @@ impl SObjectInfo {
             .map(|&i| &self.fields[i])
     }
 
+    /// The reference field whose relationship is `name`, ignoring ASCII case.
+    pub(crate) fn relationship(&self, name: &str) -> Option<&FieldInfo> {
+        self.fields.iter().find(|f| {
+            f.relationship_name
+                .as_deref()
+                .is_some_and(|r| r.eq_ignore_ascii_case(name))
+        })
+    }
+
     /// Fields usable as an upsert key: external-id fields (and `Id`, which Bulk accepts too).
     pub(crate) fn external_id_fields(&self) -> impl Iterator<Item = &FieldInfo> {
         self.fields.iter().filter(|f| f.external_id)
@@ -144,6 +168,16 @@ impl From<&SObjectField> for FieldInfo {
             defaulted_on_create: field.defaulted_on_create,
             external_id: field.external_id,
             id_lookup: field.id_lookup,
+            length: field.length.unwrap_or(0),
+            picklist_values: field
+                .picklist_values
+                .iter()
+                .filter(|p| p.active)
+                .map(|p| p.value.clone())
+                .collect(),
+            restricted_picklist: field.restricted_picklist,
+            reference_to: field.reference_to.clone(),
+            relationship_name: field.relationship_name.clone().filter(|r| !r.is_empty()),
         }
     }
 }

@@ -22,6 +22,8 @@ pub(crate) struct ReadSettings {
     pub num_workers: usize,
     /// Emit records for hard-deleted rows found through getDeleted.
     pub detect_hard_deletes: bool,
+    /// Count each window's rows in Salesforce after reading it (`verify_window_counts`).
+    pub verify_window_counts: bool,
     /// Stop starting new API work beyond this share (percent) of the org's daily limits.
     pub api_budget_percent: f64,
     /// `maxRecords` of one Bulk result page.
@@ -46,6 +48,7 @@ impl ReadSettings {
             force_use_bulk_api: false,
             num_workers: 4,
             detect_hard_deletes: true,
+            verify_window_counts: true,
             api_budget_percent: 90.0,
             bulk_page_size: 50_000,
             checkpoint_every: 10_000,

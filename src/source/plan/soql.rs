@@ -127,6 +127,36 @@ impl Select {
         }
         soql.push_str(" FROM ");
         soql.push_str(&self.object);
+        soql.push_str(&self.where_clause(None)?);
+        if !self.order_by.is_empty() {
+            soql.push_str(" ORDER BY ");
+            for (i, field) in self.order_by.iter().enumerate() {
+                check_name("ORDER BY field", field)?;
+                if i > 0 {
+                    soql.push(',');
+                }
+                soql.push_str(field);
+                soql.push_str(" ASC");
+            }
+        }
+        Ok(soql)
+    }
+}
+
+impl Select {
+    /// `SELECT COUNT() FROM <object>` with the same WHERE as [`to_soql`](Self::to_soql), and
+    /// `Id <= up_to_id` when given (the last row of a read ordered by Id bounds what it covered).
+    pub(crate) fn to_count_soql(&self, up_to_id: Option<&str>) -> Result<String, SoqlError> {
+        check_name("object", &self.object)?;
+        Ok(format!(
+            "SELECT COUNT() FROM {}{}",
+            self.object,
+            self.where_clause(up_to_id)?
+        ))
+    }
+
+    /// ` WHERE …` (empty without conditions).
+    fn where_clause(&self, up_to_id: Option<&str>) -> Result<String, SoqlError> {
         let mut conditions = Vec::new();
         if let Some(window) = &self.window {
             check_name("cursor field", &window.cursor_field)?;
@@ -140,22 +170,14 @@ impl Select {
         if let Some(id) = &self.after_id {
             conditions.push(format!("Id > {}", quote_string(id)));
         }
-        if !conditions.is_empty() {
-            soql.push_str(" WHERE ");
-            soql.push_str(&conditions.join(" AND "));
+        if let Some(id) = up_to_id {
+            conditions.push(format!("Id <= {}", quote_string(id)));
         }
-        if !self.order_by.is_empty() {
-            soql.push_str(" ORDER BY ");
-            for (i, field) in self.order_by.iter().enumerate() {
-                check_name("ORDER BY field", field)?;
-                if i > 0 {
-                    soql.push(',');
-                }
-                soql.push_str(field);
-                soql.push_str(" ASC");
-            }
-        }
-        Ok(soql)
+        Ok(if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        })
     }
 }
 

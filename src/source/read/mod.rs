@@ -5,6 +5,7 @@
 //! on. The command fails (non-zero exit) exactly when a stream failed.
 
 pub(crate) mod stream;
+pub(crate) mod window_count;
 
 use std::sync::Arc;
 
@@ -39,6 +40,7 @@ pub(crate) fn read_settings(
     settings.force_use_bulk_api = config.force_use_bulk_api;
     settings.num_workers = config.num_workers.max(1);
     settings.detect_hard_deletes = config.detect_hard_deletes;
+    settings.verify_window_counts = config.verify_window_counts;
     settings.api_budget_percent = f64::from(config.api_budget_percent);
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
     if let Some(max) = max_uri_bytes {
@@ -140,6 +142,8 @@ pub(crate) async fn read(
     if let Some(watch) = token_watch {
         watch.abort();
     }
+    // Whatever happened, no query job of this run stays open or undeleted.
+    ctx.client.finish_jobs().await;
     output.flush().map_err(|e| Failure::system(e.to_string()))?;
     if failed.is_empty() {
         return Ok(());

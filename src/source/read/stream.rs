@@ -37,6 +37,7 @@ use crate::source::output::state::{FullRefreshState, IncrementalState, StreamSta
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
 use crate::source::plan::soql::CursorWindow;
 use crate::source::plan::{choose_api, WindowSettings};
+use crate::source::read::window_count::{count_rows, verdict, Tally, Verdict, MAX_REREADS};
 
 /// What the stream reads, decided from describe and the catalog.
 struct StreamPlan {
@@ -260,67 +261,101 @@ async fn read_incremental(
             .window
             .as_ref()
             .expect("incremental specs have windows");
-        let mut bulk_job: Option<(PreparedJob, RecordLayout)> = None;
-        if plan.api == Api::Bulk {
-            let next = prepared
-                .as_mut()
-                .expect("Bulk streams have prepared jobs")
-                .next()
-                .await
-                .expect("one prepared job per window");
-            let (result, layout) =
-                next.map_err(|e| StreamFailure::Data(format!("Bulk job task: {e}")))??;
-            match result {
-                Ok(job) => bulk_job = Some((job, layout)),
-                Err(PrepareError::FallBack(e)) => {
-                    tracing::warn!(
-                        "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
-                        plan.object
-                    );
-                    plan.api = Api::Rest;
-                    prepared = None;
+        let mut rereads = 0u32;
+        loop {
+            let mut bulk_job: Option<(PreparedJob, RecordLayout)> = None;
+            if plan.api == Api::Bulk {
+                let result = if rereads == 0 {
+                    let next = prepared
+                        .as_mut()
+                        .expect("Bulk streams have prepared jobs")
+                        .next()
+                        .await
+                        .expect("one prepared job per window");
+                    let (result, layout) =
+                        next.map_err(|e| StreamFailure::Data(format!("Bulk job task: {e}")))??;
+                    result.map(|job| (job, layout))
+                } else {
+                    let (text, layout) = bulk_query(&plan.fields, spec)?;
+                    ctx.budget.start_bulk_job()?;
+                    prepare_job(&ctx.client, &text)
+                        .await
+                        .map(|job| (job, layout))
+                };
+                match result {
+                    Ok(job) => bulk_job = Some(job),
+                    Err(PrepareError::FallBack(e)) => {
+                        tracing::warn!(
+                            "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
+                            plan.object
+                        );
+                        plan.api = Api::Rest;
+                        prepared = None;
+                    }
+                    Err(PrepareError::Other(e)) => return Err(e.into()),
                 }
-                Err(PrepareError::Other(e)) => return Err(e.into()),
             }
-        }
-        match bulk_job {
-            Some((job, layout)) => {
-                let mut sink = CheckpointSink {
-                    emitter: &mut *emitter,
-                    progress: Progress::Incremental {
-                        state: &mut state,
-                        ordered: !spec.order_by.is_empty(),
-                        last_cursor: String::new(),
-                    },
-                    checkpoint_every: settings.checkpoint_every,
-                    estimated_before: estimated,
-                };
-                download_job(
-                    &ctx.client,
-                    &job,
-                    &layout,
-                    settings.bulk_page_size,
-                    &mut sink,
-                )
-                .await?;
-                estimated += job.job.number_records_processed.unwrap_or(0);
+            let mut sink = CheckpointSink {
+                emitter: &mut *emitter,
+                progress: Progress::Incremental {
+                    state: &mut state,
+                    ordered: !spec.order_by.is_empty(),
+                    last_cursor: String::new(),
+                },
+                checkpoint_every: settings.checkpoint_every,
+                estimated_before: estimated,
+            };
+            let mut tally = Tally::new(&mut sink);
+            match bulk_job {
+                Some((job, layout)) => {
+                    download_job(
+                        &ctx.client,
+                        &job,
+                        &layout,
+                        settings.bulk_page_size,
+                        &mut tally,
+                    )
+                    .await?;
+                    estimated += job.job.number_records_processed.unwrap_or(0);
+                }
+                None => {
+                    ctx.budget.check_api_call()?;
+                    let (chunks, ordered) =
+                        rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, spec)?;
+                    if !ordered {
+                        if let Progress::Incremental { ordered, .. } = &mut tally.inner().progress {
+                            *ordered = false;
+                        }
+                    }
+                    let rows = read_rest(&ctx.client, &chunks, &mut tally).await?;
+                    estimated += rows;
+                }
             }
-            None => {
-                ctx.budget.check_api_call()?;
-                let (chunks, ordered) =
-                    rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, spec)?;
-                let mut sink = CheckpointSink {
-                    emitter: &mut *emitter,
-                    progress: Progress::Incremental {
-                        state: &mut state,
-                        ordered: ordered && !spec.order_by.is_empty(),
-                        last_cursor: String::new(),
-                    },
-                    checkpoint_every: settings.checkpoint_every,
-                    estimated_before: estimated,
-                };
-                let rows = read_rest(&ctx.client, &chunks, &mut sink).await?;
-                estimated += rows;
+            let emitted = tally.rows;
+            if !settings.verify_window_counts {
+                break;
+            }
+            ctx.budget.check_api_call()?;
+            match verdict(count_rows(&ctx.client, spec, None).await?, emitted) {
+                Verdict::Complete => break,
+                Verdict::Missed { counted } if rereads < MAX_REREADS => {
+                    rereads += 1;
+                    tracing::warn!(
+                        "{}: window {} to {}: Salesforce counts {counted} rows but {emitted} were read; reading the window again ({rereads}/{MAX_REREADS})",
+                        plan.object,
+                        window.start,
+                        window.end
+                    );
+                }
+                Verdict::Missed { counted } => {
+                    return Err(StreamFailure::Incomplete(format!(
+                        "{}: window {} to {}: Salesforce counts {counted} rows but {emitted} were read, after reading the window {} times; the state stays before this window",
+                        plan.object,
+                        window.start,
+                        window.end,
+                        rereads + 1
+                    )))
+                }
             }
         }
         state.advance(window.end);
@@ -351,49 +386,76 @@ async fn read_full_refresh(
     };
     let spec = plan.spec(None, after_id);
     let settings = &ctx.settings;
-    if plan.api == Api::Bulk {
-        let (text, layout) = bulk_query(&plan.fields, &spec)?;
-        ctx.budget.start_bulk_job()?;
-        match prepare_job(&ctx.client, &text).await {
-            Ok(job) => {
-                let mut sink = CheckpointSink {
-                    emitter: &mut *emitter,
-                    progress: Progress::FullRefresh { ordered },
-                    checkpoint_every: settings.checkpoint_every,
-                    estimated_before: 0,
-                };
-                download_job(
-                    &ctx.client,
-                    &job,
-                    &layout,
-                    settings.bulk_page_size,
-                    &mut sink,
-                )
-                .await?;
-            }
-            Err(PrepareError::FallBack(e)) => {
-                tracing::warn!(
-                    "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
-                    plan.object
-                );
-                plan.api = Api::Rest;
-            }
-            Err(PrepareError::Other(e)) => return Err(e.into()),
-        }
-    }
-    if plan.api == Api::Rest {
-        ctx.budget.check_api_call()?;
-        let (chunks, still_ordered) =
-            rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, &spec)?;
+    let mut rereads = 0u32;
+    loop {
         let mut sink = CheckpointSink {
             emitter: &mut *emitter,
-            progress: Progress::FullRefresh {
-                ordered: ordered && still_ordered,
-            },
+            progress: Progress::FullRefresh { ordered },
             checkpoint_every: settings.checkpoint_every,
             estimated_before: 0,
         };
-        read_rest(&ctx.client, &chunks, &mut sink).await?;
+        let mut tally = Tally::new(&mut sink);
+        let mut read_ordered = ordered;
+        if plan.api == Api::Bulk {
+            let (text, layout) = bulk_query(&plan.fields, &spec)?;
+            ctx.budget.start_bulk_job()?;
+            match prepare_job(&ctx.client, &text).await {
+                Ok(job) => {
+                    download_job(
+                        &ctx.client,
+                        &job,
+                        &layout,
+                        settings.bulk_page_size,
+                        &mut tally,
+                    )
+                    .await?;
+                }
+                Err(PrepareError::FallBack(e)) => {
+                    tracing::warn!(
+                        "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
+                        plan.object
+                    );
+                    plan.api = Api::Rest;
+                }
+                Err(PrepareError::Other(e)) => return Err(e.into()),
+            }
+        }
+        if plan.api == Api::Rest {
+            ctx.budget.check_api_call()?;
+            let (chunks, still_ordered) =
+                rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, &spec)?;
+            read_ordered = ordered && still_ordered;
+            tally.inner().progress = Progress::FullRefresh {
+                ordered: read_ordered,
+            };
+            read_rest(&ctx.client, &chunks, &mut tally).await?;
+        }
+        let (emitted, last_id) = (tally.rows, std::mem::take(&mut tally.last_id));
+        // Rows inserted after the read have later Ids: only a read ordered by Id has an upper
+        // bound the count can use (its last Id); an empty or unordered read is not counted.
+        if !settings.verify_window_counts || !read_ordered || last_id.is_empty() {
+            break;
+        }
+        ctx.budget.check_api_call()?;
+        match verdict(count_rows(&ctx.client, &spec, Some(&last_id)).await?, emitted) {
+            Verdict::Complete => break,
+            Verdict::Missed { counted } if rereads < MAX_REREADS => {
+                rereads += 1;
+                tracing::warn!(
+                    "{}: Ids {} to {last_id}: Salesforce counts {counted} rows but {emitted} were read; reading them again ({rereads}/{MAX_REREADS})",
+                    plan.object,
+                    spec.after_id.as_deref().unwrap_or("(first)")
+                );
+            }
+            Verdict::Missed { counted } => {
+                return Err(StreamFailure::Incomplete(format!(
+                    "{}: Ids {} to {last_id}: Salesforce counts {counted} rows but {emitted} were read, after reading them {} times",
+                    plan.object,
+                    spec.after_id.as_deref().unwrap_or("(first)"),
+                    rereads + 1
+                )))
+            }
+        }
     }
     emitter.state(FullRefreshState::Complete.to_json())?;
     Ok(())

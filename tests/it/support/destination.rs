@@ -64,9 +64,15 @@ impl Harness {
 
     /// Runs `salesforce-connector destination <args>` with `stdin`, to completion.
     pub(crate) async fn run(&self, args: &[&str], stdin: &str) -> Run {
+        self.run_env(args, stdin, &[]).await
+    }
+
+    /// [`run`](Self::run) with extra environment variables.
+    pub(crate) async fn run_env(&self, args: &[&str], stdin: &str, env: &[(&str, &str)]) -> Run {
         let mut child = tokio::process::Command::new(BINARY)
             .arg("destination")
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(self.dir.path())
             // Retry pauses capped (Salesforce's 10 s after a 429 would only slow the tests).
             .env("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")
@@ -99,9 +105,20 @@ impl Harness {
     }
 
     pub(crate) async fn write(&self, config: &Value, catalog: &Value, stdin: &str) -> Run {
+        self.write_env(config, catalog, stdin, &[]).await
+    }
+
+    /// [`write`](Self::write) with extra environment variables.
+    pub(crate) async fn write_env(
+        &self,
+        config: &Value,
+        catalog: &Value,
+        stdin: &str,
+        env: &[(&str, &str)],
+    ) -> Run {
         let config_path = self.write_file("config.json", config);
         let catalog_path = self.write_file("catalog.json", catalog);
-        self.run(
+        self.run_env(
             &[
                 "write",
                 "--config",
@@ -110,6 +127,7 @@ impl Harness {
                 catalog_path.to_str().unwrap(),
             ],
             stdin,
+            env,
         )
         .await
     }

@@ -6,20 +6,20 @@ use serde_json::Value;
 use super::Harness;
 
 /// Status, content type and body text of a data API call.
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: u16,
     pub content_type: String,
     pub text: String,
 }
 
 impl Reply {
-    pub fn json(&self) -> Value {
+    pub(crate) fn json(&self) -> Value {
         serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
 }
 
 /// A call under `/services/data/v62.0` with the harness's session.
-pub async fn call(
+pub(crate) async fn call(
     h: &Harness,
     method: Method,
     path: &str,
@@ -44,14 +44,14 @@ pub async fn call(
     }
 }
 
-pub async fn create_job(h: &Harness, body: &str) -> String {
+pub(crate) async fn create_job(h: &Harness, body: &str) -> String {
     let r = call(h, Method::POST, "/jobs/ingest", "application/json", body).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r.json()["id"].as_str().unwrap().to_string()
 }
 
 /// Creates a job, uploads `csv`, closes it and polls until a terminal state; the job's info.
-pub async fn run_job(h: &Harness, body: &str, csv: &str) -> (String, Value) {
+pub(crate) async fn run_job(h: &Harness, body: &str, csv: &str) -> (String, Value) {
     let id = create_job(h, body).await;
     let put = call(
         h,
@@ -75,7 +75,7 @@ pub async fn run_job(h: &Harness, body: &str, csv: &str) -> (String, Value) {
     (id, info)
 }
 
-pub async fn wait_terminal(h: &Harness, id: &str) -> Value {
+pub(crate) async fn wait_terminal(h: &Harness, id: &str) -> Value {
     for _ in 0..100 {
         let info = call(h, Method::GET, &format!("/jobs/ingest/{id}"), "", "")
             .await
@@ -88,7 +88,7 @@ pub async fn wait_terminal(h: &Harness, id: &str) -> Value {
     panic!("job {id} did not finish");
 }
 
-pub async fn results(h: &Harness, id: &str, kind: &str) -> String {
+pub(crate) async fn results(h: &Harness, id: &str, kind: &str) -> String {
     let r = call(h, Method::GET, &format!("/jobs/ingest/{id}/{kind}"), "", "").await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.content_type, "text/csv; charset=UTF-8");
@@ -96,7 +96,7 @@ pub async fn results(h: &Harness, id: &str, kind: &str) -> String {
 }
 
 /// The id column of a successful-results row (`"001…","true",…`).
-pub fn result_ids(csv: &str) -> Vec<String> {
+pub(crate) fn result_ids(csv: &str) -> Vec<String> {
     csv.lines()
         .skip(1)
         .map(|l| l.split(',').next().unwrap().trim_matches('"').to_string())
@@ -104,13 +104,13 @@ pub fn result_ids(csv: &str) -> Vec<String> {
 }
 
 /// A record as the org holds it, through the admin API.
-pub async fn org_record(h: &Harness, object: &str, id: &str) -> (u16, Value) {
+pub(crate) async fn org_record(h: &Harness, object: &str, id: &str) -> (u16, Value) {
     h.admin(Method::GET, &format!("/records/{object}/{id}"), None)
         .await
 }
 
 /// Live records of an object through the admin API.
-pub async fn org_count(h: &Harness, object: &str) -> u64 {
+pub(crate) async fn org_count(h: &Harness, object: &str) -> u64 {
     let (status, body) = h
         .admin(Method::GET, &format!("/records/{object}?limit=1"), None)
         .await;

@@ -5,18 +5,18 @@ use reqwest::{Client, Response};
 use serde_json::Value;
 use sf_emulator::{Emulator, EmulatorConfig};
 
-pub mod ingest;
+pub(crate) mod ingest;
 
-pub const V: &str = "v62.0";
+pub(crate) const V: &str = "v62.0";
 
-pub struct Harness {
+pub(crate) struct Harness {
     pub emulator: Emulator,
     pub client: Client,
     pub token: String,
 }
 
 impl Harness {
-    pub async fn start(config: EmulatorConfig) -> Harness {
+    pub(crate) async fn start(config: EmulatorConfig) -> Harness {
         let emulator = Emulator::start(config).await.expect("emulator starts");
         let client = Client::builder().no_gzip().build().unwrap();
         let c = emulator.credentials();
@@ -42,19 +42,19 @@ impl Harness {
         }
     }
 
-    pub async fn default() -> Harness {
+    pub(crate) async fn default() -> Harness {
         Harness::start(EmulatorConfig::default()).await
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.emulator.base_url(), path)
     }
 
-    pub fn data(&self, path: &str) -> String {
+    pub(crate) fn data(&self, path: &str) -> String {
         format!("{}/services/data/{V}{}", self.emulator.base_url(), path)
     }
 
-    pub async fn get(&self, path: &str) -> Response {
+    pub(crate) async fn get(&self, path: &str) -> Response {
         self.client
             .get(self.data(path))
             .bearer_auth(&self.token)
@@ -63,13 +63,13 @@ impl Harness {
             .unwrap()
     }
 
-    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+    pub(crate) async fn get_json(&self, path: &str) -> (u16, Value) {
         let r = self.get(path).await;
         let status = r.status().as_u16();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn admin(
+    pub(crate) async fn admin(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -89,7 +89,7 @@ impl Harness {
 
 /// The Python of `SF_TEST_PYTHON` (a venv with simple-salesforce), or `None` after printing
 /// SKIPPED when it is not set; when `CI` is set a missing Python fails the test instead.
-pub fn require_python() -> Option<String> {
+pub(crate) fn require_python() -> Option<String> {
     match std::env::var("SF_TEST_PYTHON") {
         Ok(p) if !p.is_empty() => Some(p),
         _ if std::env::var_os("CI").is_some() => {

@@ -7,7 +7,6 @@
 //! is fixed when it completes. Result pages are streamed: a blocking task formats rows into
 //! chunks while the previous chunk is on the wire, so a million-row page never sits in memory.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::{Body, Bytes};
@@ -17,19 +16,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
+use super::job::{JobState, QueryJob};
 use crate::auth::ApiVersion;
 use crate::bulk_csv::{ColumnDelimiter, CsvWriter, LineEnding};
 use crate::error::{json_response, ApiError};
+use crate::faults::JobFault;
 use crate::format;
-use crate::middleware::JobFault;
 use crate::parallel_gzip;
 use crate::query_plan;
 use crate::schema::FieldType;
-use crate::soql::{self, ResolvedQuery};
+use crate::soql;
 use crate::state::{lock, AppState, Session};
 use crate::store::OrgStore;
 
@@ -38,59 +37,7 @@ const ROWS_PER_CHUNK: usize = 512;
 /// Threads formatting one result page.
 const PRODUCERS: usize = 2;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum JobState {
-    UploadComplete,
-    InProgress,
-    JobComplete,
-    Failed,
-    Aborted,
-}
-
-impl JobState {
-    fn name(self) -> &'static str {
-        match self {
-            JobState::UploadComplete => "UploadComplete",
-            JobState::InProgress => "InProgress",
-            JobState::JobComplete => "JobComplete",
-            JobState::Failed => "Failed",
-            JobState::Aborted => "Aborted",
-        }
-    }
-
-    fn terminal(self) -> bool {
-        matches!(
-            self,
-            JobState::JobComplete | JobState::Failed | JobState::Aborted
-        )
-    }
-}
-
-pub struct QueryJob {
-    id: String,
-    operation: &'static str,
-    object: usize,
-    object_name: String,
-    query: ResolvedQuery,
-    created_by: String,
-    created: DateTime<Utc>,
-    modstamp: DateTime<Utc>,
-    state: JobState,
-    delimiter: ColumnDelimiter,
-    line_ending: LineEnding,
-    api_version: String,
-    fault: Option<JobFault>,
-    result: Option<Arc<Vec<u64>>>,
-    error_message: Option<String>,
-}
-
-/// The org's query jobs, by id.
-#[derive(Default)]
-pub struct QueryJobs {
-    jobs: BTreeMap<String, QueryJob>,
-}
-
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/services/data/{version}/jobs/query",

@@ -7,7 +7,6 @@
 //! minutes of the org's clock expire, and a user keeps at most 10 (the oldest is dropped), as
 //! Salesforce documents; an expired or unknown locator gets INVALID_QUERY_LOCATOR.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::extract::{Extension, Path, Query, State};
@@ -15,10 +14,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
-use chrono::{DateTime, Duration, Utc};
+use chrono::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
+use super::cursor::Cursor;
 use crate::auth::ApiVersion;
 use crate::error::{json_response, ApiError};
 use crate::query_plan;
@@ -34,23 +34,7 @@ const CURSOR_IDLE_MINUTES: i64 = 15;
 const MIN_BATCH: usize = 200;
 const MAX_BATCH: usize = 2000;
 
-/// An answered query whose rows are being paged.
-pub struct Cursor {
-    object: usize,
-    fields: Vec<usize>,
-    indexes: Arc<Vec<u64>>,
-    batch_size: usize,
-    last_used: DateTime<Utc>,
-    opened: u64,
-}
-
-#[derive(Default)]
-pub struct Cursors {
-    open: BTreeMap<String, Cursor>,
-    opened: u64,
-}
-
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/services/data/{version}/query", get(query))
         .route("/services/data/{version}/queryAll", get(query_all))

@@ -1,0 +1,520 @@
+//! Data activation through the real binary against the emulator: lookups set through their
+//! parent's external id (relationship columns), hard delete, dry run, only-changed writes and
+//! the per-record outcome report, each checked against the org afterwards.
+
+use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
+use serde_json::{json, Value};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relationship_columns_link_parents_by_external_id_and_missing_parents_go_to_the_dlq() {
+    let h = Harness::start().await;
+    let parent = h
+        .create(
+            "Account",
+            json!({"Name": "R1 Parent", "External_Id__c": "R1-PARENT"}),
+        )
+        .await;
+    let other = h
+        .create(
+            "Account",
+            json!({"Name": "R1 Other", "External_Id__c": "R1-OTHER"}),
+        )
+        .await;
+    for name in ["R1 Dup A", "R1 Dup B"] {
+        h.create("Account", json!({"Name": name, "External_Id__c": "R1-DUP"}))
+            .await;
+    }
+    let lead = h
+        .create(
+            "Lead",
+            json!({"LastName": "R1", "Company": "R1 Co", "Email": "r1-lead@example.com"}),
+        )
+        .await;
+    let contact = h.create("Contact", json!({"LastName": "R1 Contact"})).await;
+    let cat = catalog(&[
+        // PyAirbyte's lower-case spelling of a custom lookup's relationship column.
+        (
+            "stores",
+            Some("Store__c"),
+            "append",
+            None,
+            &["name", "account__r.external_id__c"],
+        ),
+        (
+            "contact_fixes",
+            Some("Contact"),
+            "update",
+            None,
+            &["Id", "Account.External_Id__c"],
+        ),
+        (
+            "products",
+            Some("Product_Catalog__c"),
+            "append_dedup",
+            Some("External_Id__c"),
+            &["External_Id__c", "Name", "Supplier__r.External_Id__c"],
+        ),
+        // A polymorphic lookup names the parent's type.
+        (
+            "calls",
+            Some("Task"),
+            "append",
+            None,
+            &["Subject", "Lead:Who.Email"],
+        ),
+    ]);
+    let mut input = String::new();
+    input += &record_line(
+        "stores",
+        json!({"name": "R1 Store linked", "account__r.external_id__c": "R1-PARENT"}),
+    );
+    input += &record_line(
+        "stores",
+        json!({"name": "R1 Store orphan", "account__r.external_id__c": "R1-NOBODY"}),
+    );
+    input += &record_line(
+        "stores",
+        json!({"name": "R1 Store ambiguous", "account__r.external_id__c": "R1-DUP"}),
+    );
+    input += &record_line(
+        "contact_fixes",
+        json!({"Id": contact, "Account.External_Id__c": "R1-OTHER"}),
+    );
+    input += &record_line(
+        "products",
+        json!({"External_Id__c": "R1-PROD", "Name": "R1 Product", "Supplier__r.External_Id__c": "R1-PARENT"}),
+    );
+    input += &record_line(
+        "calls",
+        json!({"Subject": "R1 Call", "Lead:Who.Email": "r1-lead@example.com"}),
+    );
+    input += &state_line("stores", 1, json!(1));
+    let run = h.write(&h.config(json!({})), &cat, &input).await;
+    assert_eq!(run.code, Some(0), "{}\n{:?}", run.stderr, run.stdout);
+    assert_eq!(run.all_states().len(), 1);
+    assert_eq!(
+        run.all_states()[0]["destinationStats"],
+        json!({"recordCount": 1.0, "rejectedRecordCount": 2.0})
+    );
+
+    let stores = h.records("Store__c", false).await;
+    let store = |name: &str| stores.iter().find(|s| s["Name"] == name).cloned();
+    assert_eq!(store("R1 Store linked").unwrap()["Account__c"], parent);
+    assert!(store("R1 Store orphan").is_none());
+    assert!(store("R1 Store ambiguous").is_none());
+    assert_eq!(h.record("Contact", &contact).await["AccountId"], other);
+    let products = h.records("Product_Catalog__c", false).await;
+    let product = products
+        .iter()
+        .find(|p| p["External_Id__c"] == "R1-PROD")
+        .unwrap();
+    assert_eq!(product["Supplier__c"], parent);
+    let tasks = h.records("Task", false).await;
+    let task = tasks.iter().find(|t| t["Subject"] == "R1 Call").unwrap();
+    assert_eq!(task["WhoId"], lead);
+
+    // Missing and ambiguous parents are Salesforce's row errors, with its codes.
+    let lines = dlq_lines(&h.dlq_folder());
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let code_of = |name: &str| {
+        lines
+            .iter()
+            .find(|l| l["record"]["name"] == name)
+            .map(|l| l["error_code"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(code_of("R1 Store orphan"), "INVALID_FIELD");
+    assert_eq!(code_of("R1 Store ambiguous"), "DUPLICATE_EXTERNAL_ID");
+    let jobs: Vec<Value> = h
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| {
+            r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/jobs/ingest")
+        })
+        .collect();
+    assert_eq!(jobs.len(), 4, "one job per stream");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn relationship_columns_salesforce_would_refuse_fail_the_catalog_before_any_job() {
+    let h = Harness::start().await;
+    let cat = catalog(&[
+        ("a", Some("Task"), "append", None, &["Subject", "Who.Email"]),
+        (
+            "b",
+            Some("Contact"),
+            "append",
+            None,
+            &["LastName", "Account:Account.External_Id__c"],
+        ),
+        (
+            "c",
+            Some("Contact"),
+            "append",
+            None,
+            &["LastName", "Account.Name"],
+        ),
+        (
+            "d",
+            Some("Contact"),
+            "append",
+            None,
+            &["LastName", "AccountId", "Account.External_Id__c"],
+        ),
+    ]);
+    let run = h.write(&h.config(json!({})), &cat, "").await;
+    assert_eq!(run.code, Some(1), "{}", run.stderr);
+    let message = run.trace_errors()[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    for expected in [
+        "'Who' (WhoId) is polymorphic: write '<Type>:Who.Email' with <Type> one of Contact, Lead",
+        "type is not needed for non polymorphic foreign key references",
+        "only external-id and idLookup fields can",
+        "both name the field 'Contact.AccountId'",
+    ] {
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    let jobs = h
+        .requests()
+        .await
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap_or("").contains("/jobs/ingest"))
+        .count();
+    assert_eq!(jobs, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn discover_lists_each_objects_relationship_columns() {
+    let h = Harness::start().await;
+    let path = h.write_file("config.json", &h.config(json!({})));
+    let run = h
+        .run(&["discover", "--config", path.to_str().unwrap()], "")
+        .await;
+    let catalogs = run.of_type("DESTINATION_CATALOG");
+    assert_eq!(catalogs.len(), 1, "{}", run.stderr);
+    let operations = catalogs[0]["destination_catalog"]["operations"]
+        .as_array()
+        .unwrap();
+    let properties = |object: &str, mode: &str| {
+        operations
+            .iter()
+            .find(|o| o["object_name"] == object && o["sync_mode"] == mode)
+            .unwrap()["json_schema"]["properties"]
+            .clone()
+    };
+    let store = properties("Store__c", "append");
+    assert_eq!(
+        store["Account__r.External_Id__c"]["description"],
+        "Sets Account__c to the Account whose External_Id__c is this value"
+    );
+    let task = properties("Task", "append");
+    assert!(task["Lead:Who.Email"].is_object(), "{task}");
+    assert!(task["Contact:Who.Email"].is_object(), "{task}");
+    // User is not writable here, but its idLookup Username still names an owner.
+    assert!(task["Owner.Username"].is_object(), "{task}");
+    assert!(properties("Task", "soft_delete")
+        .get("Lead:Who.Email")
+        .is_none());
+}
+
+/// Every Bulk ingest job of the org, as Salesforce lists them (`GET /jobs/ingest`): operation,
+/// object and row counts.
+async fn ingest_jobs(h: &Harness) -> Vec<Value> {
+    let url = format!("{}/services/data/v62.0/jobs/ingest", h.emulator.base_url());
+    let reply: Value = h
+        .http
+        .get(url)
+        .bearer_auth(h.emulator.access_token())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut jobs = Vec::new();
+    for job in reply["records"].as_array().unwrap() {
+        let url = format!(
+            "{}/services/data/v62.0/jobs/ingest/{}",
+            h.emulator.base_url(),
+            job["id"].as_str().unwrap()
+        );
+        let info: Value = h
+            .http
+            .get(url)
+            .bearer_auth(h.emulator.access_token())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jobs.push(info);
+    }
+    jobs
+}
+
+async fn set_hard_delete_permission(h: &Harness, granted: bool) {
+    let url = format!("{}/__emulator/write-rules", h.emulator.base_url());
+    let reply = h
+        .http
+        .put(url)
+        .json(&json!({"bulk_api_hard_delete": granted}))
+        .send()
+        .await
+        .unwrap();
+    assert!(reply.status().is_success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hard_delete_streams_delete_for_good_and_other_soft_deletes_stay_in_the_recycle_bin() {
+    let h = Harness::start().await;
+    let purged = h.create("Account", json!({"Name": "H1 Purged"})).await;
+    let binned = h.create("Account", json!({"Name": "H1 Binned"})).await;
+    let kept = h.create("Account", json!({"Name": "H1 Kept"})).await;
+    let cat = catalog(&[
+        ("purge", Some("Account"), "soft_delete", None, &["Id"]),
+        ("trash", Some("Account"), "soft_delete", None, &["Id"]),
+    ]);
+    let config = h.config(json!({"hard_delete_streams": ["purge"]}));
+    let check = h.check(&config).await;
+    assert_eq!(
+        check.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"],
+        "SUCCEEDED",
+        "{}",
+        check.stderr
+    );
+    let input =
+        record_line("purge", json!({"Id": purged})) + &record_line("trash", json!({"Id": binned}));
+    let run = h.write(&config, &cat, &input).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let everything = h.records("Account", true).await;
+    let ids: Vec<&str> = everything
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap())
+        .collect();
+    assert!(
+        !ids.contains(&purged.as_str()),
+        "gone, recycle bin included"
+    );
+    assert!(ids.contains(&binned.as_str()));
+    assert_eq!(h.record("Account", &binned).await["IsDeleted"], true);
+    assert_eq!(h.record("Account", &kept).await["IsDeleted"], false);
+    let operations: Vec<String> = ingest_jobs(&h)
+        .await
+        .iter()
+        .map(|j| {
+            format!(
+                "{} {}",
+                j["operation"].as_str().unwrap(),
+                j["numberRecordsProcessed"]
+            )
+        })
+        .collect();
+    assert_eq!(operations.len(), 2, "{operations:?}");
+    assert!(
+        operations.contains(&"hardDelete 1".to_string()),
+        "{operations:?}"
+    );
+    assert!(
+        operations.contains(&"delete 1".to_string()),
+        "{operations:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_the_bulk_api_hard_delete_permission_check_and_write_say_so_and_nothing_is_deleted()
+{
+    let h = Harness::start().await;
+    set_hard_delete_permission(&h, false).await;
+    let doomed = h.create("Account", json!({"Name": "H2 Doomed"})).await;
+
+    // Without hard_delete_streams, check does not ask for the permission.
+    let plain = h.check(&h.config(json!({}))).await;
+    assert_eq!(
+        plain.of_type("CONNECTION_STATUS")[0]["connectionStatus"]["status"],
+        "SUCCEEDED"
+    );
+    let config = h.config(json!({"hard_delete_streams": ["purge"]}));
+    let check = h.check(&config).await;
+    let status = &check.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
+    assert_eq!(status["status"], "FAILED");
+    let message = status["message"].as_str().unwrap();
+    assert!(message.contains("Bulk API Hard Delete"), "{message}");
+    assert!(message.contains("FEATURENOTENABLED"), "{message}");
+
+    let cat = catalog(&[("purge", Some("Account"), "soft_delete", None, &["Id"])]);
+    let run = h
+        .write(&config, &cat, &record_line("purge", json!({"Id": doomed})))
+        .await;
+    assert_eq!(run.code, Some(1));
+    let error = run.trace_errors()[0].clone();
+    assert_eq!(error["failure_type"], "config_error", "{error}");
+    assert!(
+        error["message"]
+            .as_str()
+            .unwrap()
+            .contains("hardDelete operation requires special user profile permission"),
+        "{error}"
+    );
+    assert_eq!(h.record("Account", &doomed).await["IsDeleted"], false);
+    assert!(run.all_states().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hard_delete_stream_must_be_a_soft_delete_stream() {
+    let h = Harness::start().await;
+    let cat = catalog(&[("purge", Some("Account"), "append", None, &["Name"])]);
+    let run = h
+        .write(
+            &h.config(json!({"hard_delete_streams": ["purge"]})),
+            &cat,
+            "",
+        )
+        .await;
+    assert_eq!(run.code, Some(1));
+    let message = run.trace_errors()[0]["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        message.contains(
+            "'purge' is in hard_delete_streams but its destination_sync_mode is 'append'"
+        ),
+        "{message}"
+    );
+}
+
+/// The dry-run input: good rows and rows each rejected for a different reason.
+fn dry_run_input() -> String {
+    let mut input = String::new();
+    for (name, extra) in [
+        ("D1 Good A", json!({"Tier__c": "Gold"})),
+        ("D1 Good B", json!({"AccountNumber": "D1-B"})),
+        ("D1 Long number", json!({"AccountNumber": "x".repeat(41)})),
+        ("D1 Platinum", json!({"Tier__c": "Platinum"})),
+        ("D1 Bad employees", json!({"NumberOfEmployees": "many"})),
+    ] {
+        let mut data = json!({"Name": name});
+        for (k, v) in extra.as_object().unwrap() {
+            data[k] = v.clone();
+        }
+        input += &record_line("accounts", data);
+    }
+    input += &record_line("accounts", json!({"AccountNumber": "D1-NONAME"}));
+    input += &state_line("accounts", 1, json!("cursor-1"));
+    input
+}
+
+/// What each rejected input became in a dead-letter queue: (Name or AccountNumber, code).
+fn rejected_codes(lines: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = lines
+        .iter()
+        .map(|l| {
+            let record = &l["record"];
+            let key = record["Name"]
+                .as_str()
+                .or(record["AccountNumber"].as_str())
+                .unwrap()
+                .to_string();
+            (key, l["error_code"].as_str().unwrap().to_string())
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_writes_nothing_and_its_dlq_and_summary_match_what_the_real_write_rejects() {
+    let h = Harness::start().await;
+    let cat = catalog(&[(
+        "accounts",
+        Some("Account"),
+        "append",
+        None,
+        &["Name", "AccountNumber", "Tier__c", "NumberOfEmployees"],
+    )]);
+    let dry_dlq = h.dir.path().join("dry-dlq");
+    let config =
+        h.config(json!({"dry_run": true, "dead_letter_folder": dry_dlq.to_string_lossy()}));
+    let dry = h.write(&config, &cat, &dry_run_input()).await;
+    assert_eq!(dry.code, Some(0), "{}", dry.stderr);
+    // The STATE is echoed, counted as the real write would count it.
+    let states = dry.all_states();
+    assert_eq!(states.len(), 1);
+    assert_eq!(states[0]["stream"]["stream_state"]["cursor"], "cursor-1");
+    assert_eq!(
+        states[0]["destinationStats"],
+        json!({"recordCount": 2.0, "rejectedRecordCount": 4.0})
+    );
+    // Nothing reached Salesforce: no ingest job, no account.
+    assert!(ingest_jobs(&h).await.is_empty());
+    let accounts = h.records("Account", false).await;
+    assert!(!accounts
+        .iter()
+        .any(|a| a["Name"].as_str().unwrap_or("").starts_with("D1 ")));
+    // The summary sits beside the dead-letter files and is logged.
+    let files = crate::support::files::files_under(&dry_dlq);
+    let summary: Vec<Value> = files
+        .iter()
+        .filter(|(p, _)| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("dry_run_summary_")
+        })
+        .map(|(_, text)| serde_json::from_str(text).unwrap())
+        .collect();
+    assert_eq!(summary.len(), 1, "{files:?}");
+    assert_eq!(
+        summary[0]["streams"],
+        json!([{"stream": "accounts", "namespace": null, "object": "Account",
+                "operation": "insert", "would_insert": 2, "would_reject": 4}])
+    );
+    assert!(
+        dry.logs()
+            .iter()
+            .any(|l| l.contains("would insert 2, would reject 4")),
+        "{:?}",
+        dry.logs()
+    );
+    let dry_lines: Vec<Value> = crate::support::destination::dlq_lines(&dry_dlq)
+        .into_iter()
+        .filter(|l| l.get("error_code").is_some())
+        .collect();
+
+    // The real write of the same input rejects the same records with the same codes.
+    let real = h.write(&h.config(json!({})), &cat, &dry_run_input()).await;
+    assert_eq!(real.code, Some(0), "{}", real.stderr);
+    assert_eq!(
+        real.all_states()[0]["destinationStats"],
+        states[0]["destinationStats"]
+    );
+    let real_lines = dlq_lines(&h.dlq_folder());
+    assert_eq!(rejected_codes(&dry_lines), rejected_codes(&real_lines));
+    assert_eq!(
+        rejected_codes(&dry_lines),
+        [
+            ("D1 Bad employees".to_string(), "INVALID_VALUE".to_string()),
+            ("D1 Long number".to_string(), "STRING_TOO_LONG".to_string()),
+            (
+                "D1 Platinum".to_string(),
+                "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST".to_string()
+            ),
+            (
+                "D1-NONAME".to_string(),
+                "REQUIRED_FIELD_MISSING".to_string()
+            ),
+        ]
+    );
+    let accounts = h.records("Account", false).await;
+    let written: Vec<&str> = accounts
+        .iter()
+        .filter_map(|a| a["Name"].as_str())
+        .filter(|n| n.starts_with("D1 "))
+        .collect();
+    assert_eq!(written.len(), 2, "{written:?}");
+}
