@@ -149,6 +149,12 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default, deserialize_with = "lenient_bool")]
     #[schemars(title = "Dry Run", with = "bool")]
     pub dry_run: bool,
+    /// Write a line per input record (stream, key, operation, outcome: created, updated,
+    /// deleted or rejected, and the Salesforce Id) under `outcome_report/` in the dead-letter
+    /// queue's store, so the Ids can be written back to the source.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[schemars(title = "Outcome Report", with = "bool")]
+    pub outcome_report: bool,
 }
 
 fn default_api_version() -> Option<String> {
@@ -356,6 +362,8 @@ pub struct DestinationConfig {
     pub hard_delete_streams: Vec<String>,
     /// Check and report, send nothing.
     pub dry_run: bool,
+    /// A line per input record in the outcome report.
+    pub outcome_report: bool,
     pub unknown_keys: Vec<String>,
     raw: Value,
 }
@@ -446,6 +454,7 @@ impl DestinationConfig {
             state_flush_interval: std::time::Duration::from_secs(u64::from(state_flush_seconds)),
             hard_delete_streams,
             dry_run: raw.dry_run,
+            outcome_report: raw.outcome_report,
             unknown_keys,
             raw: value,
         })

@@ -123,7 +123,7 @@ pub fn source_spec() -> ConnectorSpecification {
             ),
             (
                 "ca_certificate",
-                json!({"order": 22, "group": "advanced", "multiline": true}),
+                json!({"order": 23, "group": "advanced", "multiline": true}),
             ),
         ],
     );
@@ -265,6 +265,7 @@ pub fn destination_spec() -> ConnectorSpecification {
             ),
             ("dry_run", json!({"order": 18, "default": false})),
             ("ca_certificate", json!({"order": 19, "multiline": true})),
+            ("outcome_report", json!({"order": 20, "default": false})),
         ],
     );
     let mut advanced_auth = oauth();

@@ -29,7 +29,10 @@ use crate::destination::batch::row::record_to_row;
 use crate::destination::batch::{Batch, BatchLimits, SealedBatch};
 use crate::destination::outcome::dlq::{DeadLetterQueue, DlqError, Rejection};
 use crate::destination::outcome::gate::Counts;
-use crate::destination::outcome::reconcile::{Outcome, ReconcileError, Reconciler, ResultKind};
+use crate::destination::outcome::reconcile::{
+    Outcome, ReconcileError, Reconciled, Reconciler, ResultKind,
+};
+use crate::destination::outcome::report::{input_key, OutcomeBuffer, OutcomeLine};
 use crate::destination::route::mapping::StreamTarget;
 use crate::destination::route::operation::Operation;
 
@@ -149,11 +152,30 @@ pub(crate) struct Loader {
     pub dlq: Arc<DeadLetterQueue>,
     pub retry: RetryPolicy,
     pub stats: Arc<LoadStats>,
+    /// Write a line per record to the outcome report (see `outcome::report`).
+    pub report: bool,
 }
 
 enum DownloadError {
     Salesforce(salesforce::Error),
     Io(std::io::Error),
+}
+
+/// A row's fate after one attempt, for the outcome report.
+enum Verdict<'a> {
+    Committed,
+    Retry,
+    Rejected(&'a str),
+}
+
+fn next_of(reconciled: &Reconciled, index: usize, may_retry: bool) -> Verdict<'_> {
+    match reconciled.outcome(index) {
+        Outcome::Succeeded => Verdict::Committed,
+        Outcome::Failed(f) if f.is_transient() && may_retry => Verdict::Retry,
+        Outcome::Failed(f) => Verdict::Rejected(&f.code),
+        Outcome::Unprocessed if may_retry => Verdict::Retry,
+        Outcome::Unprocessed => Verdict::Rejected("UNPROCESSED"),
+    }
 }
 
 /// What to do with a row after one attempt.
@@ -184,7 +206,7 @@ impl Loader {
             }
             let (job, reconciled) = self.run_job(target, &batch).await?;
             report.jobs += 1;
-            if reconciled.all_succeeded() {
+            if reconciled.all_succeeded() && !self.report {
                 // Nothing to retry or dead-letter: the originals need not be read back.
                 for row in &batch.rows {
                     report.counts.entry(row.interval).or_default().committed += 1;
@@ -211,9 +233,20 @@ impl Loader {
             };
             let mut dlq = self.dlq.writer(&target.stream, target.namespace.as_deref());
             let now = Utc::now();
+            let mut outcomes = OutcomeBuffer::default();
             let originals = batch.originals().map_err(|e| self.io(target, e))?;
             for item in originals {
                 let (index, original) = item.map_err(|e| self.io(target, e))?;
+                if self.report {
+                    self.report_row(
+                        &mut outcomes,
+                        target,
+                        &reconciled,
+                        index,
+                        &original,
+                        &next_of(&reconciled, index, may_retry),
+                    );
+                }
                 let interval = batch.rows[index].interval;
                 let next = match reconciled.outcome(index) {
                     Outcome::Succeeded => Next::Commit,
@@ -286,6 +319,10 @@ impl Loader {
             let rejected = dlq.rows();
             let keys = dlq
                 .finish(now)
+                .await
+                .map_err(|source| self.dead_letter(target, source))?;
+            outcomes
+                .write(&self.dlq, &target.stream)
                 .await
                 .map_err(|source| self.dead_letter(target, source))?;
             let retried = retry_batch.len() as u64;
@@ -376,6 +413,9 @@ impl Loader {
         let processed_at = std::time::Instant::now();
         let header: Vec<&str> = target.header().collect();
         let mut reconciler = Reconciler::new(&batch.rows);
+        if self.report {
+            reconciler = reconciler.capture_ids();
+        }
         for kind in [
             ResultKind::Successful,
             ResultKind::Failed,
@@ -498,6 +538,41 @@ impl Loader {
         writer
             .into_inner()
             .map_err(|e| DownloadError::Io(e.into_error()))
+    }
+
+    /// The report line of row `index` after this attempt (a row to retry gets none yet).
+    fn report_row(
+        &self,
+        outcomes: &mut OutcomeBuffer,
+        target: &StreamTarget,
+        reconciled: &Reconciled,
+        index: usize,
+        original: &serde_json::value::RawValue,
+        verdict: &Verdict<'_>,
+    ) {
+        let (outcome, salesforce_id, error_code) = match verdict {
+            Verdict::Retry => return,
+            Verdict::Rejected(code) => ("rejected", None, Some(*code)),
+            Verdict::Committed => {
+                let id = reconciled.salesforce_id(index);
+                let outcome = match (&target.operation, id) {
+                    (Operation::Insert, _) => "created",
+                    (Operation::Upsert { .. }, Some((_, true))) => "created",
+                    (Operation::Upsert { .. } | Operation::Update, _) => "updated",
+                    (Operation::Delete | Operation::HardDelete, _) => "deleted",
+                };
+                (outcome, id.map(|(id, _)| id), None)
+            }
+        };
+        outcomes.push(&OutcomeLine {
+            stream: &target.stream,
+            namespace: target.namespace.as_deref(),
+            key: input_key(target, original),
+            operation: target.operation.as_str(),
+            outcome,
+            salesforce_id,
+            error_code,
+        });
     }
 
     #[allow(clippy::too_many_arguments)]

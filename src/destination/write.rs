@@ -33,6 +33,7 @@ use crate::destination::batch::{Batch, BatchLimits, SealedBatch};
 use crate::destination::load::{BatchReport, LoadError, LoadStats, Loader, RetryPolicy};
 use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, Rejection, RunIdentity};
 use crate::destination::outcome::gate::{with_destination_stats, Counts, StateGate, StateScope};
+use crate::destination::outcome::report::{input_key, OutcomeBuffer, OutcomeLine};
 use crate::destination::route::mapping::{
     parents_needed, plan_stream, resolve_object_name, unknown_object, StreamRoute, StreamTarget,
 };
@@ -55,6 +56,8 @@ pub(crate) struct WriteOptions {
     pub hard_delete_streams: Vec<String>,
     /// Check every record, send nothing (see `batch::predict`).
     pub dry_run: bool,
+    /// A line per input record in the outcome report (see `outcome::report`).
+    pub outcome_report: bool,
 }
 
 impl WriteOptions {
@@ -71,6 +74,7 @@ impl WriteOptions {
             state_flush_interval: config.state_flush_interval,
             hard_delete_streams: config.hard_delete_streams.clone(),
             dry_run: config.dry_run,
+            outcome_report: config.outcome_report,
         })
     }
 }
@@ -109,6 +113,8 @@ struct StreamSlot {
     /// Dry run: records that would be written, and that would be rejected.
     would_write: u64,
     would_reject: u64,
+    /// Outcome report lines of records refused before any job.
+    outcomes: Option<OutcomeBuffer>,
 }
 
 /// Plans every stream against describe; the first problems found fail the write at once.
@@ -228,11 +234,17 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     );
     tracing::info!("dead-letter queue: {}", dlq.describe());
     let stats = Arc::new(LoadStats::default());
+    // A dry run creates and updates nothing: there are no outcomes to report.
+    let report_outcomes = options.outcome_report && !options.dry_run;
+    if options.outcome_report && options.dry_run {
+        tracing::warn!("outcome_report is ignored in a dry run (nothing is written)");
+    }
     let loader = Arc::new(Loader {
         client: client.clone(),
         dlq: dlq.clone(),
         retry: options.retry,
         stats: stats.clone(),
+        report: report_outcomes,
     });
     let permits = Arc::new(Semaphore::new(options.max_concurrent_jobs));
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
@@ -288,6 +300,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
             rejects: Vec::new(),
             would_write: 0,
             would_reject: 0,
+            outcomes: report_outcomes.then(OutcomeBuffer::default),
         });
     }
     drop(done_tx);
@@ -537,6 +550,17 @@ impl Run {
             }
             Err(error) => {
                 slot.would_reject += 1;
+                if let Some(outcomes) = slot.outcomes.as_mut() {
+                    outcomes.push(&OutcomeLine {
+                        stream: &target.stream,
+                        namespace: target.namespace.as_deref(),
+                        key: input_key(&target, data),
+                        operation: target.operation.as_str(),
+                        outcome: "rejected",
+                        salesforce_id: None,
+                        error_code: Some(&error.code),
+                    });
+                }
                 slot.rejects.push(Rejection {
                     stream: target.stream.clone(),
                     namespace: target.namespace.clone(),
@@ -621,6 +645,12 @@ impl Run {
     /// Writes every stream's waiting conversion rejects to the dead-letter queue.
     async fn flush_rejects(&mut self) -> Result<(), Failure> {
         for slot in &mut self.slots {
+            if let Some(outcomes) = slot.outcomes.as_mut().filter(|o| !o.is_empty()) {
+                std::mem::take(outcomes)
+                    .write(&self.dlq, &slot.target.stream)
+                    .await
+                    .map_err(dlq_failure)?;
+            }
             if slot.rejects.is_empty() {
                 continue;
             }

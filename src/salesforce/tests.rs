@@ -1218,3 +1218,68 @@ async fn a_close_refused_with_a_429_is_replayed_and_a_lost_one_still_open_is_sen
         "the 429 is replayed at once; the 503 is resolved by reading the job (still Open)"
     );
 }
+
+#[tokio::test]
+async fn a_lost_create_matching_several_unknown_jobs_aborts_them_all_and_creates_again() {
+    // Both jobs: Account insert, by the logged-in user, after the login (issued_at 1700000000).
+    let listed = |id: &str| {
+        format!(
+            r#"{{"id":"{id}","operation":"insert","object":"Account","createdById":"005000000000001AAA","createdDate":"2023-11-14T22:13:21.000+0000","state":"Open","jobType":"V2Ingest"}}"#
+        )
+    };
+    let list = format!(
+        r#"{{"done":true,"records":[{},{},{}],"nextRecordsUrl":null}}"#,
+        listed("750X"),
+        listed("750Y"),
+        // Someone else's job is left alone.
+        r#"{"id":"750Z","operation":"insert","object":"Account","createdById":"005000000000009AAA","createdDate":"2023-11-14T22:13:21.000+0000","state":"Open"}"#
+    );
+    let stub = api_stub(move |r| match (r.method.as_str(), r.path.as_str()) {
+        ("POST", "/services/data/v62.0/jobs/ingest") if r.repeat == 0 => {
+            sf_error(504, "", "gateway timeout")
+        }
+        ("POST", "/services/data/v62.0/jobs/ingest") => Reply::json(
+            200,
+            r#"{"id":"750N","object":"Account","operation":"insert","state":"Open"}"#,
+        ),
+        ("GET", "/services/data/v62.0/jobs/ingest") => Reply::json(200, list.clone()),
+        ("GET", p) if p.ends_with("750X") || p.ends_with("750Y") => {
+            Reply::json(200, r#"{"id":"750X","state":"Open"}"#)
+        }
+        ("PATCH", p) if p.ends_with("750X") || p.ends_with("750Y") => {
+            Reply::json(200, r#"{"id":"750X","state":"Aborted"}"#)
+        }
+        _ => Reply::empty(404),
+    })
+    .await;
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let client = connect(&stub, &sleeper).await;
+    let job = client
+        .create_ingest_job(&IngestJobRequest {
+            object: "Account".into(),
+            operation: IngestOperation::Insert,
+            external_id_field_name: None,
+            assignment_rule_id: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(job.id, "750N");
+    let patched: Vec<String> = stub
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "PATCH")
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        patched,
+        [
+            "/services/data/v62.0/jobs/ingest/750X",
+            "/services/data/v62.0/jobs/ingest/750Y"
+        ]
+    );
+    assert_eq!(
+        stub.received_at("/jobs/ingest").len(),
+        3,
+        "POST, list, POST"
+    );
+}

@@ -518,3 +518,86 @@ async fn dry_run_writes_nothing_and_its_dlq_and_summary_match_what_the_real_writ
         .collect();
     assert_eq!(written.len(), 2, "{written:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_outcome_report_names_every_input_once_with_its_salesforce_id() {
+    let h = Harness::start().await;
+    let existing = h
+        .create(
+            "Product_Catalog__c",
+            json!({"Name": "O1 Old", "External_Id__c": "O1-KEEP"}),
+        )
+        .await;
+    let doomed = h.create("Account", json!({"Name": "O1 Doomed"})).await;
+    let cat = catalog(&[
+        (
+            "products",
+            Some("Product_Catalog__c"),
+            "append_dedup",
+            Some("External_Id__c"),
+            &["External_Id__c", "Name", "Price__c"],
+        ),
+        ("gone", Some("Account"), "soft_delete", None, &["Id"]),
+    ]);
+    let mut input = String::new();
+    input += &record_line(
+        "products",
+        json!({"External_Id__c": "O1-KEEP", "Name": "O1 Renamed"}),
+    );
+    input += &record_line(
+        "products",
+        json!({"External_Id__c": "O1-NEW", "Name": "O1 New"}),
+    );
+    // Refused by the connector (not a number), and by Salesforce (a new record needs a Name).
+    input += &record_line(
+        "products",
+        json!({"External_Id__c": "O1-BAD", "Name": "O1 Bad", "Price__c": "cheap"}),
+    );
+    input += &record_line("products", json!({"External_Id__c": "O1-NONAME"}));
+    input += &record_line("gone", json!({"Id": doomed}));
+    input += &state_line("products", 1, json!(1));
+    let dlq = h.dir.path().join("report-dlq");
+    let config =
+        h.config(json!({"outcome_report": true, "dead_letter_folder": dlq.to_string_lossy()}));
+    let run = h.write(&config, &cat, &input).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+
+    let lines: Vec<Value> = crate::support::files::files_under(&dlq)
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
+        .flat_map(|(_, text)| {
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(lines.len(), 5, "every input once: {lines:?}");
+    let line = |key: Value| {
+        let found: Vec<&Value> = lines.iter().filter(|l| l["key"] == key).collect();
+        assert_eq!(found.len(), 1, "{key}: {lines:?}");
+        found[0].clone()
+    };
+    let kept = line(json!({"External_Id__c": "O1-KEEP"}));
+    assert_eq!(kept["outcome"], "updated");
+    assert_eq!(kept["salesforce_id"], existing);
+    assert_eq!(kept["operation"], "upsert");
+    assert_eq!(kept["stream"], "products");
+    let new = line(json!({"External_Id__c": "O1-NEW"}));
+    assert_eq!(new["outcome"], "created");
+    let new_id = new["salesforce_id"].as_str().unwrap();
+    assert_eq!(
+        h.record("Product_Catalog__c", new_id).await["Name"],
+        "O1 New"
+    );
+    let bad = line(json!({"External_Id__c": "O1-BAD"}));
+    assert_eq!(bad["outcome"], "rejected");
+    assert_eq!(bad["error_code"], "INVALID_VALUE");
+    assert_eq!(bad["salesforce_id"], Value::Null);
+    let noname = line(json!({"External_Id__c": "O1-NONAME"}));
+    assert_eq!(noname["outcome"], "rejected");
+    assert_eq!(noname["error_code"], "REQUIRED_FIELD_MISSING");
+    let gone = line(json!({"Id": doomed}));
+    assert_eq!(gone["outcome"], "deleted");
+    assert_eq!(gone["salesforce_id"], doomed);
+    assert_eq!(h.record("Account", &doomed).await["IsDeleted"], true);
+}

@@ -365,6 +365,19 @@ impl DeadLetterQueue {
         Ok(key)
     }
 
+    /// Writes one object of the outcome report (JSON lines) for `stream`, under
+    /// `outcome_report/<run id>/`; returns its key.
+    pub async fn put_outcomes(&self, stream: &str, bytes: Vec<u8>) -> Result<String, DlqError> {
+        let part = self.parts.fetch_add(1, Ordering::SeqCst);
+        let key = self.key_under_prefix(&format!(
+            "outcome_report/{}/{}_{part}.jsonl",
+            self.run.run_id,
+            sanitize_segment(stream)
+        ));
+        self.put_durably(&key, bytes).await?;
+        Ok(key)
+    }
+
     /// A writer for one stream's rejections; call [`DlqWriter::finish`] to make them durable.
     pub fn writer(&self, stream: &str, namespace: Option<&str>) -> DlqWriter<'_> {
         DlqWriter {

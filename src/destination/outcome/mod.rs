@@ -5,3 +5,4 @@
 pub mod dlq;
 pub(crate) mod gate;
 pub(crate) mod reconcile;
+pub(crate) mod report;

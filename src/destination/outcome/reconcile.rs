@@ -134,9 +134,18 @@ pub(crate) struct Reconciler {
     states: Vec<u8>,
     failures: HashMap<u32, RowFailure>,
     counts: [u64; 3],
+    /// With [`Reconciler::capture_ids`]: each successful row's `sf__Id` and `sf__Created`.
+    ids: Option<HashMap<u32, (String, bool)>>,
 }
 
 impl Reconciler {
+    /// Also keeps each successful row's Salesforce Id and whether it was created (for the
+    /// outcome report; costs memory per row, so only when asked).
+    pub(crate) fn capture_ids(mut self) -> Reconciler {
+        self.ids = Some(HashMap::new());
+        self
+    }
+
     pub(crate) fn new(rows: &[RowMeta]) -> Reconciler {
         let mut heads =
             HashMap::with_capacity_and_hasher(rows.len(), foldhash::fast::FixedState::default());
@@ -153,6 +162,7 @@ impl Reconciler {
             states: vec![UNMATCHED; rows.len()],
             failures: HashMap::new(),
             counts: [0; 3],
+            ids: None,
         }
     }
 
@@ -219,6 +229,12 @@ impl Reconciler {
             ResultKind::Failed => Some(position("sf__Error")?),
             _ => None,
         };
+        let (id_column, created_column) = match (file, &self.ids) {
+            (ResultKind::Successful, Some(_)) => {
+                (Some(position("sf__Id")?), Some(position("sf__Created")?))
+            }
+            _ => (None, None),
+        };
         let mut record = csv::ByteRecord::new();
         let mut rows = 0u64;
         while csv.read_byte_record(&mut record).map_err(csv_error)? {
@@ -231,8 +247,17 @@ impl Reconciler {
                 (ResultKind::Unprocessed, _) => Disposition::Unprocessed,
                 _ => Disposition::Succeeded,
             };
-            if self.mark(hash, disposition).is_none() {
+            let Some(index) = self.mark(hash, disposition) else {
                 return Err(ReconcileError::UnknownRow { file, row: rows });
+            };
+            if let (Some(ids), ResultKind::Successful) = (self.ids.as_mut(), file) {
+                let text = |c: Option<usize>| {
+                    c.and_then(|c| record.get(c))
+                        .map(|b| String::from_utf8_lossy(b).into_owned())
+                        .unwrap_or_default()
+                };
+                let created = text(created_column).eq_ignore_ascii_case("true");
+                ids.insert(index as u32, (text(id_column), created));
             }
         }
         Ok(rows)
@@ -258,6 +283,7 @@ impl Reconciler {
             all_succeeded: failed == 0 && unprocessed == 0,
             states: self.states,
             failures: self.failures,
+            ids: self.ids.unwrap_or_default(),
         })
     }
 }
@@ -267,6 +293,7 @@ pub(crate) struct Reconciled {
     all_succeeded: bool,
     states: Vec<u8>,
     failures: HashMap<u32, RowFailure>,
+    ids: HashMap<u32, (String, bool)>,
 }
 
 /// A row's outcome, borrowed from [`Reconciled`].
@@ -281,6 +308,13 @@ impl Reconciled {
     /// Every row succeeded (the common case: nothing to retry or dead-letter).
     pub(crate) fn all_succeeded(&self) -> bool {
         self.all_succeeded
+    }
+
+    /// A successful row's `sf__Id` and `sf__Created` (kept only with `capture_ids`).
+    pub(crate) fn salesforce_id(&self, index: usize) -> Option<(&str, bool)> {
+        self.ids
+            .get(&(index as u32))
+            .map(|(id, created)| (id.as_str(), *created))
     }
 
     pub(crate) fn outcome(&self, index: usize) -> Outcome<'_> {

@@ -183,6 +183,9 @@ pub(crate) struct StreamTarget {
     /// column that sets each if the stream has one: what Salesforce reports as
     /// REQUIRED_FIELD_MISSING, predicted by a dry run.
     pub required_on_insert: Vec<(String, Option<usize>)>,
+    /// The record fields that name an input in the outcome report: the stream's `primary_key`
+    /// (top-level fields), else the operation's key field.
+    pub report_key: Vec<String>,
     by_lower_name: HashMap<String, usize>,
     /// Salesforce spellings and the schema's own spellings: the common case, no allocation.
     by_exact_name: HashMap<String, usize, foldhash::fast::FixedState>,
@@ -412,9 +415,18 @@ pub(crate) fn plan_stream(
     } else {
         Vec::new()
     };
+    let mut report_key: Vec<String> = route
+        .primary_key
+        .iter()
+        .filter_map(|path| path.first().cloned())
+        .collect();
+    if report_key.is_empty() {
+        report_key.extend(operation.key_field().map(str::to_string));
+    }
     Ok(StreamTarget {
         by_exact_name,
         required_on_insert,
+        report_key,
         stream: route.stream.clone(),
         namespace: route.namespace.clone(),
         object: object.name.clone(),
