@@ -21,7 +21,9 @@ use super::process::{self, JobRun, Step};
 use crate::bulk_csv::{ColumnDelimiter, LineEnding};
 use crate::schema::FieldType;
 use crate::store::OrgStore;
-use crate::write::{id, ApiError, WriteRules};
+use crate::write::api_error::ApiError;
+use crate::write::id;
+use crate::write::rules::WriteRules;
 
 /// How the emulator runs ingest jobs.
 #[derive(Clone, Debug)]
