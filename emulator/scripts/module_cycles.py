@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Module dependency cycles of a Rust crate: `python3 emulator/scripts/module_cycles.py SRC_DIR [depth] [--no-tests]`.
-Reads every `crate::a::b…` path (in `use` lines, groups included, and inline paths) and
-`super::` paths, maps each file to its module, and prints the strongly connected components
+Reads every `crate::a::b…` path (in `use` lines, groups included, and inline paths),
+`super::` paths and re-exports of child modules, maps each file to its module, and prints the strongly connected components
 (cycles) of the graph of modules cut at `depth` path segments (default: full module paths).
 #[cfg(test)] code is included unless --no-tests (then lines after `mod tests {` are skipped)."""
 import os, re, sys
@@ -71,11 +71,17 @@ for mod, path in modules.items():
             targets.add(resolve(base + segs))
     for m in re.finditer(r'\bcrate::((?:\w+::)*\w+)', text):
         targets.add(resolve(m.group(1).split('::')))
+    # A re-export of a child module (`pub(crate) use job::QueryJob;` in a mod.rs) is a
+    # dependency of the parent on that child.
+    for m in re.finditer(r'\buse\s+(?:self::)?(\w+)::', text):
+        child = mod + (m.group(1),)
+        if child in known:
+            targets.add(child)
     for m in re.finditer(r'(?<![:\w])super::((?:\w+::)*\w+)', text):
         targets.add(resolve(list(mod[:-1]) + m.group(1).split('::')))
     cut = lambda t: t[:depth]
     for t in targets:
-        if t and cut(t) != cut(mod) and not (cut(t) == cut(mod)[:len(cut(t))]) :
+        if t and cut(t) != cut(mod) and not (cut(t) == cut(mod)[:len(cut(t))]):
             edges.setdefault(cut(mod), set()).add(cut(t))
 
 # Tarjan SCC

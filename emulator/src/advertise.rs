@@ -17,6 +17,13 @@ use url::Url;
 pub enum AdvertiseError {
     #[error("--advertise-url {url:?}: {reason}")]
     Url { url: String, reason: String },
+    #[error("--advertise-url {url:?}: expected a URL such as {scheme}://host:port: {source}")]
+    Parse {
+        url: String,
+        scheme: String,
+        #[source]
+        source: url::ParseError,
+    },
 }
 
 /// The base URL to hand out: `advertise_url` (checked, without a trailing `/`), or
@@ -31,8 +38,11 @@ pub fn base_url(
             url: text.to_string(),
             reason: reason.to_string(),
         };
-        let url = Url::parse(text)
-            .map_err(|e| invalid(&format!("expected a URL such as {scheme}://host:port: {e}")))?;
+        let url = Url::parse(text).map_err(|source| AdvertiseError::Parse {
+            url: text.to_string(),
+            scheme: scheme.to_string(),
+            source,
+        })?;
         if url.scheme() != scheme {
             return Err(invalid(&format!(
                 "expected a {scheme}:// URL (the emulator serves {scheme})"

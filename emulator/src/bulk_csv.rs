@@ -165,28 +165,12 @@ mod tests {
 
     #[test]
     fn every_value_is_quoted_and_quotes_doubled() {
-        let sobject = SObject {
-            name: "X".into(),
-            label: "X".into(),
-            label_plural: "X".into(),
-            key_prefix: None,
-            custom: false,
-            queryable: true,
-            retrieveable: true,
-            replicateable: true,
-            createable: true,
-            updateable: true,
-            deletable: true,
-            undeletable: true,
-            searchable: true,
-            triggerable: true,
-            bulk_queryable: true,
-            fields: vec![
-                Field::new("Name", "Name", FieldType::String),
-                Field::new("Amount", "Amount", FieldType::Currency),
-                Field::new("Note", "Note", FieldType::String),
-            ],
-        };
+        let fields = vec![
+            Field::new("Name", "Name", FieldType::String),
+            Field::new("Amount", "Amount", FieldType::Currency),
+            Field::new("Note", "Note", FieldType::String),
+        ];
+        let sobject = SObject::new("X", "X", "X", None, fields);
         let fields = [0, 1, 2];
         let mut w = CsvWriter::new(
             &sobject,

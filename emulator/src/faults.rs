@@ -190,8 +190,22 @@ impl FaultTable {
 }
 
 /// Parses a faults file: a JSON array of rules.
-pub fn parse_rules(text: &str) -> Result<Vec<FaultRule>, String> {
-    serde_json::from_str(text).map_err(|e| format!("line {} column {}: {e}", e.line(), e.column()))
+pub fn parse_rules(text: &str) -> Result<Vec<FaultRule>, RulesError> {
+    serde_json::from_str(text).map_err(|source| RulesError {
+        line: source.line(),
+        column: source.column(),
+        source,
+    })
+}
+
+/// A fault rules file that does not parse: where, and serde's reason.
+#[derive(Debug, thiserror::Error)]
+#[error("line {line} column {column}: {source}")]
+pub struct RulesError {
+    pub line: usize,
+    pub column: usize,
+    #[source]
+    pub source: serde_json::Error,
 }
 
 fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
@@ -281,7 +295,7 @@ mod tests {
 
     #[test]
     fn rules_file_errors_name_the_line() {
-        let err = parse_rules("[\n{\"path\": 3}]").unwrap_err();
+        let err = parse_rules("[\n{\"path\": 3}]").unwrap_err().to_string();
         assert!(err.starts_with("line 2"), "{err}");
     }
 }

@@ -18,7 +18,7 @@ use crate::config::EmulatorConfig;
 use crate::ids;
 use crate::schema::{FieldType, SObject, Value};
 use crate::seed::{self, Gen, GenContext};
-use crate::store::{OrgStore, StoreError, StoredRecord};
+use crate::store::{FieldValues, OrgStore, StoreError, StoredRecord};
 
 /// How long soft-deleted rows stay in the recycle bin and the deletion log keeps entries.
 pub(crate) const RECYCLE_BIN_DAYS: i64 = 15;
@@ -77,7 +77,7 @@ impl GeneratedRowValues<'_> {
         if obj.def.formulas.iter().any(|(i, _)| *i == field) {
             return self.org.generated_value(self.object, self.index, field);
         }
-        self.context.value_with(
+        self.context.value(
             &self.hashes,
             &obj.def.gens[field],
             &obj.sobject.fields[field],
@@ -200,7 +200,14 @@ impl Org {
             let ctx = self.context(obj);
             let get = |name: &str| -> Value {
                 match obj.sobject.field(name) {
-                    Some((i, f)) => ctx.value(&obj.def.gens[i], f, i, index, obj.prefix()),
+                    Some((i, f)) => ctx.value(
+                        &ctx.record_hashes(index),
+                        &obj.def.gens[i],
+                        f,
+                        i,
+                        index,
+                        obj.prefix(),
+                    ),
                     None => Value::Null,
                 }
             };
@@ -208,6 +215,7 @@ impl Org {
         }
         let ctx = self.context(obj);
         ctx.value(
+            &ctx.record_hashes(index),
             &obj.def.gens[field],
             &obj.sobject.fields[field],
             field,
@@ -235,13 +243,14 @@ impl Org {
     pub fn generate(&self, object: usize, index: u64) -> Vec<Value> {
         let obj = &self.objects[object];
         let ctx = self.context(obj);
+        let hashes = ctx.record_hashes(index);
         let mut values: Vec<Value> = obj
             .def
             .gens
             .iter()
             .zip(obj.sobject.fields.iter())
             .enumerate()
-            .map(|(i, (g, f))| ctx.value(g, f, i, index, obj.prefix()))
+            .map(|(i, (g, f))| ctx.value(&hashes, g, f, i, index, obj.prefix()))
             .collect();
         apply_formulas(obj, &mut values);
         values
@@ -604,7 +613,7 @@ impl OrgStore for Org {
             .collect()
     }
 
-    fn insert(&mut self, object: &str, values: Vec<(usize, Value)>) -> Result<String, StoreError> {
+    fn insert(&mut self, object: &str, values: FieldValues) -> Result<String, StoreError> {
         let o = self
             .object_index(object)
             .ok_or_else(|| StoreError::UnknownObject(object.to_string()))?;
@@ -639,12 +648,7 @@ impl OrgStore for Org {
         Ok(id)
     }
 
-    fn update(
-        &mut self,
-        object: &str,
-        id: &str,
-        values: Vec<(usize, Value)>,
-    ) -> Result<(), StoreError> {
+    fn update(&mut self, object: &str, id: &str, values: FieldValues) -> Result<(), StoreError> {
         let (o, index) = self.lookup(object, id)?;
         let view = self.record(o, index).ok_or(StoreError::NotFound)?;
         if view.is_deleted {

@@ -36,19 +36,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/services/data/{version}/sobjects", get(describe_global))
         .route(
             "/services/data/{version}/sobjects/{object}",
-            get(basic_info),
+            get(object_info::<false>),
         )
         .route(
             "/services/data/{version}/sobjects/{object}/describe",
-            get(describe_object),
+            get(object_info::<true>),
         )
         .route(
             "/services/data/{version}/sobjects/{object}/deleted",
-            get(get_deleted),
+            get(replication::<true>),
         )
         .route(
             "/services/data/{version}/sobjects/{object}/updated",
-            get(get_updated),
+            get(replication::<false>),
         )
         .route(
             "/services/data/{version}/sobjects/{object}/{id}",
@@ -126,31 +126,22 @@ fn object_or_404(org: &Org, name: &str) -> Result<usize, ApiError> {
     org.object_index(name).ok_or_else(ApiError::not_found)
 }
 
-async fn basic_info(
+/// `sobjects/{object}` (basic info) and `sobjects/{object}/describe` (`FULL`).
+async fn object_info<const FULL: bool>(
     State(state): State<AppState>,
     Extension(ApiVersion(v)): Extension<ApiVersion>,
     Path((_, object)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let org = state.org();
     let o = object_or_404(&org, &object)?;
-    Ok(json_response(
-        StatusCode::OK,
-        &describe::basic(&org.object(o).sobject, &v),
-    ))
-}
-
-async fn describe_object(
-    State(state): State<AppState>,
-    Extension(ApiVersion(v)): Extension<ApiVersion>,
-    Path((_, object)): Path<(String, String)>,
-) -> Result<Response, ApiError> {
-    let org = state.org();
-    let o = object_or_404(&org, &object)?;
-    let all: Vec<_> = org.objects().iter().map(|o| o.sobject.as_ref()).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &describe::describe(&org.object(o).sobject, &all, &v),
-    ))
+    let sobject = &org.object(o).sobject;
+    let body = if FULL {
+        let all: Vec<_> = org.objects().iter().map(|o| o.sobject.as_ref()).collect();
+        describe::describe(sobject, &all, &v)
+    } else {
+        describe::basic(sobject, &v)
+    };
+    Ok(json_response(StatusCode::OK, &body))
 }
 
 /// The REST JSON of a record: `attributes` then the fields given (all when `None`).
@@ -273,7 +264,9 @@ fn window(w: &Window) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     Ok((start, end))
 }
 
-async fn get_deleted(
+/// getDeleted (`DELETED` true) and getUpdated: both check the window, then the object, on the
+/// org's clock.
+async fn replication<const DELETED: bool>(
     State(state): State<AppState>,
     Path((_, object)): Path<(String, String)>,
     Query(w): Query<Window>,
@@ -282,6 +275,20 @@ async fn get_deleted(
     let org = state.org();
     let o = object_or_404(&org, &object)?;
     let now = state.clock.now();
+    if DELETED {
+        get_deleted(&org, o, start, end, now)
+    } else {
+        get_updated(&org, o, start, end, now)
+    }
+}
+
+fn get_deleted(
+    org: &Org,
+    o: usize,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Response, ApiError> {
     let earliest = (now - Duration::days(RECYCLE_BIN_DAYS))
         .duration_trunc(Duration::minutes(1))
         .unwrap_or(now);
@@ -306,15 +313,13 @@ async fn get_deleted(
     ))
 }
 
-async fn get_updated(
-    State(state): State<AppState>,
-    Path((_, object)): Path<(String, String)>,
-    Query(w): Query<Window>,
+fn get_updated(
+    org: &Org,
+    o: usize,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<Response, ApiError> {
-    let (start, end) = window(&w)?;
-    let org = state.org();
-    let o = object_or_404(&org, &object)?;
-    let now = state.clock.now();
     if start < now - Duration::days(30) {
         return Err(ApiError::bad_request(
             "INVALID_REPLICATION_DATE",

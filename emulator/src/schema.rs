@@ -251,6 +251,36 @@ pub struct SObject {
 }
 
 impl SObject {
+    /// A test object: every object-level capability on (queryable … bulk-queryable), `custom`
+    /// when the name ends in `__c`.
+    #[cfg(test)]
+    pub(crate) fn new(
+        name: &str,
+        label: &str,
+        label_plural: &str,
+        key_prefix: Option<&str>,
+        fields: Vec<Field>,
+    ) -> SObject {
+        SObject {
+            name: name.to_string(),
+            label: label.to_string(),
+            label_plural: label_plural.to_string(),
+            key_prefix: key_prefix.map(str::to_string),
+            custom: name.ends_with("__c"),
+            queryable: true,
+            retrieveable: true,
+            replicateable: true,
+            createable: true,
+            updateable: true,
+            deletable: true,
+            undeletable: true,
+            searchable: true,
+            triggerable: true,
+            bulk_queryable: true,
+            fields,
+        }
+    }
+
     /// The field of this name, matched case-insensitively as Salesforce matches API names.
     pub fn field(&self, name: &str) -> Option<(usize, &Field)> {
         self.fields

@@ -155,27 +155,9 @@ impl GenContext<'_> {
         created + (self.modstamp_seconds(index) - created) / 2
     }
 
-    /// The value of field `field_index` of record `index`.
+    /// The value of field `field_index` of record `index`, whose hashes
+    /// ([`GenContext::record_hashes`]) are computed once per record.
     pub(crate) fn value(
-        &self,
-        gen: &Gen,
-        field: &Field,
-        field_index: usize,
-        index: u64,
-        prefix: &str,
-    ) -> Value {
-        self.value_with(
-            &self.record_hashes(index),
-            gen,
-            field,
-            field_index,
-            index,
-            prefix,
-        )
-    }
-
-    /// [`GenContext::value`] with the record's hashes computed beforehand.
-    pub(crate) fn value_with(
         &self,
         hashes: &RecordHashes,
         gen: &Gen,
@@ -309,13 +291,7 @@ impl GenContext<'_> {
                 if null_if(*null_percent) {
                     Value::Null
                 } else {
-                    Value::Text(join(&[
-                        WORDS[(h % WORDS.len() as u64) as usize],
-                        " ",
-                        WORDS[((h >> 16) % WORDS.len() as u64) as usize],
-                        " ",
-                        WORDS[((h >> 32) % WORDS.len() as u64) as usize],
-                    ]))
+                    Value::Text(three_words(h, ""))
                 }
             }
             Gen::Tricky => {
@@ -324,14 +300,7 @@ impl GenContext<'_> {
                 } else if null_if(15) {
                     Value::Null
                 } else {
-                    Value::Text(join(&[
-                        WORDS[(h % WORDS.len() as u64) as usize],
-                        " ",
-                        WORDS[((h >> 16) % WORDS.len() as u64) as usize],
-                        " ",
-                        WORDS[((h >> 32) % WORDS.len() as u64) as usize],
-                        ".",
-                    ]))
+                    Value::Text(three_words(h, "."))
                 }
             }
             Gen::Paragraph => {
@@ -432,6 +401,12 @@ pub(crate) fn base64_text(bytes: &[u8]) -> String {
 }
 
 /// Concatenates without the formatting machinery (generation is on the Bulk hot path).
+/// Three of `WORDS` picked by `h`, space-separated, then `end`.
+fn three_words(h: u64, end: &str) -> String {
+    let word = |shift: u32| WORDS[((h >> shift) % WORDS.len() as u64) as usize];
+    join(&[word(0), " ", word(16), " ", word(32), end])
+}
+
 fn join(parts: &[&str]) -> String {
     let mut out = String::with_capacity(parts.iter().map(|p| p.len()).sum());
     for part in parts {

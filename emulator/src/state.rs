@@ -7,6 +7,7 @@ use std::ops::Deref;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+use axum::extract::FromRef;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -17,7 +18,8 @@ use crate::faults::FaultTable;
 use crate::ids;
 use crate::org::Org;
 use crate::rest_query::cursor::Cursors;
-use crate::write::WriteSide;
+use crate::store::OrgStore;
+use crate::write::{WriteSide, WriteState};
 
 fn new_write_side(config: &EmulatorConfig) -> WriteSide {
     let processing_time =
@@ -250,5 +252,19 @@ impl AppState {
         *lock(&self.cursors) = Cursors::default();
         *lock(&self.query_jobs) = QueryJobs::default();
         *lock(&self.write_side) = new_write_side(&self.config);
+    }
+}
+
+/// Handlers of writes take a [`WriteState`]: the server's [`AppState`] holds the write side; the org is reached under its write lock.
+impl FromRef<AppState> for WriteState {
+    fn from_ref(state: &AppState) -> WriteState {
+        let app = state.clone();
+        WriteState {
+            org: Arc::new(move |f: &mut dyn FnMut(&mut dyn OrgStore)| {
+                let mut org = app.org_mut();
+                f(&mut *org);
+            }),
+            side: Arc::clone(&state.write_side),
+        }
     }
 }

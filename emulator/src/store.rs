@@ -30,6 +30,9 @@ pub enum StoreError {
     UnknownObject(String),
 }
 
+/// The fields a write gives: (field index in describe order, value).
+pub(crate) type FieldValues = Vec<(usize, Value)>;
+
 pub trait OrgStore {
     /// The object's metadata, by API name (case-insensitive).
     fn sobject(&self, object: &str) -> Option<Arc<SObject>>;
@@ -51,16 +54,11 @@ pub trait OrgStore {
     /// Inserts a record: system fields (Id, CreatedDate, CreatedById, LastModifiedDate,
     /// LastModifiedById, SystemModstamp, IsDeleted) are set by the org; `values` holds
     /// (field index, value) for the fields given. Returns the new 18-character id.
-    fn insert(&mut self, object: &str, values: Vec<(usize, Value)>) -> Result<String, StoreError>;
+    fn insert(&mut self, object: &str, values: FieldValues) -> Result<String, StoreError>;
 
     /// Updates the given fields; the org bumps LastModifiedDate, LastModifiedById and
     /// SystemModstamp.
-    fn update(
-        &mut self,
-        object: &str,
-        id: &str,
-        values: Vec<(usize, Value)>,
-    ) -> Result<(), StoreError>;
+    fn update(&mut self, object: &str, id: &str, values: FieldValues) -> Result<(), StoreError>;
 
     /// Soft delete (recycle bin, `IsDeleted=true`, seen by queryAll) or hard delete (gone,
     /// recorded in the deletion log that getDeleted reads).

@@ -10,17 +10,20 @@ pub(crate) struct Dialect {
 }
 
 impl Dialect {
+    fn terminator(&self) -> csv::Terminator {
+        match self.line_ending {
+            LineEnding::Lf => csv::Terminator::Any(b'\n'),
+            LineEnding::Crlf => csv::Terminator::CRLF,
+        }
+    }
+
     /// A reader of uploaded data. With `LF` only `\n` ends a row, so a `\r` before it stays in
     /// the last value (as when a CRLF file is uploaded to an LF job); with `CRLF` both forms end
     /// a row.
     pub(crate) fn reader<R: std::io::Read>(&self, input: R) -> csv::Reader<R> {
-        let terminator = match self.line_ending {
-            LineEnding::Lf => csv::Terminator::Any(b'\n'),
-            LineEnding::Crlf => csv::Terminator::CRLF,
-        };
         csv::ReaderBuilder::new()
             .delimiter(self.delimiter.byte())
-            .terminator(terminator)
+            .terminator(self.terminator())
             .has_headers(false)
             .flexible(true)
             .double_quote(true)
@@ -30,13 +33,9 @@ impl Dialect {
     /// A writer of result files: every value double-quoted, `"` doubled, the job's delimiter and
     /// line ending.
     pub(crate) fn writer<W: std::io::Write>(&self, output: W) -> csv::Writer<W> {
-        let terminator = match self.line_ending {
-            LineEnding::Lf => csv::Terminator::Any(b'\n'),
-            LineEnding::Crlf => csv::Terminator::CRLF,
-        };
         csv::WriterBuilder::new()
             .delimiter(self.delimiter.byte())
-            .terminator(terminator)
+            .terminator(self.terminator())
             .quote_style(csv::QuoteStyle::Always)
             .flexible(true)
             .from_writer(output)
@@ -57,14 +56,7 @@ mod tests {
 
     #[test]
     fn every_delimiter_reads_quoted_values() {
-        for d in [
-            ColumnDelimiter::Backquote,
-            ColumnDelimiter::Caret,
-            ColumnDelimiter::Comma,
-            ColumnDelimiter::Pipe,
-            ColumnDelimiter::Semicolon,
-            ColumnDelimiter::Tab,
-        ] {
+        for d in ColumnDelimiter::ALL {
             let sep = d.byte() as char;
             let data = format!("Name{sep}Description\n\"a{sep}b\"{sep}\"say \"\"hi\"\"\nline2\"\n");
             let dialect = Dialect {

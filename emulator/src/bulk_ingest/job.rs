@@ -28,6 +28,7 @@ impl Operation {
     }
 }
 
+/// A Bulk API 2.0 job's `state`, for ingest and query jobs alike.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JobState {
     Open,

@@ -10,5 +10,4 @@ pub(crate) mod process;
 pub(crate) mod registry;
 pub(crate) mod routes;
 
-pub(crate) use limits::DailyLimits;
-pub(crate) use registry::{IngestConfig, IngestJobs, JobFault};
+pub(crate) use registry::JobFault;

@@ -9,8 +9,10 @@ use super::job::{IngestJob, Interruption, InterruptionKind, JobResults, JobState
 use super::limits::RECORDS_PER_BATCH;
 use crate::schema::FieldType;
 use crate::store::OrgStore;
+use crate::write::error::RecordError;
 use crate::write::record::resolve_header;
-use crate::write::{Cell, Column, RecordError, RecordWriter, WriteOperation, WriteRules};
+use crate::write::record::{Cell, Column, Outcome, RecordWriter, WriteOperation};
+use crate::write::rules::WriteRules;
 
 /// How a run ended and what it produced.
 #[derive(Clone, Debug)]
@@ -414,7 +416,7 @@ impl Run {
     fn result(
         &mut self,
         record: &StringRecord,
-        result: Result<crate::write::Outcome, RecordError>,
+        result: Result<Outcome, RecordError>,
         row_id: &str,
     ) {
         self.processed += 1;

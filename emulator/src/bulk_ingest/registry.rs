@@ -21,7 +21,9 @@ use super::process::{self, JobRun, Step};
 use crate::bulk_csv::{ColumnDelimiter, LineEnding};
 use crate::schema::FieldType;
 use crate::store::OrgStore;
-use crate::write::{id, ApiError, WriteRules};
+use crate::write::api_error::ApiError;
+use crate::write::id;
+use crate::write::rules::WriteRules;
 
 /// How the emulator runs ingest jobs.
 #[derive(Clone, Debug)]
@@ -666,6 +668,15 @@ mod tests {
             id
         }
 
+        /// Asserts the job ended Failed with `message` and this unprocessed-records file.
+        fn assert_failed(&mut self, id: &str, message: &str, unprocessed: &str) -> Json {
+            let info = self.get(id);
+            assert_eq!(info["state"], "Failed");
+            assert_eq!(info["errorMessage"], message);
+            assert_eq!(self.results(id, ResultKind::Unprocessed), unprocessed);
+            info
+        }
+
         fn results(&mut self, id: &str, kind: ResultKind) -> String {
             String::from_utf8(
                 self.jobs
@@ -826,17 +837,12 @@ mod tests {
     fn unknown_column_fails_the_job_with_every_row_unprocessed() {
         let mut f = Fixture::new();
         let id = f.run(INSERT_ACCOUNTS, "Name,Bogus__c\nA,1\nB,2\n");
-        let info = f.get(&id);
-        assert_eq!(info["state"], "Failed");
-        assert_eq!(
-            info["errorMessage"],
-            "InvalidBatch : Field name not found : Bogus__c"
+        let info = f.assert_failed(
+            &id,
+            "InvalidBatch : Field name not found : Bogus__c",
+            "\"Name\",\"Bogus__c\"\n\"A\",\"1\"\n\"B\",\"2\"\n",
         );
         assert_eq!(info["numberRecordsProcessed"], json!(0));
-        assert_eq!(
-            f.results(&id, ResultKind::Unprocessed),
-            "\"Name\",\"Bogus__c\"\n\"A\",\"1\"\n\"B\",\"2\"\n"
-        );
         assert_eq!(f.org.live_count("Account"), 0);
     }
 
@@ -934,17 +940,12 @@ mod tests {
             },
         }]);
         let id = f.run(INSERT_ACCOUNTS, "Name\nA\nB\nC\nD\n");
-        let info = f.get(&id);
-        assert_eq!(info["state"], "Failed");
-        assert_eq!(
-            info["errorMessage"],
-            "InternalServerError : batch processing failed"
+        let info = f.assert_failed(
+            &id,
+            "InternalServerError : batch processing failed",
+            "\"Name\"\n\"C\"\n\"D\"\n",
         );
         assert_eq!(info["numberRecordsProcessed"], json!(2));
-        assert_eq!(
-            f.results(&id, ResultKind::Unprocessed),
-            "\"Name\"\n\"C\"\n\"D\"\n"
-        );
         assert_eq!(f.org.live_count("Account"), 2);
     }
 
@@ -1061,10 +1062,7 @@ mod tests {
             batches: 100,
         };
         let id = f.run(INSERT_ACCOUNTS, "Name\nA\nB\nC\nD\n");
-        let info = f.get(&id);
-        assert_eq!(info["state"], "Failed");
-        assert_eq!(info["errorMessage"], process::quota_message());
-        assert_eq!(f.results(&id, ResultKind::Unprocessed), "\"Name\"\n\"D\"\n");
+        f.assert_failed(&id, &process::quota_message(), "\"Name\"\n\"D\"\n");
         assert_eq!(
             f.create(INSERT_ACCOUNTS).unwrap_err().code,
             "LIMIT_EXCEEDED"
@@ -1193,15 +1191,10 @@ mod tests {
     fn ragged_row_fails_the_job_from_that_row_on() {
         let mut f = Fixture::new();
         let id = f.run(INSERT_ACCOUNTS, "Name,Website\nA,x.com\nB\nC,z.com\n");
-        let info = f.get(&id);
-        assert_eq!(info["state"], "Failed");
-        assert_eq!(
-            info["errorMessage"],
-            "InvalidBatch : Wrong number of columns in row 3: expected 2, found 1"
-        );
-        assert_eq!(
-            f.results(&id, ResultKind::Unprocessed),
-            "\"Name\",\"Website\"\n\"B\"\n\"C\",\"z.com\"\n"
+        f.assert_failed(
+            &id,
+            "InvalidBatch : Wrong number of columns in row 3: expected 2, found 1",
+            "\"Name\",\"Website\"\n\"B\"\n\"C\",\"z.com\"\n",
         );
     }
 }

@@ -255,7 +255,7 @@ mod tests {
     use tower::ServiceExt;
 
     use super::*;
-    use crate::bulk_ingest::IngestConfig;
+    use crate::bulk_ingest::registry::IngestConfig;
     use crate::store::OrgStore;
     use crate::write::state::OrgAccess;
     use crate::write::test_org::TestOrg;

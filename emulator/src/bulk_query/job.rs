@@ -10,34 +10,9 @@ use crate::bulk_csv::{ColumnDelimiter, LineEnding};
 use crate::faults::JobFault;
 use crate::soql::ResolvedQuery;
 
-/// A query job's `state`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum JobState {
-    UploadComplete,
-    InProgress,
-    JobComplete,
-    Failed,
-    Aborted,
-}
-
-impl JobState {
-    pub(crate) fn name(self) -> &'static str {
-        match self {
-            JobState::UploadComplete => "UploadComplete",
-            JobState::InProgress => "InProgress",
-            JobState::JobComplete => "JobComplete",
-            JobState::Failed => "Failed",
-            JobState::Aborted => "Aborted",
-        }
-    }
-
-    pub(crate) fn terminal(self) -> bool {
-        matches!(
-            self,
-            JobState::JobComplete | JobState::Failed | JobState::Aborted
-        )
-    }
-}
+/// A query job's `state`: the Bulk API 2.0 job states ingest jobs have (a query job is
+/// created UploadComplete, never Open).
+pub(crate) use crate::bulk_ingest::job::JobState;
 
 /// A Bulk API 2.0 query job: what it reads, its state, and (once complete) the matching
 /// record indexes.

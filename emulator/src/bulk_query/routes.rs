@@ -66,7 +66,7 @@ fn base_info(job: &QueryJob) -> serde_json::Map<String, Json> {
         "createdById": job.created_by,
         "createdDate": format::rest_datetime(&job.created),
         "systemModstamp": format::rest_datetime(&job.modstamp),
-        "state": job.state.name(),
+        "state": job.state.as_str(),
         "concurrencyMode": "Parallel",
         "contentType": "CSV",
         "apiVersion": api_version_number(&job.api_version),
@@ -106,7 +106,7 @@ fn full_info(job: &QueryJob, processing_ms: i64) -> Json {
 /// Moves the job along the clock: InProgress once seen after creation, then its end state
 /// when the processing time is over (the result is computed then).
 fn advance(state: &AppState, job: &mut QueryJob) {
-    if job.state.terminal() {
+    if job.state.is_terminal() {
         return;
     }
     let now = state.clock.now();
@@ -157,6 +157,16 @@ fn refuse(code: &str, message: impl Into<String>) -> ApiError {
     ApiError::bad_request(code, message)
 }
 
+/// A JSON request body, or JSON_PARSER_ERROR.
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| {
+        refuse(
+            "JSON_PARSER_ERROR",
+            format!("Unexpected character in the request body: {e}"),
+        )
+    })
+}
+
 async fn create(
     State(state): State<AppState>,
     Extension(ApiVersion(v)): Extension<ApiVersion>,
@@ -164,12 +174,7 @@ async fn create(
     fault: Option<Extension<JobFault>>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let request: CreateRequest = serde_json::from_slice(&body).map_err(|e| {
-        refuse(
-            "JSON_PARSER_ERROR",
-            format!("Unexpected character in the request body: {e}"),
-        )
-    })?;
+    let request: CreateRequest = json_body(&body)?;
     // unconfirmed: the INVALIDJOB texts below.
     let operation = match request.operation.as_deref() {
         Some("query") => "query",
@@ -358,12 +363,7 @@ async fn abort(
     Path((_, id)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let change: StateChange = serde_json::from_slice(&body).map_err(|e| {
-        refuse(
-            "JSON_PARSER_ERROR",
-            format!("Unexpected character in the request body: {e}"),
-        )
-    })?;
+    let change: StateChange = json_body(&body)?;
     let mut jobs = lock(&state.query_jobs);
     let job = jobs.jobs.get_mut(&id).ok_or_else(ApiError::not_found)?;
     if change.state.as_deref() != Some("Aborted") {
@@ -377,11 +377,11 @@ async fn abort(
         ));
     }
     advance(&state, job);
-    if job.state.terminal() {
+    if job.state.is_terminal() {
         // unconfirmed text.
         return Err(refuse(
             "INVALIDJOBSTATE",
-            format!("Job is already in a terminal state: {}", job.state.name()),
+            format!("Job is already in a terminal state: {}", job.state.as_str()),
         ));
     }
     job.state = JobState::Aborted;
@@ -396,7 +396,7 @@ async fn remove(
     let mut jobs = lock(&state.query_jobs);
     let job = jobs.jobs.get_mut(&id).ok_or_else(ApiError::not_found)?;
     advance(&state, job);
-    if !job.state.terminal() {
+    if !job.state.is_terminal() {
         return Err(refuse(
             "API_ERROR",
             "Error encountered when deleting the job because the job is not terminated",
@@ -457,7 +457,7 @@ async fn results(
                 "JOB_NOT_COMPLETE",
                 format!(
                     "Job {id} is in state {}; results are available when it is JobComplete",
-                    job.state.name()
+                    job.state.as_str()
                 ),
             ));
         };

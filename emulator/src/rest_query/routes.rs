@@ -36,8 +36,8 @@ const MAX_BATCH: usize = 2000;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/services/data/{version}/query", get(query))
-        .route("/services/data/{version}/queryAll", get(query_all))
+        .route("/services/data/{version}/query", get(query::<false>))
+        .route("/services/data/{version}/queryAll", get(query::<true>))
         .route("/services/data/{version}/query/{locator}", get(more))
         .route("/services/data/{version}/queryAll/{locator}", get(more))
 }
@@ -66,22 +66,14 @@ fn batch_size(state: &AppState, headers: &HeaderMap) -> usize {
     }
 }
 
-async fn query(
+/// `query` (`ALL` false) and `queryAll` (`ALL` true: deleted records too).
+async fn query<const ALL: bool>(
     state: State<AppState>,
     version: Extension<ApiVersion>,
     headers: HeaderMap,
     Query(q): Query<Q>,
 ) -> Result<Response, ApiError> {
-    answer(state, version, headers, q, false)
-}
-
-async fn query_all(
-    state: State<AppState>,
-    version: Extension<ApiVersion>,
-    headers: HeaderMap,
-    Query(q): Query<Q>,
-) -> Result<Response, ApiError> {
-    answer(state, version, headers, q, true)
+    answer(state, version, headers, q, ALL)
 }
 
 fn answer(

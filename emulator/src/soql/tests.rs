@@ -24,23 +24,12 @@ fn account() -> Arc<SObject> {
     let mut description = Field::new("Description", "Description", FieldType::Textarea);
     description.length = 32000;
     description.filterable = false;
-    Arc::new(SObject {
-        name: "Account".into(),
-        label: "Account".into(),
-        label_plural: "Accounts".into(),
-        key_prefix: Some("001".into()),
-        custom: false,
-        queryable: true,
-        retrieveable: true,
-        replicateable: true,
-        createable: true,
-        updateable: true,
-        deletable: true,
-        undeletable: true,
-        searchable: true,
-        triggerable: true,
-        bulk_queryable: true,
-        fields: vec![
+    Arc::new(SObject::new(
+        "Account",
+        "Account",
+        "Accounts",
+        Some("001"),
+        vec![
             Field::new("Id", "Account ID", FieldType::Id),
             Field::new("Name", "Account Name", FieldType::String),
             Field::new("Amount__c", "Amount", FieldType::Currency),
@@ -52,7 +41,7 @@ fn account() -> Arc<SObject> {
             Field::new("BillingAddress", "Billing Address", FieldType::Address),
             description,
         ],
-    })
+    ))
 }
 
 fn lookup(name: &str) -> Option<Arc<SObject>> {
@@ -767,27 +756,17 @@ mod properties {
 #[test]
 fn parse_then_resolve_then_match() {
     let account = || {
-        Arc::new(SObject {
-            name: "Account".into(),
-            label: "Account".into(),
-            label_plural: "Accounts".into(),
-            key_prefix: Some("001".into()),
-            custom: false,
-            queryable: true,
-            retrieveable: true,
-            replicateable: true,
-            createable: true,
-            updateable: true,
-            deletable: true,
-            undeletable: true,
-            searchable: true,
-            triggerable: true,
-            bulk_queryable: true,
-            fields: vec![
-                Field::new("Id", "Id", FieldType::Id),
-                Field::new("Name", "Name", FieldType::String),
-            ],
-        })
+        let fields = vec![
+            Field::new("Id", "Id", FieldType::Id),
+            Field::new("Name", "Name", FieldType::String),
+        ];
+        Arc::new(SObject::new(
+            "Account",
+            "Account",
+            "Accounts",
+            Some("001"),
+            fields,
+        ))
     };
     let query = parse("SELECT Id, Name FROM account WHERE Name LIKE 'acme%'").unwrap();
     let resolved = resolve(query, &|name| {

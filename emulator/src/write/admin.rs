@@ -53,17 +53,22 @@ fn bad_request(message: String) -> Response {
     )
 }
 
-async fn get_rules(State(state): State<WriteState>) -> Response {
-    let side = state.side.lock().unwrap_or_else(|p| p.into_inner());
+/// The rules in force, as `GET` and `PUT` answer them.
+fn rules_reply(rules: &WriteRules) -> Response {
     let body = RulesBody {
-        validation_rules: side.rules.validation_rules.clone(),
-        lock_row_faults: side.rules.lock_faults.clone(),
-        bulk_api_hard_delete: !side.rules.hard_delete_denied,
+        validation_rules: rules.validation_rules.clone(),
+        lock_row_faults: rules.lock_faults.clone(),
+        bulk_api_hard_delete: !rules.hard_delete_denied,
     };
     json_reply(
         StatusCode::OK,
         serde_json::to_string(&body).unwrap_or_default(),
     )
+}
+
+async fn get_rules(State(state): State<WriteState>) -> Response {
+    let side = state.side.lock().unwrap_or_else(|p| p.into_inner());
+    rules_reply(&side.rules)
 }
 
 async fn put_rules(State(state): State<WriteState>, body: Bytes) -> Response {
@@ -74,15 +79,7 @@ async fn put_rules(State(state): State<WriteState>, body: Bytes) -> Response {
     let mut side = state.side.lock().unwrap_or_else(|p| p.into_inner());
     side.rules = WriteRules::new(parsed.validation_rules, parsed.lock_row_faults)
         .with_bulk_api_hard_delete(parsed.bulk_api_hard_delete);
-    let body = RulesBody {
-        validation_rules: side.rules.validation_rules.clone(),
-        lock_row_faults: side.rules.lock_faults.clone(),
-        bulk_api_hard_delete: !side.rules.hard_delete_denied,
-    };
-    json_reply(
-        StatusCode::OK,
-        serde_json::to_string(&body).unwrap_or_default(),
-    )
+    rules_reply(&side.rules)
 }
 
 async fn get_faults(State(state): State<WriteState>) -> Response {

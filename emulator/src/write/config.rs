@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::rules::{LockRowFault, ValidationRule};
-use crate::bulk_ingest::DailyLimits;
+use crate::bulk_ingest::limits::DailyLimits;
 
 /// Validation rules, lock faults and ingest limits.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

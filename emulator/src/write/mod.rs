@@ -24,6 +24,6 @@ pub(crate) mod test_org;
 pub(crate) use api_error::ApiError;
 pub(crate) use config::WriteConfig;
 pub(crate) use error::RecordError;
-pub(crate) use record::{Cell, Column, Outcome, RecordWriter, WriteOperation};
+pub(crate) use record::{Cell, Column, RecordWriter, WriteOperation};
 pub(crate) use rules::WriteRules;
 pub(crate) use state::{WriteSide, WriteState};

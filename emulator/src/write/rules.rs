@@ -142,27 +142,17 @@ mod tests {
     use crate::schema::{Field, FieldType};
 
     fn opportunity() -> SObject {
-        SObject {
-            name: "Opportunity".into(),
-            label: "Opportunity".into(),
-            label_plural: "Opportunities".into(),
-            key_prefix: Some("006".into()),
-            custom: false,
-            queryable: true,
-            retrieveable: true,
-            replicateable: true,
-            createable: true,
-            updateable: true,
-            deletable: true,
-            undeletable: true,
-            searchable: true,
-            triggerable: true,
-            bulk_queryable: true,
-            fields: vec![
-                Field::new("Amount", "Amount", FieldType::Currency),
-                Field::new("Name", "Name", FieldType::String),
-            ],
-        }
+        let fields = vec![
+            Field::new("Amount", "Amount", FieldType::Currency),
+            Field::new("Name", "Name", FieldType::String),
+        ];
+        SObject::new(
+            "Opportunity",
+            "Opportunity",
+            "Opportunities",
+            Some("006"),
+            fields,
+        )
     }
 
     #[test]

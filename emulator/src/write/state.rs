@@ -4,12 +4,10 @@
 
 use std::sync::{Arc, Mutex};
 
-use axum::extract::FromRef;
-
-use crate::bulk_ingest::{IngestConfig, IngestJobs};
-use crate::state::AppState;
+use super::config::WriteConfig;
+use super::rules::WriteRules;
+use crate::bulk_ingest::registry::{IngestConfig, IngestJobs};
 use crate::store::OrgStore;
-use crate::write::{WriteConfig, WriteRules};
 
 /// Runs a closure on the org with write access (e.g. under the org's `RwLock` write guard).
 pub(crate) type OrgAccess = Arc<dyn Fn(&mut dyn FnMut(&mut dyn OrgStore)) + Send + Sync>;
@@ -72,19 +70,5 @@ impl WriteState {
             }
         });
         out.expect("OrgAccess must call the closure it is given")
-    }
-}
-
-/// The server's [`AppState`] holds the write side; the org is reached under its write lock.
-impl FromRef<AppState> for WriteState {
-    fn from_ref(state: &AppState) -> WriteState {
-        let app = state.clone();
-        WriteState {
-            org: Arc::new(move |f: &mut dyn FnMut(&mut dyn OrgStore)| {
-                let mut org = app.org_mut();
-                f(&mut *org);
-            }),
-            side: Arc::clone(&state.write_side),
-        }
     }
 }

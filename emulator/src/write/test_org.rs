@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, TimeZone, Utc};
 
 use super::id;
 use crate::schema::{Field, FieldType, PicklistValue, SObject, Value};
-use crate::store::{OrgStore, StoreError, StoredRecord};
+use crate::store::{FieldValues, OrgStore, StoreError, StoredRecord};
 
 pub(crate) const USER_ID: &str = "005000000000001AAA";
 
@@ -53,24 +53,8 @@ fn system_fields(label: &str) -> Vec<Field> {
 fn sobject(name: &str, prefix: &str, fields: Vec<Field>) -> Arc<SObject> {
     let mut all = system_fields(name);
     all.extend(fields);
-    Arc::new(SObject {
-        name: name.into(),
-        label: name.into(),
-        label_plural: format!("{name}s"),
-        key_prefix: Some(prefix.into()),
-        custom: false,
-        queryable: true,
-        retrieveable: true,
-        replicateable: true,
-        createable: true,
-        updateable: true,
-        deletable: true,
-        undeletable: true,
-        searchable: true,
-        triggerable: true,
-        bulk_queryable: true,
-        fields: all,
-    })
+    let plural = format!("{name}s");
+    Arc::new(SObject::new(name, name, &plural, Some(prefix), all))
 }
 
 fn picklist(name: &str, label: &str, values: &[&str], restricted: bool) -> Field {
@@ -258,7 +242,7 @@ impl OrgStore for TestOrg {
             .collect()
     }
 
-    fn insert(&mut self, object: &str, values: Vec<(usize, Value)>) -> Result<String, StoreError> {
+    fn insert(&mut self, object: &str, values: FieldValues) -> Result<String, StoreError> {
         let sobject = self
             .sobject(object)
             .ok_or_else(|| StoreError::UnknownObject(object.into()))?;
@@ -284,12 +268,7 @@ impl OrgStore for TestOrg {
         Ok(id)
     }
 
-    fn update(
-        &mut self,
-        object: &str,
-        id: &str,
-        values: Vec<(usize, Value)>,
-    ) -> Result<(), StoreError> {
+    fn update(&mut self, object: &str, id: &str, values: FieldValues) -> Result<(), StoreError> {
         let key = self
             .key(object, id)
             .ok_or_else(|| StoreError::UnknownObject(object.into()))?;
