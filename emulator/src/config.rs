@@ -30,6 +30,15 @@ pub struct EmulatorConfig {
     /// Time a Bulk job spends InProgress before it completes, on the org's clock
     /// (zero: complete at the first look).
     pub bulk_job_time: Duration,
+    /// A query job also stays InProgress for its rows ÷ this many seconds (0: off), the way a
+    /// real org's processing time grows with the result.
+    pub bulk_job_rows_per_second: u64,
+    /// Added before every answer's first byte (not the `/__emulator` admin API): a network
+    /// round trip plus Salesforce's own request handling. Zero: off.
+    pub request_latency: Duration,
+    /// Each Bulk result download is sent no faster than this (bytes per second on the wire,
+    /// i.e. compressed when gzipped; one download per connection). 0: off.
+    pub result_bytes_per_second: u64,
     /// REST query page size when the client sends no `batchSize`.
     pub query_batch_size: usize,
     /// Rows per Bulk result page when the client sends no `maxRecords`.
@@ -85,6 +94,9 @@ impl Default for EmulatorConfig {
             clock_running: false,
             token_lifetime: Duration::from_secs(2 * 3600),
             bulk_job_time: Duration::ZERO,
+            bulk_job_rows_per_second: 0,
+            request_latency: Duration::ZERO,
+            result_bytes_per_second: 0,
             query_batch_size: 2000,
             bulk_page_records: 100_000,
             daily_api_requests: 15_000,

@@ -26,6 +26,7 @@ pub(crate) mod describe;
 pub(crate) mod error;
 pub mod faults;
 pub(crate) mod format;
+pub(crate) mod http1;
 pub(crate) mod ids;
 pub(crate) mod middleware;
 pub(crate) mod oauth;

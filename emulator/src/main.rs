@@ -1,6 +1,10 @@
 //! `sf-emulator [--listen 127.0.0.1:0] [--seed N] [--scale N] [--records Object=N]… [--extra-objects N]
 //! [--faults FILE] [--token-lifetime-seconds N] [--bulk-job-seconds N] [--frozen-clock] [--tls]
-//! [--tls-names NAME,IP,…] [--advertise-url URL] [--rotate-refresh-token]`
+//! [--tls-names NAME,IP,…] [--advertise-url URL] [--rotate-refresh-token] [--request-latency-ms N]
+//! [--result-bytes-per-second N] [--bulk-job-rows-per-second N]`
+//!
+//! The last three form a latency profile (all off by default) that makes the emulator answer
+//! at a real org's pace: see `docs/performance.md` for the profile used in published figures.
 //!
 //! Prints one JSON line on stdout when ready (base_url, login_url, client_id, client_secret,
 //! refresh_token, username, and with `--tls` ca_certificate: the CA file to trust, and
@@ -44,6 +48,16 @@ struct Args {
     /// Seconds a Bulk job stays InProgress before completing.
     #[arg(long, default_value_t = 0)]
     bulk_job_seconds: u64,
+    /// A query job also stays InProgress for its rows ÷ N seconds (0: off).
+    #[arg(long, default_value_t = 0)]
+    bulk_job_rows_per_second: u64,
+    /// Milliseconds added before every answer's first byte (0: off).
+    #[arg(long, default_value_t = 0)]
+    request_latency_ms: u64,
+    /// Each Bulk result download is sent at most this many bytes per second, compressed bytes
+    /// when gzipped (0: off).
+    #[arg(long, default_value_t = 0)]
+    result_bytes_per_second: u64,
     /// Stop the org's clock at its start time (default: it runs with real time).
     #[arg(long)]
     frozen_clock: bool,
@@ -88,6 +102,9 @@ async fn main() -> anyhow::Result<()> {
         extra_objects: args.extra_objects,
         token_lifetime: Duration::from_secs(args.token_lifetime_seconds),
         bulk_job_time: Duration::from_secs(args.bulk_job_seconds),
+        bulk_job_rows_per_second: args.bulk_job_rows_per_second,
+        request_latency: Duration::from_millis(args.request_latency_ms),
+        result_bytes_per_second: args.result_bytes_per_second,
         clock_running: !args.frozen_clock,
         tls: args.tls,
         tls_names: args.tls_names.clone(),

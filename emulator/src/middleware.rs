@@ -1,6 +1,6 @@
 //! Layers every request passes before routing: the request log, the URI length limit (414),
 //! trailing-slash normalisation (`/queryAll/?q=` and `/queryAll?q=` are one resource) and fault
-//! injection.
+//! injection, and the latency profile's wait before each answer.
 
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -63,6 +63,20 @@ pub(crate) async fn record_request(
         }
     };
     Response::from_parts(parts, body)
+}
+
+/// Waits `request_latency` before answering (the latency profile); the emulator's own admin
+/// API answers at once.
+pub(crate) async fn add_latency(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let latency = state.config.request_latency;
+    if !latency.is_zero() && !req.uri().path().starts_with("/__emulator") {
+        tokio::time::sleep(latency).await;
+    }
+    next.run(req).await
 }
 
 /// 414 for a request URI longer than the configured limit (Salesforce: 16,384 bytes).

@@ -17,7 +17,8 @@ use tower_http::decompression::RequestDecompressionLayer;
 use crate::auth::require_session;
 use crate::clock::Clock;
 use crate::config::{EmulatorConfig, TEST_JWT_PRIVATE_KEY_PEM};
-use crate::middleware::{inject_faults, limit_uri, normalize_path, record_request};
+use crate::http1::{self, spell_headers, HeaderSpelling};
+use crate::middleware::{add_latency, inject_faults, limit_uri, normalize_path, record_request};
 use crate::state::AppState;
 use crate::{
     admin, advertise, bulk_ingest, bulk_query, oauth, rest, rest_query, rest_write, tls, write,
@@ -35,7 +36,7 @@ pub(crate) fn data_routes(state: AppState) -> Router<AppState> {
 }
 
 /// The whole application: public routes, data routes, admin API, and the layers around them
-/// (request log, URI limit, path normalisation, faults, compression).
+/// (request log, latency profile, URI limit, path normalisation, faults, compression).
 pub(crate) fn router(state: AppState) -> Router {
     let routes = Router::new()
         .merge(oauth::router())
@@ -54,6 +55,7 @@ pub(crate) fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(state.clone(), inject_faults))
         .layer(from_fn(normalize_path))
         .layer(from_fn_with_state(state.clone(), limit_uri))
+        .layer(from_fn_with_state(state.clone(), add_latency))
         .layer(from_fn_with_state(state, record_request))
 }
 
@@ -97,7 +99,8 @@ impl Emulator {
         let names = advertise::certificate_names(&base_url, &config.tls_names);
         let state = AppState::new(config);
         state.set_base_url(base_url);
-        let app = router(state.clone());
+        let spelling = HeaderSpelling::new().await?;
+        let app = router(state.clone()).layer(from_fn_with_state(spelling, spell_headers));
         let (tx, rx) = oneshot::channel::<()>();
         let shutdown = async {
             let _ = rx.await;
@@ -112,20 +115,10 @@ impl Emulator {
             tls::write_ca(&certificates, &path).map_err(std::io::Error::other)?;
             let listener =
                 tls::TlsListener::new(listener, &certificates).map_err(std::io::Error::other)?;
-            let task = tokio::spawn(async move {
-                let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown);
-                if let Err(e) = serve.await {
-                    tracing::error!("sf-emulator server stopped: {e}");
-                }
-            });
+            let task = tokio::spawn(http1::serve(listener, app, shutdown));
             (task, Some((path, certificates.ca_pem)))
         } else {
-            let task = tokio::spawn(async move {
-                let serve = axum::serve(listener, app).with_graceful_shutdown(shutdown);
-                if let Err(e) = serve.await {
-                    tracing::error!("sf-emulator server stopped: {e}");
-                }
-            });
+            let task = tokio::spawn(http1::serve(listener, app, shutdown));
             (task, None)
         };
         Ok(Emulator {

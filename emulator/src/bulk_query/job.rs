@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -30,6 +31,9 @@ pub(crate) struct QueryJob {
     pub(crate) line_ending: LineEnding,
     pub(crate) api_version: String,
     pub(crate) fault: Option<JobFault>,
+    /// How long the job stays InProgress: the configured time, plus its rows at the configured
+    /// rate (`bulk_job_rows_per_second`).
+    pub(crate) processing: Duration,
     pub(crate) result: Option<Arc<Vec<u64>>>,
     pub(crate) error_message: Option<String>,
 }

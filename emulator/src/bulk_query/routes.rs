@@ -2,12 +2,16 @@
 //! `maxRecords` / `locator` with `Sforce-Locator` (the string `null` on the last page) and
 //! `Sforce-NumberOfRecords`.
 //!
+//! `resultPages` (API 58.0+, facts §14) lists the same pages as URLs, up to five per answer, so a
+//! client can download them at once: each URL is an ordinary `…/results?locator=` page.
+//!
 //! A job moves UploadComplete → InProgress → JobComplete over the configured time, measured on
 //! the org's clock and observed when the job is read; its result (the matching record indexes)
 //! is fixed when it completes. Result pages are streamed: a blocking task formats rows into
 //! chunks while the previous chunk is on the wire, so a million-row page never sits in memory.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, Path, Query, State};
@@ -16,6 +20,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
@@ -28,7 +33,7 @@ use crate::format;
 use crate::parallel_gzip;
 use crate::query_plan;
 use crate::schema::FieldType;
-use crate::soql;
+use crate::soql::{self, ResolvedQuery};
 use crate::state::{lock, AppState, Session};
 use crate::store::OrgStore;
 
@@ -51,7 +56,16 @@ pub(crate) fn router() -> Router<AppState> {
             "/services/data/{version}/jobs/query/{id}/results",
             get(results),
         )
+        .route(
+            "/services/data/{version}/jobs/query/{id}/resultPages",
+            get(result_pages),
+        )
 }
+
+/// Result URLs per `resultPages` answer (facts §14: up to five).
+const RESULT_URLS_PER_ANSWER: usize = 5;
+/// The first API version with `resultPages`.
+const RESULT_PAGES_SINCE: f64 = 58.0;
 
 fn api_version_number(version: &str) -> Json {
     version.parse::<f64>().map(Json::from).unwrap_or(Json::Null)
@@ -110,8 +124,8 @@ fn advance(state: &AppState, job: &mut QueryJob) {
         return;
     }
     let now = state.clock.now();
-    let time = chrono::Duration::from_std(state.config.bulk_job_time)
-        .unwrap_or_else(|_| chrono::Duration::zero());
+    let time =
+        chrono::Duration::from_std(job.processing).unwrap_or_else(|_| chrono::Duration::zero());
     if now < job.created + time {
         if job.state == JobState::UploadComplete {
             job.state = JobState::InProgress;
@@ -293,6 +307,7 @@ async fn create(
         usage.bulk_query_jobs += 1;
     }
     let now = state.clock.now();
+    let processing = processing_time(&state, object, &resolved, operation, now);
     let job = QueryJob {
         id: state.next_id("750"),
         operation,
@@ -307,6 +322,7 @@ async fn create(
         line_ending,
         api_version: v,
         fault: fault.map(|Extension(f)| f),
+        processing,
         result: None,
         error_message: None,
     };
@@ -315,8 +331,22 @@ async fn create(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-fn processing_ms(state: &AppState) -> i64 {
-    state.config.bulk_job_time.as_millis() as i64
+/// The configured job time, plus the job's rows at `bulk_job_rows_per_second` when set (the
+/// rows are counted when the job is created; the result itself is taken when it completes).
+fn processing_time(
+    state: &AppState,
+    object: usize,
+    query: &ResolvedQuery,
+    operation: &str,
+    now: DateTime<Utc>,
+) -> Duration {
+    let base = state.config.bulk_job_time;
+    let rate = state.config.bulk_job_rows_per_second;
+    if rate == 0 {
+        return base;
+    }
+    let rows = query_plan::run(&state.org(), object, query, operation == "queryAll", now).len();
+    base + Duration::from_secs_f64(rows as f64 / rate as f64)
 }
 
 async fn info(
@@ -326,9 +356,10 @@ async fn info(
     let mut jobs = lock(&state.query_jobs);
     let job = jobs.jobs.get_mut(&id).ok_or_else(ApiError::not_found)?;
     advance(&state, job);
+    let processing_ms = job.processing.as_millis() as i64;
     Ok(json_response(
         StatusCode::OK,
-        &full_info(job, processing_ms(&state)),
+        &full_info(job, processing_ms),
     ))
 }
 
@@ -425,6 +456,55 @@ fn decode_locator(locator: &str) -> Option<usize> {
     std::str::from_utf8(&bytes).ok()?.parse().ok()
 }
 
+/// What a result download needs of a completed job.
+struct CompletedJob {
+    object: usize,
+    fields: Vec<usize>,
+    indexes: Arc<Vec<u64>>,
+    delimiter: ColumnDelimiter,
+    line_ending: LineEnding,
+}
+
+/// The job's result, refused through another API version than the job's (409) and before the
+/// job completes.
+fn completed_job(state: &AppState, v: &str, id: &str) -> Result<CompletedJob, ApiError> {
+    let mut jobs = lock(&state.query_jobs);
+    let job = jobs.jobs.get_mut(id).ok_or_else(ApiError::not_found)?;
+    if job.api_version != v {
+        // Status per facts §8; errorCode and text unconfirmed.
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "INVALIDJOB",
+            format!(
+                "The job was created with API version {} and must be read with it",
+                job.api_version
+            ),
+        ));
+    }
+    advance(state, job);
+    let Some(result) = job
+        .result
+        .clone()
+        .filter(|_| job.state == JobState::JobComplete)
+    else {
+        // Code per older docs (facts §8); status unconfirmed.
+        return Err(refuse(
+            "JOB_NOT_COMPLETE",
+            format!(
+                "Job {id} is in state {}; results are available when it is JobComplete",
+                job.state.as_str()
+            ),
+        ));
+    };
+    Ok(CompletedJob {
+        object: job.object,
+        fields: job.query.fields().to_vec(),
+        indexes: result,
+        delimiter: job.delimiter,
+        line_ending: job.line_ending,
+    })
+}
+
 async fn results(
     State(state): State<AppState>,
     Extension(ApiVersion(v)): Extension<ApiVersion>,
@@ -432,43 +512,13 @@ async fn results(
     Query(q): Query<ResultsQuery>,
     request_headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let (object, fields, indexes, delimiter, line_ending) = {
-        let mut jobs = lock(&state.query_jobs);
-        let job = jobs.jobs.get_mut(&id).ok_or_else(ApiError::not_found)?;
-        if job.api_version != v {
-            // Status per facts §8; errorCode and text unconfirmed.
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                "INVALIDJOB",
-                format!(
-                    "The job was created with API version {} and must be read with it",
-                    job.api_version
-                ),
-            ));
-        }
-        advance(&state, job);
-        let Some(result) = job
-            .result
-            .clone()
-            .filter(|_| job.state == JobState::JobComplete)
-        else {
-            // Code per older docs (facts §8); status unconfirmed.
-            return Err(refuse(
-                "JOB_NOT_COMPLETE",
-                format!(
-                    "Job {id} is in state {}; results are available when it is JobComplete",
-                    job.state.as_str()
-                ),
-            ));
-        };
-        (
-            job.object,
-            job.query.fields().to_vec(),
-            result,
-            job.delimiter,
-            job.line_ending,
-        )
-    };
+    let CompletedJob {
+        object,
+        fields,
+        indexes,
+        delimiter,
+        line_ending,
+    } = completed_job(&state, &v, &id)?;
     let start = match q.locator.as_deref() {
         None | Some("") => 0,
         Some(l) => decode_locator(l)
@@ -494,7 +544,7 @@ async fn results(
         "null".to_string()
     };
     let gzip = accepts_gzip(&request_headers);
-    let body = stream_page(
+    let page = stream_page(
         state.clone(),
         object,
         fields,
@@ -504,6 +554,10 @@ async fn results(
         line_ending,
         gzip,
     );
+    let body = match state.config.result_bytes_per_second {
+        0 => page,
+        rate => throttle(page, rate),
+    };
     let mut response = body.into_response();
     let headers = response.headers_mut();
     if gzip {
@@ -521,6 +575,82 @@ async fn results(
     );
     headers.insert("Sforce-NumberOfRecords", HeaderValue::from(end - start));
     Ok(response)
+}
+
+#[derive(Deserialize)]
+struct ResultPagesQuery {
+    locator: Option<String>,
+}
+
+/// `GET …/jobs/query/{id}/resultPages[?locator=]`: up to five result URLs from the page at
+/// `locator` on (the first page without one), `nextRecordsUrl` for the next five, and `done`.
+/// Each URL is `…/results?locator=…` for one page of the default size; the pages are
+/// independent, so they can be fetched concurrently and in any order.
+async fn result_pages(
+    State(state): State<AppState>,
+    Extension(ApiVersion(v)): Extension<ApiVersion>,
+    Path((_, id)): Path<(String, String)>,
+    Query(q): Query<ResultPagesQuery>,
+) -> Result<Response, ApiError> {
+    if v.parse::<f64>().is_ok_and(|n| n < RESULT_PAGES_SINCE) {
+        return Err(ApiError::not_found());
+    }
+    let total = completed_job(&state, &v, &id)?.indexes.len();
+    let page = state.config.bulk_page_records.max(1);
+    let start = match q.locator.as_deref() {
+        None | Some("") => 0,
+        Some(l) => decode_locator(l)
+            .filter(|&o| o <= total)
+            .ok_or_else(|| refuse("INVALID_LOCATOR", format!("Invalid locator: {l}")))?,
+    };
+    let base = format!("/services/data/v{v}/jobs/query/{id}");
+    let mut urls = Vec::new();
+    let mut offset = start;
+    // An empty result still has one page: the CSV header.
+    while urls.len() < RESULT_URLS_PER_ANSWER && (offset < total || (total == 0 && urls.is_empty()))
+    {
+        urls.push(
+            json!({"resultUrl": format!("{base}/results?locator={}", encode_locator(offset))}),
+        );
+        offset += page;
+    }
+    let done = offset >= total;
+    let next = if done {
+        Json::Null
+    } else {
+        json!(format!(
+            "{base}/resultPages?locator={}",
+            encode_locator(offset)
+        ))
+    };
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"resultPages": urls, "nextRecordsUrl": next, "done": done}),
+    ))
+}
+
+/// Sends `body` no faster than `rate` bytes per second: each chunk leaves when the bytes before
+/// and in it would have crossed a link of that rate (`result_bytes_per_second`).
+fn throttle(body: Body, rate: u64) -> Body {
+    let start = tokio::time::Instant::now();
+    let stream = futures::stream::unfold(
+        (body.into_data_stream(), 0u64),
+        move |(mut inner, sent)| async move {
+            use futures::StreamExt;
+            let chunk = inner.next().await?;
+            let sent = match &chunk {
+                Ok(bytes) => {
+                    let sent = sent + bytes.len() as u64;
+                    let due = start + Duration::from_secs_f64(sent as f64 / rate as f64);
+                    tokio::time::sleep_until(due).await;
+                    sent
+                }
+                Err(_) => sent,
+            };
+            Some((chunk, (inner, sent)))
+        },
+    );
+    Body::from_stream(stream)
 }
 
 /// True when the client takes gzip (`Accept-Encoding: gzip`, not with `q=0`).

@@ -5,6 +5,7 @@ mod support;
 
 mod binary;
 mod bulk_query;
+mod bulk_query_parallel;
 mod ingest_faults;
 mod ingest_jobs;
 mod ingest_rest_writes;
