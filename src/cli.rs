@@ -23,6 +23,40 @@ pub struct Invocation {
     pub debug: bool,
 }
 
+/// What the process environment says about a run, read once (by `main`) and passed down as
+/// settings: library code reads no environment variable.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Environment {
+    /// `SALESFORCE_CONNECTOR_BACKOFF_MS`: caps every retry pause, in milliseconds (fault tests
+    /// set it so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to
+    /// fail fast).
+    pub backoff_cap_ms: Option<u64>,
+    /// `SALESFORCE_CONNECTOR_READ_TIMEOUT_MS`: the read timeout (longest silence while waiting
+    /// for reply bytes), default 300,000 (tests of lost answers set it low; operators behind a
+    /// proxy that drops idle connections may lower it).
+    pub read_timeout_ms: Option<u64>,
+    /// `SALESFORCE_CONNECTOR_MAX_URI_BYTES`: lowers the longest REST URI the source builds
+    /// (below Salesforce's 16,384 bytes), for proxies with a smaller limit.
+    pub max_uri_bytes: Option<usize>,
+    /// `SALESFORCE_CONNECTOR_TEST_PANIC=1`: panic once the config is loaded (the tests of the
+    /// panic path). Read only in debug builds: the release binary has no such hook.
+    pub test_panic: bool,
+}
+
+impl Environment {
+    /// Reads the variables above from the process environment.
+    pub fn from_process() -> Environment {
+        let number = |name: &str| std::env::var(name).ok().and_then(|v| v.trim().parse().ok());
+        Environment {
+            backoff_cap_ms: number("SALESFORCE_CONNECTOR_BACKOFF_MS"),
+            read_timeout_ms: number("SALESFORCE_CONNECTOR_READ_TIMEOUT_MS"),
+            max_uri_bytes: number("SALESFORCE_CONNECTOR_MAX_URI_BYTES").map(|n: u64| n as usize),
+            test_panic: cfg!(debug_assertions)
+                && std::env::var("SALESFORCE_CONNECTOR_TEST_PANIC").as_deref() == Ok("1"),
+        }
+    }
+}
+
 /// What to run, with its input files.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {

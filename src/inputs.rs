@@ -10,7 +10,7 @@ use crate::failure::Failure;
 use crate::protocol::{ConfiguredAirbyteCatalog, InputState};
 
 /// The JSON content of a file passed with `flag`.
-pub fn read_json(flag: &str, path: &Path) -> Result<Value, Failure> {
+pub(crate) fn read_json(flag: &str, path: &Path) -> Result<Value, Failure> {
     let bytes = read_file(flag, path)?;
     parse_json(flag, path, &bytes)
 }
@@ -35,14 +35,14 @@ fn parse_json(flag: &str, path: &Path, bytes: &[u8]) -> Result<Value, Failure> {
 }
 
 /// The configured catalog (`--catalog`): parsed, with each stream named once.
-pub fn read_catalog(path: &Path) -> Result<ConfiguredAirbyteCatalog, Failure> {
+pub(crate) fn read_catalog(path: &Path) -> Result<ConfiguredAirbyteCatalog, Failure> {
     let value = read_json("--catalog", path)?;
     parse_catalog(value)
         .map_err(|problem| Failure::config(format!("--catalog {}: {problem}", path.display())))
 }
 
 /// The catalog in `value`, or what is wrong with it (key path first).
-pub fn parse_catalog(value: Value) -> Result<ConfiguredAirbyteCatalog, String> {
+pub(crate) fn parse_catalog(value: Value) -> Result<ConfiguredAirbyteCatalog, String> {
     if !value.is_object() {
         return Err(format!(
             "expected a configured catalog object {{\"streams\": [...]}}, got {}",
@@ -76,7 +76,7 @@ pub fn parse_catalog(value: Value) -> Result<ConfiguredAirbyteCatalog, String> {
 }
 
 /// The state (`--state`), normalised; no flag or an empty file means no state.
-pub fn read_state(path: Option<&Path>) -> Result<InputState, Failure> {
+pub(crate) fn read_state(path: Option<&Path>) -> Result<InputState, Failure> {
     let Some(path) = path else {
         return Ok(InputState::default());
     };

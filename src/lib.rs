@@ -1,13 +1,20 @@
 //! Salesforce source and destination speaking the Airbyte protocol.
 //!
-//! The arrows go one way: `main -> source | destination -> salesforce -> protocol / config`.
+//! The arrows go one way: `main -> run -> source | destination -> salesforce -> protocol /
+//! config -> secret`; source and destination never import each other (see
+//! docs/architecture.md). The public surface is what `main.rs` and the integration tests use;
+//! everything else is `pub(crate)`.
 
 pub mod cli;
 pub mod config;
-pub mod destination;
+mod destination;
 pub mod failure;
-pub mod inputs;
+mod inputs;
 pub mod protocol;
 pub mod run;
-pub mod salesforce;
-pub mod source;
+mod salesforce;
+pub mod secret;
+mod source;
+
+/// The dead-letter queue, public for its tests against a real S3-compatible server.
+pub use destination::outcome::dlq;

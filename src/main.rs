@@ -3,12 +3,11 @@
 
 use std::process::ExitCode;
 
-use salesforce_connector::cli::{self, CliStop};
+use salesforce_connector::cli::{self, CliStop, Environment};
 use salesforce_connector::failure::Failure;
-use salesforce_connector::protocol::{
-    self, redact, ErrorTrace, FailureType, Message, Output, Trace,
-};
+use salesforce_connector::protocol::{self, ErrorTrace, FailureType, Message, Output, Trace};
 use salesforce_connector::run::run;
+use salesforce_connector::secret::redact;
 
 fn main() -> ExitCode {
     let output = Output::stdout();
@@ -34,7 +33,7 @@ fn main() -> ExitCode {
             )
         }
     };
-    let result = runtime.block_on(run(invocation, output.clone()));
+    let result = runtime.block_on(run(invocation, Environment::from_process(), output.clone()));
     // Tasks still running (a failed read's streams) must not write after the TRACE.
     runtime.shutdown_background();
     match result {

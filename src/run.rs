@@ -5,59 +5,76 @@ use std::path::Path;
 use serde_json::Value;
 use tokio::io::BufReader;
 
-use crate::cli::{Command, Invocation};
+use crate::cli::{Command, Environment, Invocation};
 use crate::config::{self, ConfigError, DestinationConfig, SourceConfig};
 use crate::failure::Failure;
 use crate::inputs::{read_catalog, read_json, read_state};
 use crate::protocol::{ConnectionStatus, Message, Output, Status};
+use crate::salesforce::ClientOptions;
 use crate::{destination, source};
 
-/// Set to `1` to make a command panic once its config is loaded (tests of the panic path).
-pub const TEST_PANIC_ENV: &str = "SALESFORCE_CONNECTOR_TEST_PANIC";
-
-/// Runs `invocation`, writing its messages to `output`. An `Err` is reported by the caller as
-/// one TRACE ERROR and exit code 1.
-pub async fn run(invocation: Invocation, output: Output) -> Result<(), Failure> {
+/// Runs `invocation` with the settings `environment` gives, writing its messages to `output`.
+/// An `Err` is reported by the caller as one TRACE ERROR and exit code 1.
+pub async fn run(
+    invocation: Invocation,
+    environment: Environment,
+    output: Output,
+) -> Result<(), Failure> {
+    let client =
+        ClientOptions::with_overrides(environment.backoff_cap_ms, environment.read_timeout_ms);
+    let test_panic = environment.test_panic;
     match invocation.command {
         Command::SourceSpec => write(&output, Message::Spec(Box::new(config::source_spec()))),
         Command::DestinationSpec => {
             write(&output, Message::Spec(Box::new(config::destination_spec())))
         }
-        Command::SourceCheck { config } => match load_config(&config, SourceConfig::from_value)? {
-            Ok(config) => source::check(config, output).await,
-            Err(problem) => check_failed(&output, problem),
-        },
+        Command::SourceCheck { config } => {
+            match load_config(&config, SourceConfig::from_value, test_panic)? {
+                Ok(config) => source::check(config, client, output).await,
+                Err(problem) => check_failed(&output, problem),
+            }
+        }
         Command::DestinationCheck { config } => {
-            match load_config(&config, DestinationConfig::from_value)? {
-                Ok(config) => destination::check(config, output).await,
+            match load_config(&config, DestinationConfig::from_value, test_panic)? {
+                Ok(config) => destination::check(config, client, output).await,
                 Err(problem) => check_failed(&output, problem),
             }
         }
         Command::SourceDiscover { config } => {
-            let config = load_config(&config, SourceConfig::from_value)?.map_err(Failure::from)?;
-            source::discover(config, output).await
+            let config = load_config(&config, SourceConfig::from_value, test_panic)?
+                .map_err(Failure::from)?;
+            source::discover(config, client, output).await
         }
         Command::DestinationDiscover { config } => {
-            let config =
-                load_config(&config, DestinationConfig::from_value)?.map_err(Failure::from)?;
-            destination::discover(config, output).await
+            let config = load_config(&config, DestinationConfig::from_value, test_panic)?
+                .map_err(Failure::from)?;
+            destination::discover(config, client, output).await
         }
         Command::SourceRead {
             config,
             catalog,
             state,
         } => {
-            let config = load_config(&config, SourceConfig::from_value)?.map_err(Failure::from)?;
+            let config = load_config(&config, SourceConfig::from_value, test_panic)?
+                .map_err(Failure::from)?;
             let catalog = read_catalog(&catalog)?;
             let state = read_state(state.as_deref())?;
-            source::read(config, catalog, state, output).await
+            source::read(
+                config,
+                catalog,
+                state,
+                client,
+                environment.max_uri_bytes,
+                output,
+            )
+            .await
         }
         Command::DestinationWrite { config, catalog } => {
-            let config =
-                load_config(&config, DestinationConfig::from_value)?.map_err(Failure::from)?;
+            let config = load_config(&config, DestinationConfig::from_value, test_panic)?
+                .map_err(Failure::from)?;
             let catalog = read_catalog(&catalog)?;
             let stdin = BufReader::with_capacity(1 << 20, tokio::io::stdin());
-            destination::write(config, catalog, stdin, output).await
+            destination::write(config, client, catalog, stdin, output).await
         }
     }
 }
@@ -68,6 +85,7 @@ pub async fn run(invocation: Invocation, output: Output) -> Result<(), Failure> 
 fn load_config<T>(
     path: &Path,
     validate: fn(Value) -> Result<T, ConfigError>,
+    test_panic: bool,
 ) -> Result<Result<T, ConfigError>, Failure> {
     let value = read_json("--config", path)?;
     config::register_config_secrets(&value);
@@ -75,7 +93,7 @@ fn load_config<T>(
         key: e.key,
         problem: format!("{} (in --config {})", e.problem, path.display()),
     });
-    if std::env::var(TEST_PANIC_ENV).as_deref() == Ok("1") {
+    if test_panic {
         // Deliberately quotes the config, secrets included: the panic hook must scrub them.
         panic!("forced panic for tests after loading the config: {value}");
     }

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::parse::non_empty;
 use super::url::parse_base_url;
-use super::{CaCertificates, ConfigError, Connection, Credentials, Secret};
+use super::{CaCertificates, ConfigError, Connection, Credentials};
+use crate::secret::Secret;
 
 pub(crate) const PRODUCTION_LOGIN_URL: &str = "https://login.salesforce.com";
 pub(crate) const SANDBOX_LOGIN_URL: &str = "https://test.salesforce.com";
@@ -18,7 +19,7 @@ pub(crate) const DEFAULT_API_VERSION: &str = "62.0";
 
 /// How the connector gets its access token.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub enum AuthType {
+pub(crate) enum AuthType {
     // OAuth refresh token (Airbyte's and Estuary's only form).
     #[default]
     #[serde(rename = "Client")]
@@ -33,7 +34,7 @@ pub enum AuthType {
 
 /// The credential keys, as they appear flat or under `credentials`.
 #[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
-pub struct AuthKeys {
+pub(crate) struct AuthKeys {
     /// `Client` (refresh token, the default), `client_credentials` or `jwt_bearer`.
     #[schemars(title = "Authentication")]
     pub auth_type: Option<AuthType>,
@@ -104,7 +105,7 @@ impl AuthInput<'_> {
     }
 
     /// Resolves and validates the connection settings.
-    pub fn connection(&self) -> Result<Connection, ConfigError> {
+    pub(super) fn connection(&self) -> Result<Connection, ConfigError> {
         let auth_type = self
             .pick(|k| k.auth_type.as_ref())
             .copied()

@@ -5,10 +5,13 @@
 
 use url::Url;
 
-use super::{CaCertificates, Secret};
+use super::CaCertificates;
+use crate::secret::Secret;
 
 /// How the connector obtains an access token at `{login_url}/services/oauth2/token`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+// The variants are the OAuth flows by their names (refresh token, client credentials, JWT bearer).
+#[allow(clippy::enum_variant_names)]
 pub enum Credentials {
     /// OAuth 2.0 refresh-token grant (Airbyte's `auth_type: "Client"` configs).
     RefreshToken {

@@ -9,9 +9,10 @@ use serde_json::Value;
 use url::Url;
 
 use super::auth::{auth_keys, AuthInput, AuthKeys, DEFAULT_API_VERSION};
-use super::parse::{from_json, lenient_bool, non_empty, unknown_keys};
+use super::parse::{from_json_and_unknown_keys, lenient_bool, non_empty};
 use super::url::parse_base_url;
-use super::{AuthType, ConfigError, Connection, Secret};
+use super::{AuthType, ConfigError, Connection};
+use crate::secret::Secret;
 
 const DEFAULT_DEAD_LETTER_FOLDER: &str = "./dead-letter";
 /// Bulk API 2.0 accepts at most 150 MB of base64 per upload; 100 MB raw stays under it.
@@ -176,7 +177,7 @@ fn default_state_flush_seconds() -> Option<u32> {
 }
 
 /// Default `state_flush_seconds`.
-pub const DEFAULT_STATE_FLUSH_SECONDS: u32 = 30;
+pub(super) const DEFAULT_STATE_FLUSH_SECONDS: u32 = 30;
 
 /// `object_storage_config` as the spec shows it: Airbyte's `oneOf` on `storage_type`.
 /// Parsing goes through [`RawObjectStorage`] instead, whose errors can name nested keys.
@@ -380,7 +381,7 @@ impl std::fmt::Debug for DestinationConfig {
 impl DestinationConfig {
     /// Parses and validates a config; every error names its key.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        let raw: RawDestinationConfig = from_json(&value)?;
+        let (raw, unknown_keys): (RawDestinationConfig, _) = from_json_and_unknown_keys(&value)?;
         let flat = auth_keys!(raw);
         let connection = AuthInput {
             flat: &flat,
@@ -440,7 +441,6 @@ impl DestinationConfig {
                 "expected a stream name, got an empty string",
             ));
         }
-        let unknown_keys = unknown_keys(&value, &super::spec::destination_property_names());
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }

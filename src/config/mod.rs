@@ -8,38 +8,35 @@ mod destination;
 mod duration;
 mod error;
 mod parse;
-mod secret;
 mod source;
 mod spec;
 mod trust;
 mod url;
 
-pub use auth::{AuthKeys, AuthType};
-pub use connection::{Connection, Credentials};
-pub use destination::{
-    Compression, DeadLetterQueue, DestinationConfig, Flattening, OutputFormat, S3DeadLetter,
-};
-pub use duration::IsoDuration;
+pub(crate) use auth::{AuthKeys, AuthType};
+pub(crate) use connection::{Connection, Credentials};
+pub use destination::DestinationConfig;
+pub(crate) use destination::{Compression, DeadLetterQueue, OutputFormat};
+pub(crate) use duration::IsoDuration;
 pub use error::ConfigError;
-pub use parse::json_kind;
-pub use secret::{Secret, REDACTED};
-pub use source::{Criteria, SourceConfig, StreamCriterion};
+pub(crate) use parse::json_kind;
+pub use source::SourceConfig;
 pub use spec::{destination_spec, source_spec};
 pub use trust::CaCertificates;
 
 /// Registers every secret value in a config JSON (at any depth) for scrubbing from LOG and
 /// TRACE output, before the config is even validated.
-pub fn register_config_secrets(config: &serde_json::Value) {
+pub(crate) fn register_config_secrets(config: &serde_json::Value) {
     use serde_json::Value;
     match config {
         Value::Object(map) => {
             for (key, value) in map {
                 match value {
                     Value::String(s) if parse::SECRET_KEYS.contains(&key.as_str()) => {
-                        crate::protocol::register_secret(s)
+                        crate::secret::register_secret(s);
                     }
                     Value::Number(n) if parse::SECRET_KEYS.contains(&key.as_str()) => {
-                        crate::protocol::register_secret(&n.to_string())
+                        crate::secret::register_secret(&n.to_string());
                     }
                     other => register_config_secrets(other),
                 }

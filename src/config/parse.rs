@@ -15,25 +15,48 @@ pub(crate) const SECRET_KEYS: [&str; 5] = [
     "secret_access_key",
 ];
 
-/// Deserialises `value` into `T`; a failure names the dotted key path
+/// Deserialises `value` into `T`, and the top-level keys `T` has no use for (sorted), reported
+/// by `serde_ignored` as the config is read. A failure names the dotted key path
 /// (`object_storage_config.s3_bucket_name`, `streams_criteria[0].criteria`).
-pub(crate) fn from_json<T: DeserializeOwned>(value: &Value) -> Result<T, ConfigError> {
+pub(crate) fn from_json_and_unknown_keys<T: DeserializeOwned>(
+    value: &Value,
+) -> Result<(T, Vec<String>), ConfigError> {
+    let mut unknown = Vec::new();
+    let parsed = from_json_reporting(value, |path| {
+        if let serde_ignored::Path::Map {
+            parent: serde_ignored::Path::Root,
+            key,
+        } = path
+        {
+            unknown.push(key);
+        }
+    })?;
+    unknown.sort();
+    Ok((parsed, unknown))
+}
+
+fn from_json_reporting<T: DeserializeOwned>(
+    value: &Value,
+    mut ignored: impl FnMut(serde_ignored::Path<'_>),
+) -> Result<T, ConfigError> {
     if !value.is_object() {
         return Err(ConfigError::new(
             "config",
             format!("expected a JSON object, got {}", json_kind(value)),
         ));
     }
-    serde_path_to_error::deserialize(value).map_err(|error| {
-        let key = error.path().to_string();
-        let key = if key == "." { "config".to_owned() } else { key };
-        let last = key.rsplit(['.', '[']).next().unwrap_or("");
-        let mut problem = error.inner().to_string();
-        if SECRET_KEYS.contains(&last) || mentions_a_secret(value, &problem) {
-            problem = "expected a string (the value is secret and not shown)".to_owned();
-        }
-        ConfigError::new(key, problem)
-    })
+    serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut ignored)).map_err(
+        |error| {
+            let key = error.path().to_string();
+            let key = if key == "." { "config".to_owned() } else { key };
+            let last = key.rsplit(['.', '[']).next().unwrap_or("");
+            let mut problem = error.inner().to_string();
+            if SECRET_KEYS.contains(&last) || mentions_a_secret(value, &problem) {
+                problem = "expected a string (the value is secret and not shown)".to_owned();
+            }
+            ConfigError::new(key, problem)
+        },
+    )
 }
 
 /// Whether `text` quotes the value of any secret key anywhere in `config` (a last line of
@@ -56,7 +79,7 @@ fn mentions_a_secret(config: &Value, text: &str) -> bool {
 }
 
 /// "a string", "a number"... for messages.
-pub fn json_kind(value: &Value) -> &'static str {
+pub(crate) fn json_kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -79,21 +102,6 @@ pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result
             serde_json::to_string(&other).unwrap_or_default()
         ))),
     }
-}
-
-/// Top-level keys of `config` that `known` does not list, sorted.
-pub(crate) fn unknown_keys(config: &Value, known: &[String]) -> Vec<String> {
-    let mut unknown: Vec<String> = config
-        .as_object()
-        .map(|map| {
-            map.keys()
-                .filter(|key| !known.iter().any(|k| k == *key))
-                .cloned()
-                .collect()
-        })
-        .unwrap_or_default();
-    unknown.sort();
-    unknown
 }
 
 /// `Some(s)` unless the string is absent or empty (UIs send `""` for untouched fields).

@@ -9,8 +9,9 @@ use serde_json::Value;
 use super::auth::{auth_keys, AuthInput, AuthKeys, DEFAULT_API_VERSION};
 use super::datetime::parse_config_datetime;
 use super::duration::IsoDuration;
-use super::parse::{from_json, lenient_bool, non_empty, unknown_keys};
-use super::{AuthType, ConfigError, Connection, Secret};
+use super::parse::{from_json_and_unknown_keys, lenient_bool, non_empty};
+use super::{AuthType, ConfigError, Connection};
+use crate::secret::Secret;
 
 /// How far back an absent `start_date` reaches, as Airbyte's source does.
 const DEFAULT_START_DATE_YEARS: u32 = 2;
@@ -67,7 +68,9 @@ pub(crate) struct RawSourceConfig {
     /// YYYY-MM-DDTHH:mm:ssZ format; incremental streams only. Blank means now.
     #[schemars(title = "End Date")]
     pub end_date: Option<String>,
-    /// Use the Bulk API for every stream that supports it, even small ones.
+    /// Read objects that have base64 fields through the Bulk API too, leaving those fields out
+    /// (Bulk cannot select them); without it such objects are read through REST. Objects the Bulk
+    /// API does not support are read through REST either way.
     #[serde(default = "some_false")]
     #[schemars(title = "Force to use BULK API")]
     pub force_use_bulk_api: Option<bool>,
@@ -89,7 +92,8 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "some_false")]
     #[schemars(title = "Preserve NA Values")]
     pub preserve_na_values: Option<bool>,
-    /// How many Salesforce requests and Bulk jobs run at once (1 to 50).
+    /// How many streams are read at once (1 to 50); each incremental stream also prepares the
+    /// Bulk jobs of up to this many (at most 8) cursor windows ahead.
     #[serde(default = "default_num_workers")]
     #[schemars(title = "Number of Workers", range(min = 1, max = 50))]
     pub num_workers: Option<u32>,
@@ -245,7 +249,7 @@ impl std::fmt::Debug for SourceConfig {
 impl SourceConfig {
     /// Parses and validates a config; every error names its key.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        let raw: RawSourceConfig = from_json(&value)?;
+        let (raw, unknown_keys): (RawSourceConfig, _) = from_json_and_unknown_keys(&value)?;
         let nested = raw.credentials.as_ref();
         let flat = auth_keys!(raw);
         let connection = AuthInput {
@@ -313,7 +317,6 @@ impl SourceConfig {
                 "expected a positive integer, got 0",
             ));
         }
-        let unknown_keys = unknown_keys(&value, &super::spec::source_property_names());
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }
@@ -367,7 +370,7 @@ impl SourceConfig {
 
     /// The whole config with a rotated refresh token put where the old one was read from,
     /// for a CONNECTOR_CONFIG message.
-    pub fn with_refresh_token(&self, refresh_token: &super::Secret) -> Value {
+    pub fn with_refresh_token(&self, refresh_token: &Secret) -> Value {
         let mut config = self.raw.clone();
         let target = if self.credentials_nested {
             config.get_mut("credentials")
@@ -387,7 +390,8 @@ impl SourceConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Credentials, Secret};
+    use crate::config::Credentials;
+    use crate::secret::Secret;
     use chrono::TimeZone;
     use serde_json::json;
 

@@ -17,8 +17,8 @@ use crate::salesforce::{
 
 use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, RunIdentity};
 
-pub(super) async fn check(config: &DestinationConfig) -> ConnectionStatus {
-    match try_check(config).await {
+pub(super) async fn check(config: &DestinationConfig, options: ClientOptions) -> ConnectionStatus {
+    match try_check(config, options).await {
         Ok(()) => ConnectionStatus {
             status: Status::Succeeded,
             message: None,
@@ -30,11 +30,11 @@ pub(super) async fn check(config: &DestinationConfig) -> ConnectionStatus {
     }
 }
 
-async fn try_check(config: &DestinationConfig) -> Result<(), String> {
+async fn try_check(config: &DestinationConfig, options: ClientOptions) -> Result<(), String> {
     let connection = config
         .connection()
         .map_err(|e| format!("Invalid config: {e}"))?;
-    let client = SalesforceClient::connect(&connection, ClientOptions::from_env())
+    let client = SalesforceClient::connect(&connection, options)
         .await
         .map_err(|e| format!("Could not log in to Salesforce: {e}"))?;
     let global = client.describe_global().await.map_err(|e| {

@@ -32,7 +32,9 @@ use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 const CONCURRENT_DESCRIBES: usize = 8;
 
 /// Describes every writable object of the org and lists its operations, sorted by object.
-pub async fn destination_catalog(client: &SalesforceClient) -> Result<DestinationCatalog, Error> {
+pub(crate) async fn destination_catalog(
+    client: &SalesforceClient,
+) -> Result<DestinationCatalog, Error> {
     let global = client.describe_global().await?;
     let names: Vec<String> = global
         .sobjects
@@ -84,7 +86,7 @@ async fn describe_all(
 
 /// The operations one object allows, each with its schema (`relationships`: the object's
 /// relationship columns, listed for the operations that may set their lookup).
-pub fn operations(
+pub(crate) fn operations(
     object: &SObjectInfo,
     relationships: &[Relationship],
 ) -> Vec<DestinationOperation> {
@@ -217,7 +219,7 @@ fn operation(
 }
 
 /// A field's JSON schema, by describe type (nillable fields also accept null).
-pub fn field_schema(field: &FieldInfo) -> Value {
+pub(crate) fn field_schema(field: &FieldInfo) -> Value {
     let base = match field.kind {
         FieldKind::Boolean => "boolean",
         FieldKind::Integer => "integer",

@@ -38,7 +38,7 @@ use crate::destination::route::operation::Operation;
 
 /// How rows are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     /// New jobs for transient and unprocessed rows after the first (0 = never retry).
     pub max_retries: u32,
     /// Pause before the first retry job; doubles with each further one (lock contention
@@ -68,7 +68,7 @@ impl RetryPolicy {
 
 /// A batch that could not be loaded; the write stops.
 #[derive(Debug, Error)]
-pub enum LoadError {
+pub(crate) enum LoadError {
     #[error("stream '{stream}': {operation} into {object}: {source}")]
     Salesforce {
         stream: String,
@@ -108,7 +108,7 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    pub fn failure_type(&self) -> FailureType {
+    pub(crate) fn failure_type(&self) -> FailureType {
         match self {
             LoadError::Salesforce { source, .. } => match source.class() {
                 ErrorClass::Config => FailureType::ConfigError,
@@ -126,14 +126,14 @@ impl LoadError {
 
 /// Outcome of one batch: per STATE interval, what was committed or rejected.
 #[derive(Debug, Default, PartialEq, Eq)]
-pub struct BatchReport {
+pub(crate) struct BatchReport {
     pub counts: BTreeMap<u64, Counts>,
     pub jobs: u32,
 }
 
 /// Counters across the whole write (for logs and the benchmark).
 #[derive(Debug, Default)]
-pub struct LoadStats {
+pub(crate) struct LoadStats {
     pub jobs: AtomicU64,
     pub rows_sent: AtomicU64,
     pub rows_committed: AtomicU64,
@@ -147,7 +147,7 @@ pub struct LoadStats {
 }
 
 /// Loads batches for every stream (shared by the stream workers).
-pub struct Loader {
+pub(crate) struct Loader {
     pub client: SalesforceClient,
     pub dlq: Arc<DeadLetterQueue>,
     pub retry: RetryPolicy,
@@ -192,7 +192,7 @@ enum Next {
 impl Loader {
     /// Loads `batch` (rows of `target`), retrying what can be retried; returns once every row
     /// is committed or durably in the dead-letter queue.
-    pub async fn load(
+    pub(crate) async fn load(
         &self,
         target: &StreamTarget,
         batch: SealedBatch,

@@ -5,12 +5,12 @@
 //! cell) -> [`load`] (a Bulk API 2.0 ingest job per batch) -> [`outcome`] (results reconciled row
 //! by row; every record committed or in the dead-letter queue; only then the STATE messages that
 //! followed those records are echoed).
-pub mod batch;
+pub(crate) mod batch;
 mod check;
-pub mod discover;
-pub mod load;
-pub mod outcome;
-pub mod route;
+pub(crate) mod discover;
+pub(crate) mod load;
+pub(crate) mod outcome;
+pub(crate) mod route;
 mod write;
 
 use tokio::io::AsyncBufRead;
@@ -20,19 +20,27 @@ use crate::failure::Failure;
 use crate::protocol::{ConfiguredAirbyteCatalog, Message, Output};
 use crate::salesforce::{ClientOptions, ErrorClass, SalesforceClient};
 
-pub use write::WriteOptions;
+pub(crate) use write::WriteOptions;
 
 /// Tries the connection and the dead-letter queue; writes one CONNECTION_STATUS.
-pub async fn check(config: DestinationConfig, output: Output) -> Result<(), Failure> {
-    let status = check::check(&config).await;
+pub(crate) async fn check(
+    config: DestinationConfig,
+    client: ClientOptions,
+    output: Output,
+) -> Result<(), Failure> {
+    let status = check::check(&config, client).await;
     output
         .write(&Message::ConnectionStatus(status))
         .map_err(|e| Failure::system(e.to_string()))
 }
 
 /// Lists, per object, the operations it accepts; writes one DESTINATION_CATALOG.
-pub async fn discover(config: DestinationConfig, output: Output) -> Result<(), Failure> {
-    let client = connect(&config).await?;
+pub(crate) async fn discover(
+    config: DestinationConfig,
+    client: ClientOptions,
+    output: Output,
+) -> Result<(), Failure> {
+    let client = connect(&config, client).await?;
     let catalog = discover::destination_catalog(&client)
         .await
         .map_err(|e| salesforce_failure("discover", e))?;
@@ -43,13 +51,14 @@ pub async fn discover(config: DestinationConfig, output: Output) -> Result<(), F
 
 /// Loads the records read from `input` into Salesforce; echoes each STATE once everything
 /// before it is durable.
-pub async fn write<R: AsyncBufRead + Unpin + Send>(
+pub(crate) async fn write<R: AsyncBufRead + Unpin + Send>(
     config: DestinationConfig,
+    client: ClientOptions,
     catalog: ConfiguredAirbyteCatalog,
     input: R,
     output: Output,
 ) -> Result<(), Failure> {
-    let client = connect(&config).await?;
+    let client = connect(&config, client).await?;
     let options = WriteOptions::from_config(&config)?;
     let result = write::write(client.clone(), options, catalog, input, output).await;
     // Whatever happened, no ingest job of this run stays open.
@@ -58,9 +67,12 @@ pub async fn write<R: AsyncBufRead + Unpin + Send>(
 }
 
 /// Authenticates with the config's connection.
-pub(crate) async fn connect(config: &DestinationConfig) -> Result<SalesforceClient, Failure> {
+pub(crate) async fn connect(
+    config: &DestinationConfig,
+    options: ClientOptions,
+) -> Result<SalesforceClient, Failure> {
     let connection = config.connection().map_err(Failure::from)?;
-    SalesforceClient::connect(&connection, ClientOptions::from_env())
+    SalesforceClient::connect(&connection, options)
         .await
         .map_err(|e| salesforce_failure("login", e))
 }

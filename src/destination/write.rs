@@ -45,7 +45,7 @@ const MAX_PENDING_REJECTS: usize = 2_000;
 
 /// How the write behaves, from the destination config.
 #[derive(Clone, Debug)]
-pub struct WriteOptions {
+pub(crate) struct WriteOptions {
     pub dlq: DlqSettings,
     pub limits: BatchLimits,
     pub max_concurrent_jobs: usize,
@@ -61,7 +61,7 @@ pub struct WriteOptions {
 }
 
 impl WriteOptions {
-    pub fn from_config(config: &DestinationConfig) -> Result<WriteOptions, Failure> {
+    pub(crate) fn from_config(config: &DestinationConfig) -> Result<WriteOptions, Failure> {
         Ok(WriteOptions {
             dlq: DlqSettings::from_config(&config.dead_letter, config.ca_certificate())
                 .map_err(|e| Failure::config(e.to_string()))?,
@@ -453,12 +453,11 @@ impl Run {
             }
         }
         // Everything else (STATE, TRACE, LOG...) goes through the protocol parser.
-        let parsed = parser.parse_line(bytes).map_err(|e| match e {
-            ReadError::Line { problem, .. } => {
+        let parsed = parser
+            .parse_line(bytes)
+            .map_err(|ReadError::Line { problem, .. }| {
                 Failure::system(format!("stdin line {line_no}: {problem}"))
-            }
-            other => Failure::system(other.to_string()),
-        })?;
+            })?;
         match parsed {
             Some(InputMessage::State(state)) => {
                 let scope = match state.message.effective_type() {

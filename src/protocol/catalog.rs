@@ -87,7 +87,7 @@ pub struct AirbyteCatalog {
 
 /// One entry of the configured catalog (`--catalog`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ConfiguredAirbyteStream {
+pub(crate) struct ConfiguredAirbyteStream {
     pub stream: AirbyteStream,
     pub sync_mode: SyncMode,
     pub destination_sync_mode: DestinationSyncMode,
@@ -110,22 +110,14 @@ pub struct ConfiguredAirbyteStream {
 }
 
 impl ConfiguredAirbyteStream {
-    pub fn descriptor(&self) -> StreamDescriptor {
+    pub(crate) fn descriptor(&self) -> StreamDescriptor {
         self.stream.descriptor()
-    }
-
-    /// The object a destination writes to: `destination_object_name`, else the stream name.
-    pub fn object_name(&self) -> &str {
-        self.destination_object_name
-            .as_deref()
-            .filter(|name| !name.is_empty())
-            .unwrap_or(&self.stream.name)
     }
 }
 
 /// The configured catalog passed with `--catalog`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ConfiguredAirbyteCatalog {
+pub(crate) struct ConfiguredAirbyteCatalog {
     pub streams: Vec<ConfiguredAirbyteStream>,
 }
 
@@ -165,18 +157,6 @@ mod tests {
             stream.destination_sync_mode,
             DestinationSyncMode::AppendDedup
         );
-        assert_eq!(stream.object_name(), "Account");
-    }
-
-    #[test]
-    fn object_name_prefers_destination_object_name() {
-        let stream: ConfiguredAirbyteStream = serde_json::from_value(json!({
-            "stream": {"name": "contacts", "json_schema": {}, "supported_sync_modes": ["full_refresh"]},
-            "sync_mode": "full_refresh", "destination_sync_mode": "update",
-            "destination_object_name": "Contact"
-        }))
-        .unwrap();
-        assert_eq!(stream.object_name(), "Contact");
     }
 
     #[test]

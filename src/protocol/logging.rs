@@ -13,12 +13,12 @@ use super::messages::{Log, LogLevel, Message};
 use super::writer::Output;
 
 /// A `tracing` layer writing each event as a LOG message.
-pub struct LogLayer {
+pub(crate) struct LogLayer {
     output: Output,
 }
 
 impl LogLayer {
-    pub fn new(output: Output) -> Self {
+    pub(crate) fn new(output: Output) -> Self {
         LogLayer { output }
     }
 }

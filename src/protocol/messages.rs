@@ -65,7 +65,7 @@ impl Serialize for Message {
 }
 
 /// Milliseconds since the Unix epoch, wall clock.
-pub fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
@@ -84,7 +84,7 @@ pub struct Record {
 /// `record.meta`: what happened to the record on its way.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RecordMeta {
-    #[serde(default, deserialize_with = "null_as_default")]
+    #[serde(default, deserialize_with = "super::serde_helpers::null_as_default")]
     pub changes: Vec<RecordChange>,
 }
 
@@ -419,15 +419,6 @@ pub enum ControlType {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorConfig {
     pub config: Value,
-}
-
-/// Accepts `null` where a collection is expected (PyAirbyte writes explicit nulls).
-pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Default + Deserialize<'de>,
-{
-    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 #[cfg(test)]

@@ -4,27 +4,24 @@ mod catalog;
 mod logging;
 mod messages;
 mod reader;
-mod redact;
+mod serde_helpers;
 mod state;
 mod writer;
 
 pub use catalog::{
-    AirbyteCatalog, AirbyteStream, ConfiguredAirbyteCatalog, ConfiguredAirbyteStream,
-    DestinationCatalog, DestinationOperation, DestinationSyncMode, StreamDescriptor, SyncMode,
+    AirbyteCatalog, AirbyteStream, DestinationCatalog, DestinationOperation, DestinationSyncMode,
+    StreamDescriptor, SyncMode,
 };
-pub use logging::{install as install_logging, LogLayer};
+pub(crate) use catalog::{ConfiguredAirbyteCatalog, ConfiguredAirbyteStream};
+pub use logging::install as install_logging;
+pub(crate) use messages::{now_ms, AdvancedAuth, AuthFlowType, ConnectorSpecification};
 pub use messages::{
-    now_ms, AdvancedAuth, AnalyticsTrace, AuthFlowType, ChangeKind, ChangeReason, ConnectionStatus,
-    ConnectorConfig, ConnectorSpecification, Control, ControlType, ErrorTrace, EstimateTrace,
-    EstimateType, FailureType, Log, LogLevel, Message, RateLimited, Record, RecordChange,
-    RecordMeta, Status, StreamStatus, StreamStatusReason, StreamStatusReasonType,
-    StreamStatusTrace, Trace, TraceType,
+    ChangeKind, ChangeReason, ConnectionStatus, Control, ErrorTrace, EstimateTrace, EstimateType,
+    FailureType, Log, LogLevel, Message, RateLimited, Record, RecordChange, RecordMeta, Status,
+    StreamStatus, StreamStatusReason, StreamStatusReasonType, StreamStatusTrace, Trace,
 };
-pub use reader::{
-    AsyncMessageReader, InputMessage, InputStateMessage, MessageParser, MessageReader, ReadError,
-};
-pub use redact::{redact, register_secret};
-pub use state::{
-    GlobalState, InputState, StateInputError, StateMessage, StateStats, StateType, StreamState,
-};
-pub use writer::{serialize_record_line, MemoryOutput, Output, OutputError};
+pub(crate) use reader::{InputMessage, MessageParser, ReadError};
+pub(crate) use state::InputState;
+pub use state::{GlobalState, StateMessage, StateStats, StateType, StreamState};
+pub(crate) use writer::OutputError;
+pub use writer::{MemoryOutput, Output};

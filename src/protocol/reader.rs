@@ -5,56 +5,39 @@
 //! STATE payloads keep their raw bytes so a destination can echo them verbatim.
 
 use std::collections::HashSet;
-use std::io::{self, BufRead};
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt};
 
 use super::messages::{Message, Record};
-use super::state::{StateMessage, StateStats};
+use super::state::StateMessage;
 
 /// What a destination receives on stdin.
 #[derive(Debug)]
-pub enum InputMessage {
+pub(crate) enum InputMessage {
     Record(Record),
     State(InputStateMessage),
-    /// Any other known message (TRACE STREAM_STATUS, LOG, CONTROL...).
-    Other(Message),
+    /// Any other known message (TRACE STREAM_STATUS, LOG, CONTROL...): validated, then ignored
+    /// by the destination (the tests look inside).
+    Other(#[allow(dead_code)] Message),
 }
 
 /// A STATE as it arrived: typed for reading, raw for echoing.
 #[derive(Debug)]
-pub struct InputStateMessage {
+pub(crate) struct InputStateMessage {
     pub message: StateMessage,
     pub raw: Box<RawValue>,
 }
 
-impl InputStateMessage {
-    /// The raw STATE with `destinationStats` set (every other field, the platform's `id`
-    /// included, kept as it came), ready for [`Output::write_state_raw`](super::Output).
-    pub fn with_destination_stats(
-        &self,
-        stats: &StateStats,
-    ) -> Result<Box<RawValue>, serde_json::Error> {
-        let mut state: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(self.raw.get())?;
-        state.insert("destinationStats".into(), serde_json::to_value(stats)?);
-        serde_json::value::to_raw_value(&state)
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
-pub enum ReadError {
+pub(crate) enum ReadError {
     #[error("stdin line {line}: {problem}")]
     Line { line: u64, problem: String },
-    #[error("cannot read stdin after line {line}: {source}")]
-    Io { line: u64, source: io::Error },
 }
 
 /// Parses lines and remembers which unknown types it already logged.
 #[derive(Debug, Default)]
-pub struct MessageParser {
+pub(crate) struct MessageParser {
     line: u64,
     unknown_types_logged: HashSet<String>,
     unknown_fields_logged: HashSet<String>,
@@ -85,17 +68,12 @@ struct Envelope<'a> {
 }
 
 impl MessageParser {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
-    /// The number of the line parsed last (1-based).
-    pub fn line(&self) -> u64 {
-        self.line
-    }
-
     /// Parses the next line. `Ok(None)` for a blank line or a message type to skip.
-    pub fn parse_line(&mut self, bytes: &[u8]) -> Result<Option<InputMessage>, ReadError> {
+    pub(crate) fn parse_line(&mut self, bytes: &[u8]) -> Result<Option<InputMessage>, ReadError> {
         self.line += 1;
         let line = self.line;
         let fail = |problem: String| ReadError::Line { line, problem };
@@ -220,7 +198,7 @@ fn typed<'a, T: Deserialize<'a>>(
 ) -> Result<T, String> {
     let mut deserializer = serde_json::Deserializer::from_str(raw.get());
     serde_ignored::deserialize(&mut deserializer, |path| {
-        unknown_fields.push(path.to_string())
+        unknown_fields.push(path.to_string());
     })
     .map_err(|e| {
         let offset = (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
@@ -242,88 +220,46 @@ fn describe_json_error(error: &serde_json::Error, offset: usize) -> String {
     format!("{text} at column {}", error.column() + offset)
 }
 
-/// Reads messages from a blocking reader (tests, tools).
-pub struct MessageReader<R> {
-    input: R,
-    parser: MessageParser,
-    buffer: Vec<u8>,
-}
-
-impl<R: BufRead> MessageReader<R> {
-    pub fn new(input: R) -> Self {
-        MessageReader {
-            input,
-            parser: MessageParser::new(),
-            buffer: Vec::new(),
-        }
-    }
-}
-
-impl<R: BufRead> Iterator for MessageReader<R> {
-    type Item = Result<InputMessage, ReadError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        loop {
-            self.buffer.clear();
-            match self.input.read_until(b'\n', &mut self.buffer) {
-                Ok(0) => return None,
-                Ok(_) => match self.parser.parse_line(&self.buffer) {
-                    Ok(Some(message)) => return Some(Ok(message)),
-                    Ok(None) => continue,
-                    Err(e) => return Some(Err(e)),
-                },
-                Err(source) => {
-                    return Some(Err(ReadError::Io {
-                        line: self.parser.line(),
-                        source,
-                    }))
-                }
-            }
-        }
-    }
-}
-
-/// Reads messages from an async reader (the destination's stdin).
-pub struct AsyncMessageReader<R> {
-    input: R,
-    parser: MessageParser,
-    buffer: Vec<u8>,
-}
-
-impl<R: AsyncBufRead + Unpin> AsyncMessageReader<R> {
-    pub fn new(input: R) -> Self {
-        AsyncMessageReader {
-            input,
-            parser: MessageParser::new(),
-            buffer: Vec::new(),
-        }
-    }
-
-    /// The next message, `None` at end of input.
-    pub async fn next(&mut self) -> Option<Result<InputMessage, ReadError>> {
-        loop {
-            self.buffer.clear();
-            match self.input.read_until(b'\n', &mut self.buffer).await {
-                Ok(0) => return None,
-                Ok(_) => match self.parser.parse_line(&self.buffer) {
-                    Ok(Some(message)) => return Some(Ok(message)),
-                    Ok(None) => continue,
-                    Err(e) => return Some(Err(e)),
-                },
-                Err(source) => {
-                    return Some(Err(ReadError::Io {
-                        line: self.parser.line(),
-                        source,
-                    }))
-                }
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::BufRead;
+
+    /// Reads messages from a blocking reader: the parser fed line by line, as the destination does.
+    struct MessageReader<R> {
+        input: R,
+        parser: MessageParser,
+        buffer: Vec<u8>,
+    }
+
+    impl<R: BufRead> MessageReader<R> {
+        fn new(input: R) -> Self {
+            MessageReader {
+                input,
+                parser: MessageParser::new(),
+                buffer: Vec::new(),
+            }
+        }
+    }
+
+    impl<R: BufRead> Iterator for MessageReader<R> {
+        type Item = Result<InputMessage, ReadError>;
+
+        fn next(&mut self) -> Option<Self::Item> {
+            loop {
+                self.buffer.clear();
+                match self.input.read_until(b'\n', &mut self.buffer) {
+                    Ok(0) => return None,
+                    Ok(_) => match self.parser.parse_line(&self.buffer) {
+                        Ok(Some(message)) => return Some(Ok(message)),
+                        Ok(None) => continue,
+                        Err(e) => return Some(Err(e)),
+                    },
+                    Err(e) => panic!("test input cannot be read: {e}"),
+                }
+            }
+        }
+    }
 
     fn read_all(input: &str) -> Vec<Result<InputMessage, ReadError>> {
         MessageReader::new(input.as_bytes()).collect()
@@ -357,24 +293,6 @@ mod tests {
     }
 
     #[test]
-    fn destination_stats_are_added_without_losing_the_platform_id() {
-        let line = br#"{"type":"STATE","state":{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17}}"#;
-        let Some(Ok(InputMessage::State(state))) = MessageReader::new(&line[..]).next() else {
-            panic!("expected a state")
-        };
-        let echoed = state
-            .with_destination_stats(&StateStats {
-                record_count: Some(2.0),
-                rejected_record_count: Some(1.0),
-            })
-            .unwrap();
-        assert_eq!(
-            echoed.get(),
-            r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1}},"sourceStats":{"recordCount":3.0},"id":17,"destinationStats":{"recordCount":2.0,"rejectedRecordCount":1.0}}"#
-        );
-    }
-
-    #[test]
     fn unknown_types_and_fields_are_skipped() {
         let input = "{\"type\":\"FUTURE_THING\",\"future\":{}}\n\
                      {\"type\":\"RECORD\",\"surprise\":1,\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"new_field\":2}}\n";
@@ -388,8 +306,8 @@ mod tests {
         use tracing_subscriber::layer::SubscriberExt;
         let sink = crate::protocol::MemoryOutput::new();
         let output = crate::protocol::Output::new(sink.clone());
-        let subscriber =
-            tracing_subscriber::registry().with(crate::protocol::LogLayer::new(output.clone()));
+        let subscriber = tracing_subscriber::registry()
+            .with(crate::protocol::logging::LogLayer::new(output.clone()));
         let record = "{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"file_reference\":{}}}\n";
         let input = format!("{record}{record}{{\"type\":\"NEW\"}}\n{{\"type\":\"NEW\"}}\n");
         tracing::subscriber::with_default(subscriber, || {
@@ -454,16 +372,5 @@ mod tests {
             err.to_string().starts_with("stdin line 1: not UTF-8"),
             "{err}"
         );
-    }
-
-    #[tokio::test]
-    async fn async_reader_reads_the_same_messages() {
-        let input = b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{\"x\":1},\"emitted_at\":1}}\n";
-        let mut reader = AsyncMessageReader::new(&input[..]);
-        assert!(matches!(
-            reader.next().await,
-            Some(Ok(InputMessage::Record(_)))
-        ));
-        assert!(reader.next().await.is_none());
     }
 }

@@ -90,7 +90,7 @@ pub struct StreamState {
 pub struct GlobalState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shared_state: Option<Value>,
-    #[serde(default, deserialize_with = "super::messages::null_as_default")]
+    #[serde(default, deserialize_with = "super::serde_helpers::null_as_default")]
     pub stream_states: Vec<StreamState>,
 }
 
@@ -113,7 +113,7 @@ pub struct StateStats {
 
 /// The `--state` input, normalised to one blob per stream.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct InputState {
+pub(crate) struct InputState {
     /// Per-stream blobs. A stream whose state was `null` is absent (it starts over).
     pub streams: HashMap<StreamDescriptor, Value>,
     /// A GLOBAL state's `shared_state`, if one was given.
@@ -122,7 +122,7 @@ pub struct InputState {
 
 /// Why a `--state` file could not be understood. The CLI prefixes the file name.
 #[derive(Debug, thiserror::Error, PartialEq)]
-pub enum StateInputError {
+pub(crate) enum StateInputError {
     #[error("entry {index}: {problem}")]
     Entry { index: usize, problem: String },
     #[error("expected a JSON array of state messages or an object of per-stream states, got {0}")]
@@ -135,7 +135,7 @@ impl InputState {
     /// Reads every form of `--state` users have: a JSON array of STATE payloads (STREAM,
     /// GLOBAL, LEGACY), `[]`, `null`, one bare STATE payload, or Estuary's
     /// `{"<stream>": blob}` object. The blobs themselves are not interpreted here.
-    pub fn from_value(value: Value) -> Result<Self, StateInputError> {
+    pub(crate) fn from_value(value: Value) -> Result<Self, StateInputError> {
         let mut state = InputState::default();
         match value {
             Value::Null => {}
@@ -156,7 +156,7 @@ impl InputState {
     }
 
     /// The blob for `stream`, if the state had one.
-    pub fn get(&self, stream: &StreamDescriptor) -> Option<&Value> {
+    pub(crate) fn get(&self, stream: &StreamDescriptor) -> Option<&Value> {
         self.streams.get(stream)
     }
 

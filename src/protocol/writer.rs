@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use serde_json::value::RawValue;
 
 use super::messages::Message;
-use super::redact::redact;
+use crate::secret::redact;
 
 /// Size of the stdout buffer; large enough that a record-heavy read makes few syscalls.
 const BUFFER_BYTES: usize = 256 * 1024;
@@ -136,7 +136,8 @@ impl Output {
 /// Serialises a RECORD message line (no newline) into `buffer`, straight from borrowed data:
 /// the cheap path for a source that emits millions of records, paired with
 /// [`Output::write_record_line`].
-pub fn serialize_record_line<T: serde::Serialize + ?Sized>(
+#[cfg(test)]
+pub(crate) fn serialize_record_line<T: serde::Serialize + ?Sized>(
     buffer: &mut Vec<u8>,
     namespace: Option<&str>,
     stream: &str,
@@ -343,7 +344,7 @@ mod tests {
 
     #[test]
     fn logs_and_traces_are_scrubbed_of_registered_secrets() {
-        crate::protocol::register_secret("writer-test-secret-9f3a");
+        crate::secret::register_secret("writer-test-secret-9f3a");
         let sink = MemoryOutput::new();
         let output = Output::new(sink.clone());
         output

@@ -17,7 +17,8 @@ use url::Url;
 
 use super::error::Error;
 use super::http::{check_base_url, Http, Idempotency, Payload, ReadAll, Request};
-use crate::config::{Credentials, Secret};
+use crate::config::Credentials;
+use crate::secret::Secret;
 
 /// Lifetime of a JWT bearer assertion; Salesforce accepts at most about three minutes.
 const ASSERTION_LIFETIME_SECS: u64 = 180;
@@ -25,13 +26,13 @@ const ASSERTION_LIFETIME_SECS: u64 = 180;
 const JWT_BEARER_GRANT: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";
 
 /// Source of "now" for JWT `exp`; injectable for tests.
-pub trait Clock: Send + Sync {
+pub(crate) trait Clock: Send + Sync {
     fn now_unix_secs(&self) -> u64;
 }
 
 /// The machine's clock.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct SystemClock;
+pub(crate) struct SystemClock;
 
 impl Clock for SystemClock {
     fn now_unix_secs(&self) -> u64 {
@@ -44,13 +45,12 @@ impl Clock for SystemClock {
 
 /// A token from the token endpoint.
 #[derive(Clone, Debug)]
-pub struct AccessToken {
+pub(crate) struct AccessToken {
     pub access_token: Secret,
     /// Base of every API URL (`https://<domain>.my.salesforce.com`).
     pub instance_url: Url,
     /// Identity URL (`https://login.salesforce.com/id/<orgId>/<userId>`).
     pub identity_url: Option<String>,
-    pub token_type: Option<String>,
     /// When Salesforce issued the token, epoch milliseconds.
     pub issued_at_ms: Option<u64>,
 }
@@ -62,8 +62,6 @@ struct TokenReply {
     instance_url: String,
     #[serde(default)]
     id: Option<String>,
-    #[serde(default)]
-    token_type: Option<String>,
     #[serde(default)]
     issued_at: Option<String>,
     #[serde(default)]
@@ -274,7 +272,6 @@ async fn exchange(
         access_token: reply.access_token,
         instance_url,
         identity_url: reply.id,
-        token_type: reply.token_type,
         issued_at_ms: reply.issued_at.and_then(|s| s.parse().ok()),
     };
     Ok((token, reply.refresh_token))

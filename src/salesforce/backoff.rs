@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 
 /// Shape of one backoff sequence.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct BackoffConfig {
+pub(crate) struct BackoffConfig {
     /// Smallest delay, and the first delay's lower bound.
     pub initial: Duration,
     /// Largest delay.
@@ -34,21 +34,22 @@ impl Default for BackoffConfig {
 }
 
 /// Where a delay falls inside `[low, high]`; real runs pick at random, tests pick fixed points.
-pub trait Jitter: Send + Sync {
+pub(crate) trait Jitter: Send + Sync {
     /// A duration in `low..=high`.
     fn pick(&self, low: Duration, high: Duration) -> Duration;
 }
 
 /// Uniform random jitter from a seedable RNG.
-pub struct RandomJitter(Mutex<rand::rngs::StdRng>);
+pub(crate) struct RandomJitter(Mutex<rand::rngs::StdRng>);
 
 impl RandomJitter {
-    pub fn from_entropy() -> Self {
+    pub(crate) fn from_entropy() -> Self {
         RandomJitter(Mutex::new(rand::rngs::StdRng::from_entropy()))
     }
 
     /// Deterministic jitter, for reproducible runs.
-    pub fn seeded(seed: u64) -> Self {
+    #[cfg(test)]
+    pub(crate) fn seeded(seed: u64) -> Self {
         RandomJitter(Mutex::new(rand::rngs::StdRng::seed_from_u64(seed)))
     }
 }
@@ -68,16 +69,16 @@ impl Jitter for RandomJitter {
 }
 
 /// A future that resolves after a delay.
-pub type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
+pub(crate) type SleepFuture = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// How the client waits between attempts and between job polls; tests record instead of sleeping.
-pub trait Sleeper: Send + Sync {
+pub(crate) trait Sleeper: Send + Sync {
     fn sleep(&self, duration: Duration) -> SleepFuture;
 }
 
 /// Sleeps on the tokio timer.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct TokioSleeper;
+pub(crate) struct TokioSleeper;
 
 impl Sleeper for TokioSleeper {
     fn sleep(&self, duration: Duration) -> SleepFuture {

@@ -20,7 +20,7 @@ use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
 /// What an ingest job does with each row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum IngestOperation {
+pub(crate) enum IngestOperation {
     Insert,
     Update,
     Upsert,
@@ -31,7 +31,7 @@ pub enum IngestOperation {
 /// What to create.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestJobRequest {
+pub(crate) struct IngestJobRequest {
     pub object: String,
     pub operation: IngestOperation,
     /// Required for upsert: the external id field rows are matched on.
@@ -54,7 +54,7 @@ struct CreateIngestJob<'a> {
 /// An ingest job's info.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct IngestJob {
+pub(crate) struct IngestJob {
     pub id: String,
     pub state: JobState,
     #[serde(default)]
@@ -78,7 +78,7 @@ pub struct IngestJob {
 
 /// Which result file of a finished ingest job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum IngestResultKind {
+pub(crate) enum IngestResultKind {
     /// `sf__Id,sf__Created,<original columns>`.
     Successful,
     /// `sf__Id,sf__Error,<original columns>`.
@@ -107,7 +107,10 @@ impl IngestResultKind {
 
 impl SalesforceClient {
     /// Creates an ingest job (CSV, comma, LF) in state `Open`.
-    pub async fn create_ingest_job(&self, request: &IngestJobRequest) -> Result<IngestJob, Error> {
+    pub(crate) async fn create_ingest_job(
+        &self,
+        request: &IngestJobRequest,
+    ) -> Result<IngestJob, Error> {
         if request.operation == IngestOperation::Upsert && request.external_id_field_name.is_none()
         {
             return Err(Error::Invalid {
@@ -158,7 +161,7 @@ impl SalesforceClient {
     /// was uploaded), so that job is aborted — Salesforce runs nothing before the close — and
     /// the batch goes into a new job, up to the client's `max_retries` times. Any other failure
     /// after the create aborts the job too.
-    pub async fn submit_ingest_job(
+    pub(crate) async fn submit_ingest_job(
         &self,
         request: &IngestJobRequest,
         csv_file: &Path,
@@ -197,7 +200,11 @@ impl SalesforceClient {
 
     /// Uploads the job's CSV from a file, streamed in chunks (never held in memory whole);
     /// a retry reopens the file.
-    pub async fn upload_ingest_file(&self, job_id: &str, csv_file: &Path) -> Result<(), Error> {
+    pub(crate) async fn upload_ingest_file(
+        &self,
+        job_id: &str,
+        csv_file: &Path,
+    ) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}/batches"));
         let payload = Payload::File {
@@ -213,18 +220,10 @@ impl SalesforceClient {
         .await
     }
 
-    /// Uploads the job's CSV from memory (small batches).
-    pub async fn upload_ingest_bytes(&self, job_id: &str, csv: Bytes) -> Result<(), Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/ingest/{job_id}/batches"));
-        self.send_empty(Method::PUT, &path, &Payload::Csv(csv))
-            .await
-    }
-
     /// Marks the upload finished (`UploadComplete`); Salesforce then processes the rows. When
     /// the answer is lost, the job's state tells: still `Open` means the close did not take
     /// effect and it is sent again; any later state means it did.
-    pub async fn close_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn close_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         self.act_once(
             &format!("closing ingest job {job_id}"),
             || self.set_ingest_state(job_id, "UploadComplete"),
@@ -241,7 +240,7 @@ impl SalesforceClient {
 
     /// Aborts the job. When the answer is lost, a finished job (`JobComplete`, `Failed`,
     /// `Aborted`) needs no abort; any other state gets the abort again.
-    pub async fn abort_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn abort_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         self.act_once(
             &format!("aborting ingest job {job_id}"),
             || self.set_ingest_state(job_id, "Aborted"),
@@ -275,7 +274,7 @@ impl SalesforceClient {
     }
 
     /// The job's current info.
-    pub async fn get_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn get_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}"));
         let job: IngestJob = self
@@ -287,7 +286,7 @@ impl SalesforceClient {
 
     /// Polls until `JobComplete`; a `Failed` job returns its `errorMessage` as
     /// [`Error::JobFailed`] (its processed rows still have results to download).
-    pub async fn wait_for_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
+    pub(crate) async fn wait_for_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         wait_for_job(
             self,
             job_id,
@@ -299,14 +298,14 @@ impl SalesforceClient {
     }
 
     /// Deletes the job and its data (204).
-    pub async fn delete_ingest_job(&self, job_id: &str) -> Result<(), Error> {
+    pub(crate) async fn delete_ingest_job(&self, job_id: &str) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}"));
         self.delete_job(&path, job_id).await
     }
 
     /// One of the job's result CSVs, streamed.
-    pub async fn ingest_results(
+    pub(crate) async fn ingest_results(
         &self,
         job_id: &str,
         kind: IngestResultKind,

@@ -15,7 +15,7 @@ use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
 /// `query` reads live rows; `queryAll` adds soft-deleted and archived ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub enum QueryOperation {
+pub(crate) enum QueryOperation {
     Query,
     QueryAll,
 }
@@ -23,7 +23,7 @@ pub enum QueryOperation {
 /// A query job's info (`POST jobs/query`, `GET jobs/query/{id}`).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueryJob {
+pub(crate) struct QueryJob {
     pub id: String,
     pub state: JobState,
     #[serde(default)]
@@ -53,7 +53,7 @@ struct CreateQueryJob<'a> {
 }
 
 /// One page of a job's results: a complete CSV (header included), streamed as it arrives.
-pub struct QueryResultPage {
+pub(crate) struct QueryResultPage {
     /// Locator of the next page; `None` on the last page (Salesforce sends the string `null`).
     pub next_locator: Option<String>,
     /// `Sforce-NumberOfRecords`: rows in this page.
@@ -87,7 +87,7 @@ pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
 impl SalesforceClient {
     /// Creates a query job (CSV, comma, LF). A refusal ([`Error::is_bulk_refusal`]) means the
     /// query must be read through REST instead.
-    pub async fn create_query_job(
+    pub(crate) async fn create_query_job(
         &self,
         soql: &str,
         operation: QueryOperation,
@@ -134,7 +134,7 @@ impl SalesforceClient {
     }
 
     /// The job's current info.
-    pub async fn get_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
+    pub(crate) async fn get_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/query/{job_id}"));
         let job: QueryJob = self
@@ -146,7 +146,7 @@ impl SalesforceClient {
 
     /// Polls until the job is `JobComplete`; a `Failed` job returns its `errorMessage` as
     /// [`Error::JobFailed`].
-    pub async fn wait_for_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
+    pub(crate) async fn wait_for_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
         wait_for_job(
             self,
             job_id,
@@ -159,7 +159,7 @@ impl SalesforceClient {
 
     /// Asks Salesforce to stop the job. When the answer is lost, a finished job needs no
     /// abort; any other state gets the abort again.
-    pub async fn abort_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
+    pub(crate) async fn abort_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/query/{job_id}"));
         let body = br#"{"state":"Aborted"}"#;
@@ -188,7 +188,7 @@ impl SalesforceClient {
     }
 
     /// Deletes a finished job and its results (204).
-    pub async fn delete_query_job(&self, job_id: &str) -> Result<(), Error> {
+    pub(crate) async fn delete_query_job(&self, job_id: &str) -> Result<(), Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/query/{job_id}"));
         self.delete_job(&path, job_id).await
@@ -196,7 +196,7 @@ impl SalesforceClient {
 
     /// One page of results: the first when `locator` is `None`, else the page at `locator`.
     /// The body is not read here: the caller streams it.
-    pub async fn query_job_results(
+    pub(crate) async fn query_job_results(
         &self,
         job_id: &str,
         locator: Option<&str>,

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 /// How a failure should be reported to the platform (Airbyte's `failure_type`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ErrorClass {
+pub(crate) enum ErrorClass {
     /// The user must change something: credentials, an object or field name, a permission.
     Config,
     /// Retrying later may succeed: 5xx, 429, REQUEST_LIMIT_EXCEEDED, connection problems.
@@ -21,7 +21,7 @@ pub enum ErrorClass {
 
 /// The request an error happened on, without query string, headers or body.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RequestLine {
+pub(crate) struct RequestLine {
     pub method: String,
     /// Host of the URL, so a connection error can name it.
     pub host: String,
@@ -52,7 +52,7 @@ impl fmt::Display for RequestLine {
 
 /// Every failure of the Salesforce client.
 #[derive(Debug, thiserror::Error)]
-pub enum Error {
+pub(crate) enum Error {
     /// A REST or Bulk API call answered with an error status.
     #[error("{request}: HTTP {status} {code}: {message}")]
     Api {
@@ -193,7 +193,7 @@ const TRANSIENT_CODES: &[&str] = &[
 
 impl Error {
     /// The failure class used for the TRACE message's `failure_type` and for retries.
-    pub fn class(&self) -> ErrorClass {
+    pub(crate) fn class(&self) -> ErrorClass {
         match self {
             Error::Api { status, code, .. } => {
                 if TRANSIENT_CODES.contains(&code.as_str()) || *status >= 500 || *status == 429 {
@@ -229,22 +229,22 @@ impl Error {
 
     /// True when Salesforce counts this against the org's request limit: retry only after a
     /// longer pause.
-    pub fn is_rate_limited(&self) -> bool {
+    pub(crate) fn is_rate_limited(&self) -> bool {
         matches!(self, Error::Api { status, code, .. } if *status == 429 || code == "REQUEST_LIMIT_EXCEEDED")
     }
 
     /// True when an acting-once call's outcome is unknown ([`Error::Unanswered`]).
-    pub fn is_unanswered(&self) -> bool {
+    pub(crate) fn is_unanswered(&self) -> bool {
         matches!(self, Error::Unanswered { .. })
     }
 
     /// A 401 `INVALID_SESSION_ID`: the access token expired or was revoked.
-    pub fn is_invalid_session(&self) -> bool {
+    pub(crate) fn is_invalid_session(&self) -> bool {
         matches!(self, Error::Api { status: 401, code, .. } if code == "INVALID_SESSION_ID")
     }
 
     /// HTTP status of an API or token error.
-    pub fn status(&self) -> Option<u16> {
+    pub(crate) fn status(&self) -> Option<u16> {
         match self {
             Error::Api { status, .. } | Error::Token { status, .. } => Some(*status),
             _ => None,
@@ -252,7 +252,8 @@ impl Error {
     }
 
     /// Salesforce's `errorCode` of an API error.
-    pub fn code(&self) -> Option<&str> {
+    #[cfg(test)]
+    pub(crate) fn code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } => Some(code),
             _ => None,
@@ -262,7 +263,7 @@ impl Error {
     /// True when Salesforce refused to create a Bulk API 2.0 query job for this query or object,
     /// so the source should read it through REST instead: compound fields, objects the Bulk API
     /// does not support, non-queryable objects, the daily Bulk query limits, any 403.
-    pub fn is_bulk_refusal(&self) -> bool {
+    pub(crate) fn is_bulk_refusal(&self) -> bool {
         let Error::Api {
             request,
             status,

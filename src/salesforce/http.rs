@@ -27,11 +27,11 @@ use url::Url;
 
 use super::backoff::{Backoff, BackoffConfig, Jitter, Sleeper};
 use super::error::{from_error_reply, Error, ErrorClass, RequestLine};
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// When and how long to retry.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct RetryConfig {
+pub(crate) struct RetryConfig {
     /// Retries after the first attempt (0 = never retry).
     pub max_retries: u32,
     /// Delays after 5xx, connection problems, timeouts, `QUERY_TIMEOUT`.
@@ -56,7 +56,7 @@ impl Default for RetryConfig {
 
 /// API calls used and allowed in the org's rolling 24 hours, from the last `Sforce-Limit-Info`.
 #[derive(Debug, Default)]
-pub struct ApiUsage {
+pub(crate) struct ApiUsage {
     used: AtomicU64,
     /// 0 until a reply carried the header.
     max: AtomicU64,
@@ -64,7 +64,7 @@ pub struct ApiUsage {
 
 impl ApiUsage {
     /// `(used, max)` as of the latest reply that carried the header.
-    pub fn get(&self) -> Option<(u64, u64)> {
+    pub(crate) fn get(&self) -> Option<(u64, u64)> {
         let max = self.max.load(Ordering::Relaxed);
         (max > 0).then(|| (self.used.load(Ordering::Relaxed), max))
     }
@@ -85,7 +85,7 @@ pub(crate) fn parse_limit_info(value: &str) -> Option<(u64, u64)> {
 }
 
 /// Refuses any URL but `https://`, except `http://` on loopback hosts (the emulator).
-pub fn check_base_url(setting: &str, url: &Url) -> Result<(), Error> {
+pub(crate) fn check_base_url(setting: &str, url: &Url) -> Result<(), Error> {
     let refuse = |reason: &str| {
         Err(Error::Invalid {
             setting: setting.to_string(),
@@ -150,8 +150,6 @@ pub(crate) struct Request<'a> {
 pub(crate) enum Payload {
     Empty,
     Json(Bytes),
-    /// `text/csv` from memory.
-    Csv(Bytes),
     /// `application/x-www-form-urlencoded`; holds secrets, so it has no `Debug`.
     Form(String),
     /// Streamed from a file, reopened on every attempt.
@@ -174,7 +172,6 @@ impl Payload {
             Payload::Json(bytes) => builder
                 .header(CONTENT_TYPE, "application/json")
                 .body(bytes.clone()),
-            Payload::Csv(bytes) => builder.header(CONTENT_TYPE, "text/csv").body(bytes.clone()),
             Payload::Form(form) => builder
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
                 .body(form.clone()),
@@ -261,7 +258,7 @@ pub(crate) struct Http {
 
 /// Connection and read timeouts of the HTTP client.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
+pub(crate) struct Timeouts {
     /// TCP + TLS connect.
     pub connect: Duration,
     /// Longest silence while waiting for reply bytes (not the whole download).

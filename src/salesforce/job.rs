@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A Bulk API 2.0 job's `state`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum JobState {
+pub(crate) enum JobState {
     Open,
     UploadComplete,
     InProgress,
@@ -20,14 +20,14 @@ pub enum JobState {
 
 impl JobState {
     /// `JobComplete`, `Failed` or `Aborted`: the job will not change any more.
-    pub fn is_terminal(&self) -> bool {
+    pub(crate) fn is_terminal(&self) -> bool {
         matches!(
             self,
             JobState::JobComplete | JobState::Failed | JobState::Aborted
         )
     }
 
-    pub fn as_str(&self) -> &str {
+    pub(crate) fn as_str(&self) -> &str {
         match self {
             JobState::Open => "Open",
             JobState::UploadComplete => "UploadComplete",
@@ -45,7 +45,7 @@ impl JobState {
 /// Short jobs finish within a second, so polling starts fast; long ones are polled ever less
 /// often so a many-hour job does not spend the org's API budget on status calls.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct JobPolling {
+pub(crate) struct JobPolling {
     /// First pause between two polls.
     pub initial: Duration,
     /// Longest pause between two polls.

@@ -205,7 +205,7 @@ impl SalesforceClient {
     /// dead-letter queue's `job_id` points at (Salesforce deletes them after 7 days). No job can
     /// be created afterwards. Failures are logged, not returned: this runs after the outcome of
     /// the run is known.
-    pub async fn finish_jobs(&self) {
+    pub(crate) async fn finish_jobs(&self) {
         let (orphans, mut todo) = self.inner.jobs.close();
         for key in orphans {
             match self.unknown_jobs_like(&key).await {

@@ -5,7 +5,8 @@
 //! 401 `INVALID_SESSION_ID` ([`auth`]), and one error type classed for TRACE messages ([`error`]).
 //! The calls themselves live in [`rest`], [`bulk_query`] and [`bulk_ingest`].
 //!
-//! ```no_run
+//! (Not compiled as a doctest: the module is crate-private.)
+//! ```ignore
 //! # async fn example(connection: salesforce_connector::config::Connection)
 //! #     -> Result<(), salesforce_connector::salesforce::Error> {
 //! use futures::StreamExt;
@@ -15,7 +16,7 @@
 //! let account = client.describe("Account").await?;
 //! let job = match client.create_query_job("SELECT Id FROM Account", QueryOperation::QueryAll).await {
 //!     Ok(job) => job,
-//!     Err(e) if e.is_bulk_refusal() => return Ok(()), // read through client.query_pages(...)
+//!     Err(e) if e.is_bulk_refusal() => return Ok(()), // read through REST queryAll instead
 //!     Err(e) => return Err(e),
 //! };
 //! client.wait_for_query_job(&job.id).await?;
@@ -38,16 +39,16 @@
 //! ```
 
 mod act_once;
-pub mod auth;
-pub mod backoff;
-pub mod bulk_ingest;
-pub mod bulk_query;
-pub mod error;
-pub mod http;
-pub mod job;
+pub(crate) mod auth;
+pub(crate) mod backoff;
+pub(crate) mod bulk_ingest;
+pub(crate) mod bulk_query;
+pub(crate) mod error;
+pub(crate) mod http;
+pub(crate) mod job;
 mod job_list;
 mod job_registry;
-pub mod rest;
+pub(crate) mod rest;
 
 #[cfg(test)]
 mod stub;
@@ -64,29 +65,27 @@ use serde::de::DeserializeOwned;
 use tokio::sync::watch;
 use url::Url;
 
-pub use auth::{AccessToken, Clock, SystemClock};
-pub use backoff::{BackoffConfig, Jitter, RandomJitter, Sleeper, TokioSleeper};
-pub use bulk_ingest::{IngestJob, IngestJobRequest, IngestOperation, IngestResultKind};
-pub use bulk_query::{QueryJob, QueryOperation, QueryResultPage};
-pub use error::{Error, ErrorClass, RequestLine};
-pub use http::{check_base_url, ApiUsage, RetryConfig, Timeouts};
-pub use job::{JobPolling, JobState};
-pub use rest::{
-    ApiVersion, DeletedRecord, DeletedRecords, GlobalDescribe, Limit, PicklistValue, QueryPage,
-    SObjectDescribe, SObjectField, SObjectSummary,
-};
+pub(crate) use auth::{Clock, SystemClock};
+pub(crate) use backoff::{BackoffConfig, Jitter, RandomJitter, Sleeper, TokioSleeper};
+pub(crate) use bulk_ingest::{IngestJob, IngestJobRequest, IngestOperation, IngestResultKind};
+pub(crate) use bulk_query::{QueryJob, QueryOperation};
+pub(crate) use error::{Error, ErrorClass, RequestLine};
+pub(crate) use http::{ApiUsage, RetryConfig, Timeouts};
+pub(crate) use job::{JobPolling, JobState};
+pub(crate) use rest::{GlobalDescribe, Limit, QueryPage, SObjectDescribe, SObjectField};
 
-use crate::config::{Connection, Secret};
+use crate::config::Connection;
+use crate::secret::Secret;
 use auth::TokenCache;
 use error::RequestLine as Line;
 use http::{Finish, Http, Idempotency, KeepOpen, Payload, ReadAll, Request};
 
 /// A reply body as it arrives, chunk by chunk (already gunzipped).
-pub type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
+pub(crate) type ByteStream = Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>;
 
 /// Tuning of the client; `Default` suits production.
 #[derive(Clone)]
-pub struct ClientOptions {
+pub(crate) struct ClientOptions {
     /// Retries of transient failures.
     pub retry: RetryConfig,
     /// Connect and read timeouts.
@@ -103,31 +102,19 @@ pub struct ClientOptions {
     pub clock: Arc<dyn Clock>,
 }
 
-/// Environment variable capping every retry pause, in milliseconds. Fault-handling tests set it
-/// so a retried 429 does not wait Salesforce's usual 10 s; operators may use it to fail fast.
-pub const BACKOFF_MS_ENV: &str = "SALESFORCE_CONNECTOR_BACKOFF_MS";
-
-/// Environment variable setting the read timeout (longest silence while waiting for reply
-/// bytes), in milliseconds; default 300,000. Tests of lost answers set it low so a delayed
-/// answer times out at once; operators behind a proxy that drops idle connections may lower it.
-pub const READ_TIMEOUT_MS_ENV: &str = "SALESFORCE_CONNECTOR_READ_TIMEOUT_MS";
-
 impl ClientOptions {
-    /// The defaults, with every retry pause capped by [`BACKOFF_MS_ENV`] and the read timeout
-    /// set by [`READ_TIMEOUT_MS_ENV`] when they are set.
-    pub fn from_env() -> ClientOptions {
+    /// The defaults, with every retry pause capped at `backoff_cap_ms` milliseconds and the
+    /// read timeout (longest silence while waiting for reply bytes) set to `read_timeout_ms`
+    /// when given (see `cli::Environment`).
+    pub(crate) fn with_overrides(
+        backoff_cap_ms: Option<u64>,
+        read_timeout_ms: Option<u64>,
+    ) -> ClientOptions {
         let mut options = ClientOptions::default();
-        let read_timeout = std::env::var(READ_TIMEOUT_MS_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .filter(|ms| *ms > 0);
-        if let Some(ms) = read_timeout {
+        if let Some(ms) = read_timeout_ms.filter(|ms| *ms > 0) {
             options.timeouts.read = std::time::Duration::from_millis(ms);
         }
-        let cap = std::env::var(BACKOFF_MS_ENV)
-            .ok()
-            .and_then(|v| v.trim().parse::<u64>().ok());
-        if let Some(ms) = cap {
+        if let Some(ms) = backoff_cap_ms {
             let pause = BackoffConfig {
                 initial: std::time::Duration::from_millis(ms),
                 max: std::time::Duration::from_millis(ms),
@@ -168,7 +155,7 @@ impl fmt::Debug for ClientOptions {
 /// A logged-in Salesforce API client; cheap to clone (all clones share one token and one
 /// connection pool).
 #[derive(Clone)]
-pub struct SalesforceClient {
+pub(crate) struct SalesforceClient {
     inner: Arc<Inner>,
 }
 
@@ -197,7 +184,10 @@ impl fmt::Debug for SalesforceClient {
 
 impl SalesforceClient {
     /// Logs in with the connection's credentials.
-    pub async fn connect(connection: &Connection, options: ClientOptions) -> Result<Self, Error> {
+    pub(crate) async fn connect(
+        connection: &Connection,
+        options: ClientOptions,
+    ) -> Result<Self, Error> {
         let api_version = connection
             .api_version
             .trim()
@@ -260,36 +250,37 @@ impl SalesforceClient {
     }
 
     /// Base URL of the org's API, from the token reply.
-    pub fn instance_url(&self) -> Url {
+    pub(crate) fn instance_url(&self) -> Url {
         self.inner.tokens.current().instance_url.clone()
     }
 
     /// When Salesforce issued the current access token, on the org's clock (the token reply's
     /// `issued_at`); `None` when the reply had none.
-    pub fn token_issued_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+    pub(crate) fn token_issued_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         let ms = self.inner.tokens.current().issued_at_ms?;
         chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?)
     }
 
     /// API version in use, without the `v` (`62.0`).
-    pub fn api_version(&self) -> &str {
+    pub(crate) fn api_version(&self) -> &str {
         &self.inner.api_version
     }
 
     /// `(used, max)` API calls in the org's rolling 24 hours, from the latest reply's
     /// `Sforce-Limit-Info`; `None` before any reply carried it.
-    pub fn api_usage(&self) -> Option<(u64, u64)> {
+    #[cfg(test)]
+    pub(crate) fn api_usage(&self) -> Option<(u64, u64)> {
         self.inner.http.usage().get()
     }
 
     /// The shared usage counters, for callers that watch the budget continuously.
-    pub fn api_usage_counters(&self) -> Arc<ApiUsage> {
+    pub(crate) fn api_usage_counters(&self) -> Arc<ApiUsage> {
         self.inner.http.usage().clone()
     }
 
     /// Changes to `Some(new_token)` when Salesforce rotates the refresh token, so the source
     /// can emit it in a CONNECTOR_CONFIG control message.
-    pub fn rotated_refresh_token(&self) -> watch::Receiver<Option<Secret>> {
+    pub(crate) fn rotated_refresh_token(&self) -> watch::Receiver<Option<Secret>> {
         self.inner.tokens.rotated_refresh_token()
     }
 

@@ -3,9 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
-use futures::Stream;
 use reqwest::header::{HeaderMap, HeaderValue};
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
@@ -16,18 +14,10 @@ use super::error::Error;
 use super::http::Payload;
 use super::SalesforceClient;
 
-/// One entry of `GET /services/data/`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
-pub struct ApiVersion {
-    pub label: String,
-    pub url: String,
-    pub version: String,
-}
-
 /// `GET sobjects/` (describeGlobal).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct GlobalDescribe {
+pub(crate) struct GlobalDescribe {
     pub encoding: Option<String>,
     pub max_batch_size: Option<u32>,
     pub sobjects: Vec<SObjectSummary>,
@@ -36,7 +26,7 @@ pub struct GlobalDescribe {
 /// One object of describeGlobal; keys this struct does not name are kept in `extra`.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct SObjectSummary {
+pub(crate) struct SObjectSummary {
     pub name: String,
     pub label: String,
     pub label_plural: String,
@@ -59,7 +49,7 @@ pub struct SObjectSummary {
 /// exactly as Salesforce sent it is in `raw` (for the source's `Describe` stream).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct SObjectDescribe {
+pub(crate) struct SObjectDescribe {
     pub name: String,
     pub label: String,
     pub label_plural: String,
@@ -80,7 +70,8 @@ pub struct SObjectDescribe {
 }
 
 impl SObjectDescribe {
-    pub fn field(&self, name: &str) -> Option<&SObjectField> {
+    #[cfg(test)]
+    pub(crate) fn field(&self, name: &str) -> Option<&SObjectField> {
         self.fields
             .iter()
             .find(|f| f.name.eq_ignore_ascii_case(name))
@@ -90,7 +81,7 @@ impl SObjectDescribe {
 /// One field of a describe.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct SObjectField {
+pub(crate) struct SObjectField {
     pub name: String,
     pub label: String,
     /// Salesforce's field type: `id`, `string`, `double`, `datetime`, `address`, ...
@@ -130,7 +121,7 @@ pub struct SObjectField {
 /// One value of a picklist field.
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
-pub struct PicklistValue {
+pub(crate) struct PicklistValue {
     pub active: bool,
     pub default_value: bool,
     pub label: Option<String>,
@@ -143,7 +134,7 @@ pub struct PicklistValue {
 /// intermediate.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct QueryPage {
+pub(crate) struct QueryPage {
     pub total_size: u64,
     pub done: bool,
     /// Path of the next page, present while `done` is false.
@@ -155,7 +146,7 @@ pub struct QueryPage {
 /// `GET sobjects/{Name}/deleted/`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeletedRecords {
+pub(crate) struct DeletedRecords {
     #[serde(default)]
     pub deleted_records: Vec<DeletedRecord>,
     #[serde(default)]
@@ -166,7 +157,7 @@ pub struct DeletedRecords {
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct DeletedRecord {
+pub(crate) struct DeletedRecord {
     pub id: String,
     /// `2013-05-07T22:07:19.000+0000`.
     pub deleted_date: String,
@@ -175,7 +166,7 @@ pub struct DeletedRecord {
 /// One entry of `GET limits/`; per-app breakdowns are kept in `extra`.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize)]
 #[serde(default)]
-pub struct Limit {
+pub(crate) struct Limit {
     #[serde(rename = "Max")]
     pub max: i64,
     #[serde(rename = "Remaining")]
@@ -201,27 +192,15 @@ fn check_object_name(name: &str) -> Result<(), Error> {
 }
 
 impl SalesforceClient {
-    /// `GET /services/data/`: the API versions the org serves, oldest first.
-    pub async fn versions(&self) -> Result<Vec<ApiVersion>, Error> {
-        self.send_json(
-            Method::GET,
-            "/services/data/",
-            &[],
-            &HeaderMap::new(),
-            &Payload::Empty,
-        )
-        .await
-    }
-
     /// describeGlobal: every object of the org.
-    pub async fn describe_global(&self) -> Result<GlobalDescribe, Error> {
+    pub(crate) async fn describe_global(&self) -> Result<GlobalDescribe, Error> {
         let path = self.data_path("sobjects/");
         self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
             .await
     }
 
     /// describe of one object with all its fields.
-    pub async fn describe(&self, sobject: &str) -> Result<SObjectDescribe, Error> {
+    pub(crate) async fn describe(&self, sobject: &str) -> Result<SObjectDescribe, Error> {
         check_object_name(sobject)?;
         let path = self.data_path(&format!("sobjects/{sobject}/describe/"));
         let body = self
@@ -246,7 +225,7 @@ impl SalesforceClient {
 
     /// First page of `query` (or `queryAll`, which adds deleted and archived rows).
     /// `batch_size` is Salesforce's page-size hint (clamped to 200..=2000).
-    pub async fn query(
+    pub(crate) async fn query(
         &self,
         soql: &str,
         include_deleted: bool,
@@ -268,7 +247,7 @@ impl SalesforceClient {
     }
 
     /// The page at a previous page's `nextRecordsUrl`.
-    pub async fn query_more(
+    pub(crate) async fn query_more(
         &self,
         next_records_url: &str,
         batch_size: Option<u32>,
@@ -290,29 +269,8 @@ impl SalesforceClient {
         .await
     }
 
-    /// All pages of a query, fetched one at a time as the stream is polled.
-    pub fn query_pages(
-        &self,
-        soql: String,
-        include_deleted: bool,
-        batch_size: Option<u32>,
-    ) -> impl Stream<Item = Result<QueryPage, Error>> + Send + 'static {
-        let client = self.clone();
-        async_stream::try_stream! {
-            let mut page = client.query(&soql, include_deleted, batch_size).await?;
-            loop {
-                let next = if page.done { None } else { page.next_records_url.take() };
-                yield page;
-                match next {
-                    Some(url) => page = client.query_more(&url, batch_size).await?,
-                    None => break,
-                }
-            }
-        }
-    }
-
     /// getDeleted: ids of `sobject` rows deleted between `start` and `end`.
-    pub async fn get_deleted(
+    pub(crate) async fn get_deleted(
         &self,
         sobject: &str,
         start: DateTime<Utc>,
@@ -333,31 +291,9 @@ impl SalesforceClient {
     }
 
     /// `GET limits/`: the org's limits by name (`DailyApiRequests`, `DailyBulkV2QueryJobs`...).
-    pub async fn limits(&self) -> Result<BTreeMap<String, Limit>, Error> {
+    pub(crate) async fn limits(&self) -> Result<BTreeMap<String, Limit>, Error> {
         let path = self.data_path("limits/");
         self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await
-    }
-
-    /// An authenticated `GET` of any path on the instance, body streamed (for blobs and
-    /// resources without a typed call).
-    pub async fn get_stream(&self, path: &str) -> Result<super::ByteStream, Error> {
-        let response = self
-            .send(Method::GET, path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await?;
-        Ok(super::body_stream(&Method::GET, response))
-    }
-
-    /// An authenticated request with a JSON body to a path under `/services/data/v{version}/`,
-    /// returning the raw reply body (for REST writes such as composite calls).
-    pub async fn send_raw_json(
-        &self,
-        method: Method,
-        data_path: &str,
-        body: Bytes,
-    ) -> Result<Bytes, Error> {
-        let path = self.data_path(data_path.trim_start_matches('/'));
-        self.send_bytes(method, &path, &[], &HeaderMap::new(), &Payload::Json(body))
             .await
     }
 }

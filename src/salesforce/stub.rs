@@ -23,7 +23,7 @@ pub(crate) struct Received {
 }
 
 impl Received {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(super) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n == name)
@@ -31,22 +31,22 @@ impl Received {
     }
 
     /// The URL-decoded query or form-body pairs.
-    pub fn pairs(text: &str) -> Vec<(String, String)> {
+    pub(super) fn pairs(text: &str) -> Vec<(String, String)> {
         url::form_urlencoded::parse(text.as_bytes())
             .into_owned()
             .collect()
     }
 
-    pub fn form(&self) -> Vec<(String, String)> {
+    pub(super) fn form(&self) -> Vec<(String, String)> {
         Self::pairs(&String::from_utf8_lossy(&self.body))
     }
 
-    pub fn query_pairs(&self) -> Vec<(String, String)> {
+    pub(super) fn query_pairs(&self) -> Vec<(String, String)> {
         Self::pairs(self.query.as_deref().unwrap_or(""))
     }
 
     /// `http://host:port` this request was sent to.
-    pub fn origin(&self) -> String {
+    pub(super) fn origin(&self) -> String {
         format!("http://{}", self.header("host").unwrap_or(""))
     }
 }
@@ -65,7 +65,7 @@ pub(crate) enum Reply {
 }
 
 impl Reply {
-    pub fn json(status: u16, body: impl Into<String>) -> Reply {
+    pub(super) fn json(status: u16, body: impl Into<String>) -> Reply {
         Reply::Http {
             status,
             headers: vec![(
@@ -76,7 +76,7 @@ impl Reply {
         }
     }
 
-    pub fn empty(status: u16) -> Reply {
+    pub(super) fn empty(status: u16) -> Reply {
         Reply::Http {
             status,
             headers: vec![],
@@ -84,7 +84,7 @@ impl Reply {
         }
     }
 
-    pub fn with_header(mut self, name: &str, value: &str) -> Reply {
+    pub(super) fn with_header(mut self, name: &str, value: &str) -> Reply {
         if let Reply::Http { headers, .. } = &mut self {
             headers.push((name.into(), value.into()));
         }
@@ -108,7 +108,9 @@ impl Drop for Stub {
 }
 
 impl Stub {
-    pub async fn start(handler: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Stub {
+    pub(super) async fn start(
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Stub {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let received = Arc::new(Mutex::new(Vec::new()));
@@ -133,12 +135,12 @@ impl Stub {
         }
     }
 
-    pub fn received(&self) -> Vec<Received> {
+    pub(super) fn received(&self) -> Vec<Received> {
         self.received.lock().unwrap().clone()
     }
 
     /// Requests whose path ends with `suffix`.
-    pub fn received_at(&self, suffix: &str) -> Vec<Received> {
+    pub(super) fn received_at(&self, suffix: &str) -> Vec<Received> {
         self.received()
             .into_iter()
             .filter(|r| r.path.ends_with(suffix))

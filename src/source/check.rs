@@ -5,11 +5,16 @@ use crate::config::SourceConfig;
 use crate::failure::Failure;
 use crate::protocol::{ConnectionStatus, Message, Output, Status};
 
+use crate::salesforce::ClientOptions;
 use crate::source::connect::{connect, emit_rotated_token, explain};
 
 /// Tries the connection; writes one CONNECTION_STATUS.
-pub async fn check(config: SourceConfig, output: Output) -> Result<(), Failure> {
-    let status = match connect(&config).await {
+pub(crate) async fn check(
+    config: SourceConfig,
+    client: ClientOptions,
+    output: Output,
+) -> Result<(), Failure> {
+    let status = match connect(&config, client).await {
         Err(e) => failed(format!("Cannot log in to Salesforce: {}", explain(&e))),
         Ok(client) => {
             let result = client.limits().await;

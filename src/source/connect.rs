@@ -7,17 +7,20 @@ use crate::protocol::{Control, FailureType, Message, Output};
 use crate::salesforce::{ClientOptions, Error, ErrorClass, SalesforceClient};
 
 /// Logs in with the config's credentials.
-pub async fn connect(config: &SourceConfig) -> Result<SalesforceClient, Error> {
+pub(crate) async fn connect(
+    config: &SourceConfig,
+    options: ClientOptions,
+) -> Result<SalesforceClient, Error> {
     let connection = config.connection().map_err(|e| Error::Invalid {
         setting: e.key.clone(),
         value: String::new(),
         reason: e.problem.clone(),
     })?;
-    SalesforceClient::connect(&connection, ClientOptions::from_env()).await
+    SalesforceClient::connect(&connection, options).await
 }
 
 /// A sentence telling the user what to fix for a failed login or first call.
-pub fn explain(error: &Error) -> String {
+pub(crate) fn explain(error: &Error) -> String {
     match error {
         Error::Connection { .. } | Error::Timeout { .. } => format!(
             "{error}. Check login_url / is_sandbox (the login host must be reachable from here) and the network."
@@ -36,7 +39,7 @@ pub fn explain(error: &Error) -> String {
 }
 
 /// A failure of a source command from a client error.
-pub fn failure(context: &str, error: &Error) -> Failure {
+pub(crate) fn failure(context: &str, error: &Error) -> Failure {
     let failure_type = match error.class() {
         ErrorClass::Config => FailureType::ConfigError,
         ErrorClass::Transient => FailureType::TransientError,
@@ -46,7 +49,11 @@ pub fn failure(context: &str, error: &Error) -> Failure {
 }
 
 /// Emits a CONNECTOR_CONFIG with the new refresh token if Salesforce rotated it.
-pub fn emit_rotated_token(client: &SalesforceClient, config: &SourceConfig, output: &Output) {
+pub(crate) fn emit_rotated_token(
+    client: &SalesforceClient,
+    config: &SourceConfig,
+    output: &Output,
+) {
     let rotated = client.rotated_refresh_token().borrow().clone();
     if let Some(token) = rotated {
         let message =

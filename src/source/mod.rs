@@ -5,15 +5,16 @@
 //! REST pages, getDeleted) → [`decode`] (CSV bytes → typed JSON record bytes) → [`output`]
 //! (RECORD and STATE lines, checkpoints, per-stream state). [`read`] runs every configured
 //! stream through them, concurrently up to `num_workers`, inside the org's API budget.
-pub mod check;
-pub mod connect;
-pub mod decode;
-pub mod discover;
-pub mod fetch;
-pub mod output;
-pub mod plan;
-pub mod read;
+pub(crate) mod check;
+pub(crate) mod connect;
+pub(crate) mod context;
+pub(crate) mod decode;
+pub(crate) mod discover;
+pub(crate) mod fetch;
+pub(crate) mod output;
+pub(crate) mod plan;
+pub(crate) mod read;
 
-pub use check::check;
-pub use discover::discover;
-pub use read::read;
+pub(crate) use check::check;
+pub(crate) use discover::discover;
+pub(crate) use read::read;

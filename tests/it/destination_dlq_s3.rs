@@ -6,10 +6,10 @@ use crate::support::files::files_under;
 use crate::support::s3s;
 
 use chrono::Utc;
-use salesforce_connector::config::Secret;
-use salesforce_connector::destination::outcome::dlq::{
+use salesforce_connector::dlq::{
     DeadLetterQueue, DlqError, DlqFormat, DlqSettings, DlqTarget, Rejection, RunIdentity,
 };
+use salesforce_connector::secret::Secret;
 use serde_json::value::RawValue;
 
 fn settings(server: &s3s::S3Server, secret: &str, format: DlqFormat) -> DlqSettings {

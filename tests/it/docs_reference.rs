@@ -103,7 +103,7 @@ fn ordered(properties: &Map<String, Value>) -> Vec<(&String, &Value)> {
     list.sort_by_key(|(name, schema)| {
         (
             schema["order"].as_i64().unwrap_or(i64::MAX),
-            name.to_string(),
+            (*name).clone(),
         )
     });
     list

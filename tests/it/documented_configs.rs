@@ -19,7 +19,7 @@ fn fixture(name: &str) -> Value {
 fn assert_accepted(role: &str, file: &str) {
     let org = TestOrg::start(emulator_config());
     let mut config = fixture(file);
-    config["login_url"] = Value::String(org.emulator.login_url().to_string());
+    config["login_url"] = Value::String(org.emulator.login_url().clone());
     let path = org.write("config.json", &config);
     let output = std::process::Command::new(BINARY)
         .args([role, "check", "--config", path.to_str().unwrap()])

@@ -24,7 +24,7 @@ fn by_id(records: &[Value]) -> BTreeMap<String, Value> {
 }
 
 /// Asserts the emitted records of `object` are exactly the org's (deleted ones included).
-pub fn assert_same_as_org(org: &TestOrg, object: &str, emitted: &[Value]) {
+pub(crate) fn assert_same_as_org(org: &TestOrg, object: &str, emitted: &[Value]) {
     let expected: Vec<Value> = org
         .org_records(object, true)
         .iter()

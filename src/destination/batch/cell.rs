@@ -16,7 +16,7 @@ use crate::destination::route::operation::Operation;
 use crate::destination::route::sobject::{FieldInfo, FieldKind};
 
 /// Bulk API's "set this field to null" marker.
-pub const NULL_MARKER: &str = "#N/A";
+pub(crate) const NULL_MARKER: &str = "#N/A";
 
 /// Exponents beyond this are refused rather than expanded into thousands of digits; no
 /// Salesforce number type holds more than 18 digits.
@@ -25,7 +25,7 @@ const MAX_EXPONENT: i64 = 400;
 /// Why a value cannot be written to its field.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 #[error("field '{field}' ({describe_type}): expected {expected}, got {got}")]
-pub struct CellError {
+pub(crate) struct CellError {
     pub field: String,
     pub describe_type: String,
     pub expected: &'static str,
@@ -35,7 +35,7 @@ pub struct CellError {
 /// The CSV text for `raw` written to `field` by `operation`. An empty string means an empty
 /// cell (leave the value unchanged, or let Salesforce apply its default on insert). Text that
 /// needs no rewriting is borrowed from `raw`, so most cells cost no allocation.
-pub fn to_cell<'a>(
+pub(crate) fn to_cell<'a>(
     field: &FieldInfo,
     raw: &'a RawValue,
     operation: &Operation,
@@ -270,7 +270,7 @@ fn is_json_number(text: &str) -> bool {
 
 /// Rewrites a JSON number without exponent, exactly: every digit kept, none invented beyond
 /// what the shift needs. Plain numbers come back unchanged.
-pub fn plain_decimal(number: &str) -> Option<String> {
+pub(crate) fn plain_decimal(number: &str) -> Option<String> {
     if !is_json_number(number) {
         return None;
     }

@@ -7,27 +7,30 @@
 //! cells, which is how [`super::reconcile`] recognises the row in Salesforce's result files,
 //! and the state interval the record arrived in, for STATE accounting.
 
-pub mod cell;
-pub mod predict;
-pub mod row;
+pub(crate) mod cell;
+pub(crate) mod csv_row;
+pub(crate) mod predict;
+pub(crate) mod row;
+mod row_hash;
+
+pub(crate) use row_hash::{row_hash, row_hash_bytes};
 
 use std::fs::File;
-use std::hash::Hasher;
-use std::io::{self, BufRead, BufReader, BufWriter, Seek, SeekFrom, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::Path;
 
 use serde_json::value::RawValue;
 use tempfile::NamedTempFile;
 
-use crate::destination::batch::row::write_csv_row;
+use crate::destination::batch::csv_row::write_csv_row;
 
 /// Salesforce's limit for one upload: 150 MB base64-encoded, i.e. about 112 MB of raw CSV;
 /// 100 MiB keeps a margin.
-pub const SALESFORCE_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
+pub(crate) const SALESFORCE_MAX_UPLOAD_BYTES: u64 = 100 * 1024 * 1024;
 
 /// How big a batch may grow before it is sealed and uploaded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct BatchLimits {
+pub(crate) struct BatchLimits {
     /// Raw CSV bytes, header included (never above [`SALESFORCE_MAX_UPLOAD_BYTES`]).
     pub max_bytes: u64,
     /// Rows per job; bounds the per-row bookkeeping kept in memory (16 bytes a row).
@@ -45,7 +48,7 @@ impl Default for BatchLimits {
 
 impl BatchLimits {
     /// Limits from the configured byte size, clamped to what Salesforce accepts.
-    pub fn with_max_bytes(max_bytes: u64) -> BatchLimits {
+    pub(crate) fn with_max_bytes(max_bytes: u64) -> BatchLimits {
         BatchLimits {
             max_bytes: max_bytes.clamp(1, SALESFORCE_MAX_UPLOAD_BYTES),
             ..BatchLimits::default()
@@ -55,131 +58,25 @@ impl BatchLimits {
 
 /// What a batch remembers of each row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct RowMeta {
+pub(crate) struct RowMeta {
     /// [`row_hash`] of the row's cells.
     pub hash: u64,
     /// The STATE interval the record arrived in (see `gate.rs`).
     pub interval: u64,
 }
 
-/// A stable hash of a row's cells: the identity under which a row is matched in result files.
-/// Identical rows hash alike and are interchangeable for accounting.
-pub fn row_hash<'a>(cells: impl IntoIterator<Item = &'a str>) -> u64 {
-    row_hash_bytes(cells.into_iter().map(str::as_bytes))
-}
-
-/// [`row_hash`] over raw cell bytes (result files are read without UTF-8 checks).
-pub fn row_hash_bytes<'a>(cells: impl IntoIterator<Item = &'a [u8]>) -> u64 {
-    // Hashes are only compared within one process (sent rows vs. result rows) and need no
-    // resistance to chosen input, so a fast multiply-mix over 8-byte words does; each cell
-    // ends with its length so cell boundaries count.
-    let mut hash: u64 = 0x243f_6a88_85a3_08d3;
-    for cell in cells {
-        let mut words = cell.chunks_exact(8);
-        for word in &mut words {
-            hash = mix(hash, u64::from_le_bytes(word.try_into().expect("8 bytes")));
-        }
-        let mut tail = [0u8; 8];
-        let rest = words.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        hash = mix(hash, u64::from_le_bytes(tail));
-        hash = mix(hash, cell.len() as u64 ^ 0xff00_0000_0000_0000);
-    }
-    finalize(hash)
-}
-
-fn mix(hash: u64, word: u64) -> u64 {
-    let product = (hash ^ word) as u128 * 0x9e37_79b9_7f4a_7c15u128;
-    (product as u64) ^ ((product >> 64) as u64)
-}
-
-fn finalize(mut hash: u64) -> u64 {
-    // The splitmix64 finalizer: every input bit reaches every output bit.
-    hash ^= hash >> 30;
-    hash = hash.wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    hash ^= hash >> 27;
-    hash = hash.wrapping_mul(0x94d0_49bb_1331_11eb);
-    hash ^ (hash >> 31)
-}
-
-/// A fast `HashMap` hasher for short trusted keys (field names looked up once per cell).
-#[derive(Clone, Copy, Default)]
-pub struct FastKey;
-
-impl std::hash::BuildHasher for FastKey {
-    type Hasher = FastHasher;
-    fn build_hasher(&self) -> FastHasher {
-        FastHasher(0x243f_6a88_85a3_08d3)
-    }
-}
-
-/// The multiply-mix of [`row_hash_bytes`] as a streaming `Hasher`.
-pub struct FastHasher(u64);
-
-impl Hasher for FastHasher {
-    fn finish(&self) -> u64 {
-        finalize(self.0)
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        let mut words = bytes.chunks_exact(8);
-        for word in &mut words {
-            self.0 = mix(
-                self.0,
-                u64::from_le_bytes(word.try_into().expect("8 bytes")),
-            );
-        }
-        let mut tail = [0u8; 8];
-        let rest = words.remainder();
-        tail[..rest.len()].copy_from_slice(rest);
-        self.0 = mix(
-            self.0,
-            u64::from_le_bytes(tail) ^ ((bytes.len() as u64) << 56),
-        );
-    }
-}
-
-/// A `HashMap` hasher for keys that already are [`row_hash`] values.
-#[derive(Clone, Copy, Default)]
-pub struct PrehashedKey;
-
-impl std::hash::BuildHasher for PrehashedKey {
-    type Hasher = PrehashedHasher;
-    fn build_hasher(&self) -> PrehashedHasher {
-        PrehashedHasher(0)
-    }
-}
-
-/// Passes a `u64` key through unchanged.
-#[derive(Default)]
-pub struct PrehashedHasher(u64);
-
-impl Hasher for PrehashedHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
-        }
-    }
-    fn write_u64(&mut self, value: u64) {
-        self.0 = value;
-    }
-}
-
 /// A batch being filled.
-pub struct Batch {
+pub(crate) struct Batch {
     csv: BufWriter<NamedTempFile>,
     originals: BufWriter<NamedTempFile>,
     rows: Vec<RowMeta>,
     bytes: u64,
-    header_bytes: u64,
     scratch: Vec<u8>,
 }
 
 impl Batch {
     /// An empty batch whose CSV starts with `header`.
-    pub fn new<S: AsRef<str>>(header: &[S]) -> io::Result<Batch> {
+    pub(crate) fn new<S: AsRef<str>>(header: &[S]) -> io::Result<Batch> {
         let mut scratch = Vec::new();
         write_csv_row(&mut scratch, header);
         let mut csv = BufWriter::with_capacity(256 * 1024, NamedTempFile::new()?);
@@ -189,28 +86,28 @@ impl Batch {
             originals: BufWriter::with_capacity(64 * 1024, NamedTempFile::new()?),
             rows: Vec::new(),
             bytes: scratch.len() as u64,
-            header_bytes: scratch.len() as u64,
             scratch,
         })
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
 
     /// CSV bytes so far, header included.
-    pub fn bytes(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn bytes(&self) -> u64 {
         self.bytes
     }
 
     /// Appends a row unless it would take the batch past `limits`; then the row is not added
     /// and `false` comes back (seal this batch and push the row into a new one). A row always
     /// goes into an empty batch.
-    pub fn push<S: AsRef<str>>(
+    pub(crate) fn push<S: AsRef<str>>(
         &mut self,
         cells: &[S],
         original: &RawValue,
@@ -236,7 +133,7 @@ impl Batch {
     }
 
     /// Flushes both files to disk and hands the batch over for upload.
-    pub fn seal(self) -> io::Result<SealedBatch> {
+    pub(crate) fn seal(self) -> io::Result<SealedBatch> {
         let csv = self.csv.into_inner().map_err(|e| e.into_error())?;
         let originals = self.originals.into_inner().map_err(|e| e.into_error())?;
         Ok(SealedBatch {
@@ -244,48 +141,43 @@ impl Batch {
             originals,
             rows: self.rows,
             bytes: self.bytes,
-            header_bytes: self.header_bytes,
         })
     }
 }
 
 /// A batch ready for upload: its CSV file, its rows' originals and identities.
-pub struct SealedBatch {
+pub(crate) struct SealedBatch {
     csv: NamedTempFile,
     originals: NamedTempFile,
     pub rows: Vec<RowMeta>,
     pub bytes: u64,
-    header_bytes: u64,
 }
 
 impl SealedBatch {
     /// The CSV file to upload.
-    pub fn csv_path(&self) -> &Path {
+    pub(crate) fn csv_path(&self) -> &Path {
         self.csv.path()
     }
 
     /// The CSV file, opened afresh at its start.
-    pub fn open_csv(&self) -> io::Result<File> {
+    #[cfg(test)]
+    pub(crate) fn open_csv(&self) -> io::Result<File> {
+        use std::io::{Seek, SeekFrom};
         let mut file = self.csv.reopen()?;
         file.seek(SeekFrom::Start(0))?;
         Ok(file)
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rows.len()
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rows.is_empty()
     }
 
-    /// Data bytes (without the header).
-    pub fn data_bytes(&self) -> u64 {
-        self.bytes - self.header_bytes
-    }
-
     /// The original records, in row order, read back from disk one at a time.
-    pub fn originals(&self) -> io::Result<Originals> {
+    pub(crate) fn originals(&self) -> io::Result<Originals> {
         Ok(Originals {
             lines: BufReader::with_capacity(64 * 1024, self.originals.reopen()?).lines(),
             index: 0,
@@ -294,8 +186,8 @@ impl SealedBatch {
 }
 
 /// Iterator over a sealed batch's original records: `(row index, record data)`.
-pub struct Originals {
-    lines: std::io::Lines<BufReader<File>>,
+pub(crate) struct Originals {
+    lines: io::Lines<BufReader<File>>,
     index: usize,
 }
 

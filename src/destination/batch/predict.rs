@@ -13,14 +13,14 @@ use crate::destination::route::sobject::FieldKind;
 
 /// A rejection Salesforce would give, in its terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Predicted {
+pub(crate) struct Predicted {
     pub code: &'static str,
     pub message: String,
     pub fields: Vec<String>,
 }
 
 /// The first rejection Salesforce would give `cells` (a row of `target`), if any.
-pub fn predict(target: &StreamTarget, cells: &[Cow<'_, str>]) -> Option<Predicted> {
+pub(crate) fn predict(target: &StreamTarget, cells: &[Cow<'_, str>]) -> Option<Predicted> {
     for (column, cell) in target.columns.iter().zip(cells) {
         let text = cell.as_ref();
         if text.is_empty() || text == NULL_MARKER || column.relationship.is_some() {

@@ -13,7 +13,7 @@ use crate::destination::route::mapping::{is_airbyte_column, StreamTarget};
 
 /// Why a record was sent to the dead-letter queue without reaching Salesforce.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum RowError {
+pub(crate) enum RowError {
     #[error("record data is not a JSON object: {0}")]
     NotAnObject(String),
     #[error("field '{field}' is not in the configured catalog of stream '{stream}'")]
@@ -29,7 +29,7 @@ pub enum RowError {
 
 impl RowError {
     /// A short code for the dead-letter queue, in the style of Salesforce's error codes.
-    pub fn code(&self) -> &'static str {
+    pub(crate) fn code(&self) -> &'static str {
         match self {
             RowError::NotAnObject(_) => "INVALID_RECORD",
             RowError::FieldNotInCatalog { .. } => "FIELD_NOT_IN_CATALOG",
@@ -42,7 +42,7 @@ impl RowError {
 /// Converts a record's `data` (raw JSON text) into cells in the target's column order. An
 /// absent key gives an empty cell: Salesforce leaves that field unchanged. Cells that need no
 /// rewriting borrow from `data`.
-pub fn record_to_row<'a>(
+pub(crate) fn record_to_row<'a>(
     target: &StreamTarget,
     data: &'a RawValue,
 ) -> Result<Vec<Cow<'a, str>>, RowError> {
@@ -159,38 +159,10 @@ impl<'de> Visitor<'de> for &mut RowBuilder<'_, 'de> {
     }
 }
 
-/// Appends one CSV row (comma, LF). A cell is quoted when it holds a comma, quote, CR or LF, or
-/// starts or ends with a space (Salesforce trims unquoted spaces); quotes are doubled.
-pub fn write_csv_row<S: AsRef<str>>(out: &mut Vec<u8>, cells: &[S]) {
-    for (i, cell) in cells.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        let cell = cell.as_ref();
-        let needs_quotes = cell
-            .bytes()
-            .any(|b| matches!(b, b',' | b'"' | b'\r' | b'\n'))
-            || cell.starts_with([' ', '\t'])
-            || cell.ends_with([' ', '\t']);
-        if needs_quotes {
-            out.push(b'"');
-            for b in cell.bytes() {
-                if b == b'"' {
-                    out.push(b'"');
-                }
-                out.push(b);
-            }
-            out.push(b'"');
-        } else {
-            out.extend_from_slice(cell.as_bytes());
-        }
-    }
-    out.push(b'\n');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::destination::batch::csv_row::write_csv_row;
     use crate::destination::route::mapping::{plan_stream, StreamRoute};
     use crate::destination::route::sobject::{FieldInfo, SObjectInfo};
 

@@ -23,9 +23,10 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 use url::Url;
 
-use crate::config::{CaCertificates, Secret};
+use crate::config::CaCertificates;
+use crate::secret::Secret;
 
-use crate::destination::batch::row::write_csv_row;
+use crate::destination::batch::csv_row::write_csv_row;
 
 /// One DLQ object is cut when its encoded rows reach this size, so memory stays bounded.
 const MAX_OBJECT_BYTES: usize = 4 * 1024 * 1024;

@@ -13,7 +13,7 @@ use serde_json::value::RawValue;
 
 /// Which records a STATE speaks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StateScope {
+pub(crate) enum StateScope {
     /// A STREAM state: the configured stream's index (`None` for a stream not in the catalog).
     Stream(Option<usize>),
     /// A GLOBAL or LEGACY state: every stream.
@@ -22,7 +22,7 @@ pub enum StateScope {
 
 /// Records of one stream and interval that reached their end.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counts {
+pub(crate) struct Counts {
     /// Accepted by Salesforce.
     pub committed: u64,
     /// Written to the dead-letter queue.
@@ -45,14 +45,14 @@ struct Pending {
 
 /// A STATE ready to be echoed, with the stats of the records it covers.
 #[derive(Debug)]
-pub struct Released {
+pub(crate) struct Released {
     pub raw: Box<RawValue>,
     pub stats: Counts,
 }
 
 /// Tracks batches, records and STATEs; decides which STATEs may go.
 #[derive(Default)]
-pub struct StateGate {
+pub(crate) struct StateGate {
     next_batch: u64,
     unfinished: BTreeSet<u64>,
     interval: u64,
@@ -61,29 +61,29 @@ pub struct StateGate {
 }
 
 impl StateGate {
-    pub fn new() -> StateGate {
+    pub(crate) fn new() -> StateGate {
         StateGate::default()
     }
 
     /// A new batch id; the batch counts as unfinished until [`StateGate::finish_batch`].
-    pub fn open_batch(&mut self) -> u64 {
+    pub(crate) fn open_batch(&mut self) -> u64 {
         let id = self.next_batch;
         self.next_batch += 1;
         self.unfinished.insert(id);
         id
     }
 
-    pub fn finish_batch(&mut self, id: u64) {
+    pub(crate) fn finish_batch(&mut self, id: u64) {
         self.unfinished.remove(&id);
     }
 
     /// The interval records arriving now belong to.
-    pub fn interval(&self) -> u64 {
+    pub(crate) fn interval(&self) -> u64 {
         self.interval
     }
 
     /// Adds outcomes of records of `stream` that arrived in `interval`.
-    pub fn count(&mut self, stream: usize, interval: u64, counts: Counts) {
+    pub(crate) fn count(&mut self, stream: usize, interval: u64, counts: Counts) {
         self.counts
             .entry((stream, interval))
             .or_default()
@@ -91,7 +91,7 @@ impl StateGate {
     }
 
     /// A STATE arrived: it waits for every batch opened so far.
-    pub fn push_state(&mut self, raw: Box<RawValue>, scope: StateScope) {
+    pub(crate) fn push_state(&mut self, raw: Box<RawValue>, scope: StateScope) {
         self.pending.push_back(Pending {
             raw,
             scope,
@@ -101,12 +101,12 @@ impl StateGate {
         self.interval += 1;
     }
 
-    pub fn pending(&self) -> usize {
+    pub(crate) fn pending(&self) -> usize {
         self.pending.len()
     }
 
     /// The STATEs whose records are all done, in arrival order.
-    pub fn release(&mut self) -> Vec<Released> {
+    pub(crate) fn release(&mut self) -> Vec<Released> {
         let mut out = Vec::new();
         while let Some(front) = self.pending.front() {
             let blocked = self
@@ -154,14 +154,13 @@ impl StateGate {
 /// The STATE payload with `destinationStats` added, everything else byte for byte.
 /// `recordCount` counts the records Salesforce accepted and `rejectedRecordCount` those in the
 /// dead-letter queue: their sum is what the platform compares with the source's count.
-pub fn with_destination_stats(raw: &RawValue, stats: Counts) -> Box<RawValue> {
+pub(crate) fn with_destination_stats(raw: &RawValue, stats: Counts) -> Box<RawValue> {
     let stats_json = format!(
         r#"{{"recordCount":{}.0,"rejectedRecordCount":{}.0}}"#,
         stats.committed, stats.rejected
     );
     let text = raw.get().trim();
-    let existing: Option<std::collections::BTreeMap<String, &RawValue>> =
-        serde_json::from_str(text).ok();
+    let existing: Option<BTreeMap<String, &RawValue>> = serde_json::from_str(text).ok();
     let Some(fields) = existing else {
         return raw.to_owned();
     };

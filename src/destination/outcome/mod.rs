@@ -3,6 +3,6 @@
 //! only when every record before it is committed or kept ([`gate`]).
 
 pub mod dlq;
-pub mod gate;
-pub mod reconcile;
-pub mod report;
+pub(crate) mod gate;
+pub(crate) mod reconcile;
+pub(crate) mod report;

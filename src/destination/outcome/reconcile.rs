@@ -13,11 +13,11 @@ use std::io::Read;
 
 use thiserror::Error;
 
-use crate::destination::batch::{row_hash_bytes, PrehashedKey, RowMeta};
+use crate::destination::batch::{row_hash_bytes, RowMeta};
 
 /// Which result file a row came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ResultKind {
+pub(crate) enum ResultKind {
     Successful,
     Failed,
     Unprocessed,
@@ -35,7 +35,7 @@ impl fmt::Display for ResultKind {
 
 /// A failed row's `sf__Error`: `CODE:message:fields --` (some carry only a code).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RowFailure {
+pub(crate) struct RowFailure {
     pub code: String,
     pub message: String,
     pub fields: Vec<String>,
@@ -51,7 +51,7 @@ const TRANSIENT_CODES: &[&str] = &[
 ];
 
 impl RowFailure {
-    pub fn parse(sf_error: &str) -> RowFailure {
+    pub(crate) fn parse(sf_error: &str) -> RowFailure {
         let text = sf_error.trim().trim_end_matches("--").trim_end();
         let Some((code, rest)) = text.split_once(':') else {
             return RowFailure {
@@ -81,14 +81,14 @@ impl RowFailure {
     }
 
     /// Whether a new job may succeed where this one failed (lock contention, timeouts).
-    pub fn is_transient(&self) -> bool {
+    pub(crate) fn is_transient(&self) -> bool {
         TRANSIENT_CODES.contains(&self.code.as_str())
     }
 }
 
 /// What happened to one sent row.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Disposition {
+pub(crate) enum Disposition {
     Succeeded,
     Failed(RowFailure),
     Unprocessed,
@@ -96,7 +96,7 @@ pub enum Disposition {
 
 /// The counts do not add up, or a result file cannot be read.
 #[derive(Debug, Error)]
-pub enum ReconcileError {
+pub(crate) enum ReconcileError {
     #[error("{file}: column '{column}' is missing from the result header {header:?}")]
     MissingColumn {
         file: ResultKind,
@@ -127,9 +127,9 @@ const UNPROCESSED: u8 = 3;
 const NO_NEXT: u32 = u32::MAX;
 
 /// Matches result rows to the rows of one job.
-pub struct Reconciler {
+pub(crate) struct Reconciler {
     /// First unmatched row index per hash; further rows with that hash chain through `next`.
-    heads: HashMap<u64, u32, PrehashedKey>,
+    heads: HashMap<u64, u32, foldhash::fast::FixedState>,
     next: Vec<u32>,
     states: Vec<u8>,
     failures: HashMap<u32, RowFailure>,
@@ -141,13 +141,14 @@ pub struct Reconciler {
 impl Reconciler {
     /// Also keeps each successful row's Salesforce Id and whether it was created (for the
     /// outcome report; costs memory per row, so only when asked).
-    pub fn capture_ids(mut self) -> Reconciler {
+    pub(crate) fn capture_ids(mut self) -> Reconciler {
         self.ids = Some(HashMap::new());
         self
     }
 
-    pub fn new(rows: &[RowMeta]) -> Reconciler {
-        let mut heads = HashMap::with_capacity_and_hasher(rows.len(), PrehashedKey);
+    pub(crate) fn new(rows: &[RowMeta]) -> Reconciler {
+        let mut heads =
+            HashMap::with_capacity_and_hasher(rows.len(), foldhash::fast::FixedState::default());
         let mut next = vec![NO_NEXT; rows.len()];
         // Walk backwards so each chain lists rows in upload order.
         for (index, row) in rows.iter().enumerate().rev() {
@@ -166,7 +167,7 @@ impl Reconciler {
     }
 
     /// Marks one unmatched row with cells hashing to `hash`; `None` when there is none.
-    pub fn mark(&mut self, hash: u64, disposition: Disposition) -> Option<usize> {
+    pub(crate) fn mark(&mut self, hash: u64, disposition: Disposition) -> Option<usize> {
         let index = *self.heads.get(&hash)?;
         let following = self.next[index as usize];
         if following == NO_NEXT {
@@ -188,7 +189,7 @@ impl Reconciler {
     }
 
     /// Reads one result file (`header` = the columns as uploaded) and marks its rows.
-    pub fn read_results(
+    pub(crate) fn read_results(
         &mut self,
         file: ResultKind,
         header: &[&str],
@@ -263,12 +264,12 @@ impl Reconciler {
     }
 
     /// Successful, failed and unprocessed rows so far.
-    pub fn counts(&self) -> (u64, u64, u64) {
+    pub(crate) fn counts(&self) -> (u64, u64, u64) {
         (self.counts[0], self.counts[1], self.counts[2])
     }
 
     /// Checks every row is accounted for and returns the per-row outcome.
-    pub fn finish(self) -> Result<Reconciled, ReconcileError> {
+    pub(crate) fn finish(self) -> Result<Reconciled, ReconcileError> {
         let (successful, failed, unprocessed) = self.counts();
         if self.states.contains(&UNMATCHED) {
             return Err(ReconcileError::Unaccounted {
@@ -288,7 +289,7 @@ impl Reconciler {
 }
 
 /// Every row of a job with its outcome.
-pub struct Reconciled {
+pub(crate) struct Reconciled {
     all_succeeded: bool,
     states: Vec<u8>,
     failures: HashMap<u32, RowFailure>,
@@ -297,34 +298,26 @@ pub struct Reconciled {
 
 /// A row's outcome, borrowed from [`Reconciled`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Outcome<'a> {
+pub(crate) enum Outcome<'a> {
     Succeeded,
     Failed(&'a RowFailure),
     Unprocessed,
 }
 
 impl Reconciled {
-    pub fn len(&self) -> usize {
-        self.states.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.states.is_empty()
-    }
-
     /// Every row succeeded (the common case: nothing to retry or dead-letter).
-    pub fn all_succeeded(&self) -> bool {
+    pub(crate) fn all_succeeded(&self) -> bool {
         self.all_succeeded
     }
 
     /// A successful row's `sf__Id` and `sf__Created` (kept only with `capture_ids`).
-    pub fn salesforce_id(&self, index: usize) -> Option<(&str, bool)> {
+    pub(crate) fn salesforce_id(&self, index: usize) -> Option<(&str, bool)> {
         self.ids
             .get(&(index as u32))
             .map(|(id, created)| (id.as_str(), *created))
     }
 
-    pub fn outcome(&self, index: usize) -> Outcome<'_> {
+    pub(crate) fn outcome(&self, index: usize) -> Outcome<'_> {
         match self.states[index] {
             SUCCEEDED => Outcome::Succeeded,
             FAILED => Outcome::Failed(&self.failures[&(index as u32)]),

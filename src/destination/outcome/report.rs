@@ -14,7 +14,7 @@ use crate::destination::route::mapping::StreamTarget;
 
 /// One line of the report.
 #[derive(Debug, Serialize)]
-pub struct OutcomeLine<'a> {
+pub(crate) struct OutcomeLine<'a> {
     pub stream: &'a str,
     pub namespace: Option<&'a str>,
     /// The input's key: its values of the stream's `primary_key` (or of the operation's key
@@ -29,7 +29,7 @@ pub struct OutcomeLine<'a> {
 }
 
 /// What the key of `data` is for `target`'s report.
-pub fn input_key(target: &StreamTarget, data: &RawValue) -> Value {
+pub(crate) fn input_key(target: &StreamTarget, data: &RawValue) -> Value {
     if target.report_key.is_empty() {
         return Value::Null;
     }
@@ -55,23 +55,23 @@ pub fn input_key(target: &StreamTarget, data: &RawValue) -> Value {
 
 /// Lines of one stream waiting to be written.
 #[derive(Default)]
-pub struct OutcomeBuffer {
+pub(crate) struct OutcomeBuffer {
     bytes: Vec<u8>,
 }
 
 impl OutcomeBuffer {
-    pub fn push(&mut self, line: &OutcomeLine<'_>) {
+    pub(crate) fn push(&mut self, line: &OutcomeLine<'_>) {
         if serde_json::to_writer(&mut self.bytes, line).is_ok() {
             self.bytes.push(b'\n');
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.bytes.is_empty()
     }
 
     /// Writes the lines as one object of the report; nothing when empty.
-    pub async fn write(
+    pub(crate) async fn write(
         self,
         dlq: &DeadLetterQueue,
         stream: &str,

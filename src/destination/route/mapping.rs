@@ -11,7 +11,6 @@ use std::collections::HashMap;
 
 use thiserror::Error;
 
-use crate::destination::batch::FastKey;
 use crate::destination::route::operation::Operation;
 use crate::destination::route::relationship::{
     self, Relationship, RelationshipError, RelationshipName,
@@ -20,17 +19,17 @@ use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
 
 /// Record keys with this prefix are Airbyte bookkeeping (`_airbyte_raw_id`,
 /// `_airbyte_extracted_at`, `_airbyte_meta`...) and are never written.
-pub const AIRBYTE_COLUMN_PREFIX: &str = "_airbyte_";
+pub(crate) const AIRBYTE_COLUMN_PREFIX: &str = "_airbyte_";
 
 /// Whether a record key or schema property is Airbyte bookkeeping rather than data.
-pub fn is_airbyte_column(name: &str) -> bool {
+pub(crate) fn is_airbyte_column(name: &str) -> bool {
     name.len() >= AIRBYTE_COLUMN_PREFIX.len()
         && name[..AIRBYTE_COLUMN_PREFIX.len()].eq_ignore_ascii_case(AIRBYTE_COLUMN_PREFIX)
 }
 
 /// What the configured catalog says about one stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StreamRoute {
+pub(crate) struct StreamRoute {
     pub stream: String,
     pub namespace: Option<String>,
     pub destination_object_name: Option<String>,
@@ -46,7 +45,7 @@ pub struct StreamRoute {
 
 impl StreamRoute {
     /// The object name the catalog asks for (before matching it against describeGlobal).
-    pub fn requested_object(&self) -> &str {
+    pub(crate) fn requested_object(&self) -> &str {
         self.destination_object_name
             .as_deref()
             .filter(|name| !name.is_empty())
@@ -56,7 +55,7 @@ impl StreamRoute {
 
 /// A catalog that cannot be written as configured. Every variant is a `config_error`.
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum MappingError {
+pub(crate) enum MappingError {
     #[error("stream '{stream}': Salesforce object '{object}' does not exist or is not visible to this user (check destination_object_name)")]
     UnknownObject { stream: String, object: String },
     #[error("stream '{stream}': destination_sync_mode '{mode}' is not supported; expected append (insert), append_dedup (upsert), update or soft_delete (delete)")]
@@ -129,7 +128,7 @@ pub enum MappingError {
 
 /// One CSV column: its header and the field whose type its cells take.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Column {
+pub(crate) struct Column {
     /// The CSV header: the field name, or `Relationship.Field` for a relationship column.
     pub header: String,
     /// The field written; for a relationship column, the parent's indexed field, named by the
@@ -163,7 +162,7 @@ impl Column {
     }
 
     /// The object's own field this column sets (the lookup, for a relationship column).
-    pub fn target_field(&self) -> &FieldInfo {
+    pub(crate) fn target_field(&self) -> &FieldInfo {
         self.relationship
             .as_ref()
             .map(|r| &r.reference)
@@ -174,7 +173,7 @@ impl Column {
 /// A stream checked against describe: the object, operation and the CSV columns (Salesforce
 /// spelling; the operation's key column first).
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StreamTarget {
+pub(crate) struct StreamTarget {
     pub stream: String,
     pub namespace: Option<String>,
     pub object: String,
@@ -189,12 +188,12 @@ pub struct StreamTarget {
     pub report_key: Vec<String>,
     by_lower_name: HashMap<String, usize>,
     /// Salesforce spellings and the schema's own spellings: the common case, no allocation.
-    by_exact_name: HashMap<String, usize, FastKey>,
+    by_exact_name: HashMap<String, usize, foldhash::fast::FixedState>,
 }
 
 impl StreamTarget {
     /// The column a record key writes, matched case-insensitively.
-    pub fn column_index(&self, record_key: &str) -> Option<usize> {
+    pub(crate) fn column_index(&self, record_key: &str) -> Option<usize> {
         if let Some(&index) = self.by_exact_name.get(record_key) {
             return Some(index);
         }
@@ -204,20 +203,20 @@ impl StreamTarget {
     }
 
     /// The index of the operation's key column (`Id`, the external id), if any.
-    pub fn key_column(&self) -> Option<usize> {
+    pub(crate) fn key_column(&self) -> Option<usize> {
         self.operation
             .key_field()
             .and_then(|k| self.column_index(k))
     }
 
     /// The CSV header: field names (and relationship columns) in Salesforce's spelling.
-    pub fn header(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn header(&self) -> impl Iterator<Item = &str> {
         self.columns.iter().map(|c| c.header.as_str())
     }
 }
 
 /// Finds the object a stream asks for among describeGlobal's names, ignoring case.
-pub fn resolve_object_name<'a>(
+pub(crate) fn resolve_object_name<'a>(
     requested: &str,
     names: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
@@ -227,7 +226,7 @@ pub fn resolve_object_name<'a>(
 }
 
 /// The error for a stream whose object is not in describeGlobal.
-pub fn unknown_object(route: &StreamRoute) -> MappingError {
+pub(crate) fn unknown_object(route: &StreamRoute) -> MappingError {
     MappingError::UnknownObject {
         stream: route.stream.clone(),
         object: route.requested_object().to_string(),
@@ -236,7 +235,7 @@ pub fn unknown_object(route: &StreamRoute) -> MappingError {
 
 /// The parent objects `route`'s relationship columns point to, which [`plan_stream`] needs
 /// described.
-pub fn parents_needed(route: &StreamRoute, object: &SObjectInfo) -> Vec<String> {
+pub(crate) fn parents_needed(route: &StreamRoute, object: &SObjectInfo) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for property in &route.properties {
         if object.field(property).is_some() {
@@ -253,7 +252,7 @@ pub fn parents_needed(route: &StreamRoute, object: &SObjectInfo) -> Vec<String> 
 
 /// Checks `route` against `object`'s describe and builds its target (`parents`: the describes
 /// of the objects its relationship columns point to, by name).
-pub fn plan_stream(
+pub(crate) fn plan_stream(
     route: &StreamRoute,
     object: &SObjectInfo,
     parents: &HashMap<String, SObjectInfo>,
@@ -398,7 +397,7 @@ pub fn plan_stream(
         }
     }
 
-    let mut by_exact_name: HashMap<String, usize, FastKey> = HashMap::default();
+    let mut by_exact_name: HashMap<String, usize, foldhash::fast::FixedState> = HashMap::default();
     for (index, column) in columns.iter().enumerate() {
         by_exact_name.insert(column.header.clone(), index);
         by_exact_name.insert(property_of[index].clone(), index);

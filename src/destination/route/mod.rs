@@ -3,7 +3,7 @@
 //! external id ([`relationship`]), and the object's describe as the destination needs it
 //! ([`sobject`]).
 
-pub mod mapping;
-pub mod operation;
-pub mod relationship;
-pub mod sobject;
+pub(crate) mod mapping;
+pub(crate) mod operation;
+pub(crate) mod relationship;
+pub(crate) mod sobject;

@@ -5,7 +5,7 @@ use std::fmt;
 
 /// What an ingest job does with each row.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Operation {
+pub(crate) enum Operation {
     /// `append`: create a record per row.
     Insert,
     /// `update`: change the record whose `Id` the row carries.
@@ -21,7 +21,7 @@ pub enum Operation {
 
 impl Operation {
     /// The Bulk API `operation` value.
-    pub fn as_str(&self) -> &'static str {
+    pub(crate) fn as_str(&self) -> &'static str {
         match self {
             Operation::Insert => "insert",
             Operation::Update => "update",
@@ -32,12 +32,13 @@ impl Operation {
     }
 
     /// Whether the rows only name records to delete (`Id` only).
-    pub fn is_delete(&self) -> bool {
+    pub(crate) fn is_delete(&self) -> bool {
         matches!(self, Operation::Delete | Operation::HardDelete)
     }
 
     /// Airbyte's destination sync mode for this operation (data-activation catalogs).
-    pub fn sync_mode(&self) -> &'static str {
+    #[cfg(test)]
+    pub(crate) fn sync_mode(&self) -> &'static str {
         match self {
             Operation::Insert => "append",
             Operation::Update => "update",
@@ -47,7 +48,7 @@ impl Operation {
     }
 
     /// The field that identifies a row's target record, if the operation has one.
-    pub fn key_field(&self) -> Option<&str> {
+    pub(crate) fn key_field(&self) -> Option<&str> {
         match self {
             Operation::Insert => None,
             Operation::Update | Operation::Delete | Operation::HardDelete => Some("Id"),
@@ -56,12 +57,12 @@ impl Operation {
     }
 
     /// Whether a JSON null may be written as `#N/A` (set the field to null).
-    pub fn allows_nulling(&self) -> bool {
+    pub(crate) fn allows_nulling(&self) -> bool {
         !self.is_delete()
     }
 
     /// The external-id field name Bulk API wants on job creation (upsert only).
-    pub fn external_id_field_name(&self) -> Option<&str> {
+    pub(crate) fn external_id_field_name(&self) -> Option<&str> {
         match self {
             Operation::Upsert { external_id_field } => Some(external_id_field),
             _ => None,

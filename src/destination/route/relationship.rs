@@ -18,7 +18,7 @@ use crate::destination::route::sobject::{FieldInfo, SObjectInfo};
 
 /// A column header that names a lookup by its parent's indexed field.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RelationshipName<'a> {
+pub(crate) struct RelationshipName<'a> {
     /// `Lead` in `Lead:Who.Email` (polymorphic lookups only).
     pub parent_type: Option<&'a str>,
     pub relationship: &'a str,
@@ -27,7 +27,7 @@ pub struct RelationshipName<'a> {
 
 impl<'a> RelationshipName<'a> {
     /// Splits `[Type:]Relationship.Field`; `None` when `name` has no such shape.
-    pub fn parse(name: &'a str) -> Option<RelationshipName<'a>> {
+    pub(crate) fn parse(name: &'a str) -> Option<RelationshipName<'a>> {
         let (left, parent_field) = name.split_once('.')?;
         let (parent_type, relationship) = match left.split_once(':') {
             Some((t, r)) => (Some(t), r),
@@ -48,7 +48,7 @@ impl<'a> RelationshipName<'a> {
 
 /// A relationship column checked against describe.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Relationship {
+pub(crate) struct Relationship {
     /// The header in Salesforce's spelling: `Account.External_Id__c`, `Lead:Who.Email`.
     pub header: String,
     /// The lookup field it sets (`AccountId`).
@@ -60,7 +60,7 @@ pub struct Relationship {
 
 /// A relationship header that Salesforce would refuse.
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
-pub enum RelationshipError {
+pub(crate) enum RelationshipError {
     #[error("'{relationship}' is not a relationship of '{object}'; relationships: {candidates}")]
     UnknownRelationship {
         object: String,
@@ -103,7 +103,7 @@ pub enum RelationshipError {
 
 /// The parent objects a relationship header may need described (the named type, or every
 /// `referenceTo` of the lookup); empty when `name` is no relationship of `object`.
-pub fn parents_needed(object: &SObjectInfo, name: &str) -> Vec<String> {
+pub(crate) fn parents_needed(object: &SObjectInfo, name: &str) -> Vec<String> {
     let Some(parsed) = RelationshipName::parse(name) else {
         return Vec::new();
     };
@@ -123,7 +123,7 @@ pub fn parents_needed(object: &SObjectInfo, name: &str) -> Vec<String> {
 
 /// Checks `parsed` against `object` and its parents' describes (`parents`, by Salesforce's
 /// spelling of the object name).
-pub fn resolve(
+pub(crate) fn resolve(
     object: &SObjectInfo,
     parsed: &RelationshipName<'_>,
     parents: &HashMap<String, SObjectInfo>,
@@ -207,13 +207,13 @@ pub fn resolve(
 }
 
 /// Whether a parent's field can identify it in a relationship column.
-pub fn is_indexed(field: &FieldInfo) -> bool {
+pub(crate) fn is_indexed(field: &FieldInfo) -> bool {
     field.external_id || field.id_lookup
 }
 
 /// The fields of `parent` a relationship column may match on, `Id` aside (a lookup is set by
 /// Id directly).
-pub fn indexed_fields(parent: &SObjectInfo) -> impl Iterator<Item = &FieldInfo> {
+pub(crate) fn indexed_fields(parent: &SObjectInfo) -> impl Iterator<Item = &FieldInfo> {
     parent
         .fields
         .iter()
@@ -222,7 +222,10 @@ pub fn indexed_fields(parent: &SObjectInfo) -> impl Iterator<Item = &FieldInfo> 
 
 /// Every relationship column `object` accepts, given the describes of the objects it points
 /// to (`parents` by name): lookup → parent → the parent's external-id and idLookup fields.
-pub fn columns(object: &SObjectInfo, parents: &HashMap<String, SObjectInfo>) -> Vec<Relationship> {
+pub(crate) fn columns(
+    object: &SObjectInfo,
+    parents: &HashMap<String, SObjectInfo>,
+) -> Vec<Relationship> {
     let mut out = Vec::new();
     for reference in &object.fields {
         let Some(relationship) = reference.relationship_name.as_deref() else {

@@ -10,7 +10,7 @@ use crate::salesforce::{SObjectDescribe, SObjectField};
 
 /// How a field's values are written in a Bulk API 2.0 CSV (describe `type`, grouped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum FieldKind {
+pub(crate) enum FieldKind {
     /// `id`, `reference`: an 15- or 18-character record id (or empty).
     Id,
     Boolean,
@@ -34,7 +34,7 @@ pub enum FieldKind {
 
 impl FieldKind {
     /// The kind for a describe `type` value.
-    pub fn from_describe_type(describe_type: &str) -> FieldKind {
+    pub(crate) fn from_describe_type(describe_type: &str) -> FieldKind {
         match describe_type {
             "id" | "reference" => FieldKind::Id,
             "boolean" => FieldKind::Boolean,
@@ -54,7 +54,7 @@ impl FieldKind {
 
 /// One describe `fields[]` entry, reduced to what writing needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct FieldInfo {
+pub(crate) struct FieldInfo {
     pub name: String,
     /// The describe `type` as Salesforce spells it (`datetime`, `currency`...).
     pub describe_type: String,
@@ -79,7 +79,8 @@ pub struct FieldInfo {
 
 impl FieldInfo {
     /// A field with the attributes of an ordinary writable, nillable custom field.
-    pub fn new(name: &str, describe_type: &str) -> FieldInfo {
+    #[cfg(test)]
+    pub(crate) fn new(name: &str, describe_type: &str) -> FieldInfo {
         FieldInfo {
             name: name.to_string(),
             describe_type: describe_type.to_string(),
@@ -101,7 +102,7 @@ impl FieldInfo {
 
 /// An sObject's describe, reduced to what writing needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SObjectInfo {
+pub(crate) struct SObjectInfo {
     pub name: String,
     pub createable: bool,
     pub updateable: bool,
@@ -111,7 +112,7 @@ pub struct SObjectInfo {
 }
 
 impl SObjectInfo {
-    pub fn new(
+    pub(crate) fn new(
         name: &str,
         createable: bool,
         updateable: bool,
@@ -134,14 +135,14 @@ impl SObjectInfo {
     }
 
     /// The field named `name`, ignoring ASCII case as Salesforce does.
-    pub fn field(&self, name: &str) -> Option<&FieldInfo> {
+    pub(crate) fn field(&self, name: &str) -> Option<&FieldInfo> {
         self.by_lower_name
             .get(&name.to_ascii_lowercase())
             .map(|&i| &self.fields[i])
     }
 
     /// The reference field whose relationship is `name`, ignoring ASCII case.
-    pub fn relationship(&self, name: &str) -> Option<&FieldInfo> {
+    pub(crate) fn relationship(&self, name: &str) -> Option<&FieldInfo> {
         self.fields.iter().find(|f| {
             f.relationship_name
                 .as_deref()
@@ -150,7 +151,7 @@ impl SObjectInfo {
     }
 
     /// Fields usable as an upsert key: external-id fields (and `Id`, which Bulk accepts too).
-    pub fn external_id_fields(&self) -> impl Iterator<Item = &FieldInfo> {
+    pub(crate) fn external_id_fields(&self) -> impl Iterator<Item = &FieldInfo> {
         self.fields.iter().filter(|f| f.external_id)
     }
 }

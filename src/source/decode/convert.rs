@@ -25,7 +25,7 @@ use crate::source::decode::field_kind::{
 use crate::source::decode::json_write::{write_number, write_str};
 
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum ConvertError {
+pub(crate) enum ConvertError {
     #[error("field {field}: expected {expected}, got {value:?}")]
     BadValue {
         field: String,
@@ -44,14 +44,14 @@ pub enum ConvertError {
 
 /// Which API the query goes to; it decides how compound fields are selected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Api {
+pub(crate) enum Api {
     Bulk,
     Rest,
 }
 
 /// A field the catalog keeps, as describe reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LayoutField {
+pub(crate) struct LayoutField {
     pub name: String,
     pub kind: FieldKind,
     /// For compound fields: the names of the component fields (describe `compoundFieldName`).
@@ -59,7 +59,8 @@ pub struct LayoutField {
 }
 
 impl LayoutField {
-    pub fn new(name: impl Into<String>, kind: FieldKind) -> LayoutField {
+    #[cfg(test)]
+    pub(crate) fn new(name: impl Into<String>, kind: FieldKind) -> LayoutField {
         LayoutField {
             name: name.into(),
             kind,
@@ -102,7 +103,7 @@ struct Output {
 
 /// How one query's rows become records; see the module doc.
 #[derive(Clone, Debug)]
-pub struct RecordLayout {
+pub(crate) struct RecordLayout {
     columns: Vec<String>,
     column_index: HashMap<String, usize>,
     outputs: Vec<Output>,
@@ -112,21 +113,21 @@ pub struct RecordLayout {
 
 /// The Id and cursor of the last converted record (the cursor as `…000Z`, empty when null).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RecordKeys {
+pub(crate) struct RecordKeys {
     pub id: String,
     pub cursor: String,
 }
 
 /// Column positions of one Bulk result page (its header row).
 #[derive(Clone, Debug)]
-pub struct CsvBinding {
+pub(crate) struct CsvBinding {
     positions: Vec<usize>,
 }
 
 impl RecordLayout {
     /// A layout for `fields` read through `api`. `id_field` and `cursor_field`, when given, must be
     /// among `fields`; their values are reported in [`RecordKeys`].
-    pub fn new(
+    pub(crate) fn new(
         fields: &[LayoutField],
         api: Api,
         id_field: Option<&str>,
@@ -210,12 +211,15 @@ impl RecordLayout {
     }
 
     /// The fields to SELECT, in order.
-    pub fn select_fields(&self) -> &[String] {
+    pub(crate) fn select_fields(&self) -> &[String] {
         &self.columns
     }
 
     /// Maps a Bulk result page's header row onto this layout's columns (by name, ignoring case).
-    pub fn bind_csv_header(&self, header: &CsvRecord<'_>) -> Result<CsvBinding, ConvertError> {
+    pub(crate) fn bind_csv_header(
+        &self,
+        header: &CsvRecord<'_>,
+    ) -> Result<CsvBinding, ConvertError> {
         let names: Vec<&[u8]> = (0..header.len()).map(|i| header.field(i)).collect();
         let mut positions = Vec::with_capacity(self.columns.len());
         for column in &self.columns {
@@ -236,7 +240,7 @@ impl RecordLayout {
     }
 
     /// Appends the JSON object for one Bulk CSV row to `out`.
-    pub fn write_csv_record(
+    pub(crate) fn write_csv_record(
         &self,
         binding: &CsvBinding,
         row: &CsvRecord<'_>,
@@ -261,11 +265,11 @@ impl RecordLayout {
             out.extend_from_slice(&output.key);
             match &output.source {
                 Source::Column { column, kind } => {
-                    write_csv_value(out, &output.name, *kind, cell(*column)?)?
+                    write_csv_value(out, &output.name, *kind, cell(*column)?)?;
                 }
                 Source::WholeCompound { column, .. } => {
                     // Only REST layouts select compounds whole.
-                    write_str(out, cell(*column)?)
+                    write_str(out, cell(*column)?);
                 }
                 Source::Compound { kind, parts } => {
                     if parts
@@ -315,7 +319,8 @@ impl RecordLayout {
     }
 
     /// Appends the JSON object for one REST record (a `records[]` element) to `out`.
-    pub fn write_rest_record(
+    #[cfg(test)]
+    pub(crate) fn write_rest_record(
         &self,
         record: &str,
         out: &mut Vec<u8>,
@@ -329,7 +334,7 @@ impl RecordLayout {
 
     /// Like [`RecordLayout::write_rest_record`] without the braces, so the members of several
     /// field chunks of one row can be joined into one object.
-    pub fn write_rest_members(
+    pub(crate) fn write_rest_members(
         &self,
         record: &str,
         out: &mut Vec<u8>,
@@ -343,10 +348,10 @@ impl RecordLayout {
             out.extend_from_slice(&output.key);
             match &output.source {
                 Source::Column { column, kind } => {
-                    write_rest_value(out, &output.name, *kind, values[*column])?
+                    write_rest_value(out, &output.name, *kind, values[*column])?;
                 }
                 Source::WholeCompound { column, keys } => {
-                    write_rest_compound(out, &output.name, keys, values[*column])?
+                    write_rest_compound(out, &output.name, keys, values[*column])?;
                 }
                 Source::Compound { .. } => {
                     // Layouts for REST select compound fields whole; components only for Bulk.
@@ -470,7 +475,7 @@ fn write_csv_value(
         FieldKind::Address | FieldKind::Location => {
             // A compound selected as one column cannot come from Bulk (it refuses them); if a CSV
             // ever carries one, keep its text rather than lose it.
-            write_str(out, text)
+            write_str(out, text);
         }
     }
     Ok(())
@@ -513,7 +518,7 @@ fn write_rest_value(
             out.extend_from_slice(raw.as_bytes());
         }
         FieldKind::Address | FieldKind::Location => {
-            write_rest_compound(out, field, default_compound_keys(kind), Some(value))?
+            write_rest_compound(out, field, default_compound_keys(kind), Some(value))?;
         }
     }
     Ok(())
@@ -619,7 +624,7 @@ fn is_canonical_datetime(s: &str) -> bool {
 
 /// Appends `text`, a Salesforce datetime in any of its dialects (`…000Z`, `…000+0000`,
 /// `…+01:00`, with or without milliseconds), as `YYYY-MM-DDTHH:MM:SS.sssZ` in UTC.
-pub fn push_datetime(out: &mut String, field: &str, text: &str) -> Result<(), ConvertError> {
+pub(crate) fn push_datetime(out: &mut String, field: &str, text: &str) -> Result<(), ConvertError> {
     if is_canonical_datetime(text) {
         out.push_str(text);
         return Ok(());
@@ -816,7 +821,7 @@ mod tests {
                     match &binding {
                         None => binding = Some(layout.bind_csv_header(r)?),
                         Some(b) => {
-                            layout.write_csv_record(b, r, &mut out, &mut RecordKeys::default())?
+                            layout.write_csv_record(b, r, &mut out, &mut RecordKeys::default())?;
                         }
                     }
                     Ok(())
@@ -861,7 +866,7 @@ mod tests {
                             r,
                             &mut Vec::new(),
                             &mut RecordKeys::default(),
-                        )
+                        );
                     }
                 }
                 Ok(())

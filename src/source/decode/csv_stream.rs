@@ -8,22 +8,18 @@
 use csv_core::{ReadRecordResult, Reader};
 
 /// One decoded record: its fields as raw bytes.
-pub struct CsvRecord<'a> {
+pub(crate) struct CsvRecord<'a> {
     data: &'a [u8],
     ends: &'a [usize],
 }
 
 impl<'a> CsvRecord<'a> {
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// The record as text, when all its bytes are valid UTF-8 (checked once for every field).
-    pub fn text(&self) -> Option<CsvText<'a>> {
+    pub(crate) fn text(&self) -> Option<CsvText<'a>> {
         std::str::from_utf8(self.data).ok().map(|data| CsvText {
             data,
             ends: self.ends,
@@ -31,7 +27,7 @@ impl<'a> CsvRecord<'a> {
     }
 
     /// The `i`th field, or an empty slice past the end (a short row reads as nulls).
-    pub fn field(&self, i: usize) -> &'a [u8] {
+    pub(crate) fn field(&self, i: usize) -> &'a [u8] {
         match self.ends.get(i) {
             Some(&end) => {
                 let start = if i == 0 { 0 } else { self.ends[i - 1] };
@@ -43,7 +39,7 @@ impl<'a> CsvRecord<'a> {
 }
 
 /// A record whose bytes are valid UTF-8, fields as text.
-pub struct CsvText<'a> {
+pub(crate) struct CsvText<'a> {
     data: &'a str,
     ends: &'a [usize],
 }
@@ -51,7 +47,7 @@ pub struct CsvText<'a> {
 impl<'a> CsvText<'a> {
     /// The `i`th field; `None` when its bounds fall inside a character (the field alone is not
     /// valid UTF-8), or past the end.
-    pub fn field(&self, i: usize) -> Option<&'a str> {
+    pub(crate) fn field(&self, i: usize) -> Option<&'a str> {
         let end = *self.ends.get(i)?;
         let start = if i == 0 { 0 } else { self.ends[i - 1] };
         self.data.get(start..end)
@@ -59,7 +55,7 @@ impl<'a> CsvText<'a> {
 }
 
 /// Decodes records from chunks of CSV bytes.
-pub struct CsvDecoder {
+pub(crate) struct CsvDecoder {
     reader: Reader,
     data: Vec<u8>,
     ends: Vec<usize>,
@@ -75,7 +71,7 @@ impl Default for CsvDecoder {
 }
 
 impl CsvDecoder {
-    pub fn new() -> CsvDecoder {
+    pub(crate) fn new() -> CsvDecoder {
         CsvDecoder {
             reader: Reader::new(),
             data: vec![0; 4096],
@@ -86,14 +82,9 @@ impl CsvDecoder {
         }
     }
 
-    /// Records completed so far (the header counts as one).
-    pub fn records(&self) -> u64 {
-        self.records
-    }
-
     /// Decodes `chunk`, calling `on_record` for every record it completes; a record split across
     /// chunks is completed by a later call (or by [`CsvDecoder::finish`]).
-    pub fn feed<E>(
+    pub(crate) fn feed<E>(
         &mut self,
         chunk: &[u8],
         on_record: impl FnMut(&CsvRecord<'_>) -> Result<(), E>,
@@ -102,7 +93,7 @@ impl CsvDecoder {
     }
 
     /// Ends the input: a last record without a trailing newline is completed.
-    pub fn finish<E>(
+    pub(crate) fn finish<E>(
         &mut self,
         on_record: impl FnMut(&CsvRecord<'_>) -> Result<(), E>,
     ) -> Result<(), E> {

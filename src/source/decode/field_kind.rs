@@ -8,7 +8,7 @@
 
 /// How values of one describe `type` are typed and converted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum FieldKind {
+pub(crate) enum FieldKind {
     /// Strings: id, reference, string, textarea, picklist, multipicklist, combobox, email, phone,
     /// url, encryptedstring, anyType, json, complexvalue and the other text-like types.
     Text,
@@ -34,7 +34,7 @@ pub enum FieldKind {
 impl FieldKind {
     /// The kind of a describe `type` value, or `None` for a type this connector does not know
     /// (callers read those as text and log the type).
-    pub fn from_describe_type(describe_type: &str) -> Option<FieldKind> {
+    pub(crate) fn from_describe_type(describe_type: &str) -> Option<FieldKind> {
         let kind = match describe_type {
             "id"
             | "reference"
@@ -69,7 +69,7 @@ impl FieldKind {
     }
 
     /// Compound fields are read-only groups of component fields; Bulk refuses to select them.
-    pub fn is_compound(self) -> bool {
+    pub(crate) fn is_compound(self) -> bool {
         matches!(self, FieldKind::Address | FieldKind::Location)
     }
 }
@@ -78,7 +78,7 @@ impl FieldKind {
 /// `BillingAddress` → `postalCode`, `Loc__Latitude__s` in `Loc__c` → `latitude`.
 ///
 /// Returns `None` when the component's name does not follow Salesforce's naming of compound parts.
-pub fn compound_component_key(compound: &str, component: &str) -> Option<&'static str> {
+pub(crate) fn compound_component_key(compound: &str, component: &str) -> Option<&'static str> {
     let prefix = compound_prefix(compound);
     let rest = component.get(prefix.len()..)?;
     if !component[..prefix.len()].eq_ignore_ascii_case(prefix) {
@@ -92,12 +92,12 @@ pub fn compound_component_key(compound: &str, component: &str) -> Option<&'stati
 }
 
 /// Whether a compound component's value is a number (latitude, longitude) rather than text.
-pub fn component_is_number(key: &str) -> bool {
+pub(crate) fn component_is_number(key: &str) -> bool {
     matches!(key, "latitude" | "longitude")
 }
 
 /// The keys of an address value, in the order they are written.
-pub const ADDRESS_KEYS: [&str; 10] = [
+pub(crate) const ADDRESS_KEYS: [&str; 10] = [
     "street",
     "city",
     "state",
@@ -111,7 +111,7 @@ pub const ADDRESS_KEYS: [&str; 10] = [
 ];
 
 /// The keys of a location value, in the order they are written.
-pub const LOCATION_KEYS: [&str; 2] = ["latitude", "longitude"];
+pub(crate) const LOCATION_KEYS: [&str; 2] = ["latitude", "longitude"];
 
 const COMPONENT_KEYS: [(&str, &str); 10] = [
     ("Street", "street"),

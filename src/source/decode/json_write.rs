@@ -4,7 +4,7 @@
 //! record to a copy plus escaping, which is what makes 200k records/s possible.
 
 /// Writes `text` as a JSON string (quoted, with `"`, `\` and control characters escaped).
-pub fn write_str(out: &mut Vec<u8>, text: &str) {
+pub(crate) fn write_str(out: &mut Vec<u8>, text: &str) {
     let bytes = text.as_bytes();
     // Most values need no escaping: one tight scan, one copy.
     if !needs_escape(bytes) {
@@ -57,7 +57,7 @@ fn needs_escape(bytes: &[u8]) -> bool {
 }
 
 /// Whether `text` is a number in JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
-pub fn is_json_number(text: &[u8]) -> bool {
+pub(crate) fn is_json_number(text: &[u8]) -> bool {
     let mut i = 0;
     let n = text.len();
     if i < n && text[i] == b'-' {
@@ -101,7 +101,7 @@ pub fn is_json_number(text: &[u8]) -> bool {
 /// Writes a number given as text, exactly as written when it is already JSON (`9.9213206E7`,
 /// `100.0`); otherwise repairs the forms other writers use (`+5`, `.5`, `5.`, leading zeros).
 /// Returns `false` when the text is not a finite number at all.
-pub fn write_number(out: &mut Vec<u8>, text: &[u8]) -> bool {
+pub(crate) fn write_number(out: &mut Vec<u8>, text: &[u8]) -> bool {
     if is_json_number(text) {
         out.extend_from_slice(text);
         return true;

@@ -2,7 +2,7 @@
 //! ([`csv_stream`]), each value converted by what its field's type means for reading
 //! ([`field_kind`], [`convert`]), written as JSON without building a `Value` ([`json_write`]).
 
-pub mod convert;
-pub mod csv_stream;
-pub mod field_kind;
-pub mod json_write;
+pub(crate) mod convert;
+pub(crate) mod csv_stream;
+pub(crate) mod field_kind;
+pub(crate) mod json_write;

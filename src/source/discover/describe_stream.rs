@@ -1,15 +1,15 @@
 //! The `Describe` stream Airbyte's source offers: one record per other catalog stream, the
 //! object's describe as Salesforce returns it. Migrated catalogs that select it keep working.
 
+use crate::source::context::{ReadContext, StreamFailure};
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::FullRefreshState;
-use crate::source::read::stream::{ReadContext, StreamFailure};
 
 /// The stream's name.
-pub const DESCRIBE_STREAM: &str = "Describe";
+pub(crate) const DESCRIBE_STREAM: &str = "Describe";
 
 /// The Describe stream: one record per catalog stream, its describe as Salesforce returns it.
-pub async fn read_describe_stream(
+pub(crate) async fn read_describe_stream(
     ctx: &ReadContext,
     emitter: &mut StreamEmitter,
 ) -> Result<(), StreamFailure> {

@@ -6,9 +6,9 @@
 //! `is_resumable` is true where a read can continue from a STATE: incremental streams, and full
 //! refresh streams read in Id order. The `Describe` stream of Airbyte's source is offered too.
 
-pub mod describe_stream;
-pub mod object_filter;
-pub mod schema;
+pub(crate) mod describe_stream;
+pub(crate) mod object_filter;
+pub(crate) mod schema;
 
 use std::collections::BTreeMap;
 
@@ -18,7 +18,7 @@ use serde_json::json;
 use crate::config::SourceConfig;
 use crate::failure::Failure;
 use crate::protocol::{AirbyteCatalog, AirbyteStream, Message, Output, SyncMode};
-use crate::salesforce::{ErrorClass, SObjectDescribe};
+use crate::salesforce::{ClientOptions, ErrorClass, SObjectDescribe};
 
 use crate::source::connect::{connect, emit_rotated_token, failure};
 use crate::source::discover::describe_stream::DESCRIBE_STREAM;
@@ -29,8 +29,12 @@ use crate::source::discover::schema::{default_cursor, stream_schema, DescribedFi
 const CONCURRENT_DESCRIBES: usize = 16;
 
 /// Describes the org; writes one CATALOG.
-pub async fn discover(config: SourceConfig, output: Output) -> Result<(), Failure> {
-    let client = connect(&config)
+pub(crate) async fn discover(
+    config: SourceConfig,
+    client: ClientOptions,
+    output: Output,
+) -> Result<(), Failure> {
+    let client = connect(&config, client)
         .await
         .map_err(|e| failure("Cannot log in to Salesforce", &e))?;
     let global = client
@@ -110,7 +114,10 @@ pub async fn discover(config: SourceConfig, output: Output) -> Result<(), Failur
 }
 
 /// The stream of one object.
-pub fn airbyte_stream(describe: &SObjectDescribe, detect_hard_deletes: bool) -> AirbyteStream {
+pub(crate) fn airbyte_stream(
+    describe: &SObjectDescribe,
+    detect_hard_deletes: bool,
+) -> AirbyteStream {
     let fields: Vec<DescribedField<'_>> = describe
         .fields
         .iter()
@@ -150,7 +157,7 @@ pub fn airbyte_stream(describe: &SObjectDescribe, detect_hard_deletes: bool) -> 
 }
 
 /// Airbyte's `Describe` stream: one record per catalog stream, its describe.
-pub fn describe_stream() -> AirbyteStream {
+pub(crate) fn describe_stream() -> AirbyteStream {
     let string = json!({"type": ["null", "string"]});
     let boolean = json!({"type": ["null", "boolean"]});
     AirbyteStream {

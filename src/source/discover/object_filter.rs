@@ -7,10 +7,10 @@
 //! reason so discover can log it.
 
 /// Objects that cannot be queried without an object Id.
-pub const NEEDS_OBJECT_ID: &[&str] = &["ActivityMetric", "ActivityMetricRollup"];
+pub(crate) const NEEDS_OBJECT_ID: &[&str] = &["ActivityMetric", "ActivityMetricRollup"];
 
 /// Objects with WHERE-clause restrictions that break any generic query.
-pub const QUERY_RESTRICTED: &[&str] = &[
+pub(crate) const QUERY_RESTRICTED: &[&str] = &[
     "Announcement",
     "AppTabMember",
     "CollaborationGroupRecord",
@@ -41,7 +41,7 @@ pub const QUERY_RESTRICTED: &[&str] = &[
 ];
 
 /// Objects neither query nor queryAll can read (events, virtual and aggregate objects).
-pub const QUERY_INCOMPATIBLE: &[&str] = &[
+pub(crate) const QUERY_INCOMPATIBLE: &[&str] = &[
     "AIPredictionEvent",
     "ActivityHistory",
     "AggregateResult",
@@ -93,7 +93,7 @@ pub const QUERY_INCOMPATIBLE: &[&str] = &[
 ];
 
 /// Objects that cannot be filtered or ordered on a cursor: offered as full refresh only.
-pub const UNSUPPORTED_FILTERING: &[&str] = &[
+pub(crate) const UNSUPPORTED_FILTERING: &[&str] = &[
     "ApiEvent",
     "BulkApiResultEventStore",
     "ContentDocumentLink",
@@ -118,7 +118,7 @@ pub const UNSUPPORTED_FILTERING: &[&str] = &[
 
 /// Why an object is not offered as a stream.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Exclusion {
+pub(crate) enum Exclusion {
     NeedsObjectId,
     NotQueryable,
     NotInStreamsCriteria,
@@ -129,7 +129,7 @@ pub enum Exclusion {
 
 impl Exclusion {
     /// A sentence for the LOG line that lists the objects left out for this reason.
-    pub fn explanation(self) -> &'static str {
+    pub(crate) fn explanation(self) -> &'static str {
         match self {
             Exclusion::NeedsObjectId => "they can only be queried with an object Id",
             Exclusion::NotQueryable => "describeGlobal marks them queryable: false",
@@ -143,7 +143,7 @@ impl Exclusion {
 
 /// Why `object` (with its describeGlobal `queryable` flag) does not become a stream, if it does
 /// not; `in_criteria` tells whether `streams_criteria` keep it (see `SourceConfig::includes_object`).
-pub fn exclusion(object: &str, queryable: bool, in_criteria: bool) -> Option<Exclusion> {
+pub(crate) fn exclusion(object: &str, queryable: bool, in_criteria: bool) -> Option<Exclusion> {
     if NEEDS_OBJECT_ID.contains(&object) {
         return Some(Exclusion::NeedsObjectId);
     }

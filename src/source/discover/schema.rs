@@ -11,7 +11,7 @@ use crate::source::decode::convert::LayoutField;
 use crate::source::decode::field_kind::{FieldKind, ADDRESS_KEYS};
 
 /// Cursor fields in order of preference, as Airbyte's source picks them.
-pub const CURSOR_PRECEDENCE: [&str; 4] = [
+pub(crate) const CURSOR_PRECEDENCE: [&str; 4] = [
     "SystemModstamp",
     "LastModifiedDate",
     "CreatedDate",
@@ -19,11 +19,11 @@ pub const CURSOR_PRECEDENCE: [&str; 4] = [
 ];
 
 /// The key of hard-deletion time on records emitted for hard-deleted rows.
-pub const CDC_DELETED_AT: &str = "_ab_cdc_deleted_at";
+pub(crate) const CDC_DELETED_AT: &str = "_ab_cdc_deleted_at";
 
 /// The parts of a describe field entry the source needs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DescribedField<'a> {
+pub(crate) struct DescribedField<'a> {
     pub name: &'a str,
     /// describe `type`.
     pub field_type: &'a str,
@@ -32,12 +32,12 @@ pub struct DescribedField<'a> {
 }
 
 /// The field's kind; unknown describe types read as text.
-pub fn field_kind(field: &DescribedField<'_>) -> FieldKind {
+pub(crate) fn field_kind(field: &DescribedField<'_>) -> FieldKind {
     FieldKind::from_describe_type(field.field_type).unwrap_or(FieldKind::Text)
 }
 
 /// The JSON schema of one property.
-pub fn property_schema(kind: FieldKind) -> Value {
+pub(crate) fn property_schema(kind: FieldKind) -> Value {
     match kind {
         FieldKind::Text | FieldKind::Time => json!({"type": ["null", "string"]}),
         FieldKind::Boolean => json!({"type": ["null", "boolean"]}),
@@ -70,7 +70,7 @@ pub fn property_schema(kind: FieldKind) -> Value {
 
 /// The stream's JSON schema. `with_cdc_deleted_at` adds `_ab_cdc_deleted_at` (incremental
 /// streams with hard-delete detection).
-pub fn stream_schema(fields: &[DescribedField<'_>], with_cdc_deleted_at: bool) -> Value {
+pub(crate) fn stream_schema(fields: &[DescribedField<'_>], with_cdc_deleted_at: bool) -> Value {
     let mut properties = Map::new();
     for field in fields {
         properties.insert(field.name.to_string(), property_schema(field_kind(field)));
@@ -90,7 +90,7 @@ pub fn stream_schema(fields: &[DescribedField<'_>], with_cdc_deleted_at: bool) -
 }
 
 /// The default cursor: the first of [`CURSOR_PRECEDENCE`] that is a datetime field.
-pub fn default_cursor<'a>(fields: &[DescribedField<'a>]) -> Option<&'a str> {
+pub(crate) fn default_cursor<'a>(fields: &[DescribedField<'a>]) -> Option<&'a str> {
     CURSOR_PRECEDENCE.iter().find_map(|name| {
         fields
             .iter()
@@ -101,7 +101,7 @@ pub fn default_cursor<'a>(fields: &[DescribedField<'a>]) -> Option<&'a str> {
 
 /// The fields a read selects: those of `fields` whose names `keep` accepts (the configured
 /// catalog's schema properties), in describe order, compounds with their components.
-pub fn layout_fields(
+pub(crate) fn layout_fields(
     fields: &[DescribedField<'_>],
     keep: impl Fn(&str) -> bool,
 ) -> Vec<LayoutField> {

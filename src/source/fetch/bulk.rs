@@ -17,6 +17,8 @@ use tokio::sync::mpsc;
 
 use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
 
+use crate::protocol::OutputError;
+use crate::source::context::StreamFailure;
 use crate::source::decode::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
 use crate::source::decode::csv_stream::{CsvDecoder, CsvRecord};
 use crate::source::fetch::sink::RecordSink;
@@ -29,7 +31,7 @@ const CHANNEL_CHUNKS: usize = 16;
 
 /// Why a job could not be prepared.
 #[derive(Debug)]
-pub enum PrepareError {
+pub(crate) enum PrepareError {
     /// Salesforce refused the job, or the job failed: read the query through REST instead.
     FallBack(Error),
     /// Any other failure.
@@ -38,12 +40,12 @@ pub enum PrepareError {
 
 /// A completed job, ready to download.
 #[derive(Debug)]
-pub struct PreparedJob {
+pub(crate) struct PreparedJob {
     pub job: QueryJob,
 }
 
 /// Creates a `queryAll` job for `soql` and waits until it completes.
-pub async fn prepare_job(
+pub(crate) async fn prepare_job(
     client: &SalesforceClient,
     soql: &str,
 ) -> Result<PreparedJob, PrepareError> {
@@ -66,7 +68,7 @@ pub async fn prepare_job(
 
 /// Failures while downloading and converting a job's results.
 #[derive(Debug, thiserror::Error)]
-pub enum DownloadError<E> {
+pub(crate) enum DownloadError<E> {
     #[error(transparent)]
     Api(#[from] Error),
     #[error("Bulk result row {row}: {source}")]
@@ -131,7 +133,7 @@ impl Drop for AbortOnDrop {
 /// Every page's row count is checked against its `Sforce-NumberOfRecords`: a page that arrives
 /// short (a body cut off yet ended as if complete) is fetched again from its locator, the rows
 /// already emitted skipped, and its unfinished last row never emitted.
-pub async fn download_job<S: RecordSink>(
+pub(crate) async fn download_job<S: RecordSink>(
     client: &SalesforceClient,
     job: &PreparedJob,
     layout: &RecordLayout,
@@ -421,6 +423,17 @@ async fn download_page(
                 tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
             }
             Some(e) => return Err(e),
+        }
+    }
+}
+
+impl From<DownloadError<OutputError>> for StreamFailure {
+    fn from(e: DownloadError<OutputError>) -> Self {
+        match e {
+            DownloadError::Api(e) => StreamFailure::Api(e),
+            DownloadError::Sink(e) => StreamFailure::Output(e),
+            e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
+            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
         }
     }
 }

@@ -5,12 +5,12 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::salesforce::ErrorClass;
 
+use crate::source::context::{ReadContext, StreamFailure};
 use crate::source::decode::json_write::write_str;
 use crate::source::discover::schema::CDC_DELETED_AT;
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::{parse_datetime, IncrementalState};
 use crate::source::plan::soql::datetime_literal;
-use crate::source::read::stream::{ReadContext, StreamFailure};
 
 /// How far back getDeleted can see (Salesforce keeps the delete log 15 days).
 const DELETE_LOG_DAYS: i64 = 15;
@@ -19,7 +19,7 @@ const DELETE_LOG_DAYS: i64 = 15;
 /// true, the cursor at the deletion time and `_ab_cdc_deleted_at`, so deduplicating destinations
 /// drop the row. The first read of a stream only sets the checkpoint: rows deleted before it were
 /// never emitted.
-pub async fn emit_hard_deletes(
+pub(crate) async fn emit_hard_deletes(
     ctx: &ReadContext,
     object: &str,
     cursor: &str,

@@ -2,7 +2,7 @@
 //! `queryAll` pages ([`rest`]), rows deleted since the last read ([`hard_deletes`]). Both readers
 //! hand their records to a [`sink`].
 
-pub mod bulk;
-pub mod hard_deletes;
-pub mod rest;
-pub mod sink;
+pub(crate) mod bulk;
+pub(crate) mod hard_deletes;
+pub(crate) mod rest;
+pub(crate) mod sink;

@@ -14,6 +14,8 @@ use serde_json::value::RawValue;
 
 use crate::salesforce::{Error, ErrorClass, QueryPage, SalesforceClient};
 
+use crate::protocol::OutputError;
+use crate::source::context::StreamFailure;
 use crate::source::decode::convert::{ConvertError, RecordKeys, RecordLayout};
 use crate::source::fetch::sink::RecordSink;
 
@@ -22,7 +24,7 @@ use crate::source::fetch::sink::RecordSink;
 const PAGE_ATTEMPTS: u32 = 5;
 
 #[derive(Debug, thiserror::Error)]
-pub enum RestError<E> {
+pub(crate) enum RestError<E> {
     #[error(transparent)]
     Api(#[from] Error),
     #[error("REST record {row}: {source}")]
@@ -37,7 +39,7 @@ pub enum RestError<E> {
 
 /// One field chunk of a query: its SOQL (ordered by Id when there are several chunks) and the
 /// layout of its fields. The first chunk carries the output's Id and cursor.
-pub struct FieldChunk {
+pub(crate) struct FieldChunk {
     pub soql: String,
     pub layout: RecordLayout,
 }
@@ -128,7 +130,7 @@ fn record_id(record: &RawValue) -> Option<String> {
 }
 
 /// Reads every chunk of one query into `sink`; returns the number of records emitted.
-pub async fn read_rest<S: RecordSink>(
+pub(crate) async fn read_rest<S: RecordSink>(
     client: &SalesforceClient,
     chunks: &[FieldChunk],
     sink: &mut S,
@@ -208,4 +210,14 @@ pub async fn read_rest<S: RecordSink>(
         );
     }
     Ok(rows - dropped)
+}
+
+impl From<RestError<OutputError>> for StreamFailure {
+    fn from(e: RestError<OutputError>) -> Self {
+        match e {
+            RestError::Api(e) => StreamFailure::Api(e),
+            RestError::Sink(e) => StreamFailure::Output(e),
+            e @ RestError::Convert { .. } => StreamFailure::Data(e.to_string()),
+        }
+    }
 }

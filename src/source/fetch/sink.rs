@@ -3,7 +3,7 @@
 use crate::source::decode::convert::RecordKeys;
 
 /// Receives the records of one query, in the order the API returned them.
-pub trait RecordSink {
+pub(crate) trait RecordSink {
     type Error;
 
     /// One record: its data object (JSON bytes) and its Id and cursor.

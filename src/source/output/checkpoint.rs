@@ -16,7 +16,7 @@ use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::{parse_datetime, FullRefreshState, IncrementalState};
 
 /// What a query's records advance.
-pub enum Progress<'s> {
+pub(crate) enum Progress<'s> {
     Incremental {
         state: &'s mut IncrementalState,
         /// Rows arrive in cursor order.
@@ -27,12 +27,10 @@ pub enum Progress<'s> {
         /// Rows arrive in Id order.
         ordered: bool,
     },
-    /// Records with no state (the Describe stream, deletion records).
-    None,
 }
 
 /// A [`RecordSink`] that emits records and exact mid-query STATEs.
-pub struct CheckpointSink<'e, 's> {
+pub(crate) struct CheckpointSink<'e, 's> {
     pub emitter: &'e mut StreamEmitter,
     pub progress: Progress<'s>,
     pub checkpoint_every: u64,
@@ -73,10 +71,6 @@ impl RecordSink for CheckpointSink<'_, '_> {
                     self.emitter
                         .state(FullRefreshState::AfterId(keys.id.clone()).to_json())?;
                 }
-            }
-            Progress::None => {
-                self.emitter.begin_record().extend_from_slice(data);
-                self.emitter.emit_record()?;
             }
         }
         Ok(())

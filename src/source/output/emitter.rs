@@ -16,7 +16,7 @@ use crate::source::decode::json_write::write_str;
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
 /// Writes one stream's messages.
-pub struct StreamEmitter {
+pub(crate) struct StreamEmitter {
     output: Output,
     descriptor: StreamDescriptor,
     /// `{"type":"RECORD","record":{"stream":"X","data":`
@@ -36,7 +36,7 @@ pub struct StreamEmitter {
 const EMITTED_AT_EVERY: u64 = 256;
 
 impl StreamEmitter {
-    pub fn new(output: Output, descriptor: StreamDescriptor) -> StreamEmitter {
+    pub(crate) fn new(output: Output, descriptor: StreamDescriptor) -> StreamEmitter {
         let mut prefix = Vec::with_capacity(64);
         prefix.extend_from_slice(br#"{"type":"RECORD","record":{"stream":"#);
         write_str(&mut prefix, &descriptor.name);
@@ -61,30 +61,27 @@ impl StreamEmitter {
         }
     }
 
-    pub fn descriptor(&self) -> &StreamDescriptor {
-        &self.descriptor
-    }
-
     /// Records emitted so far.
-    pub fn total(&self) -> u64 {
+    #[cfg(test)]
+    pub(crate) fn total(&self) -> u64 {
         self.total
     }
 
     /// Records emitted since the last STATE.
-    pub fn since_state(&self) -> u64 {
+    pub(crate) fn since_state(&self) -> u64 {
         self.since_state
     }
 
     /// A buffer holding the RECORD prefix; append the data object, then call
     /// [`StreamEmitter::emit_record`].
-    pub fn begin_record(&mut self) -> &mut Vec<u8> {
+    pub(crate) fn begin_record(&mut self) -> &mut Vec<u8> {
         self.line.clear();
         self.line.extend_from_slice(&self.prefix);
         &mut self.line
     }
 
     /// Writes the record begun with [`StreamEmitter::begin_record`].
-    pub fn emit_record(&mut self) -> Result<(), OutputError> {
+    pub(crate) fn emit_record(&mut self) -> Result<(), OutputError> {
         if !self.running {
             self.status(StreamStatus::Running)?;
             self.running = true;
@@ -107,14 +104,14 @@ impl StreamEmitter {
     }
 
     /// Emits a STATE for this stream with the records since the previous one.
-    pub fn state(&mut self, blob: Value) -> Result<(), OutputError> {
+    pub(crate) fn state(&mut self, blob: Value) -> Result<(), OutputError> {
         let message = StateMessage::stream(self.descriptor.clone(), blob, self.since_state);
         self.output.write(&Message::State(message))?;
         self.since_state = 0;
         Ok(())
     }
 
-    pub fn status(&mut self, status: StreamStatus) -> Result<(), OutputError> {
+    pub(crate) fn status(&mut self, status: StreamStatus) -> Result<(), OutputError> {
         if status == StreamStatus::Running {
             self.running = true;
         }
@@ -127,7 +124,7 @@ impl StreamEmitter {
     }
 
     /// A TRACE ESTIMATE of the rows this stream will emit.
-    pub fn estimate(&self, rows: u64) -> Result<(), OutputError> {
+    pub(crate) fn estimate(&self, rows: u64) -> Result<(), OutputError> {
         self.output
             .write(&Message::Trace(Trace::estimate(EstimateTrace {
                 name: self.descriptor.name.clone(),
@@ -139,7 +136,7 @@ impl StreamEmitter {
     }
 
     /// A TRACE ERROR naming this stream.
-    pub fn error(&self, mut error: ErrorTrace) -> Result<(), OutputError> {
+    pub(crate) fn error(&self, mut error: ErrorTrace) -> Result<(), OutputError> {
         error.stream_descriptor = Some(self.descriptor.clone());
         self.output.write(&Message::Trace(Trace::error(error)))
     }
@@ -161,7 +158,7 @@ impl StreamEmitter {
     }
 
     /// Logs the stream's total and overall rate.
-    pub fn log_summary(&self) {
+    pub(crate) fn log_summary(&self) {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         tracing::info!(
             "{}: {} records in {:.1} s ({:.0} records/s)",

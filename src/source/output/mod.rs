@@ -2,6 +2,6 @@
 //! STATE checkpoints between them ([`checkpoint`]), and the per-stream state read back from
 //! `--state` and emitted ([`state`]).
 
-pub mod checkpoint;
-pub mod emitter;
-pub mod state;
+pub(crate) mod checkpoint;
+pub(crate) mod emitter;
+pub(crate) mod state;

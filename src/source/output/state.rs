@@ -24,14 +24,14 @@ use thiserror::Error;
 use crate::source::plan::soql::datetime_literal;
 
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum StateError {
+pub(crate) enum StateError {
     #[error("state for stream {stream}: {problem}")]
     Invalid { stream: String, problem: String },
 }
 
 /// Progress of an incremental stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct IncrementalState {
+pub(crate) struct IncrementalState {
     /// Start of the covered range (absent in Airbyte's oldest state form).
     pub start: Option<DateTime<Utc>>,
     /// Every record with `start <= cursor < end` has been emitted.
@@ -44,7 +44,7 @@ pub struct IncrementalState {
 
 /// Progress of a full refresh stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum FullRefreshState {
+pub(crate) enum FullRefreshState {
     /// Rows up to and including this Id, in Id order, were emitted.
     AfterId(String),
     /// The previous read finished; a new one starts from the beginning.
@@ -53,7 +53,7 @@ pub enum FullRefreshState {
 
 /// What `--state` held for one stream.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum StreamState {
+pub(crate) enum StreamState {
     None,
     Incremental(IncrementalState),
     FullRefresh(FullRefreshState),
@@ -69,7 +69,7 @@ const CURSOR_NAMES: [&str; 4] = [
 
 /// Parses a datetime in any dialect Salesforce or Airbyte writes: `2024-01-01T00:00:00.000Z`,
 /// `…+0000`, `…+00:00`, without milliseconds, or a bare date (midnight UTC).
-pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
+pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Some(t.with_timezone(&Utc));
     }
@@ -87,7 +87,7 @@ pub fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
 
 impl StreamState {
     /// Reads one stream's state blob. `cursor_field` is the stream's cursor, if incremental.
-    pub fn parse(
+    pub(crate) fn parse(
         stream: &str,
         cursor_field: Option<&str>,
         blob: &Value,
@@ -237,7 +237,7 @@ fn parse_date_range(
 
 impl IncrementalState {
     /// A fresh state covering nothing yet, starting at `start`.
-    pub fn starting_at(start: DateTime<Utc>) -> IncrementalState {
+    pub(crate) fn starting_at(start: DateTime<Utc>) -> IncrementalState {
         IncrementalState {
             start: Some(start),
             end: start,
@@ -248,14 +248,14 @@ impl IncrementalState {
 
     /// Records with cursor below `end` have all been emitted; the covered range grows to it.
     /// Never moves backwards.
-    pub fn advance(&mut self, end: DateTime<Utc>) {
+    pub(crate) fn advance(&mut self, end: DateTime<Utc>) {
         if end > self.end {
             self.end = end;
         }
     }
 
     /// A record with this cursor (`…000Z`) was emitted.
-    pub fn saw_cursor(&mut self, cursor: &str) {
+    pub(crate) fn saw_cursor(&mut self, cursor: &str) {
         if !cursor.is_empty()
             && self
                 .most_recent_cursor_value
@@ -267,14 +267,14 @@ impl IncrementalState {
     }
 
     /// getDeleted was checked up to `until`. Never moves backwards.
-    pub fn deletions_checked(&mut self, until: DateTime<Utc>) {
+    pub(crate) fn deletions_checked(&mut self, until: DateTime<Utc>) {
         if self.deletions_checked_until.is_none_or(|d| until > d) {
             self.deletions_checked_until = Some(until);
         }
     }
 
     /// The blob emitted in STATE messages.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         let mut slice = Map::new();
         slice.insert(
             "start".into(),
@@ -298,7 +298,7 @@ impl IncrementalState {
 
 impl FullRefreshState {
     /// The blob emitted in STATE messages.
-    pub fn to_json(&self) -> Value {
+    pub(crate) fn to_json(&self) -> Value {
         match self {
             FullRefreshState::AfterId(id) => json!({ "full_refresh_after_id": id }),
             FullRefreshState::Complete => json!({ "__ab_full_refresh_sync_complete": true }),

@@ -9,8 +9,8 @@
 //! `start_date`), up to an upper bound fixed when the read starts (`min(now, end_date)`), cut into
 //! half-open windows of `stream_slice_step`.
 
-pub mod query_build;
-pub mod soql;
+pub(crate) mod query_build;
+pub(crate) mod soql;
 
 use chrono::{DateTime, Utc};
 
@@ -22,7 +22,7 @@ use crate::source::output::state::IncrementalState;
 
 /// Objects Salesforce's Bulk API rejects (`INVALIDENTITY`), as Airbyte's source lists them; they
 /// are read through REST from the start instead of after a refused job.
-pub const BULK_UNSUPPORTED_OBJECTS: &[&str] = &[
+pub(crate) const BULK_UNSUPPORTED_OBJECTS: &[&str] = &[
     "AcceptedEventRelation",
     "AccountBrandShare",
     "AccountFeed",
@@ -74,7 +74,7 @@ pub const BULK_UNSUPPORTED_OBJECTS: &[&str] = &[
 
 /// Which API reads a stream, and the fields it selects.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ApiChoice {
+pub(crate) struct ApiChoice {
     pub api: Api,
     pub fields: Vec<LayoutField>,
     /// Why REST was chosen, or which fields were dropped to stay on Bulk (for a LOG line).
@@ -82,7 +82,11 @@ pub struct ApiChoice {
 }
 
 /// Chooses Bulk or REST for `object` reading `fields`; see the module doc.
-pub fn choose_api(object: &str, fields: Vec<LayoutField>, force_use_bulk_api: bool) -> ApiChoice {
+pub(crate) fn choose_api(
+    object: &str,
+    fields: Vec<LayoutField>,
+    force_use_bulk_api: bool,
+) -> ApiChoice {
     if BULK_UNSUPPORTED_OBJECTS.contains(&object) {
         return ApiChoice {
             api: Api::Rest,
@@ -130,7 +134,7 @@ pub fn choose_api(object: &str, fields: Vec<LayoutField>, force_use_bulk_api: bo
 
 /// Settings that shape the windows of incremental reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WindowSettings {
+pub(crate) struct WindowSettings {
     pub start_date: DateTime<Utc>,
     pub end_date: Option<DateTime<Utc>>,
     /// Calendar-aware: `P1M` windows run from a date to the same date of the next month.
@@ -142,7 +146,7 @@ pub struct WindowSettings {
 
 impl WindowSettings {
     /// The upper bound of every window of this read: `min(now, end_date)`.
-    pub fn upper(&self) -> DateTime<Utc> {
+    pub(crate) fn upper(&self) -> DateTime<Utc> {
         match self.end_date {
             Some(end) if end < self.now => end,
             _ => self.now,
@@ -151,7 +155,7 @@ impl WindowSettings {
 
     /// Where reading starts: the state's end minus the lookback, never before `start_date`;
     /// `start_date` without a state.
-    pub fn lower(&self, state: Option<&IncrementalState>) -> DateTime<Utc> {
+    pub(crate) fn lower(&self, state: Option<&IncrementalState>) -> DateTime<Utc> {
         match state {
             Some(state) => self
                 .lookback
@@ -163,13 +167,16 @@ impl WindowSettings {
     }
 
     /// The half-open windows `[start, end)` of `step` covering `[lower, upper)`.
-    pub fn windows(&self, state: Option<&IncrementalState>) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    pub(crate) fn windows(
+        &self,
+        state: Option<&IncrementalState>,
+    ) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
         split_windows(self.lower(state), self.upper(), self.step)
     }
 }
 
 /// Cuts `[lower, upper)` into windows of `step` (the last one shorter); none when empty.
-pub fn split_windows(
+pub(crate) fn split_windows(
     lower: DateTime<Utc>,
     upper: DateTime<Utc>,
     step: IsoDuration,

@@ -4,14 +4,14 @@
 
 use crate::salesforce::SalesforceClient;
 
+use crate::source::context::StreamFailure;
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
 use crate::source::fetch::rest::FieldChunk;
 use crate::source::plan::soql::{field_list_budget, split_fields_for_uri, CursorWindow, Select};
-use crate::source::read::stream::StreamFailure;
 
 /// One query of a stream, before its field list is known.
 #[derive(Clone, Debug)]
-pub struct QuerySpec {
+pub(crate) struct QuerySpec {
     pub object: String,
     pub window: Option<CursorWindow>,
     pub after_id: Option<String>,
@@ -20,7 +20,7 @@ pub struct QuerySpec {
     pub has_id: bool,
 }
 
-pub fn soql(
+pub(crate) fn soql(
     spec: &QuerySpec,
     fields: &[String],
     order_by: Vec<String>,
@@ -34,7 +34,7 @@ pub fn soql(
         .map_err(|e| StreamFailure::Config(e.to_string()))
 }
 
-pub fn layout(
+pub(crate) fn layout(
     fields: &[LayoutField],
     api: Api,
     spec: &QuerySpec,
@@ -54,7 +54,7 @@ pub fn layout(
 }
 
 /// The Bulk query text and the layout that converts its rows.
-pub fn bulk_query(
+pub(crate) fn bulk_query(
     fields: &[LayoutField],
     spec: &QuerySpec,
 ) -> Result<(String, RecordLayout), StreamFailure> {
@@ -65,7 +65,7 @@ pub fn bulk_query(
 
 /// The REST field chunks of a query, and whether rows still arrive in the spec's order (a query
 /// split into chunks is ordered by Id to join them).
-pub fn rest_chunks(
+pub(crate) fn rest_chunks(
     client: &SalesforceClient,
     max_uri_bytes: usize,
     fields: &[LayoutField],

@@ -9,14 +9,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use thiserror::Error;
 
 /// Salesforce rejects a URI longer than this many bytes (414).
-pub const MAX_URI_BYTES: usize = 16_384;
+pub(crate) const MAX_URI_BYTES: usize = 16_384;
 
 /// Room kept in the URI for the rest of the query (WHERE, ORDER BY) besides the field list; the
 /// same margin Airbyte's source keeps.
-pub const URI_MARGIN_BYTES: usize = 2_000;
+pub(crate) const URI_MARGIN_BYTES: usize = 2_000;
 
 #[derive(Debug, Error, PartialEq, Eq)]
-pub enum SoqlError {
+pub(crate) enum SoqlError {
     #[error("{what} {name:?} is not a valid Salesforce API name (expected letters, digits, '_' and '.')")]
     InvalidName { what: &'static str, name: String },
     #[error("object {object}: no fields to select")]
@@ -32,12 +32,12 @@ pub enum SoqlError {
 }
 
 /// A datetime as a SOQL literal and as every datetime this source emits: `2024-01-01T00:00:00.000Z`.
-pub fn datetime_literal(at: DateTime<Utc>) -> String {
+pub(crate) fn datetime_literal(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A SOQL string literal: single-quoted with `\`, `'`, `"` and control characters escaped.
-pub fn quote_string(value: &str) -> String {
+pub(crate) fn quote_string(value: &str) -> String {
     let mut out = String::with_capacity(value.len() + 2);
     out.push('\'');
     for c in value.chars() {
@@ -77,7 +77,7 @@ fn check_name(what: &'static str, name: &str) -> Result<(), SoqlError> {
 
 /// A half-open window on the cursor field: `cursor >= start AND cursor < end`.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CursorWindow {
+pub(crate) struct CursorWindow {
     pub cursor_field: String,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
@@ -85,7 +85,7 @@ pub struct CursorWindow {
 
 /// One SELECT statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Select {
+pub(crate) struct Select {
     pub object: String,
     pub fields: Vec<String>,
     /// Only rows inside this cursor window.
@@ -97,7 +97,7 @@ pub struct Select {
 }
 
 impl Select {
-    pub fn new(object: impl Into<String>, fields: Vec<String>) -> Select {
+    pub(crate) fn new(object: impl Into<String>, fields: Vec<String>) -> Select {
         Select {
             object: object.into(),
             fields,
@@ -108,7 +108,7 @@ impl Select {
     }
 
     /// The statement's text.
-    pub fn to_soql(&self) -> Result<String, SoqlError> {
+    pub(crate) fn to_soql(&self) -> Result<String, SoqlError> {
         check_name("object", &self.object)?;
         if self.fields.is_empty() {
             return Err(SoqlError::NoFields {
@@ -146,7 +146,7 @@ impl Select {
 impl Select {
     /// `SELECT COUNT() FROM <object>` with the same WHERE as [`to_soql`](Self::to_soql), and
     /// `Id <= up_to_id` when given (the last row of a read ordered by Id bounds what it covered).
-    pub fn to_count_soql(&self, up_to_id: Option<&str>) -> Result<String, SoqlError> {
+    pub(crate) fn to_count_soql(&self, up_to_id: Option<&str>) -> Result<String, SoqlError> {
         check_name("object", &self.object)?;
         Ok(format!(
             "SELECT COUNT() FROM {}{}",
@@ -184,7 +184,7 @@ impl Select {
 /// How many bytes the field list of a REST query may take in a URI of at most `max_uri_bytes`
 /// (Salesforce: [`MAX_URI_BYTES`]), given the length of everything before `?q=` (instance URL
 /// and path). Mirrors Airbyte's `16384 − len(base) − 2000`.
-pub fn field_list_budget(base_url_len: usize, max_uri_bytes: usize) -> usize {
+pub(crate) fn field_list_budget(base_url_len: usize, max_uri_bytes: usize) -> usize {
     max_uri_bytes.saturating_sub(base_url_len + URI_MARGIN_BYTES)
 }
 
@@ -197,7 +197,7 @@ fn encoded_len(field: &str) -> usize {
 /// Splits `fields` into chunks whose URL-encoded field lists each fit in `budget` bytes. Every
 /// chunk starts with `key` (Id) so the chunks' rows can be joined; `key` need not be in `fields`.
 /// A single chunk holding all fields is returned when they fit.
-pub fn split_fields_for_uri(
+pub(crate) fn split_fields_for_uri(
     object: &str,
     key: &str,
     fields: &[String],

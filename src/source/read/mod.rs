@@ -4,10 +4,8 @@
 //! COMPLETE; a stream that fails gets a TRACE ERROR naming it and INCOMPLETE while the others go
 //! on. The command fails (non-zero exit) exactly when a stream failed.
 
-pub mod budget;
-pub mod settings;
-pub mod stream;
-pub mod window_count;
+pub(crate) mod stream;
+pub(crate) mod window_count;
 
 use std::sync::Arc;
 
@@ -21,14 +19,20 @@ use crate::protocol::{
     StreamStatus,
 };
 
+use crate::salesforce::ClientOptions;
 use crate::source::connect::{connect, failure};
+use crate::source::context::budget::ApiBudget;
+use crate::source::context::settings::ReadSettings;
+use crate::source::context::{ReadContext, StreamFailure};
 use crate::source::output::emitter::StreamEmitter;
-use crate::source::read::budget::ApiBudget;
-use crate::source::read::settings::ReadSettings;
-use crate::source::read::stream::{read_stream, ReadContext, StreamFailure};
+use crate::source::read::stream::read_stream;
 
 /// The read settings a config asks for, the read starting `now`.
-pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadSettings {
+pub(crate) fn read_settings(
+    config: &SourceConfig,
+    now: chrono::DateTime<Utc>,
+    max_uri_bytes: Option<usize>,
+) -> ReadSettings {
     let mut settings = ReadSettings::new(config.start_date_at(now), now);
     settings.end_date = config.end_date;
     settings.stream_slice_step = config.stream_slice_step;
@@ -39,32 +43,27 @@ pub fn read_settings(config: &SourceConfig, now: chrono::DateTime<Utc>) -> ReadS
     settings.verify_window_counts = config.verify_window_counts;
     settings.api_budget_percent = f64::from(config.api_budget_percent);
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
-    if let Some(max) = std::env::var(MAX_URI_BYTES_ENV)
-        .ok()
-        .and_then(|v| v.trim().parse::<usize>().ok())
-    {
+    if let Some(max) = max_uri_bytes {
         settings.max_uri_bytes = max.min(settings.max_uri_bytes);
     }
     settings
 }
 
-/// Environment variable lowering the longest REST URI the source builds (below Salesforce's
-/// 16,384 bytes), for proxies with a smaller limit.
-pub const MAX_URI_BYTES_ENV: &str = "SALESFORCE_CONNECTOR_MAX_URI_BYTES";
-
 /// Reads the configured streams from `state` on; writes RECORD, STATE, TRACE messages.
-pub async fn read(
+pub(crate) async fn read(
     config: SourceConfig,
     catalog: ConfiguredAirbyteCatalog,
     state: InputState,
+    client: ClientOptions,
+    max_uri_bytes: Option<usize>,
     output: Output,
 ) -> Result<(), Failure> {
-    let client = connect(&config)
+    let client = connect(&config, client)
         .await
         .map_err(|e| failure("Cannot log in to Salesforce", &e))?;
     // The org's clock, not ours, bounds the windows: a skewed local clock must not skip rows.
     let now = client.token_issued_at().unwrap_or_else(Utc::now);
-    let settings = read_settings(&config, now);
+    let settings = read_settings(&config, now, max_uri_bytes);
     let token_watch = spawn_token_watch(&client, &config, &output);
     let budget = match client.limits().await {
         Ok(limits) => {
@@ -182,7 +181,7 @@ fn spawn_token_watch(
     let mut receiver = client.rotated_refresh_token();
     let config = config.clone();
     let output = output.clone();
-    let emit = move |token: &crate::config::Secret| {
+    let emit = move |token: &crate::secret::Secret| {
         let message = Message::Control(Control::connector_config(config.with_refresh_token(token)));
         let _ = output.write(&message);
         let _ = output.flush();

@@ -17,9 +17,10 @@ use futures::StreamExt;
 use serde_json::Value;
 use tokio::task::JoinHandle;
 
-use crate::protocol::{ConfiguredAirbyteStream, FailureType, OutputError, SyncMode};
-use crate::salesforce::{Error, ErrorClass, SObjectDescribe, SalesforceClient};
+use crate::protocol::{ConfiguredAirbyteStream, SyncMode};
+use crate::salesforce::SObjectDescribe;
 
+use crate::source::context::{ReadContext, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
 use crate::source::decode::field_kind::FieldKind;
 use crate::source::discover::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
@@ -27,84 +28,16 @@ use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
 use crate::source::discover::schema::{
     default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT,
 };
-use crate::source::fetch::bulk::{
-    download_job, prepare_job, DownloadError, PrepareError, PreparedJob,
-};
+use crate::source::fetch::bulk::{download_job, prepare_job, PrepareError, PreparedJob};
 use crate::source::fetch::hard_deletes::emit_hard_deletes;
-use crate::source::fetch::rest::{read_rest, RestError};
+use crate::source::fetch::rest::read_rest;
 use crate::source::output::checkpoint::{CheckpointSink, Progress};
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::{FullRefreshState, IncrementalState, StreamState};
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
 use crate::source::plan::soql::CursorWindow;
 use crate::source::plan::{choose_api, WindowSettings};
-use crate::source::read::budget::{ApiBudget, BudgetExceeded};
-use crate::source::read::settings::ReadSettings;
 use crate::source::read::window_count::{count_rows, verdict, Tally, Verdict, MAX_REREADS};
-
-/// What every stream of a read shares.
-pub struct ReadContext {
-    pub client: SalesforceClient,
-    pub settings: ReadSettings,
-    pub budget: ApiBudget,
-    /// Names of the catalog's streams (for the Describe stream).
-    pub catalog_streams: Vec<String>,
-}
-
-/// Why a stream ended INCOMPLETE.
-#[derive(Debug, thiserror::Error)]
-pub enum StreamFailure {
-    #[error(transparent)]
-    Budget(#[from] BudgetExceeded),
-    #[error(transparent)]
-    Api(#[from] Error),
-    #[error("{0}")]
-    Config(String),
-    #[error("{0}")]
-    Data(String),
-    /// Salesforce's replies stayed incomplete after retries; a later run may succeed.
-    #[error("{0}")]
-    Incomplete(String),
-    #[error("writing to stdout: {0}")]
-    Output(#[from] OutputError),
-}
-
-impl StreamFailure {
-    pub fn failure_type(&self) -> FailureType {
-        match self {
-            StreamFailure::Budget(_) => FailureType::TransientError,
-            StreamFailure::Api(e) => match e.class() {
-                ErrorClass::Config => FailureType::ConfigError,
-                ErrorClass::Transient => FailureType::TransientError,
-                ErrorClass::System => FailureType::SystemError,
-            },
-            StreamFailure::Config(_) => FailureType::ConfigError,
-            StreamFailure::Incomplete(_) => FailureType::TransientError,
-            StreamFailure::Data(_) | StreamFailure::Output(_) => FailureType::SystemError,
-        }
-    }
-}
-
-impl From<DownloadError<OutputError>> for StreamFailure {
-    fn from(e: DownloadError<OutputError>) -> Self {
-        match e {
-            DownloadError::Api(e) => StreamFailure::Api(e),
-            DownloadError::Sink(e) => StreamFailure::Output(e),
-            e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
-            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
-        }
-    }
-}
-
-impl From<RestError<OutputError>> for StreamFailure {
-    fn from(e: RestError<OutputError>) -> Self {
-        match e {
-            RestError::Api(e) => StreamFailure::Api(e),
-            RestError::Sink(e) => StreamFailure::Output(e),
-            e @ RestError::Convert { .. } => StreamFailure::Data(e.to_string()),
-        }
-    }
-}
 
 /// What the stream reads, decided from describe and the catalog.
 struct StreamPlan {
@@ -136,7 +69,7 @@ impl<T> Future for AbortOnDrop<T> {
 }
 
 /// Reads one stream; on success its final STATE has been emitted.
-pub async fn read_stream(
+pub(crate) async fn read_stream(
     ctx: &Arc<ReadContext>,
     configured: &ConfiguredAirbyteStream,
     blob: Option<&Value>,

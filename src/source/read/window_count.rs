@@ -9,11 +9,11 @@
 
 use crate::salesforce::SalesforceClient;
 
+use crate::source::context::StreamFailure;
 use crate::source::decode::convert::RecordKeys;
 use crate::source::fetch::sink::RecordSink;
 use crate::source::plan::query_build::QuerySpec;
 use crate::source::plan::soql::Select;
-use crate::source::read::stream::StreamFailure;
 
 /// Times a window is read again while Salesforce counts more rows than were emitted.
 pub(crate) const MAX_REREADS: u32 = 2;

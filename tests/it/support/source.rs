@@ -371,7 +371,7 @@ pub(crate) fn schema_violations(schema: &Value, value: &Value, path: &str) -> Ve
             match props.get(k) {
                 Some(p) => problems.extend(schema_violations(p, v, &format!("{path}.{k}"))),
                 None if schema.get("additionalProperties") == Some(&json!(false)) => {
-                    problems.push(format!("{path}.{k}: not in the schema"))
+                    problems.push(format!("{path}.{k}: not in the schema"));
                 }
                 None => {}
             }

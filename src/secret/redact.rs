@@ -7,7 +7,7 @@
 use std::borrow::Cow;
 use std::sync::RwLock;
 
-use crate::config::REDACTED;
+use super::REDACTED;
 
 /// Secrets shorter than this are not scrubbed: replacing every "ab" would garble messages.
 const MIN_SECRET_LEN: usize = 4;

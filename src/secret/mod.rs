@@ -1,3 +1,11 @@
+//! Secrets: values that never print ([`Secret`]), and the process-wide list of secret values
+//! scrubbed from every LOG and TRACE line ([`redact`]). Config, protocol and the Salesforce client
+//! all depend on this module; it depends on none of them.
+
+mod redact;
+
+pub use redact::{redact, register_secret};
+
 use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

@@ -14,7 +14,7 @@ use crate::salesforce::{ApiUsage, Limit};
 /// Why new work may not start.
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 #[error("API budget reached: {what} would pass {percent}% of the org's daily limit ({used} of {max} used); raise api_budget_percent or sync later")]
-pub struct BudgetExceeded {
+pub(crate) struct BudgetExceeded {
     pub what: &'static str,
     pub percent: f64,
     pub used: u64,
@@ -23,7 +23,7 @@ pub struct BudgetExceeded {
 
 /// Tracks use against the budget; shared by every stream of a read.
 #[derive(Debug)]
-pub struct ApiBudget {
+pub(crate) struct ApiBudget {
     percent: f64,
     api: Option<(u64, u64)>,
     usage: Option<Arc<ApiUsage>>,
@@ -34,7 +34,7 @@ pub struct ApiBudget {
 impl ApiBudget {
     /// A budget from `/limits` (`DailyApiRequests`, `DailyBulkV2QueryJobs`) and the client's live
     /// usage counters.
-    pub fn new(
+    pub(crate) fn new(
         percent: f64,
         limits: Option<&BTreeMap<String, Limit>>,
         usage: Option<Arc<ApiUsage>>,
@@ -55,7 +55,7 @@ impl ApiBudget {
     }
 
     /// A budget that never stops anything (limits unknown).
-    pub fn unlimited() -> ApiBudget {
+    pub(crate) fn unlimited() -> ApiBudget {
         ApiBudget::new(100.0, None, None)
     }
 
@@ -64,7 +64,7 @@ impl ApiBudget {
     }
 
     /// May one more API call start?
-    pub fn check_api_call(&self) -> Result<(), BudgetExceeded> {
+    pub(crate) fn check_api_call(&self) -> Result<(), BudgetExceeded> {
         let live = self.usage.as_ref().and_then(|u| u.get());
         let Some((used, max)) = live.or(self.api) else {
             return Ok(());
@@ -81,7 +81,7 @@ impl ApiBudget {
     }
 
     /// May one more Bulk query job start? Counts it when it may.
-    pub fn start_bulk_job(&self) -> Result<(), BudgetExceeded> {
+    pub(crate) fn start_bulk_job(&self) -> Result<(), BudgetExceeded> {
         self.check_api_call()?;
         let Some((used_at_start, max)) = self.bulk_jobs else {
             return Ok(());

@@ -7,7 +7,7 @@ use crate::config::IsoDuration;
 
 /// How a read runs.
 #[derive(Clone, Debug, PartialEq)]
-pub struct ReadSettings {
+pub(crate) struct ReadSettings {
     /// Earliest cursor value read (`start_date`; Airbyte's default is two years ago).
     pub start_date: DateTime<Utc>,
     /// Exclusive upper bound of incremental reads (`end_date`), capped at the read's start.
@@ -39,7 +39,7 @@ pub struct ReadSettings {
 
 impl ReadSettings {
     /// Settings with Airbyte's defaults, reading from `start_date`, started at `now`.
-    pub fn new(start_date: DateTime<Utc>, now: DateTime<Utc>) -> ReadSettings {
+    pub(crate) fn new(start_date: DateTime<Utc>, now: DateTime<Utc>) -> ReadSettings {
         ReadSettings {
             start_date,
             end_date: None,
