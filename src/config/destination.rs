@@ -679,6 +679,8 @@ mod tests {
              "max_retries: invalid value: integer `-1`, expected u32"),
             (with("state_flush_seconds", json!(0)),
              "state_flush_seconds: expected an integer from 1 to 3600, got 0"),
+            (with("hard_delete_streams", json!(["purge", " "])),
+             "hard_delete_streams[1]: expected a stream name, got an empty string"),
             (with("refresh_token", Value::Null),
              "refresh_token: missing; expected a non-empty string (at the top level or under \"credentials\")"),
         ];

@@ -259,7 +259,13 @@ fn a_failed_read_leaves_no_query_job_behind() {
         json!({"method": "PATCH", "path": "*/jobs/query/*", "type": "cut_connection",
         "after_bytes": 0, "when": "once"}),
     );
-    let config = org.config(json!({"stream_slice_step": "P365D"}));
+    // One window, so one query job: the refused poll is that job's, whatever order the
+    // requests arrive in (with several windows prepared ahead, the refusal could land on a later
+    // window's job while the first one is polled for the whole hour its preparation takes).
+    let start = (Utc::now() - Duration::days(30))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let config = org.config(json!({"stream_slice_step": "P365D", "start_date": start}));
     let catalog = org.catalog(&config, &["Account"], true);
     let run = org.read_env(&config, &catalog, None, &env());
     assert_ne!(run.code, Some(0), "the stream fails");
