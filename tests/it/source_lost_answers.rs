@@ -240,12 +240,11 @@ fn a_window_that_keeps_gaining_late_rows_fails_naming_it() {
     assert!(query_jobs(&org).is_empty(), "no query job left behind");
 }
 
-/// No job left behind whatever failed: the first window's job status read is refused, so the
-/// stream fails while its job and the jobs prepared ahead are still running (the org's clock
-/// stands still and jobs take an hour). The end-of-run sweep aborts and deletes every one of
-/// them — the first abort's answer cut, and read back from the job's state.
-#[test]
-fn a_failed_read_leaves_no_query_job_behind() {
+/// No job left behind whatever failed: the window's job status read is refused, so the stream
+/// fails while its job is still running (the org's clock stands still and jobs take an hour).
+/// The end-of-run sweep aborts and deletes it, with the abort's answer lost as `abort_fault`
+/// says and read back from the job's state.
+fn failed_read_sweeps_its_job(abort_fault: Value, fault: &str) {
     let org = TestOrg::start(sf_emulator::EmulatorConfig {
         bulk_job_time: std::time::Duration::from_secs(3600),
         ..emulator_config()
@@ -255,10 +254,7 @@ fn a_failed_read_leaves_no_query_job_behind() {
         "status": 400, "error_code": "API_ERROR", "message": "refused for the test",
         "when": "once"}),
     );
-    org.fault(
-        json!({"method": "PATCH", "path": "*/jobs/query/*", "type": "cut_connection",
-        "after_bytes": 0, "when": "once"}),
-    );
+    org.fault(abort_fault);
     // One window, so one query job: the refused poll is that job's, whatever order the
     // requests arrive in (with several windows prepared ahead, the refusal could land on a later
     // window's job while the first one is polled for the whole hour its preparation takes).
@@ -272,7 +268,13 @@ fn a_failed_read_leaves_no_query_job_behind() {
     assert!(!run.trace_errors().is_empty());
     let requests = org.requests();
     assert_eq!(fired(&requests, "status").len(), 1);
-    assert_eq!(fired(&requests, "cut_connection").len(), 1, "{requests:#?}");
+    let hit = fired(&requests, fault);
+    assert_eq!(hit.len(), 1, "{requests:#?}");
+    assert_eq!(
+        hit[0]["method"], "PATCH",
+        "the abort lost its answer: {:?}",
+        hit[0]
+    );
     let logs = run.logs().join("\n");
     assert!(logs.contains("aborting query job"), "{logs}");
     assert!(logs.contains("aborted query job"), "{logs}");
@@ -280,5 +282,23 @@ fn a_failed_read_leaves_no_query_job_behind() {
     assert!(
         left.is_empty(),
         "every query job aborted and deleted: {left:#?}"
+    );
+}
+
+#[test]
+fn a_failed_read_leaves_no_query_job_behind() {
+    failed_read_sweeps_its_job(
+        json!({"method": "PATCH", "path": "*/jobs/query/*", "type": "cut_connection",
+        "after_bytes": 0, "when": "once"}),
+        "cut_connection",
+    );
+}
+
+#[test]
+fn a_failed_read_leaves_no_query_job_behind_when_the_abort_answers_late() {
+    failed_read_sweeps_its_job(
+        json!({"method": "PATCH", "path": "*/jobs/query/*", "type": "delay",
+        "millis": LATE_MS, "after_handler": true, "when": "once"}),
+        "delay",
     );
 }
