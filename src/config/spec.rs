@@ -125,6 +125,27 @@ pub fn source_spec() -> ConnectorSpecification {
                 "ca_certificate",
                 json!({"order": 23, "group": "advanced", "multiline": true}),
             ),
+            (
+                "change_data_capture",
+                json!({"order": 24, "group": "replication"}),
+            ),
+            (
+                "change_data_capture/properties/enabled",
+                json!({"order": 1, "default": false}),
+            ),
+            (
+                "change_data_capture/properties/idle_timeout_seconds",
+                json!({"order": 2}),
+            ),
+            (
+                "change_data_capture/properties/max_events_per_read",
+                json!({"order": 3}),
+            ),
+            (
+                "pubsub_endpoint",
+                json!({"order": 25, "group": "advanced",
+            "examples": ["api.pubsub.salesforce.com:7443", "api.deu.pubsub.salesforce.com:7443"]}),
+            ),
         ],
     );
     schema["groups"] = Value::Array(

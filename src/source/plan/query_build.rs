@@ -18,6 +18,8 @@ pub(crate) struct QuerySpec {
     pub order_by: Vec<String>,
     pub cursor: Option<String>,
     pub has_id: bool,
+    /// Only these rows (Change Data Capture re-reads).
+    pub ids: Vec<String>,
 }
 
 pub(crate) fn soql(
@@ -29,6 +31,7 @@ pub(crate) fn soql(
     select.window = spec.window.clone();
     select.after_id = spec.after_id.clone();
     select.order_by = order_by;
+    select.ids = spec.ids.clone();
     select
         .to_soql()
         .map_err(|e| StreamFailure::Config(e.to_string()))
