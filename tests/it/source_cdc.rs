@@ -491,3 +491,32 @@ fn without_change_events_for_the_object_the_stream_is_read_by_its_cursor() {
     let logs = run.logs().join("\n");
     assert!(logs.contains("Setup → Change Data Capture"), "{logs}");
 }
+
+#[test]
+fn discover_marks_the_streams_whose_objects_publish_change_events() {
+    let org = TestOrg::start(EmulatorConfig {
+        cdc_objects: Some(vec!["Account".into()]),
+        ..emulator_config()
+    });
+    let config = org.config(json!({
+        "detect_hard_deletes": false,
+        "pubsub_endpoint": org.emulator.pubsub_url(),
+        "change_data_capture": {"enabled": true},
+    }));
+    let run = org.discover(&config);
+    run.assert_success();
+    let streams = run.of_type("CATALOG")[0]["catalog"]["streams"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let schema_of = |name: &str| {
+        streams.iter().find(|s| s["name"] == name).unwrap()["json_schema"]["properties"].clone()
+    };
+    assert!(schema_of("Account").get("_ab_cdc_deleted_at").is_some());
+    assert!(schema_of("Contact").get("_ab_cdc_deleted_at").is_none());
+    let logs = run.logs().join("\n");
+    assert!(
+        logs.contains("1 stream(s) follow change events when read incrementally: Account"),
+        "{logs}"
+    );
+}

@@ -151,6 +151,15 @@ pub(crate) struct PubSub {
     schemas: Arc<Mutex<HashMap<String, Arc<apache_avro::Schema>>>>,
 }
 
+/// The object's change event channel: `/data/AccountChangeEvent`, `/data/Foo__ChangeEvent` for
+/// `Foo__c`.
+pub(crate) fn change_event_topic(object: &str) -> String {
+    match object.strip_suffix("__c") {
+        Some(base) => format!("/data/{base}__ChangeEvent"),
+        None => format!("/data/{object}ChangeEvent"),
+    }
+}
+
 /// `host:port` or `http(s)://host:port` → the endpoint URI, plaintext only for `http://`.
 fn endpoint_uri(endpoint: &str) -> (String, bool) {
     let trimmed = endpoint.trim().trim_end_matches('/');
@@ -474,6 +483,15 @@ impl Drop for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn topics_follow_salesforce_naming() {
+        assert_eq!(change_event_topic("Account"), "/data/AccountChangeEvent");
+        assert_eq!(
+            change_event_topic("Employee__c"),
+            "/data/Employee__ChangeEvent"
+        );
+    }
 
     #[test]
     fn endpoints_are_tls_unless_plain_http() {

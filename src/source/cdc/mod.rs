@@ -84,15 +84,6 @@ pub(crate) struct RereadPlan {
     pub bulk: bool,
 }
 
-/// The object's change event channel: `/data/AccountChangeEvent`, `/data/Foo__ChangeEvent` for
-/// `Foo__c`.
-pub(crate) fn change_event_topic(object: &str) -> String {
-    match object.strip_suffix("__c") {
-        Some(base) => format!("/data/{base}__ChangeEvent"),
-        None => format!("/data/{object}ChangeEvent"),
-    }
-}
-
 fn pubsub(ctx: &ReadContext, cdc: &ChangeDataCapture) -> Result<PubSub, StreamFailure> {
     PubSub::new(&ctx.client, &cdc.endpoint).map_err(StreamFailure::Api)
 }
@@ -561,15 +552,6 @@ impl RecordSink for RereadSink<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn topics_follow_salesforce_naming() {
-        assert_eq!(change_event_topic("Account"), "/data/AccountChangeEvent");
-        assert_eq!(
-            change_event_topic("Employee__c"),
-            "/data/Employee__ChangeEvent"
-        );
-    }
 
     #[test]
     fn each_id_keeps_its_last_change_in_first_seen_order() {

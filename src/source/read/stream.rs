@@ -21,9 +21,8 @@ use tokio::task::JoinHandle;
 use crate::protocol::{ConfiguredAirbyteStream, SyncMode};
 use crate::salesforce::SObjectDescribe;
 
-use crate::source::cdc::{
-    change_event_topic, change_events_available, read_changes, CatchUp, RereadPlan,
-};
+use crate::salesforce::pubsub::change_event_topic;
+use crate::source::cdc::{change_events_available, read_changes, CatchUp, RereadPlan};
 use crate::source::context::settings::ReadSettings;
 use crate::source::context::{ReadContext, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
