@@ -43,6 +43,7 @@ pub(crate) mod auth;
 pub(crate) mod backoff;
 pub(crate) mod bulk_ingest;
 pub(crate) mod bulk_query;
+pub(crate) mod datetime;
 pub(crate) mod error;
 mod field_type;
 pub(crate) mod http;
