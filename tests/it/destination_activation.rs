@@ -635,9 +635,15 @@ async fn skip_case(h: &Harness) -> SkipCase {
                    "Supplier__c": supplier_a}),
         ),
         ("U1-CHANGED", json!({"Name": "Changed", "Price__c": 10})),
-        ("U1-NULLED", json!({"Name": "Nulled", "Notes__c": "some text"})),
+        (
+            "U1-NULLED",
+            json!({"Name": "Nulled", "Notes__c": "some text"}),
+        ),
         ("U1-NULL-SAME", json!({"Name": "Null same"})),
-        ("U1-PARENT", json!({"Name": "Parent", "Supplier__c": supplier_a})),
+        (
+            "U1-PARENT",
+            json!({"Name": "Parent", "Supplier__c": supplier_a}),
+        ),
         ("U1-PARTIAL", json!({"Name": "Partial", "Price__c": 99})),
     ] {
         let mut fields = fields;
@@ -701,10 +707,7 @@ async fn skip_case(h: &Harness) -> SkipCase {
         json!({"Id": &store_same[..15], "Last_Audit__c": "2024-05-01T12:00:00+02:00",
                "Employees__c": 5.0, "Format__c": "Outlet"}),
     );
-    input += &record_line(
-        "stores",
-        json!({"Id": store_changed, "Employees__c": 7}),
-    );
+    input += &record_line("stores", json!({"Id": store_changed, "Employees__c": 7}));
     input += &state_line("products", 1, json!(1));
     input += &state_line("stores", 2, json!(2));
     SkipCase {
@@ -767,14 +770,17 @@ async fn skip_unchanged_records_sends_only_rows_that_change_something() {
         ])
     );
     assert_eq!(
-        h.record("Product_Catalog__c", &case.ids["U1-CHANGED"]).await["Price__c"],
+        h.record("Product_Catalog__c", &case.ids["U1-CHANGED"])
+            .await["Price__c"],
         10.0
     );
 
     // The real write sends the four changed products and the changed store, nothing else.
     let dlq = h.dir.path().join("skip-dlq");
-    let config = h.config(json!({"skip_unchanged_records": true, "outcome_report": true,
-                                 "dead_letter_folder": dlq.to_string_lossy()}));
+    let config = h.config(
+        json!({"skip_unchanged_records": true, "outcome_report": true,
+                                 "dead_letter_folder": dlq.to_string_lossy()}),
+    );
     let h_requests_before = query_job_creations(&h.requests().await);
     let run = h.write(&config, &case.catalog, &case.input).await;
     assert_eq!(run.code, Some(0), "{}\n{:?}", run.stderr, run.stdout);
@@ -806,7 +812,10 @@ async fn skip_unchanged_records_sends_only_rows_that_change_something() {
         "stream 'products': 3 records skipped as unchanged",
         "stream 'stores': 1 records skipped as unchanged",
     ] {
-        assert!(logs.iter().any(|l| l.contains(expected)), "{expected}: {logs:?}");
+        assert!(
+            logs.iter().any(|l| l.contains(expected)),
+            "{expected}: {logs:?}"
+        );
     }
 
     // The org: changes made, nothing else.
@@ -815,8 +824,14 @@ async fn skip_unchanged_records_sends_only_rows_that_change_something() {
     assert_eq!(product("U1-NULLED").await["Notes__c"], Value::Null);
     assert_eq!(product("U1-PARENT").await["Supplier__c"], case.supplier_b);
     assert_eq!(product("U1-PARTIAL").await["Price__c"], 99.0);
-    assert_eq!(h.record("Store__c", &case.store_changed).await["Employees__c"], 7);
-    assert_eq!(h.record("Store__c", &case.store_same).await["Employees__c"], 5);
+    assert_eq!(
+        h.record("Store__c", &case.store_changed).await["Employees__c"],
+        7
+    );
+    assert_eq!(
+        h.record("Store__c", &case.store_same).await["Employees__c"],
+        5
+    );
 
     // The report names every input once; a skipped row carries its record's Id.
     let lines: Vec<Value> = crate::support::files::files_under(&dlq)

@@ -58,12 +58,7 @@ pub(crate) fn soql_literal(kind: FieldKind, value: &str) -> Option<String> {
 }
 
 /// `SELECT <fields> FROM <object> WHERE <key> IN (<literals>)`.
-pub(crate) fn lookup_soql(
-    fields: &[&str],
-    object: &str,
-    key: &str,
-    literals: &[&str],
-) -> String {
+pub(crate) fn lookup_soql(fields: &[&str], object: &str, key: &str, literals: &[&str]) -> String {
     format!(
         "SELECT {} FROM {object} WHERE {key} IN ({})",
         fields.join(", "),
@@ -188,8 +183,11 @@ mod tests {
 
     #[test]
     fn result_pages_are_checked_against_the_selected_fields() {
-        let rows = parse_page(b"\"Id\",\"Name\"\n\"001\",\"A, b\"\n\"002\",\"\"\n", &["Id", "Name"])
-            .unwrap();
+        let rows = parse_page(
+            b"\"Id\",\"Name\"\n\"001\",\"A, b\"\n\"002\",\"\"\n",
+            &["Id", "Name"],
+        )
+        .unwrap();
         assert_eq!(rows.len(), 2);
         assert_eq!(&rows[0][1], "A, b");
         assert_eq!(&rows[1][1], "");

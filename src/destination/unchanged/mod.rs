@@ -177,10 +177,14 @@ pub(crate) async fn filter_unchanged(
             key,
         });
         if chunk.rows.len() >= MAX_KEYS_PER_QUERY || chunk.literal_chars >= MAX_IN_LIST_CHARS {
-            chunk.run(client, &batch, &mut filtered, &mut on_skip).await?;
+            chunk
+                .run(client, &batch, &mut filtered, &mut on_skip)
+                .await?;
         }
     }
-    chunk.run(client, &batch, &mut filtered, &mut on_skip).await?;
+    chunk
+        .run(client, &batch, &mut filtered, &mut on_skip)
+        .await?;
     Ok((chunk.send.seal()?, filtered))
 }
 
@@ -280,7 +284,8 @@ impl Chunk<'_, '_> {
                     filtered.skipped_rows += 1;
                 }
                 _ => {
-                    self.send.push(&cells, &row.original, interval, &unlimited)?;
+                    self.send
+                        .push(&cells, &row.original, interval, &unlimited)?;
                 }
             }
         }

@@ -124,7 +124,10 @@ mod tests {
         assert!(same("double", "-0", "0.0"));
         assert!(same("long", "9000000000", "9000000000"));
         assert!(!same("double", "1.5", "1.0"));
-        assert!(!same("double", "1.234", "1.23"), "digits past the scale are a change");
+        assert!(
+            !same("double", "1.234", "1.23"),
+            "digits past the scale are a change"
+        );
         assert!(!same("double", "1", ""));
         assert_eq!(canonical_decimal("50.100").as_deref(), Some("50.1"));
         assert_eq!(canonical_decimal("-1.50E1").as_deref(), Some("-15"));
@@ -163,7 +166,11 @@ mod tests {
         assert!(same("boolean", "true", "TRUE"));
         assert!(!same("boolean", "true", "false"));
         assert!(same("reference", "001000000000001", "001000000000001AAA"));
-        assert!(!same("reference", "001000000000002AAA", "001000000000001AAA"));
+        assert!(!same(
+            "reference",
+            "001000000000002AAA",
+            "001000000000001AAA"
+        ));
         assert!(same("multipicklist", "Retail;Online", "Online;Retail"));
         assert!(!same("multipicklist", "Retail", "Online;Retail"));
         assert!(same("picklist", "Gold", "Gold"));
