@@ -48,7 +48,7 @@ pub(crate) const BATCH: i32 = 100;
 const QUEUE: usize = 64;
 
 /// What went wrong talking to the Pub/Sub API, classed for recovery.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("Pub/Sub API {rpc}: {code:?}: {message}{}", error_code.as_deref().map(|c| format!(" (error-code {c})")).unwrap_or_default())]
 pub(crate) struct PubSubError {
     pub rpc: &'static str,

@@ -28,21 +28,21 @@ use tokio::time::Instant;
 
 use crate::config::ChangeDataCapture;
 use crate::protocol::OutputError;
+use crate::salesforce::datetime::datetime_literal;
 use crate::salesforce::pubsub::header::ChangeType;
 use crate::salesforce::pubsub::{
     CallError, Delivery, ErrorKind, Event, PubSub, PubSubError, Start, Subscription,
 };
 
-use crate::source::context::{ReadContext, StreamFailure};
+use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::decode::convert::{LayoutField, RecordKeys};
 use crate::source::fetch::bulk::{download_job, prepare_job, PrepareError};
 use crate::source::fetch::hard_deletes::emit_tombstone;
 use crate::source::fetch::rest::read_rest;
-use crate::source::fetch::sink::RecordSink;
 use crate::source::output::emitter::StreamEmitter;
+use crate::source::output::sink::RecordSink;
 use crate::source::output::state::{CdcPosition, IncrementalState};
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
-use crate::source::plan::soql::datetime_literal;
 
 /// Ids re-read by one query at most.
 pub(crate) const MAX_IDS_PER_QUERY: usize = 2_000;
@@ -112,17 +112,17 @@ pub(crate) async fn change_events_available(
 fn call_failure(object: &str, error: CallError) -> StreamFailure {
     match error {
         CallError::Api(e) => StreamFailure::Api(e),
-        CallError::Decode(e) => StreamFailure::Data(format!("{object}: {e}")),
+        CallError::Decode(e) => StreamFailure::Data(format!("{object}: {e}").into()),
         CallError::PubSub(e) => pubsub_failure(object, &e),
     }
 }
 
 fn pubsub_failure(object: &str, error: &PubSubError) -> StreamFailure {
-    let message = format!("{object}: change events: {error}");
+    let reason = Reason::in_context(format!("{object}: change events"), error.clone());
     match error.kind() {
-        ErrorKind::Transient | ErrorKind::LimitExceeded => StreamFailure::Incomplete(message),
-        ErrorKind::Auth | ErrorKind::NotFound => StreamFailure::Config(message),
-        ErrorKind::ReplayRejected | ErrorKind::Other => StreamFailure::Data(message),
+        ErrorKind::Transient | ErrorKind::LimitExceeded => StreamFailure::Incomplete(reason),
+        ErrorKind::Auth | ErrorKind::NotFound => StreamFailure::Config(reason),
+        ErrorKind::ReplayRejected | ErrorKind::Other => StreamFailure::Data(reason),
     }
 }
 
@@ -322,7 +322,7 @@ impl Follower<'_> {
                     .map_or_else(|| "ended".to_string(), |(e, _)| e.to_string());
                 return Err(StreamFailure::Incomplete(format!(
                     "{object}: the change event subscription failed {MAX_REOPENS} times in a row without delivering an event (last: {why}); the state holds the last position"
-                )));
+                ).into()));
             }
             if let Some((error, stale)) = &failure {
                 match error.kind() {

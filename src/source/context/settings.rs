@@ -56,7 +56,7 @@ impl ReadSettings {
             api_budget_percent: 90.0,
             bulk_page_size: 50_000,
             checkpoint_every: 10_000,
-            max_uri_bytes: crate::source::plan::soql::MAX_URI_BYTES,
+            max_uri_bytes: crate::salesforce::rest::MAX_URI_BYTES,
             now,
             started: std::time::Instant::now(),
             change_data_capture: None,

@@ -18,10 +18,10 @@ use tokio::sync::mpsc;
 use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
 
 use crate::protocol::OutputError;
-use crate::source::context::StreamFailure;
+use crate::source::context::{Reason, StreamFailure};
 use crate::source::decode::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
 use crate::source::decode::csv_stream::{CsvDecoder, CsvRecord};
-use crate::source::fetch::sink::RecordSink;
+use crate::source::output::sink::RecordSink;
 
 /// Times a page whose body broke off is fetched again before the read fails.
 const PAGE_ATTEMPTS: u32 = 5;
@@ -432,8 +432,8 @@ impl From<DownloadError<OutputError>> for StreamFailure {
         match e {
             DownloadError::Api(e) => StreamFailure::Api(e),
             DownloadError::Sink(e) => StreamFailure::Output(e),
-            e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
-            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
+            e @ DownloadError::Convert { .. } => StreamFailure::Data(Reason::of(e)),
+            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(Reason::of(e)),
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::salesforce::SObjectDescribe;
 use crate::salesforce::pubsub::change_event_topic;
 use crate::source::cdc::{change_events_available, read_changes, CatchUp, RereadPlan};
 use crate::source::context::settings::ReadSettings;
-use crate::source::context::{ReadContext, StreamFailure};
+use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
 use crate::source::decode::field_kind::FieldKind;
 use crate::source::discover::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
@@ -88,7 +88,7 @@ pub(crate) async fn read_stream(
     let plan = plan_stream(ctx, configured, &describe)?;
     let state = match blob {
         Some(blob) => StreamState::parse(name, plan.cursor.as_deref(), blob)
-            .map_err(|e| StreamFailure::Config(e.to_string()))?,
+            .map_err(|e| StreamFailure::Config(Reason::of(e)))?,
         None => StreamState::None,
     };
     match plan.cursor.clone() {
@@ -123,12 +123,12 @@ fn plan_stream(
                     Some(_) => {
                         return Err(StreamFailure::Config(format!(
                             "stream {name}: cursor_field {requested} is not a datetime field; use one of SystemModstamp, LastModifiedDate, CreatedDate, LoginTime"
-                        )))
+                        ).into()))
                     }
                     None => {
                         return Err(StreamFailure::Config(format!(
                             "stream {name}: cursor_field {requested} is not a field of {name} (describe has no such field)"
-                        )))
+                        ).into()))
                     }
                 }
             }
@@ -372,8 +372,9 @@ async fn read_windows(
                         .next()
                         .await
                         .expect("one prepared job per window");
-                    let (result, layout) =
-                        next.map_err(|e| StreamFailure::Data(format!("Bulk job task: {e}")))??;
+                    let (result, layout) = next.map_err(|e| {
+                        StreamFailure::Data(Reason::in_context("Bulk job task", e))
+                    })??;
                     result.map(|job| (job, layout))
                 } else {
                     let (text, layout) = bulk_query(&plan.fields, spec)?;
@@ -454,7 +455,7 @@ async fn read_windows(
                         window.start,
                         window.end,
                         rereads + 1
-                    )))
+                    ).into()))
                 }
             }
         }
@@ -548,7 +549,7 @@ async fn read_full_refresh(
                     plan.object,
                     spec.after_id.as_deref().unwrap_or("(first)"),
                     rereads + 1
-                )))
+                ).into()))
             }
         }
     }
