@@ -6,6 +6,8 @@
 pub(crate) mod budget;
 pub(crate) mod settings;
 
+use std::sync::atomic::AtomicBool;
+
 use crate::protocol::{FailureType, OutputError};
 use crate::salesforce::{Error, ErrorClass, SalesforceClient};
 use budget::{ApiBudget, BudgetExceeded};
@@ -18,6 +20,8 @@ pub(crate) struct ReadContext {
     pub budget: ApiBudget,
     /// Names of the catalog's streams (for the Describe stream).
     pub catalog_streams: Vec<String>,
+    /// Set once Salesforce refused `resultPages`: later jobs read their pages by locator.
+    pub result_pages_refused: AtomicBool,
 }
 
 /// Why a stream ended INCOMPLETE.

@@ -8,23 +8,35 @@
 //! size. A page whose body is cut mid-way is fetched again from its locator; the bytes already
 //! passed on are skipped (result pages are stored files, so a re-fetch returns the same bytes), so
 //! no row is emitted twice.
+//!
+//! When the job's API version has `resultPages` and more than one download is allowed, the pages
+//! are downloaded several at once instead ([`result_pages`](super::result_pages)); a refusal of
+//! that endpoint (404 where it does not exist) falls back to the locator chain, for this job and
+//! the rest of the read.
 
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
+use crate::salesforce::{
+    Error, ErrorClass, QueryJob, QueryOperation, QueryResultPage, SalesforceClient,
+};
 
 use crate::protocol::OutputError;
 use crate::source::context::StreamFailure;
 use crate::source::decode::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
 use crate::source::decode::csv_stream::{CsvDecoder, CsvRecord};
+use crate::source::fetch::result_pages::{emit_result_pages, is_refusal, offers_result_pages};
 use crate::source::fetch::sink::RecordSink;
 
 /// Times a page whose body broke off is fetched again before the read fails.
-const PAGE_ATTEMPTS: u32 = 5;
+pub(crate) const PAGE_ATTEMPTS: u32 = 5;
 
 /// Chunks of result bytes buffered between the downloader and the converter.
 const CHANNEL_CHUNKS: usize = 16;
@@ -84,6 +96,12 @@ pub(crate) enum DownloadError<E> {
         got: u64,
         attempts: u32,
     },
+    #[error("Bulk job {job_id}: the temporary file holding a result page failed: {source}")]
+    Spool {
+        job_id: String,
+        #[source]
+        source: std::io::Error,
+    },
     /// The record sink refused a record (e.g. stdout closed).
     #[error(transparent)]
     Sink(E),
@@ -107,7 +125,7 @@ fn spawn_downloader(
     job_id: &str,
     page_size: u64,
     from: Option<String>,
-) -> (AbortOnDrop, mpsc::Receiver<Result<Event, Error>>) {
+) -> (AbortOnDrop<()>, mpsc::Receiver<Result<Event, Error>>) {
     let (sender, receiver) = mpsc::channel::<Result<Event, Error>>(CHANNEL_CHUNKS);
     let handle = tokio::spawn(download_pages(
         client.clone(),
@@ -119,12 +137,55 @@ fn spawn_downloader(
     (AbortOnDrop(handle), receiver)
 }
 
-/// The downloader task, stopped when the reader no longer wants it.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
+/// A spawned task that is aborted when dropped (a downloader, or a job prepared ahead, that is
+/// no longer wanted stops).
+pub(crate) struct AbortOnDrop<T>(pub(crate) tokio::task::JoinHandle<T>);
 
-impl Drop for AbortOnDrop {
+impl<T> Drop for AbortOnDrop<T> {
     fn drop(&mut self) {
         self.0.abort();
+    }
+}
+
+impl<T> Future for AbortOnDrop<T> {
+    type Output = Result<T, tokio::task::JoinError>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
+    }
+}
+
+/// How a job's result pages are downloaded.
+pub(crate) struct Downloads<'a> {
+    /// `maxRecords` of a page read by locator.
+    pub page_size: u64,
+    /// Pages downloaded at once through `resultPages`; 1 follows the locator chain.
+    pub parallel: usize,
+    /// Set once Salesforce refused `resultPages`: the read's later jobs go by locator at once.
+    pub refused: &'a AtomicBool,
+}
+
+/// Where a result page is fetched from.
+pub(crate) enum PageAt<'a> {
+    /// The locator chain: the first page (`None`) or the page at a locator, `maxRecords` rows.
+    Locator(Option<&'a str>, u64),
+    /// A `resultUrl` of `resultPages`.
+    Url(&'a str),
+}
+
+impl PageAt<'_> {
+    async fn fetch(
+        &self,
+        client: &SalesforceClient,
+        job_id: &str,
+    ) -> Result<QueryResultPage, Error> {
+        match self {
+            PageAt::Locator(locator, page_size) => {
+                client
+                    .query_job_results(job_id, *locator, Some(*page_size))
+                    .await
+            }
+            PageAt::Url(url) => client.query_job_result_url(job_id, url).await,
+        }
     }
 }
 
@@ -137,13 +198,14 @@ pub(crate) async fn download_job<S: RecordSink>(
     client: &SalesforceClient,
     job: &PreparedJob,
     layout: &RecordLayout,
-    page_size: u64,
+    downloads: &Downloads<'_>,
     sink: &mut S,
 ) -> Result<u64, DownloadError<S::Error>> {
     if let Some(rows) = job.job.number_records_processed {
         sink.estimate(rows).map_err(DownloadError::Sink)?;
     }
     let job_id = job.job.id.as_str();
+    let page_size = downloads.page_size;
     let mut converter = PageConverter {
         layout,
         binding: None,
@@ -155,6 +217,33 @@ pub(crate) async fn download_job<S: RecordSink>(
         buffer: Vec::with_capacity(2048),
         keys: RecordKeys::default(),
     };
+    if downloads.parallel > 1
+        && !downloads.refused.load(Ordering::Relaxed)
+        && offers_result_pages(client, &job.job)
+    {
+        match client.query_result_pages(job_id, None).await {
+            Ok(first) => {
+                emit_result_pages(
+                    client,
+                    job_id,
+                    first,
+                    downloads.parallel,
+                    &mut converter,
+                    sink,
+                )
+                .await?;
+                finish_job(client, job_id).await;
+                return Ok(converter.rows);
+            }
+            Err(e) if is_refusal(&e) => {
+                downloads.refused.store(true, Ordering::Relaxed);
+                tracing::warn!(
+                    "Bulk job {job_id}: Salesforce refused resultPages ({e}); downloading result pages one at a time by locator"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let (first, mut receiver) = spawn_downloader(client, job_id, page_size, None);
     let mut downloader = Some(first);
     let mut decoder = CsvDecoder::new();
@@ -178,8 +267,7 @@ pub(crate) async fn download_job<S: RecordSink>(
                     refetch_page(
                         client,
                         job_id,
-                        page.0.as_deref(),
-                        page_size,
+                        &PageAt::Locator(page.0.as_deref(), page_size),
                         page.1,
                         &mut converter,
                         sink,
@@ -199,18 +287,22 @@ pub(crate) async fn download_job<S: RecordSink>(
         }
     }
     drop(downloader);
-    if let Err(e) = client.delete_query_job(job_id).await {
-        tracing::debug!("deleting Bulk job {job_id}: {e}");
-    }
+    finish_job(client, job_id).await;
     Ok(converter.rows)
 }
 
+/// Deletes a job whose results were all read.
+async fn finish_job(client: &SalesforceClient, job_id: &str) {
+    if let Err(e) = client.delete_query_job(job_id).await {
+        tracing::debug!("deleting Bulk job {job_id}: {e}");
+    }
+}
+
 /// Fetches one page again, skipping the rows already emitted from it.
-async fn refetch_page<S: RecordSink>(
+pub(crate) async fn refetch_page<S: RecordSink>(
     client: &SalesforceClient,
     job_id: &str,
-    locator: Option<&str>,
-    page_size: u64,
+    at: &PageAt<'_>,
     expected: Option<u64>,
     converter: &mut PageConverter<'_>,
     sink: &mut S,
@@ -218,9 +310,7 @@ async fn refetch_page<S: RecordSink>(
     for attempt in 1..=PAGE_ATTEMPTS {
         let already = converter.page_rows;
         converter.start_page(already);
-        let page = client
-            .query_job_results(job_id, locator, Some(page_size))
-            .await?;
+        let page = at.fetch(client, job_id).await?;
         let mut body = page.body;
         let mut decoder = CsvDecoder::new();
         let mut broke = false;
@@ -249,13 +339,13 @@ async fn refetch_page<S: RecordSink>(
 }
 
 /// Turns decoded CSV rows of one job into records.
-struct PageConverter<'a> {
+pub(crate) struct PageConverter<'a> {
     layout: &'a RecordLayout,
     binding: Option<CsvBinding>,
     /// Rows emitted from the whole job.
     rows: u64,
     /// Rows of the current page seen (emitted now or before a re-fetch).
-    page_rows: u64,
+    pub(crate) page_rows: u64,
     /// Rows of the current page still to skip (emitted by an earlier fetch).
     skip: u64,
     /// Keep the next row in `held` instead of emitting it (a page's last row, until the
@@ -268,7 +358,7 @@ struct PageConverter<'a> {
 
 impl PageConverter<'_> {
     /// A page (or a re-fetch of one) starts; its first `skip` rows were emitted already.
-    fn start_page(&mut self, skip: u64) {
+    pub(crate) fn start_page(&mut self, skip: u64) {
         self.binding = None;
         self.page_rows = 0;
         self.skip = skip;
@@ -277,7 +367,7 @@ impl PageConverter<'_> {
 
     /// Ends the page: a last row without a line ending is emitted only if the page holds every
     /// row it announced. Returns whether the page is whole.
-    fn finish_page<S: RecordSink>(
+    pub(crate) fn finish_page<S: RecordSink>(
         &mut self,
         decoder: &mut CsvDecoder,
         sink: &mut S,
@@ -299,7 +389,7 @@ impl PageConverter<'_> {
         Ok(whole)
     }
 
-    fn on_row<S: RecordSink>(
+    pub(crate) fn on_row<S: RecordSink>(
         &mut self,
         row: &CsvRecord<'_>,
         sink: &mut S,
@@ -432,7 +522,9 @@ impl From<DownloadError<OutputError>> for StreamFailure {
         match e {
             DownloadError::Api(e) => StreamFailure::Api(e),
             DownloadError::Sink(e) => StreamFailure::Output(e),
-            e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
+            e @ (DownloadError::Convert { .. } | DownloadError::Spool { .. }) => {
+                StreamFailure::Data(e.to_string())
+            }
             e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
         }
     }
