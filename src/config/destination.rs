@@ -155,6 +155,14 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default, deserialize_with = "lenient_bool")]
     #[schemars(title = "Outcome Report", with = "bool")]
     pub outcome_report: bool,
+    /// For update and upsert streams, read the current values of the written fields for the
+    /// incoming keys first (Bulk queries) and send only the records whose values differ after
+    /// Salesforce's own normalisation; unchanged records are skipped (counted, and reported as
+    /// `skipped_unchanged` in the outcome report). Saves the org's triggers, flows and
+    /// validation rules from rewrites that change nothing.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[schemars(title = "Skip Unchanged Records", with = "bool")]
+    pub skip_unchanged_records: bool,
 }
 
 fn default_api_version() -> Option<String> {
@@ -364,6 +372,8 @@ pub struct DestinationConfig {
     pub dry_run: bool,
     /// A line per input record in the outcome report.
     pub outcome_report: bool,
+    /// Update and upsert streams send only records that change something.
+    pub skip_unchanged_records: bool,
     pub unknown_keys: Vec<String>,
     raw: Value,
 }
@@ -455,6 +465,7 @@ impl DestinationConfig {
             hard_delete_streams,
             dry_run: raw.dry_run,
             outcome_report: raw.outcome_report,
+            skip_unchanged_records: raw.skip_unchanged_records,
             unknown_keys,
             raw: value,
         })

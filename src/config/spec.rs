@@ -270,6 +270,10 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("dry_run", json!({"order": 18, "default": false})),
             ("ca_certificate", json!({"order": 19, "multiline": true})),
             ("outcome_report", json!({"order": 20, "default": false})),
+            (
+                "skip_unchanged_records",
+                json!({"order": 21, "default": false}),
+            ),
         ],
     );
     let mut advanced_auth = oauth();

@@ -35,6 +35,7 @@ use crate::destination::outcome::reconcile::{
 use crate::destination::outcome::report::{input_key, OutcomeBuffer, OutcomeLine};
 use crate::destination::route::mapping::StreamTarget;
 use crate::destination::route::operation::Operation;
+use crate::destination::unchanged::{compares, filter_unchanged};
 
 /// How rows are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -129,6 +130,10 @@ impl LoadError {
 pub(crate) struct BatchReport {
     pub counts: BTreeMap<u64, Counts>,
     pub jobs: u32,
+    /// Rows taken out as unchanged (`skip_unchanged_records`), counted as committed.
+    pub skipped: u64,
+    /// Rows that went (or, in a dry run, would go) into the batch's first job.
+    pub sent: u64,
 }
 
 /// Counters across the whole write (for logs and the benchmark).
@@ -139,6 +144,9 @@ pub(crate) struct LoadStats {
     pub rows_committed: AtomicU64,
     pub rows_rejected: AtomicU64,
     pub rows_retried: AtomicU64,
+    /// Rows not sent because they would change nothing, and the Bulk queries that found them.
+    pub rows_skipped: AtomicU64,
+    pub lookup_queries: AtomicU64,
     /// Milliseconds spent uploading (create + PUT + close), waiting for Salesforce to process
     /// (close to a final state), and downloading and reconciling results, summed over jobs.
     pub upload_ms: AtomicU64,
@@ -154,6 +162,11 @@ pub(crate) struct Loader {
     pub stats: Arc<LoadStats>,
     /// Write a line per record to the outcome report (see `outcome::report`).
     pub report: bool,
+    /// Take update and upsert rows that would change nothing out of each batch first.
+    pub skip_unchanged: bool,
+    /// Send nothing: only the unchanged rows are found (batches reach the loader in a dry run
+    /// only for that).
+    pub dry_run: bool,
 }
 
 enum DownloadError {
@@ -199,6 +212,16 @@ impl Loader {
     ) -> Result<BatchReport, LoadError> {
         let mut report = BatchReport::default();
         let mut batch = batch;
+        if self.skip_unchanged && compares(&target.operation) {
+            batch = self.take_unchanged(target, batch, &mut report).await?;
+        }
+        report.sent = batch.len() as u64;
+        if self.dry_run {
+            for row in &batch.rows {
+                report.counts.entry(row.interval).or_default().committed += 1;
+            }
+            return Ok(report);
+        }
         let mut attempt = 1u32;
         while !batch.is_empty() {
             if attempt > 1 {
@@ -348,6 +371,56 @@ impl Loader {
             attempt += 1;
         }
         Ok(report)
+    }
+
+    /// Takes the rows that would change nothing out of `batch`: counted as committed (their
+    /// records already hold the values), in the outcome report as `skipped_unchanged`.
+    async fn take_unchanged(
+        &self,
+        target: &StreamTarget,
+        batch: SealedBatch,
+        report: &mut BatchReport,
+    ) -> Result<SealedBatch, LoadError> {
+        let rows = batch.len();
+        let mut outcomes = OutcomeBuffer::default();
+        let report_outcomes = self.report && !self.dry_run;
+        let (send, filtered) = filter_unchanged(&self.client, target, batch, |original, id| {
+            if report_outcomes {
+                outcomes.push(&OutcomeLine {
+                    stream: &target.stream,
+                    namespace: target.namespace.as_deref(),
+                    key: input_key(target, original),
+                    operation: target.operation.as_str(),
+                    outcome: "skipped_unchanged",
+                    salesforce_id: Some(id),
+                    error_code: None,
+                });
+            }
+        })
+        .await
+        .map_err(|e| self.io(target, e))?;
+        outcomes
+            .write(&self.dlq, &target.stream)
+            .await
+            .map_err(|source| self.dead_letter(target, source))?;
+        for (interval, skipped) in &filtered.skipped {
+            report.counts.entry(*interval).or_default().committed += skipped;
+        }
+        report.skipped = filtered.skipped_rows;
+        self.stats
+            .rows_skipped
+            .fetch_add(filtered.skipped_rows, Ordering::Relaxed);
+        self.stats
+            .lookup_queries
+            .fetch_add(filtered.queries, Ordering::Relaxed);
+        tracing::info!(
+            "stream '{}': {} of {rows} rows would change nothing in {} and are skipped ({} Bulk queries read the current values)",
+            target.stream,
+            filtered.skipped_rows,
+            target.object,
+            filtered.queries,
+        );
+        Ok(send)
     }
 
     /// One job: create, upload, close, wait, reconcile the three result files.

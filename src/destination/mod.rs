@@ -2,7 +2,8 @@
 //!
 //! Data flow of `write`, folder by folder: stdin lines -> [`route`] (each stream's object,
 //! operation and fields) -> [`batch`] (per-stream CSV batch spooled to disk, row by row, cell by
-//! cell) -> [`load`] (a Bulk API 2.0 ingest job per batch) -> [`outcome`] (results reconciled row
+//! cell) -> [`unchanged`] (with `skip_unchanged_records`, update and upsert rows that would
+//! change nothing taken out) -> [`load`] (a Bulk API 2.0 ingest job per batch) -> [`outcome`] (results reconciled row
 //! by row; every record committed or in the dead-letter queue; only then the STATE messages that
 //! followed those records are echoed).
 pub(crate) mod batch;
@@ -11,6 +12,7 @@ pub(crate) mod discover;
 pub(crate) mod load;
 pub(crate) mod outcome;
 pub(crate) mod route;
+pub(crate) mod unchanged;
 mod write;
 
 use tokio::io::AsyncBufRead;

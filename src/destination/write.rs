@@ -39,6 +39,7 @@ use crate::destination::route::mapping::{
 };
 use crate::destination::route::operation::Operation;
 use crate::destination::route::sobject::SObjectInfo;
+use crate::destination::unchanged::compares;
 
 /// Conversion rejects are written out once this many are waiting.
 const MAX_PENDING_REJECTS: usize = 2_000;
@@ -58,6 +59,8 @@ pub(crate) struct WriteOptions {
     pub dry_run: bool,
     /// A line per input record in the outcome report (see `outcome::report`).
     pub outcome_report: bool,
+    /// Update and upsert rows that would change nothing are not sent (see `unchanged`).
+    pub skip_unchanged_records: bool,
 }
 
 impl WriteOptions {
@@ -75,6 +78,7 @@ impl WriteOptions {
             hard_delete_streams: config.hard_delete_streams.clone(),
             dry_run: config.dry_run,
             outcome_report: config.outcome_report,
+            skip_unchanged_records: config.skip_unchanged_records,
         })
     }
 }
@@ -113,6 +117,8 @@ struct StreamSlot {
     /// Dry run: records that would be written, and that would be rejected.
     would_write: u64,
     would_reject: u64,
+    /// Records skipped as unchanged (`skip_unchanged_records`).
+    skipped: u64,
     /// Outcome report lines of records refused before any job.
     outcomes: Option<OutcomeBuffer>,
 }
@@ -245,6 +251,8 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         retry: options.retry,
         stats: stats.clone(),
         report: report_outcomes,
+        skip_unchanged: options.skip_unchanged_records,
+        dry_run: options.dry_run,
     });
     let permits = Arc::new(Semaphore::new(options.max_concurrent_jobs));
     let (done_tx, done_rx) = mpsc::unbounded_channel::<Done>();
@@ -300,6 +308,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
             rejects: Vec::new(),
             would_write: 0,
             would_reject: 0,
+            skipped: 0,
             outcomes: report_outcomes.then(OutcomeBuffer::default),
         });
     }
@@ -316,6 +325,7 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         states: 0,
         done_rx,
         dry_run: options.dry_run,
+        skip_unchanged: options.skip_unchanged_records,
     };
     if options.dry_run {
         tracing::info!(
@@ -372,7 +382,15 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     run.flush_rejects().await?;
     run.release_states().await?;
     if run.dry_run {
-        write_dry_run_summary(&run.slots, &run.dlq).await?;
+        write_dry_run_summary(&run.slots, &run.dlq, run.skip_unchanged).await?;
+    } else if run.skip_unchanged {
+        for slot in run.slots.iter().filter(|s| compares(&s.target.operation)) {
+            tracing::info!(
+                "stream '{}': {} records skipped as unchanged (skip_unchanged_records)",
+                slot.target.stream,
+                slot.skipped
+            );
+        }
     }
     if run.gate.pending() > 0 {
         return Err(Failure::system(format!(
@@ -383,13 +401,15 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
     let s = &stats;
     use std::sync::atomic::Ordering::Relaxed;
     tracing::info!(
-        "write finished: {} records read, {} STATE messages echoed; {} ingest jobs, {} rows committed, {} rows to the dead-letter queue by Salesforce, {} rows retried; job time summed over jobs: upload {:.2} s, Salesforce processing {:.2} s, results {:.2} s",
+        "write finished: {} records read, {} STATE messages echoed; {} ingest jobs, {} rows committed, {} rows to the dead-letter queue by Salesforce, {} rows retried, {} rows skipped as unchanged ({} Bulk queries); job time summed over jobs: upload {:.2} s, Salesforce processing {:.2} s, results {:.2} s",
         run.records,
         run.states,
         s.jobs.load(Relaxed),
         s.rows_committed.load(Relaxed),
         s.rows_rejected.load(Relaxed),
         s.rows_retried.load(Relaxed),
+        s.rows_skipped.load(Relaxed),
+        s.lookup_queries.load(Relaxed),
         s.upload_ms.load(Relaxed) as f64 / 1e3,
         s.processing_ms.load(Relaxed) as f64 / 1e3,
         s.results_ms.load(Relaxed) as f64 / 1e3,
@@ -411,6 +431,7 @@ struct Run {
     states: u64,
     done_rx: mpsc::UnboundedReceiver<Done>,
     dry_run: bool,
+    skip_unchanged: bool,
 }
 
 impl Run {
@@ -506,8 +527,12 @@ impl Run {
             message: e.to_string(),
             fields: Vec::new(),
         });
+        // With skip_unchanged_records, a dry run still batches update and upsert rows: the
+        // loader finds the unchanged ones and sends nothing.
+        let looks_up = self.skip_unchanged && compares(&target.operation);
         let converted = match converted {
             Ok(cells) if self.dry_run => match predict(&target, &cells) {
+                None if looks_up => Ok(cells),
                 None => {
                     slot.would_write += 1;
                     self.gate.count(
@@ -638,6 +663,11 @@ impl Run {
         for (interval, counts) in report.counts {
             self.gate.count(done.stream, interval, counts);
         }
+        let slot = &mut self.slots[done.stream];
+        slot.skipped += report.skipped;
+        if self.dry_run {
+            slot.would_write += report.sent;
+        }
         self.gate.finish_batch(done.batch);
         Ok(())
     }
@@ -698,7 +728,11 @@ struct Refusal {
 }
 
 /// Dry run: logs each stream's would-be counts and writes them beside the dead-letter queue.
-async fn write_dry_run_summary(slots: &[StreamSlot], dlq: &DeadLetterQueue) -> Result<(), Failure> {
+async fn write_dry_run_summary(
+    slots: &[StreamSlot],
+    dlq: &DeadLetterQueue,
+    skip_unchanged: bool,
+) -> Result<(), Failure> {
     let mut streams = Vec::new();
     for slot in slots {
         let t = &slot.target;
@@ -706,13 +740,19 @@ async fn write_dry_run_summary(slots: &[StreamSlot], dlq: &DeadLetterQueue) -> R
             Operation::HardDelete => "hard_delete",
             ref other => other.as_str(),
         };
+        let skips = skip_unchanged && compares(&t.operation);
         tracing::info!(
-            "dry run: stream '{}' ({} {}): would {op} {}, would reject {}",
+            "dry run: stream '{}' ({} {}): would {op} {}, would reject {}{}",
             t.stream,
             t.operation,
             t.object,
             slot.would_write,
-            slot.would_reject
+            slot.would_reject,
+            if skips {
+                format!(", would skip {} unchanged", slot.skipped)
+            } else {
+                String::new()
+            }
         );
         let mut entry = serde_json::json!({
             "stream": t.stream,
@@ -722,6 +762,9 @@ async fn write_dry_run_summary(slots: &[StreamSlot], dlq: &DeadLetterQueue) -> R
             "would_reject": slot.would_reject,
         });
         entry[format!("would_{op}")] = serde_json::json!(slot.would_write);
+        if skips {
+            entry["would_skip_unchanged"] = serde_json::json!(slot.skipped);
+        }
         streams.push(entry);
     }
     let summary = serde_json::json!({"dry_run": true, "streams": streams});

@@ -43,7 +43,9 @@ pub(crate) mod auth;
 pub(crate) mod backoff;
 pub(crate) mod bulk_ingest;
 pub(crate) mod bulk_query;
+pub(crate) mod datetime;
 pub(crate) mod error;
+mod field_type;
 pub(crate) mod http;
 pub(crate) mod job;
 mod job_list;
@@ -70,6 +72,7 @@ pub(crate) use backoff::{BackoffConfig, Jitter, RandomJitter, Sleeper, TokioSlee
 pub(crate) use bulk_ingest::{IngestJob, IngestJobRequest, IngestOperation, IngestResultKind};
 pub(crate) use bulk_query::{QueryJob, QueryOperation, QueryResultPage, ResultPages};
 pub(crate) use error::{Error, ErrorClass, RequestLine};
+pub(crate) use field_type::FieldType;
 pub(crate) use http::{ApiUsage, RetryConfig, Timeouts};
 pub(crate) use job::{JobPolling, JobState};
 pub(crate) use rest::{GlobalDescribe, Limit, QueryPage, SObjectDescribe, SObjectField};

@@ -11,6 +11,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::Error;
+use super::field_type::FieldType;
 use super::http::Payload;
 use super::SalesforceClient;
 
@@ -86,7 +87,7 @@ pub(crate) struct SObjectField {
     pub label: String,
     /// Salesforce's field type: `id`, `string`, `double`, `datetime`, `address`, ...
     #[serde(rename = "type")]
-    pub field_type: String,
+    pub field_type: FieldType,
     /// `xsd:string`, `tns:ID`, `urn:address`, ...
     pub soap_type: String,
     pub length: Option<u64>,
@@ -176,6 +177,9 @@ pub(crate) struct Limit {
 }
 
 /// Salesforce's page-size hint for REST queries: 200 to 2,000.
+/// Salesforce rejects a URI longer than this many bytes (414).
+pub(crate) const MAX_URI_BYTES: usize = 16_384;
+
 const QUERY_BATCH_SIZE: std::ops::RangeInclusive<u32> = 200..=2000;
 
 /// Object names go into URL paths; refuse anything that is not an API name.
@@ -321,7 +325,7 @@ mod tests {
             "referenceTo":[],"picklistValues":[],"compoundFieldName":null,"mask":null,"byteLength":18},
             {"name":"Rating","type":"picklist","soapType":"xsd:string","picklistValues":[{"active":true,"defaultValue":false,"label":"Hot","validFor":null,"value":"Hot"}]}]}"#;
         let describe: SObjectDescribe = serde_json::from_str(raw).unwrap();
-        assert_eq!(describe.fields[0].field_type, "id");
+        assert_eq!(describe.fields[0].field_type, FieldType::Id);
         assert_eq!(describe.fields[0].length, Some(18));
         assert_eq!(describe.extra["newKey"], serde_json::json!({"x":1}));
         assert!(describe.fields[0].extra.contains_key("mask"));

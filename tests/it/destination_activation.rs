@@ -601,3 +601,276 @@ async fn the_outcome_report_names_every_input_once_with_its_salesforce_id() {
     assert_eq!(gone["salesforce_id"], doomed);
     assert_eq!(h.record("Account", &doomed).await["IsDeleted"], true);
 }
+
+/// Org and input for `skip_unchanged_records`: an upsert stream whose rows each test one
+/// normalisation (or a change), and an update stream keyed by Id.
+struct SkipCase {
+    input: String,
+    catalog: Value,
+    supplier_b: String,
+    store_same: String,
+    store_changed: String,
+    ids: std::collections::HashMap<&'static str, String>,
+}
+
+async fn skip_case(h: &Harness) -> SkipCase {
+    let supplier_a = h
+        .create(
+            "Account",
+            json!({"Name": "U1 Supplier A", "External_Id__c": "U1-SUP-A"}),
+        )
+        .await;
+    let supplier_b = h
+        .create(
+            "Account",
+            json!({"Name": "U1 Supplier B", "External_Id__c": "U1-SUP-B"}),
+        )
+        .await;
+    let mut ids = std::collections::HashMap::new();
+    for (key, fields) in [
+        (
+            "U1-SAME",
+            json!({"Name": "Same", "Price__c": 10, "Weight_Kg__c": 1.5, "In_Stock__c": true,
+                   "Launch_Date__c": "2024-05-01", "Channels__c": "Online;Retail",
+                   "Supplier__c": supplier_a}),
+        ),
+        ("U1-CHANGED", json!({"Name": "Changed", "Price__c": 10})),
+        (
+            "U1-NULLED",
+            json!({"Name": "Nulled", "Notes__c": "some text"}),
+        ),
+        ("U1-NULL-SAME", json!({"Name": "Null same"})),
+        (
+            "U1-PARENT",
+            json!({"Name": "Parent", "Supplier__c": supplier_a}),
+        ),
+        ("U1-PARTIAL", json!({"Name": "Partial", "Price__c": 99})),
+    ] {
+        let mut fields = fields;
+        fields["External_Id__c"] = json!(key);
+        ids.insert(key, h.create("Product_Catalog__c", fields).await);
+    }
+    let store = |employees: i64| {
+        json!({"Name": format!("U1 Store {employees}"), "Last_Audit__c": "2024-05-01T10:00:00.000Z",
+               "Employees__c": employees, "Format__c": "Outlet"})
+    };
+    let store_same = h.create("Store__c", store(5)).await;
+    let store_changed = h.create("Store__c", store(6)).await;
+    let catalog = catalog(&[
+        (
+            "products",
+            Some("Product_Catalog__c"),
+            "append_dedup",
+            Some("External_Id__c"),
+            &[
+                "External_Id__c",
+                "Name",
+                "Price__c",
+                "Weight_Kg__c",
+                "In_Stock__c",
+                "Launch_Date__c",
+                "Channels__c",
+                "Notes__c",
+                "Supplier__r.External_Id__c",
+            ],
+        ),
+        (
+            "stores",
+            Some("Store__c"),
+            "update",
+            None,
+            &["Id", "Last_Audit__c", "Employees__c", "Format__c"],
+        ),
+    ]);
+    let mut input = String::new();
+    for data in [
+        // Equal after normalisation: 1.0E1 = 10.0, "1.50" = 1.5, "TRUE" = true, the
+        // multi-select in another order, null = no value, the parent by its external id.
+        json!({"External_Id__c": "U1-SAME", "Name": "Same", "Price__c": 1.0E1,
+               "Weight_Kg__c": "1.50", "In_Stock__c": "TRUE", "Launch_Date__c": "2024-05-01",
+               "Channels__c": ["Retail", "Online"], "Notes__c": null,
+               "Supplier__r.External_Id__c": "U1-SUP-A"}),
+        json!({"External_Id__c": "U1-CHANGED", "Name": "Changed", "Price__c": 11}),
+        json!({"External_Id__c": "U1-NULLED", "Name": "Nulled", "Notes__c": null}),
+        // An empty string is Salesforce's null too.
+        json!({"External_Id__c": "U1-NULL-SAME", "Name": "Null same", "Notes__c": ""}),
+        json!({"External_Id__c": "U1-PARENT", "Supplier__r.External_Id__c": "U1-SUP-B"}),
+        json!({"External_Id__c": "U1-NEW", "Name": "New"}),
+        // Fields the record leaves out are not compared.
+        json!({"External_Id__c": "U1-PARTIAL", "Name": "Partial"}),
+    ] {
+        input += &record_line("products", data);
+    }
+    // The same instant in another offset, 5.0 for 5, and the 15-character Id.
+    input += &record_line(
+        "stores",
+        json!({"Id": &store_same[..15], "Last_Audit__c": "2024-05-01T12:00:00+02:00",
+               "Employees__c": 5.0, "Format__c": "Outlet"}),
+    );
+    input += &record_line("stores", json!({"Id": store_changed, "Employees__c": 7}));
+    input += &state_line("products", 1, json!(1));
+    input += &state_line("stores", 2, json!(2));
+    SkipCase {
+        input,
+        catalog,
+        supplier_b,
+        store_same,
+        store_changed,
+        ids,
+    }
+}
+
+fn summary_of(folder: &std::path::Path) -> Value {
+    let files = crate::support::files::files_under(folder);
+    let found: Vec<Value> = files
+        .iter()
+        .filter(|(p, _)| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("dry_run_summary_")
+        })
+        .map(|(_, text)| serde_json::from_str(text).unwrap())
+        .collect();
+    assert_eq!(found.len(), 1, "{files:?}");
+    found[0].clone()
+}
+
+fn query_job_creations(requests: &[Value]) -> usize {
+    requests
+        .iter()
+        .filter(|r| {
+            r["method"] == "POST" && r["path"].as_str().unwrap_or("").ends_with("/jobs/query")
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skip_unchanged_records_sends_only_rows_that_change_something() {
+    let h = Harness::start().await;
+    let case = skip_case(&h).await;
+
+    // A dry run predicts the skips (reading, never writing).
+    let dry_dlq = h.dir.path().join("dry-dlq");
+    let dry_config = h.config(json!({"dry_run": true, "skip_unchanged_records": true,
+                                     "dead_letter_folder": dry_dlq.to_string_lossy()}));
+    let dry = h.write(&dry_config, &case.catalog, &case.input).await;
+    assert_eq!(dry.code, Some(0), "{}\n{:?}", dry.stderr, dry.stdout);
+    assert!(ingest_jobs(&h).await.is_empty());
+    assert!(query_job_creations(&h.requests().await) >= 2);
+    assert_eq!(
+        summary_of(&dry_dlq)["streams"],
+        json!([
+            {"stream": "products", "namespace": null, "object": "Product_Catalog__c",
+             "operation": "upsert", "would_upsert": 4, "would_reject": 0,
+             "would_skip_unchanged": 3},
+            {"stream": "stores", "namespace": null, "object": "Store__c",
+             "operation": "update", "would_update": 1, "would_reject": 0,
+             "would_skip_unchanged": 1},
+        ])
+    );
+    assert_eq!(
+        h.record("Product_Catalog__c", &case.ids["U1-CHANGED"])
+            .await["Price__c"],
+        10.0
+    );
+
+    // The real write sends the four changed products and the changed store, nothing else.
+    let dlq = h.dir.path().join("skip-dlq");
+    let config = h.config(
+        json!({"skip_unchanged_records": true, "outcome_report": true,
+                                 "dead_letter_folder": dlq.to_string_lossy()}),
+    );
+    let h_requests_before = query_job_creations(&h.requests().await);
+    let run = h.write(&config, &case.catalog, &case.input).await;
+    assert_eq!(run.code, Some(0), "{}\n{:?}", run.stderr, run.stdout);
+    let jobs = ingest_jobs(&h).await;
+    let rows_of = |object: &str| -> Vec<u64> {
+        jobs.iter()
+            .filter(|j| j["object"] == object)
+            .map(|j| j["numberRecordsProcessed"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(rows_of("Product_Catalog__c"), [4], "{jobs:?}");
+    assert_eq!(rows_of("Store__c"), [1], "{jobs:?}");
+    let requests = h.requests().await;
+    // One lookup per stream, one for the parents the supplier column names.
+    assert_eq!(query_job_creations(&requests) - h_requests_before, 3);
+    // Skipped rows are durable: the STATEs count them as committed.
+    let states = run.all_states();
+    assert_eq!(states.len(), 2);
+    assert_eq!(
+        states[0]["destinationStats"],
+        json!({"recordCount": 7.0, "rejectedRecordCount": 0.0})
+    );
+    assert_eq!(
+        states[1]["destinationStats"],
+        json!({"recordCount": 2.0, "rejectedRecordCount": 0.0})
+    );
+    let logs = run.logs();
+    for expected in [
+        "stream 'products': 3 records skipped as unchanged",
+        "stream 'stores': 1 records skipped as unchanged",
+    ] {
+        assert!(
+            logs.iter().any(|l| l.contains(expected)),
+            "{expected}: {logs:?}"
+        );
+    }
+
+    // The org: changes made, nothing else.
+    let product = |key: &str| h.record("Product_Catalog__c", &case.ids[key]);
+    assert_eq!(product("U1-CHANGED").await["Price__c"], 11.0);
+    assert_eq!(product("U1-NULLED").await["Notes__c"], Value::Null);
+    assert_eq!(product("U1-PARENT").await["Supplier__c"], case.supplier_b);
+    assert_eq!(product("U1-PARTIAL").await["Price__c"], 99.0);
+    assert_eq!(
+        h.record("Store__c", &case.store_changed).await["Employees__c"],
+        7
+    );
+    assert_eq!(
+        h.record("Store__c", &case.store_same).await["Employees__c"],
+        5
+    );
+
+    // The report names every input once; a skipped row carries its record's Id.
+    let lines: Vec<Value> = crate::support::files::files_under(&dlq)
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
+        .flat_map(|(_, text)| {
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(lines.len(), 9, "every input once: {lines:?}");
+    let outcome = |key: Value| {
+        let found: Vec<&Value> = lines.iter().filter(|l| l["key"] == key).collect();
+        assert_eq!(found.len(), 1, "{key}: {lines:?}");
+        (
+            found[0]["outcome"].as_str().unwrap().to_string(),
+            found[0]["salesforce_id"].as_str().unwrap_or("").to_string(),
+        )
+    };
+    for key in ["U1-SAME", "U1-NULL-SAME", "U1-PARTIAL"] {
+        assert_eq!(
+            outcome(json!({"External_Id__c": key})),
+            ("skipped_unchanged".to_string(), case.ids[key].clone())
+        );
+    }
+    for key in ["U1-CHANGED", "U1-NULLED", "U1-PARENT"] {
+        assert_eq!(
+            outcome(json!({"External_Id__c": key})),
+            ("updated".to_string(), case.ids[key].clone())
+        );
+    }
+    assert_eq!(outcome(json!({"External_Id__c": "U1-NEW"})).0, "created");
+    assert_eq!(
+        outcome(json!({"Id": &case.store_same[..15]})),
+        ("skipped_unchanged".to_string(), case.store_same.clone())
+    );
+    assert_eq!(
+        outcome(json!({"Id": case.store_changed})),
+        ("updated".to_string(), case.store_changed.clone())
+    );
+}

@@ -14,6 +14,7 @@ use thiserror::Error;
 
 use crate::destination::route::operation::Operation;
 use crate::destination::route::sobject::{FieldInfo, FieldKind};
+use crate::salesforce::FieldType;
 
 /// Bulk API's "set this field to null" marker.
 pub(crate) const NULL_MARKER: &str = "#N/A";
@@ -27,7 +28,7 @@ const MAX_EXPONENT: i64 = 400;
 #[error("field '{field}' ({describe_type}): expected {expected}, got {got}")]
 pub(crate) struct CellError {
     pub field: String,
-    pub describe_type: String,
+    pub describe_type: FieldType,
     pub expected: &'static str,
     pub got: String,
 }
@@ -43,7 +44,7 @@ pub(crate) fn to_cell<'a>(
     let text = raw.get().trim();
     let fail = |expected: &'static str| CellError {
         field: field.name.clone(),
-        describe_type: field.describe_type.clone(),
+        describe_type: field.field_type.clone(),
         expected,
         got: preview(text),
     };

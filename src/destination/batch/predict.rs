@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use crate::destination::batch::cell::NULL_MARKER;
 use crate::destination::route::mapping::StreamTarget;
 use crate::destination::route::sobject::FieldKind;
+use crate::salesforce::FieldType;
 
 /// A rejection Salesforce would give, in its terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,9 +43,12 @@ pub(crate) fn predict(target: &StreamTarget, cells: &[Cow<'_, str>]) -> Option<P
             });
         }
         if field.restricted_picklist
-            && matches!(field.describe_type.as_str(), "picklist" | "multipicklist")
+            && matches!(
+                field.field_type,
+                FieldType::Picklist | FieldType::Multipicklist
+            )
         {
-            let values: Vec<&str> = if field.describe_type == "multipicklist" {
+            let values: Vec<&str> = if field.field_type == FieldType::Multipicklist {
                 text.split(';').collect()
             } else {
                 vec![text]

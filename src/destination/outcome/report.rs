@@ -1,6 +1,6 @@
 //! The per-record outcome report (`outcome_report`): for every input record one JSON line
-//! saying what became of it — `created`, `updated`, `deleted` or `rejected` — with the
-//! Salesforce Id, so a warehouse can write Ids back (Census's "sync tracking"). Lines are
+//! saying what became of it — `created`, `updated`, `deleted`, `rejected` or
+//! `skipped_unchanged` — with the Salesforce Id, so a warehouse can write Ids back (Census's "sync tracking"). Lines are
 //! written beside the dead-letter queue (same store, local folder or S3) under
 //! `outcome_report/<run id>/`, one object per loaded batch and one per group of records refused
 //! before any job, before the STATE after those records is echoed.
@@ -21,7 +21,7 @@ pub(crate) struct OutcomeLine<'a> {
     /// field, `Id` or the upsert's external id); null when the stream has neither.
     pub key: Value,
     pub operation: &'a str,
-    /// `created`, `updated`, `deleted` or `rejected`.
+    /// `created`, `updated`, `deleted`, `rejected` or `skipped_unchanged`.
     pub outcome: &'a str,
     pub salesforce_id: Option<&'a str>,
     /// Why a rejected record was refused (Salesforce's code, or the connector's).

@@ -16,6 +16,7 @@ use crate::destination::route::relationship::{
     self, Relationship, RelationshipError, RelationshipName,
 };
 use crate::destination::route::sobject::{FieldInfo, FieldKind, SObjectInfo};
+use crate::salesforce::FieldType;
 
 /// Record keys with this prefix are Airbyte bookkeeping (`_airbyte_raw_id`,
 /// `_airbyte_extracted_at`, `_airbyte_meta`...) and are never written.
@@ -100,7 +101,7 @@ pub(crate) enum MappingError {
         stream: String,
         object: String,
         field: String,
-        describe_type: String,
+        describe_type: FieldType,
     },
     #[error("stream '{stream}': properties {first:?} and {second:?} both name the field '{object}.{field}' (names match case-insensitively)")]
     DuplicateColumn {
@@ -387,7 +388,7 @@ pub(crate) fn plan_stream(
                     stream: stream.clone(),
                     object: object.name.clone(),
                     field: column.header.clone(),
-                    describe_type: column.field.describe_type.clone(),
+                    describe_type: column.field.field_type.clone(),
                 });
             }
             by_lower_name.insert(lower, columns.len());
@@ -512,7 +513,7 @@ fn check_writable(
             stream: stream.to_string(),
             object: object.name.clone(),
             field: field.name.clone(),
-            describe_type: field.describe_type.clone(),
+            describe_type: field.field_type.clone(),
         });
     }
     let (ok, needs) = match operation {

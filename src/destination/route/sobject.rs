@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use crate::salesforce::{SObjectDescribe, SObjectField};
+use crate::salesforce::{FieldType, SObjectDescribe, SObjectField};
 
 /// How a field's values are written in a Bulk API 2.0 CSV (describe `type`, grouped).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -33,20 +33,27 @@ pub(crate) enum FieldKind {
 }
 
 impl FieldKind {
-    /// The kind for a describe `type` value.
-    pub(crate) fn from_describe_type(describe_type: &str) -> FieldKind {
-        match describe_type {
-            "id" | "reference" => FieldKind::Id,
-            "boolean" => FieldKind::Boolean,
-            "int" => FieldKind::Integer,
-            "long" => FieldKind::Long,
-            "double" | "currency" | "percent" => FieldKind::Decimal,
-            "date" => FieldKind::Date,
-            "datetime" => FieldKind::DateTime,
-            "time" => FieldKind::Time,
-            "multipicklist" => FieldKind::MultiPicklist,
-            "string" | "textarea" | "picklist" | "combobox" | "email" | "phone" | "url"
-            | "encryptedstring" | "anyType" => FieldKind::Text,
+    /// The kind for a describe type.
+    pub(crate) fn of(field_type: &FieldType) -> FieldKind {
+        match field_type {
+            FieldType::Id | FieldType::Reference => FieldKind::Id,
+            FieldType::Boolean => FieldKind::Boolean,
+            FieldType::Int => FieldKind::Integer,
+            FieldType::Long => FieldKind::Long,
+            FieldType::Double | FieldType::Currency | FieldType::Percent => FieldKind::Decimal,
+            FieldType::Date => FieldKind::Date,
+            FieldType::DateTime => FieldKind::DateTime,
+            FieldType::Time => FieldKind::Time,
+            FieldType::Multipicklist => FieldKind::MultiPicklist,
+            FieldType::String
+            | FieldType::Textarea
+            | FieldType::Picklist
+            | FieldType::Combobox
+            | FieldType::Email
+            | FieldType::Phone
+            | FieldType::Url
+            | FieldType::EncryptedString
+            | FieldType::AnyType => FieldKind::Text,
             _ => FieldKind::Unsupported,
         }
     }
@@ -56,8 +63,8 @@ impl FieldKind {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FieldInfo {
     pub name: String,
-    /// The describe `type` as Salesforce spells it (`datetime`, `currency`...).
-    pub describe_type: String,
+    /// The describe `type` (`datetime`, `currency`...).
+    pub field_type: FieldType,
     pub kind: FieldKind,
     pub nillable: bool,
     pub createable: bool,
@@ -83,8 +90,8 @@ impl FieldInfo {
     pub(crate) fn new(name: &str, describe_type: &str) -> FieldInfo {
         FieldInfo {
             name: name.to_string(),
-            describe_type: describe_type.to_string(),
-            kind: FieldKind::from_describe_type(describe_type),
+            kind: FieldKind::of(&FieldType::from(describe_type)),
+            field_type: FieldType::from(describe_type),
             nillable: true,
             createable: true,
             updateable: true,
@@ -160,8 +167,8 @@ impl From<&SObjectField> for FieldInfo {
     fn from(field: &SObjectField) -> FieldInfo {
         FieldInfo {
             name: field.name.clone(),
-            describe_type: field.field_type.clone(),
-            kind: FieldKind::from_describe_type(&field.field_type),
+            field_type: field.field_type.clone(),
+            kind: FieldKind::of(&field.field_type),
             nillable: field.nillable,
             createable: field.createable,
             updateable: field.updateable,
@@ -217,14 +224,14 @@ mod tests {
     #[test]
     fn describe_types_group_into_csv_kinds() {
         assert_eq!(
-            FieldKind::from_describe_type("currency"),
+            FieldKind::of(&FieldType::from("currency")),
             FieldKind::Decimal
         );
-        assert_eq!(FieldKind::from_describe_type("reference"), FieldKind::Id);
+        assert_eq!(FieldKind::of(&FieldType::from("reference")), FieldKind::Id);
         assert_eq!(
-            FieldKind::from_describe_type("address"),
+            FieldKind::of(&FieldType::from("address")),
             FieldKind::Unsupported
         );
-        assert_eq!(FieldKind::from_describe_type("email"), FieldKind::Text);
+        assert_eq!(FieldKind::of(&FieldType::from("email")), FieldKind::Text);
     }
 }

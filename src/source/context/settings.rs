@@ -56,7 +56,7 @@ impl ReadSettings {
             bulk_page_size: 50_000,
             max_parallel_downloads: 5,
             checkpoint_every: 10_000,
-            max_uri_bytes: crate::source::plan::soql::MAX_URI_BYTES,
+            max_uri_bytes: crate::salesforce::rest::MAX_URI_BYTES,
             now,
         }
     }

@@ -6,6 +6,8 @@
 //! always strings (REST may send a number or boolean for them, Bulk always sends text; one JSON type
 //! keeps both APIs and the schema in agreement).
 
+use crate::salesforce::FieldType;
+
 /// How values of one describe `type` are typed and converted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(crate) enum FieldKind {
@@ -32,38 +34,40 @@ pub(crate) enum FieldKind {
 }
 
 impl FieldKind {
-    /// The kind of a describe `type` value, or `None` for a type this connector does not know
-    /// (callers read those as text and log the type).
-    pub(crate) fn from_describe_type(describe_type: &str) -> Option<FieldKind> {
-        let kind = match describe_type {
-            "id"
-            | "reference"
-            | "string"
-            | "textarea"
-            | "picklist"
-            | "multipicklist"
-            | "combobox"
-            | "email"
-            | "phone"
-            | "url"
-            | "encryptedstring"
-            | "anyType"
-            | "json"
-            | "complexvalue"
-            | "byte"
-            | "masterrecord"
-            | "datacategorygroupreference"
-            | "calculated" => FieldKind::Text,
-            "boolean" => FieldKind::Boolean,
-            "int" => FieldKind::Integer,
-            "double" | "currency" | "percent" | "long" => FieldKind::Number,
-            "date" => FieldKind::Date,
-            "datetime" => FieldKind::DateTime,
-            "time" => FieldKind::Time,
-            "base64" => FieldKind::Base64,
-            "address" => FieldKind::Address,
-            "location" => FieldKind::Location,
-            _ => return None,
+    /// The kind of a describe type, or `None` for a type this connector does not know (callers
+    /// read those as text).
+    pub(crate) fn of(field_type: &FieldType) -> Option<FieldKind> {
+        let kind = match field_type {
+            FieldType::Id
+            | FieldType::Reference
+            | FieldType::String
+            | FieldType::Textarea
+            | FieldType::Picklist
+            | FieldType::Multipicklist
+            | FieldType::Combobox
+            | FieldType::Email
+            | FieldType::Phone
+            | FieldType::Url
+            | FieldType::EncryptedString
+            | FieldType::AnyType
+            | FieldType::Json
+            | FieldType::ComplexValue
+            | FieldType::Byte
+            | FieldType::MasterRecord
+            | FieldType::DataCategoryGroupReference
+            | FieldType::Calculated => FieldKind::Text,
+            FieldType::Boolean => FieldKind::Boolean,
+            FieldType::Int => FieldKind::Integer,
+            FieldType::Double | FieldType::Currency | FieldType::Percent | FieldType::Long => {
+                FieldKind::Number
+            }
+            FieldType::Date => FieldKind::Date,
+            FieldType::DateTime => FieldKind::DateTime,
+            FieldType::Time => FieldKind::Time,
+            FieldType::Base64 => FieldKind::Base64,
+            FieldType::Address => FieldKind::Address,
+            FieldType::Location => FieldKind::Location,
+            FieldType::Other(_) => return None,
         };
         Some(kind)
     }
@@ -139,35 +143,21 @@ fn compound_prefix(compound: &str) -> &str {
 mod tests {
     use super::*;
 
+    fn kind(describe_type: &str) -> Option<FieldKind> {
+        FieldKind::of(&FieldType::from(describe_type))
+    }
+
     #[test]
     fn describe_types_map_to_kinds_like_airbytes_schema() {
-        assert_eq!(FieldKind::from_describe_type("id"), Some(FieldKind::Text));
-        assert_eq!(
-            FieldKind::from_describe_type("int"),
-            Some(FieldKind::Integer)
-        );
-        assert_eq!(
-            FieldKind::from_describe_type("long"),
-            Some(FieldKind::Number)
-        );
-        assert_eq!(
-            FieldKind::from_describe_type("currency"),
-            Some(FieldKind::Number)
-        );
-        assert_eq!(
-            FieldKind::from_describe_type("datetime"),
-            Some(FieldKind::DateTime)
-        );
-        assert_eq!(FieldKind::from_describe_type("time"), Some(FieldKind::Time));
-        assert_eq!(
-            FieldKind::from_describe_type("anyType"),
-            Some(FieldKind::Text)
-        );
-        assert_eq!(
-            FieldKind::from_describe_type("address"),
-            Some(FieldKind::Address)
-        );
-        assert_eq!(FieldKind::from_describe_type("whatever"), None);
+        assert_eq!(kind("id"), Some(FieldKind::Text));
+        assert_eq!(kind("int"), Some(FieldKind::Integer));
+        assert_eq!(kind("long"), Some(FieldKind::Number));
+        assert_eq!(kind("currency"), Some(FieldKind::Number));
+        assert_eq!(kind("datetime"), Some(FieldKind::DateTime));
+        assert_eq!(kind("time"), Some(FieldKind::Time));
+        assert_eq!(kind("anyType"), Some(FieldKind::Text));
+        assert_eq!(kind("address"), Some(FieldKind::Address));
+        assert_eq!(kind("whatever"), None);
     }
 
     #[test]

@@ -7,6 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
+use crate::salesforce::FieldType;
 use crate::source::decode::convert::LayoutField;
 use crate::source::decode::field_kind::{FieldKind, ADDRESS_KEYS};
 
@@ -26,14 +27,14 @@ pub(crate) const CDC_DELETED_AT: &str = "_ab_cdc_deleted_at";
 pub(crate) struct DescribedField<'a> {
     pub name: &'a str,
     /// describe `type`.
-    pub field_type: &'a str,
+    pub field_type: &'a FieldType,
     /// describe `compoundFieldName`: the compound this field is a component of.
     pub compound_field_name: Option<&'a str>,
 }
 
 /// The field's kind; unknown describe types read as text.
 pub(crate) fn field_kind(field: &DescribedField<'_>) -> FieldKind {
-    FieldKind::from_describe_type(field.field_type).unwrap_or(FieldKind::Text)
+    FieldKind::of(field.field_type).unwrap_or(FieldKind::Text)
 }
 
 /// The JSON schema of one property.
@@ -132,10 +133,15 @@ pub(crate) fn layout_fields(
 mod tests {
     use super::*;
 
-    fn field<'a>(name: &'a str, t: &'a str, compound: Option<&'a str>) -> DescribedField<'a> {
+    fn field(
+        name: &'static str,
+        t: &str,
+        compound: Option<&'static str>,
+    ) -> DescribedField<'static> {
         DescribedField {
             name,
-            field_type: t,
+            // A few bytes per test field, for the test's life.
+            field_type: Box::leak(Box::new(FieldType::from(t))),
             compound_field_name: compound,
         }
     }

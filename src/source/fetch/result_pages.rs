@@ -22,10 +22,10 @@ use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 use crate::salesforce::{Error, ErrorClass, QueryJob, ResultPages, SalesforceClient};
 
 use crate::source::decode::csv_stream::CsvDecoder;
-use crate::source::fetch::bulk::{
+use crate::source::fetch::page::{
     refetch_page, AbortOnDrop, DownloadError, PageAt, PageConverter, PAGE_ATTEMPTS,
 };
-use crate::source::fetch::sink::RecordSink;
+use crate::source::output::sink::RecordSink;
 
 /// Bytes decoded from a spool per step.
 const READ_CHUNK: usize = 256 * 1024;

@@ -24,7 +24,7 @@ use crate::salesforce::ClientOptions;
 use crate::source::connect::{connect, failure};
 use crate::source::context::budget::ApiBudget;
 use crate::source::context::settings::ReadSettings;
-use crate::source::context::{ReadContext, StreamFailure};
+use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::read::stream::read_stream;
 
@@ -138,7 +138,7 @@ pub(crate) async fn read(
             Ok(None) => {}
             Err(e) => failed.push((
                 "(a stream task)".to_string(),
-                StreamFailure::Data(format!("stream task ended abnormally: {e}")),
+                StreamFailure::Data(Reason::in_context("stream task ended abnormally", e)),
             )),
         }
     }

@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::protocol::{ConfiguredAirbyteStream, SyncMode};
 use crate::salesforce::SObjectDescribe;
 
-use crate::source::context::{ReadContext, StreamFailure};
+use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
 use crate::source::decode::field_kind::FieldKind;
 use crate::source::discover::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
@@ -24,10 +24,9 @@ use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
 use crate::source::discover::schema::{
     default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT,
 };
-use crate::source::fetch::bulk::{
-    download_job, prepare_job, AbortOnDrop, Downloads, PrepareError, PreparedJob,
-};
+use crate::source::fetch::bulk::{download_job, prepare_job, Downloads, PrepareError, PreparedJob};
 use crate::source::fetch::hard_deletes::emit_hard_deletes;
+use crate::source::fetch::page::AbortOnDrop;
 use crate::source::fetch::rest::read_rest;
 use crate::source::output::checkpoint::{CheckpointSink, Progress};
 use crate::source::output::emitter::StreamEmitter;
@@ -74,7 +73,7 @@ pub(crate) async fn read_stream(
     let plan = plan_stream(ctx, configured, &describe)?;
     let state = match blob {
         Some(blob) => StreamState::parse(name, plan.cursor.as_deref(), blob)
-            .map_err(|e| StreamFailure::Config(e.to_string()))?,
+            .map_err(|e| StreamFailure::Config(Reason::of(e)))?,
         None => StreamState::None,
     };
     match plan.cursor.clone() {
@@ -109,12 +108,12 @@ fn plan_stream(
                     Some(_) => {
                         return Err(StreamFailure::Config(format!(
                             "stream {name}: cursor_field {requested} is not a datetime field; use one of SystemModstamp, LastModifiedDate, CreatedDate, LoginTime"
-                        )))
+                        ).into()))
                     }
                     None => {
                         return Err(StreamFailure::Config(format!(
                             "stream {name}: cursor_field {requested} is not a field of {name} (describe has no such field)"
-                        )))
+                        ).into()))
                     }
                 }
             }
@@ -262,8 +261,9 @@ async fn read_incremental(
                         .next()
                         .await
                         .expect("one prepared job per window");
-                    let (result, layout) =
-                        next.map_err(|e| StreamFailure::Data(format!("Bulk job task: {e}")))??;
+                    let (result, layout) = next.map_err(|e| {
+                        StreamFailure::Data(Reason::in_context("Bulk job task", e))
+                    })??;
                     result.map(|job| (job, layout))
                 } else {
                     let (text, layout) = bulk_query(&plan.fields, spec)?;
@@ -337,7 +337,7 @@ async fn read_incremental(
                         window.start,
                         window.end,
                         rereads + 1
-                    )))
+                    ).into()))
                 }
             }
         }
@@ -429,7 +429,7 @@ async fn read_full_refresh(
                     plan.object,
                     spec.after_id.as_deref().unwrap_or("(first)"),
                     rereads + 1
-                )))
+                ).into()))
             }
         }
     }
