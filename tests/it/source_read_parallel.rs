@@ -189,10 +189,11 @@ fn a_refused_result_pages_falls_back_to_the_locator_chain_once_per_read() {
                      "type": "status", "status": 404, "error_code": "NOT_FOUND",
                      "when": "always"}),
     );
+    // One stream after the other: the second job starts after the first was refused.
     let run = read(
         &org,
         &["Contact", "Account"],
-        json!({"bulk_page_size": PAGE}),
+        json!({"bulk_page_size": PAGE, "num_workers": 1}),
     );
     run.assert_success();
     let listings = requests_to(&org, "/resultPages");
