@@ -126,8 +126,12 @@ pub fn source_spec() -> ConnectorSpecification {
                 json!({"order": 23, "group": "advanced", "multiline": true}),
             ),
             (
+                "max_parallel_downloads",
+                json!({"order": 24, "group": "advanced"}),
+            ),
+            (
                 "change_data_capture",
-                json!({"order": 24, "group": "replication"}),
+                json!({"order": 25, "group": "replication"}),
             ),
             (
                 "change_data_capture/properties/enabled",
@@ -143,7 +147,7 @@ pub fn source_spec() -> ConnectorSpecification {
             ),
             (
                 "pubsub_endpoint",
-                json!({"order": 25, "group": "advanced",
+                json!({"order": 26, "group": "advanced",
             "examples": ["api.pubsub.salesforce.com:7443", "api.deu.pubsub.salesforce.com:7443"]}),
             ),
         ],

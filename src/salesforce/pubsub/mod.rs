@@ -29,6 +29,7 @@ use crate::secret::Secret;
 /// The messages and client generated from `proto/pubsub_api.proto` by `build.rs`.
 #[allow(
     unreachable_pub,
+    unused_qualifications,
     dead_code,
     clippy::all,
     clippy::pedantic,

@@ -36,7 +36,7 @@ use crate::salesforce::pubsub::{
 
 use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::decode::convert::{LayoutField, RecordKeys};
-use crate::source::fetch::bulk::{download_job, prepare_job, PrepareError};
+use crate::source::fetch::bulk::{download_job, prepare_job, Downloads, PrepareError};
 use crate::source::fetch::hard_deletes::emit_tombstone;
 use crate::source::fetch::rest::read_rest;
 use crate::source::output::emitter::StreamEmitter;
@@ -482,14 +482,8 @@ pub(crate) async fn reread_rows(
             ctx.budget.start_bulk_job()?;
             match prepare_job(&ctx.client, &text).await {
                 Ok(job) => {
-                    download_job(
-                        &ctx.client,
-                        &job,
-                        &layout,
-                        settings.bulk_page_size,
-                        &mut sink,
-                    )
-                    .await?;
+                    download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut sink)
+                        .await?;
                     continue;
                 }
                 Err(PrepareError::FallBack(e)) => {
