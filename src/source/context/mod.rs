@@ -7,6 +7,7 @@ pub(crate) mod budget;
 pub(crate) mod settings;
 
 use std::fmt;
+use std::sync::atomic::AtomicBool;
 
 use crate::protocol::{FailureType, OutputError};
 use crate::salesforce::{Error, ErrorClass, SalesforceClient};
@@ -20,6 +21,8 @@ pub(crate) struct ReadContext {
     pub budget: ApiBudget,
     /// Names of the catalog's streams (for the Describe stream).
     pub catalog_streams: Vec<String>,
+    /// Set once Salesforce refused `resultPages`: later jobs read their pages by locator.
+    pub result_pages_refused: AtomicBool,
 }
 
 /// Why a stream ended INCOMPLETE.

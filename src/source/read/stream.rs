@@ -8,14 +8,10 @@
 //! `checkpoint`).
 
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::StreamExt;
 use serde_json::Value;
-use tokio::task::JoinHandle;
 
 use crate::protocol::{ConfiguredAirbyteStream, SyncMode};
 use crate::salesforce::SObjectDescribe;
@@ -28,8 +24,9 @@ use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
 use crate::source::discover::schema::{
     default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT,
 };
-use crate::source::fetch::bulk::{download_job, prepare_job, PrepareError, PreparedJob};
+use crate::source::fetch::bulk::{download_job, prepare_job, Downloads, PrepareError, PreparedJob};
 use crate::source::fetch::hard_deletes::emit_hard_deletes;
+use crate::source::fetch::page::AbortOnDrop;
 use crate::source::fetch::rest::read_rest;
 use crate::source::output::checkpoint::{CheckpointSink, Progress};
 use crate::source::output::emitter::StreamEmitter;
@@ -51,20 +48,12 @@ struct StreamPlan {
     replicateable: bool,
 }
 
-/// A spawned task that is aborted when dropped (a Bulk job prepared ahead that is no longer
-/// wanted stops being polled).
-struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
+/// How this read downloads a job's result pages.
+fn downloads(ctx: &ReadContext) -> Downloads<'_> {
+    Downloads {
+        page_size: ctx.settings.bulk_page_size,
+        parallel: ctx.settings.max_parallel_downloads,
+        refused: &ctx.result_pages_refused,
     }
 }
 
@@ -309,14 +298,7 @@ async fn read_incremental(
             let mut tally = Tally::new(&mut sink);
             match bulk_job {
                 Some((job, layout)) => {
-                    download_job(
-                        &ctx.client,
-                        &job,
-                        &layout,
-                        settings.bulk_page_size,
-                        &mut tally,
-                    )
-                    .await?;
+                    download_job(&ctx.client, &job, &layout, &downloads(ctx), &mut tally).await?;
                     estimated += job.job.number_records_processed.unwrap_or(0);
                 }
                 None => {
@@ -402,14 +384,7 @@ async fn read_full_refresh(
             ctx.budget.start_bulk_job()?;
             match prepare_job(&ctx.client, &text).await {
                 Ok(job) => {
-                    download_job(
-                        &ctx.client,
-                        &job,
-                        &layout,
-                        settings.bulk_page_size,
-                        &mut tally,
-                    )
-                    .await?;
+                    download_job(&ctx.client, &job, &layout, &downloads(ctx), &mut tally).await?;
                 }
                 Err(PrepareError::FallBack(e)) => {
                     tracing::warn!(
