@@ -46,11 +46,12 @@ impl Cdc {
         self.org.read(&self.config, &self.catalog, state.as_ref())
     }
 
-    /// The first read, with an Account committed while its snapshot runs (when the Bulk job
-    /// is created, after the subscription opened): the read ends holding a replay id.
+    /// The first read, with an Account committed while its snapshot runs (when the Bulk job's
+    /// results are asked for, well after the subscription opened): the read ends holding a
+    /// replay id.
     fn first_read(&self) -> (Run, Value) {
         self.org.fault(
-            json!({"method": "POST", "path": "/services/data/*/jobs/query",
+            json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
             "type": "commit_record", "object": "Account",
             "fields": {"Name": "Committed during the snapshot"},
             "began_seconds_ago": 0, "when": "once"}),
@@ -58,6 +59,7 @@ impl Cdc {
         let run = self.read(None);
         run.assert_success();
         let state = run.last_state("Account");
+        replay_id(&state);
         (run, state)
     }
 
