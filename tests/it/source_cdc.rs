@@ -514,3 +514,27 @@ fn discover_marks_the_streams_whose_objects_publish_change_events() {
         "{logs}"
     );
 }
+
+#[test]
+fn the_pub_sub_api_is_reached_over_tls_trusting_the_configs_ca_certificate() {
+    let org = TestOrg::start(EmulatorConfig {
+        tls: true,
+        ..emulator_config()
+    });
+    assert!(org.emulator.pubsub_url().starts_with("https://"));
+    let config = org.config(json!({
+        "stream_slice_step": "P3650D",
+        "ca_certificate": org.emulator.ca_certificate_pem().unwrap(),
+        "pubsub_endpoint": org.emulator.pubsub_url(),
+        "change_data_capture": {"enabled": true, "idle_timeout_seconds": 1},
+    }));
+    let catalog = org.catalog(&config, &["Account"], true);
+    let run = org.read(&config, &catalog, None);
+    run.assert_success();
+    let logs = run.logs().join("\n");
+    assert!(
+        logs.contains("Account: following change events on /data/AccountChangeEvent"),
+        "{logs}"
+    );
+    assert!(run.records("Account").len() >= 200);
+}
