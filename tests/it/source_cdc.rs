@@ -420,9 +420,12 @@ fn a_read_killed_with_sigkill_while_following_and_resumed_loses_no_change() {
     let created: BTreeSet<String> = create_accounts(&cdc, 250, "Kill").into_iter().collect();
     let state_file = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "Account"},
                                             "stream_state": state}}]);
+    // A continuous capture (idle_timeout_seconds 0: it never ends by itself) killed mid-way.
+    let mut continuous = cdc.config.clone();
+    continuous["change_data_capture"]["idle_timeout_seconds"] = json!(0);
     let args = cdc
         .org
-        .read_args(&cdc.config, &cdc.catalog, Some(&state_file));
+        .read_args(&continuous, &cdc.catalog, Some(&state_file));
     let mut child = Command::new(BINARY)
         .arg("source")
         .args(&args)
