@@ -3,9 +3,11 @@
 `self::` path (in `use` lines and inline), resolved to the file that defines the module, through
 `pub use` re-exports of a mod.rs to the file that defines the item. Unit-test modules
 (`#[cfg(test)] mod tests` at a file's end) are left out. Prints every strongly connected
-component of more than one file, and every edge between source/ and destination/, and exits 1
-when there is any; then, for information, the cycles between the folders of source/ and
-destination/ and the arrows between top-level modules.
+component of more than one file, every cycle between the folders of a role (source/'s discover,
+plan, fetch, decode, output, context, read...; destination/'s route, batch, outcome...: a
+strongly connected component of the graph folded to those folders) and every edge between
+source/ and destination/, and exits 1 when there is any; then, for information, the arrows
+between top-level modules.
 
 Usage: python3 .ci/module-cycles.py [src]"""
 import os, re, sys
@@ -77,26 +79,28 @@ for mod, t in texts.items():
             target = resolve(p)
             if target != mod and target != () and mod != () and not (len(target) < len(mod) and mod[:len(target)] == target and len(p) == len(target)):
                 edges[mod].add(target)
-# Tarjan
-index = {}; low = {}; stack = []; on = set(); sccs = []; counter = [0]
+def components(nodes, edges):
+    """Tarjan: the strongly connected components of more than one node."""
+    index = {}; low = {}; stack = []; on = set(); sccs = []; counter = [0]
+    def strong(v):
+        index[v] = low[v] = counter[0]; counter[0] += 1; stack.append(v); on.add(v)
+        for w in edges.get(v, ()):
+            if w not in index:
+                strong(w); low[v] = min(low[v], low[w])
+            elif w in on:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop(); on.discard(w); comp.append(w)
+                if w == v: break
+            sccs.append(comp)
+    for v in list(nodes):
+        if v not in index:
+            strong(v)
+    return [c for c in sccs if len(c) > 1]
 sys.setrecursionlimit(10000)
-def strong(v):
-    index[v] = low[v] = counter[0]; counter[0] += 1; stack.append(v); on.add(v)
-    for w in edges.get(v, ()):
-        if w not in index:
-            strong(w); low[v] = min(low[v], low[w])
-        elif w in on:
-            low[v] = min(low[v], index[w])
-    if low[v] == index[v]:
-        comp = []
-        while True:
-            w = stack.pop(); on.discard(w); comp.append(w)
-            if w == v: break
-        sccs.append(comp)
-for v in list(files):
-    if v not in index:
-        strong(v)
-cycles = [c for c in sccs if len(c) > 1]
+cycles = components(files, edges)
 print(f'{len(files)} files, {sum(len(e) for e in edges.values())} edges, {len(cycles)} cycles')
 for c in cycles:
     names = sorted('/'.join(x) for x in c)
@@ -109,21 +113,27 @@ for a, bs in edges.items():
     for b in bs:
         if a and b and {a[0], b[0]} == {'source', 'destination'}:
             print('ROLE EDGE:', '/'.join(a), '->', '/'.join(b))
-# The same at folder level: top-level modules, and the folders inside source/ and destination/.
+# The same at folder level: the folders inside source/ and destination/ (a file directly in the
+# role, such as source/check.rs, counts as its own node). An edge between two files of one folder
+# is left out; so is an edge to or from the role itself (its mod.rs).
 def fold(m):
-    if not m:
-        return m
-    return m[:2] if m[0] in ('source', 'destination') and len(m) > 1 else m[:1]
+    return m[:2] if m and m[0] in ('source', 'destination') and len(m) > 1 else None
 fe = defaultdict(set)
+witness = {}
 for a, bs in edges.items():
     for b in bs:
         fa, fb = fold(a), fold(b)
-        if fa != fb and not (fa[:1] == fb[:1] and (len(fa) == 1 or len(fb) == 1)):
+        if fa and fb and fa != fb:
             fe[fa].add(fb)
-for a, bs in list(fe.items()):
-    for b in bs:
-        if a in fe.get(b, ()) and a < b:
-            print('FOLDER CYCLE:', '/'.join(a), '<->', '/'.join(b))
+            witness.setdefault((fa, fb), (a, b))
+folder_cycles = components(set(fe) | {b for bs in fe.values() for b in bs}, fe)
+for c in folder_cycles:
+    print('FOLDER CYCLE:', ' <-> '.join(sorted('/'.join(x) for x in c)))
+    for a in sorted(c):
+        for b in sorted(fe[a]):
+            if b in c:
+                fa, fb = witness[(a, b)]
+                print('   ', '/'.join(a), '->', '/'.join(b), f"(e.g. {'/'.join(fa)} -> {'/'.join(fb)})")
 # top level only
 te = defaultdict(set)
 for a, bs in edges.items():
@@ -136,7 +146,7 @@ for a, bs in te.items():
         if a in te.get(b, ()) and a < b:
             print('TOP-LEVEL CYCLE:', a, '<->', b)
 
-bad = bool(cycles) or any(
+bad = bool(cycles) or bool(folder_cycles) or any(
     a and b and {a[0], b[0]} == {'source', 'destination'} for a, bs in edges.items() for b in bs
 )
 sys.exit(1 if bad else 0)

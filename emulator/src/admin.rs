@@ -363,6 +363,7 @@ async fn requests(State(state): State<AppState>) -> Response {
             status: e.status.load(Ordering::Relaxed),
             bytes: e.bytes.load(Ordering::Relaxed),
             faults: lock(&e.faults.0).clone(),
+            finished: e.finished.load(Ordering::Relaxed),
             grpc_status: e.grpc_status.as_ref().map(|s| {
                 let code = s.load(Ordering::Relaxed);
                 (code != crate::state::GRPC_OPEN).then_some(code)

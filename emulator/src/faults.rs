@@ -143,6 +143,10 @@ pub struct FaultRule {
     /// Glob over the request path (no query string); `*` matches any run of characters,
     /// `/` included; `?` one character.
     pub path: String,
+    /// A text the request's query string must contain (e.g. `locator=MA`, one result page);
+    /// absent for any query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub query: Option<String>,
     #[serde(flatten)]
     pub kind: FaultKind,
     #[serde(flatten)]
@@ -193,6 +197,11 @@ impl FaultTable {
 
     /// The faults that fire for this request (counting the match for every matching rule).
     pub fn fire(&mut self, method: &str, path: &str) -> Vec<FaultKind> {
+        self.fire_request(method, path, "")
+    }
+
+    /// [`fire`](Self::fire) for a request with a query string, matched by rules with `query`.
+    pub fn fire_request(&mut self, method: &str, path: &str, query: &str) -> Vec<FaultKind> {
         let mut fired = Vec::new();
         for active in &mut self.rules {
             let rule = &active.rule;
@@ -200,7 +209,8 @@ impl FaultTable {
                 None | Some("*") => true,
                 Some(m) => m.eq_ignore_ascii_case(method),
             };
-            if !method_ok || !glob_match(rule.path.as_bytes(), path.as_bytes()) {
+            let query_ok = rule.query.as_deref().is_none_or(|q| query.contains(q));
+            if !method_ok || !query_ok || !glob_match(rule.path.as_bytes(), path.as_bytes()) {
                 continue;
             }
             active.matched += 1;
@@ -321,6 +331,22 @@ mod tests {
                 millis: 1,
                 after_handler: false
             }]
+        );
+    }
+
+    #[test]
+    fn a_rule_with_a_query_matches_only_requests_whose_query_holds_it() {
+        let mut table = FaultTable::default();
+        table.add(rule(
+            r#"{"path":"*/results","query":"locator=MA","type":"delay","millis":1,"when":"always"}"#,
+        ));
+        assert!(table
+            .fire_request("GET", "/j/results", "locator=Nw")
+            .is_empty());
+        assert!(table.fire("GET", "/j/results").is_empty());
+        assert_eq!(
+            table.fire_request("GET", "/j/results", "locator=MA").len(),
+            1
         );
     }
 

@@ -37,30 +37,43 @@ pub(crate) async fn record_request(
     let status = Arc::new(AtomicU16::new(0));
     let faults = FiredFaults::default();
     req.extensions_mut().insert(faults.clone());
+    let finished = Arc::new(AtomicU64::new(0));
     lock(&state.log).push(LogEntry {
         method,
         path,
         status: status.clone(),
         bytes: bytes.clone(),
         faults,
+        finished: finished.clone(),
         grpc_status: None,
     });
     let response = next.run(req).await;
     status.store(response.status().as_u16(), Ordering::Relaxed);
     let (parts, body) = response.into_parts();
+    let order = state.answers_finished.clone();
+    let finish = move || {
+        finished.store(order.fetch_add(1, Ordering::Relaxed) + 1, Ordering::Relaxed);
+    };
     let body = match body.size_hint().exact() {
         Some(n) => {
             bytes.store(n, Ordering::Relaxed);
+            finish();
             body
         }
         None => {
             let counter = bytes.clone();
-            Body::from_stream(body.into_data_stream().map(move |chunk| {
+            let counted = body.into_data_stream().map(move |chunk| {
                 if let Ok(data) = &chunk {
                     counter.fetch_add(data.len() as u64, Ordering::Relaxed);
                 }
                 chunk
-            }))
+            });
+            // Marks the answer finished once its last chunk has been taken.
+            let end = futures::stream::once(async move {
+                finish();
+            })
+            .filter_map(|()| async { None });
+            Body::from_stream(counted.chain(end))
         }
     };
     Response::from_parts(parts, body)
@@ -115,7 +128,11 @@ pub(crate) async fn inject_faults(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let fired = lock(&state.faults).fire(req.method().as_str(), req.uri().path());
+    let fired = lock(&state.faults).fire_request(
+        req.method().as_str(),
+        req.uri().path(),
+        req.uri().query().unwrap_or_default(),
+    );
     if let Some(log) = req.extensions().get::<FiredFaults>() {
         lock(&log.0).extend(fired.iter().map(|f| f.type_name().to_string()));
     }

@@ -52,6 +52,9 @@ pub(crate) struct LoggedRequest {
     /// The `type` of every fault rule that fired on this request.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub faults: Vec<String>,
+    /// When the answer's body was sent whole: 1 for the first answer to finish, 2 for the
+    /// next… (0 until then), so a test sees answers that finished out of arrival order.
+    pub finished: u64,
     /// Pub/Sub API calls (`"method": "GRPC"`): the gRPC status code the call ended with
     /// (0 OK, 16 UNAUTHENTICATED…), null while a stream is still open.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -67,6 +70,8 @@ pub struct LogEntry {
     pub status: Arc<AtomicU16>,
     pub bytes: Arc<AtomicU64>,
     pub faults: FiredFaults,
+    /// [`LoggedRequest::finished`].
+    pub finished: Arc<AtomicU64>,
     /// Pub/Sub API calls: the gRPC status once the call ended ([`GRPC_OPEN`] until then).
     pub grpc_status: Option<Arc<AtomicI32>>,
 }
@@ -96,6 +101,8 @@ pub struct Shared {
     pub usage: Mutex<Usage>,
     pub faults: Arc<Mutex<FaultTable>>,
     pub log: Mutex<Vec<LogEntry>>,
+    /// Answers sent whole so far (numbers [`LogEntry::finished`]).
+    pub answers_finished: Arc<AtomicU64>,
     pub cursors: Mutex<Cursors>,
     pub query_jobs: Mutex<QueryJobs>,
     id_counters: Mutex<HashMap<String, u64>>,
@@ -173,6 +180,7 @@ impl AppState {
             faults,
             pubsub,
             log: Mutex::new(Vec::new()),
+            answers_finished: Arc::new(AtomicU64::new(0)),
             cursors: Mutex::new(Cursors::default()),
             query_jobs: Mutex::new(QueryJobs::default()),
             id_counters: Mutex::new(HashMap::new()),

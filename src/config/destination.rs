@@ -189,18 +189,31 @@ fn default_state_flush_seconds() -> Option<u32> {
 /// Default `state_flush_seconds`.
 pub(super) const DEFAULT_STATE_FLUSH_SECONDS: u32 = 30;
 
-/// `object_storage_config` as the spec shows it: Airbyte's `oneOf` on `storage_type`.
-/// Parsing goes through [`RawObjectStorage`] instead, whose errors can name nested keys.
-#[allow(dead_code)]
-#[derive(JsonSchema)]
-#[serde(tag = "storage_type")]
-enum ObjectStorageSchema {
-    #[serde(rename = "None")]
-    #[schemars(title = "None")]
-    None {},
-    #[serde(rename = "S3")]
-    #[schemars(title = "S3")]
-    S3(Box<RawS3Config>),
+use storage_schema::ObjectStorageSchema;
+
+mod storage_schema {
+    //! schemars' derive spells a newtype variant's type as a qualified path, which
+    //! `unused_qualifications` reports on the variant; this module confines the allow to it.
+    #![allow(unused_qualifications)]
+
+    use schemars::JsonSchema;
+
+    use super::RawS3Config;
+
+    /// `object_storage_config` as the spec shows it: Airbyte's `oneOf` on `storage_type`.
+    /// Parsing goes through [`super::RawObjectStorage`] instead, whose errors can name nested
+    /// keys.
+    #[allow(dead_code)]
+    #[derive(JsonSchema)]
+    #[serde(tag = "storage_type")]
+    pub(super) enum ObjectStorageSchema {
+        #[serde(rename = "None")]
+        #[schemars(title = "None")]
+        None {},
+        #[serde(rename = "S3")]
+        #[schemars(title = "S3")]
+        S3(Box<RawS3Config>),
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -22,6 +22,9 @@ const DEFAULT_NUM_WORKERS: u32 = 4;
 const MAX_NUM_WORKERS: u32 = 50;
 const DEFAULT_API_BUDGET_PERCENT: u32 = 90;
 const DEFAULT_BULK_PAGE_SIZE: u32 = 50_000;
+/// Salesforce's `resultPages` lists five result URLs per answer.
+const DEFAULT_MAX_PARALLEL_DOWNLOADS: u32 = 5;
+const MAX_PARALLEL_DOWNLOADS: u32 = 10;
 
 /// The config JSON as written, before validation. Its schema is the source spec.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -130,6 +133,12 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "default_bulk_page_size")]
     #[schemars(title = "Bulk Result Page Size", range(min = 1))]
     pub bulk_page_size: Option<u32>,
+    /// Result pages of one Bulk query job downloaded at once (1 to 10), through the job's
+    /// `resultPages` (API version 58.0 and later). 1 reads the pages one after another by
+    /// locator, as Airbyte's source does.
+    #[serde(default = "default_max_parallel_downloads")]
+    #[schemars(title = "Parallel Result Downloads", range(min = 1, max = 10))]
+    pub max_parallel_downloads: Option<u32>,
 }
 
 fn some_false() -> Option<bool> {
@@ -155,6 +164,9 @@ fn default_api_budget_percent() -> Option<u32> {
 }
 fn default_bulk_page_size() -> Option<u32> {
     Some(DEFAULT_BULK_PAGE_SIZE)
+}
+fn default_max_parallel_downloads() -> Option<u32> {
+    Some(DEFAULT_MAX_PARALLEL_DOWNLOADS)
 }
 
 /// One entry of `streams_criteria`.
@@ -227,6 +239,7 @@ pub struct SourceConfig {
     pub verify_window_counts: bool,
     pub api_budget_percent: u8,
     pub bulk_page_size: u32,
+    pub max_parallel_downloads: usize,
     /// Top-level keys this connector does not know (kept, logged once).
     pub unknown_keys: Vec<String>,
     /// Where the credentials were read from, for writing a rotated refresh token back.
@@ -317,6 +330,17 @@ impl SourceConfig {
                 "expected a positive integer, got 0",
             ));
         }
+        let max_parallel_downloads = raw
+            .max_parallel_downloads
+            .unwrap_or(DEFAULT_MAX_PARALLEL_DOWNLOADS);
+        if !(1..=MAX_PARALLEL_DOWNLOADS).contains(&max_parallel_downloads) {
+            return Err(ConfigError::new(
+                "max_parallel_downloads",
+                format!(
+                    "expected an integer from 1 to {MAX_PARALLEL_DOWNLOADS}, got {max_parallel_downloads}"
+                ),
+            ));
+        }
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }
@@ -338,6 +362,7 @@ impl SourceConfig {
             verify_window_counts: raw.verify_window_counts.unwrap_or(true),
             api_budget_percent: api_budget_percent as u8,
             bulk_page_size,
+            max_parallel_downloads: max_parallel_downloads as usize,
             unknown_keys,
             credentials_nested,
             raw: value,
@@ -443,6 +468,7 @@ mod tests {
         assert_eq!(config.num_workers, 4);
         assert_eq!(config.api_budget_percent, 90);
         assert_eq!(config.bulk_page_size, 50_000);
+        assert_eq!(config.max_parallel_downloads, 5);
         assert!(config.unknown_keys.is_empty());
     }
 
@@ -597,6 +623,10 @@ mod tests {
             (with("api_budget_percent", json!(0)),
              "api_budget_percent: expected an integer from 1 to 100, got 0"),
             (with("bulk_page_size", json!(0)), "bulk_page_size: expected a positive integer, got 0"),
+            (with("max_parallel_downloads", json!(0)),
+             "max_parallel_downloads: expected an integer from 1 to 10, got 0"),
+            (with("max_parallel_downloads", json!(11)),
+             "max_parallel_downloads: expected an integer from 1 to 10, got 11"),
             (with("login_url", json!("http://login.salesforce.com")),
              "login_url: expected an https:// URL (http:// only for loopback hosts), got \"http://login.salesforce.com\""),
             (with("api_version", json!("latest")),

@@ -125,6 +125,10 @@ pub fn source_spec() -> ConnectorSpecification {
                 "ca_certificate",
                 json!({"order": 23, "group": "advanced", "multiline": true}),
             ),
+            (
+                "max_parallel_downloads",
+                json!({"order": 24, "group": "advanced"}),
+            ),
         ],
     );
     schema["groups"] = Value::Array(

@@ -477,13 +477,7 @@ impl Loader {
         &self,
         target: &StreamTarget,
         batch: &SealedBatch,
-    ) -> Result<
-        (
-            IngestJob,
-            crate::destination::outcome::reconcile::Reconciled,
-        ),
-        LoadError,
-    > {
+    ) -> Result<(IngestJob, Reconciled), LoadError> {
         let client = &self.client;
         let sf = |source| self.salesforce(target, source);
         let request = IngestJobRequest {

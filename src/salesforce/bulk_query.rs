@@ -71,6 +71,28 @@ impl std::fmt::Debug for QueryResultPage {
     }
 }
 
+/// `GET …/resultPages`: result URLs to download concurrently.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResultPages {
+    #[serde(default)]
+    pub result_pages: Vec<ResultUrl>,
+    /// The docs' example spells it `nextRecordsUrl`, their table `nextRecordUrl`.
+    #[serde(default, alias = "nextRecordUrl")]
+    pub next_records_url: Option<String>,
+    #[serde(default)]
+    pub done: bool,
+}
+
+/// One downloadable result page.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ResultUrl {
+    /// `resultUrl` per Salesforce's docs; a third-party schema says `resultLink`.
+    #[serde(alias = "resultLink")]
+    pub result_url: String,
+}
+
 /// Job ids go into URL paths.
 pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
     if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
@@ -212,10 +234,31 @@ impl SalesforceClient {
         if let Some(locator) = locator {
             query.push(("locator", locator));
         }
+        self.result_page(job_id, &path, &query).await
+    }
+
+    /// The result page at `url`, one of the `resultUrl`s of [`query_result_pages`]
+    /// (Self::query_result_pages): a results URI with its locator.
+    pub(crate) async fn query_job_result_url(
+        &self,
+        job_id: &str,
+        url: &str,
+    ) -> Result<QueryResultPage, Error> {
+        check_job_id(job_id)?;
+        let path = self.server_path(url)?;
+        self.result_page(job_id, &path, &[]).await
+    }
+
+    async fn result_page(
+        &self,
+        job_id: &str,
+        path: &str,
+        query: &[(&str, &str)],
+    ) -> Result<QueryResultPage, Error> {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("text/csv"));
         let response = self
-            .send(Method::GET, &path, &query, &headers, &Payload::Empty)
+            .send(Method::GET, path, query, &headers, &Payload::Empty)
             .await?;
         let header = |name: &str| {
             response
@@ -237,5 +280,21 @@ impl SalesforceClient {
             number_of_records,
             body: body_stream(&Method::GET, response),
         })
+    }
+
+    /// `GET …/jobs/query/{id}/resultPages` (API 58.0+; facts §14): up to five result URLs that
+    /// can be downloaded at once. `next` is the previous answer's `nextRecordsUrl`.
+    pub(crate) async fn query_result_pages(
+        &self,
+        job_id: &str,
+        next: Option<&str>,
+    ) -> Result<ResultPages, Error> {
+        check_job_id(job_id)?;
+        let path = match next {
+            Some(url) => self.server_path(url)?,
+            None => self.data_path(&format!("jobs/query/{job_id}/resultPages")),
+        };
+        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await
     }
 }

@@ -79,22 +79,30 @@ pub(crate) enum Error {
         hint: String,
     },
 
-    /// The host could not be reached (DNS, TCP connect, TLS) or the connection broke.
-    #[error("{request}: cannot reach {}: {detail}", .request.host)]
+    /// The host could not be reached (DNS, TCP connect, TLS) or the connection broke. The
+    /// message spells out the whole chain of causes; `source()` is the HTTP client's error
+    /// (without its URL, so no query string is ever kept).
+    #[error("{request}: cannot reach {}: {}", .request.host, cause_chain(.source))]
     Connection {
         request: Box<RequestLine>,
-        detail: String,
+        #[source]
+        source: reqwest::Error,
     },
 
     /// The request or the reply took longer than the configured timeout.
     #[error("{request}: timed out talking to {}", .request.host)]
-    Timeout { request: Box<RequestLine> },
+    Timeout {
+        request: Box<RequestLine>,
+        #[source]
+        source: reqwest::Error,
+    },
 
     /// A call that acts once (job create, upload, state change, REST write) failed in a way
     /// that leaves unknown whether Salesforce acted on it; it was not replayed blindly.
     #[error("{request}: the answer was lost ({cause}); Salesforce may have acted on the request")]
     Unanswered {
         request: Box<RequestLine>,
+        #[source]
         cause: Box<Error>,
     },
 
@@ -147,6 +155,22 @@ pub(crate) enum Error {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// An error and its causes as one line, each cause's text added once (reqwest's own message
+/// often repeats its cause's).
+pub(crate) fn cause_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 fn grant_part(grant: &str) -> String {
@@ -213,7 +237,9 @@ impl Error {
             }
             // A host name that does not resolve is a wrong setting (login URL, My Domain), not
             // a blip: retrying it only delays the answer `check` owes the user.
-            Error::Connection { detail, .. } if detail.contains("dns error") => ErrorClass::Config,
+            Error::Connection { source, .. } if cause_chain(source).contains("dns error") => {
+                ErrorClass::Config
+            }
             Error::Connection { .. } | Error::Timeout { .. } | Error::Unanswered { .. } => {
                 ErrorClass::Transient
             }
@@ -414,20 +440,48 @@ mod tests {
         assert!(api(403, "REQUEST_LIMIT_EXCEEDED").is_rate_limited());
     }
 
-    #[test]
-    fn an_unresolvable_host_fails_fast_but_a_refused_connection_is_retried() {
-        let connection = |detail: &str| Error::Connection {
-            request: line("POST", "/services/oauth2/token"),
-            detail: detail.into(),
-        };
+    /// A resolver that knows no name, as when a login host does not exist.
+    struct NoSuchHost;
+
+    impl reqwest::dns::Resolve for NoSuchHost {
+        fn resolve(&self, _: reqwest::dns::Name) -> reqwest::dns::Resolving {
+            Box::pin(async { Err("failed to lookup address information".into()) })
+        }
+    }
+
+    /// The error reqwest gives for a GET of `url` through `client`, as the client turns it.
+    async fn transport_error(client: reqwest::Client, url: &str) -> Error {
+        let request = line("POST", "/services/oauth2/token");
+        let error = client.get(url).send().await.unwrap_err();
+        crate::salesforce::http::transport_error(&request, error)
+    }
+
+    #[tokio::test]
+    async fn an_unresolvable_host_fails_fast_but_a_refused_connection_is_retried() {
+        let resolver = reqwest::Client::builder()
+            .dns_resolver(std::sync::Arc::new(NoSuchHost))
+            .build()
+            .unwrap();
+        let unresolvable = transport_error(resolver, "http://login.example.invalid/").await;
+        assert_eq!(unresolvable.class(), ErrorClass::Config, "{unresolvable}");
+        // Every cause spelled out once, as users have always read it.
         assert_eq!(
-            connection("error sending request: client error (Connect): dns error: failed to lookup address information: Name or service not known").class(),
-            ErrorClass::Config
+            unresolvable.to_string(),
+            "POST /services/oauth2/token: cannot reach example.my.salesforce.com: error sending request: client error (Connect): dns error: failed to lookup address information"
         );
-        assert_eq!(
-            connection("error sending request: client error (Connect): tcp connect error: Connection refused (os error 111)").class(),
-            ErrorClass::Transient
-        );
+
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        drop(listener);
+        let refused = transport_error(reqwest::Client::new(), &format!("http://{address}/")).await;
+        assert_eq!(refused.class(), ErrorClass::Transient, "{refused}");
+
+        // The HTTP client's error stays the cause, without the URL.
+        let cause = std::error::Error::source(&refused).expect("a cause");
+        let cause = cause
+            .downcast_ref::<reqwest::Error>()
+            .expect("reqwest's error");
+        assert!(cause.is_connect() && cause.url().is_none(), "{cause:?}");
     }
 
     #[test]

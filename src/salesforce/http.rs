@@ -476,25 +476,12 @@ async fn read_error_body(response: reqwest::Response) -> Vec<u8> {
 
 /// A reqwest failure (no URL in it: the request line says where) as an [`Error`].
 pub(crate) fn transport_error(request: &RequestLine, error: reqwest::Error) -> Error {
-    if error.is_timeout() {
-        return Error::Timeout {
-            request: Box::new(request.clone()),
-        };
-    }
-    let error = error.without_url();
-    let mut detail = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !detail.contains(&text) {
-            detail.push_str(": ");
-            detail.push_str(&text);
-        }
-        source = cause.source();
-    }
-    Error::Connection {
-        request: Box::new(request.clone()),
-        detail,
+    let request = Box::new(request.clone());
+    let source = error.without_url();
+    if source.is_timeout() {
+        Error::Timeout { request, source }
+    } else {
+        Error::Connection { request, source }
     }
 }
 

@@ -43,6 +43,7 @@ pub(crate) mod auth;
 pub(crate) mod backoff;
 pub(crate) mod bulk_ingest;
 pub(crate) mod bulk_query;
+pub(crate) mod datetime;
 pub(crate) mod error;
 mod field_type;
 pub(crate) mod http;
@@ -69,7 +70,7 @@ use url::Url;
 pub(crate) use auth::{Clock, SystemClock};
 pub(crate) use backoff::{BackoffConfig, Jitter, RandomJitter, Sleeper, TokioSleeper};
 pub(crate) use bulk_ingest::{IngestJob, IngestJobRequest, IngestOperation, IngestResultKind};
-pub(crate) use bulk_query::{QueryJob, QueryOperation};
+pub(crate) use bulk_query::{QueryJob, QueryOperation, QueryResultPage, ResultPages};
 pub(crate) use error::{Error, ErrorClass, RequestLine};
 pub(crate) use field_type::FieldType;
 pub(crate) use http::{ApiUsage, RetryConfig, Timeouts};
@@ -289,6 +290,33 @@ impl SalesforceClient {
     /// `/services/data/v{version}/{rest}`.
     pub(crate) fn data_path(&self, rest: &str) -> String {
         format!("/services/data/v{}/{}", self.inner.api_version, rest)
+    }
+
+    /// A URI Salesforce handed back (`resultUrl`, `nextRecordsUrl`) as a path on the instance:
+    /// a path under `/services/data/`, or an absolute URL on the instance's own origin.
+    pub(crate) fn server_path(&self, uri: &str) -> Result<String, Error> {
+        let invalid = |reason: &str| Error::Invalid {
+            setting: "result URI from Salesforce".into(),
+            value: uri.to_string(),
+            reason: reason.to_string(),
+        };
+        let path = if uri.starts_with('/') {
+            uri.to_string()
+        } else {
+            let url = Url::parse(uri).map_err(|e| invalid(&e.to_string()))?;
+            if url.origin() != self.instance_url().origin() {
+                return Err(invalid("expected a URL on the instance"));
+            }
+            match url.query() {
+                Some(q) => format!("{}?{q}", url.path()),
+                None => url.path().to_string(),
+            }
+        };
+        if path.starts_with("/services/data/") {
+            Ok(path)
+        } else {
+            Err(invalid("expected a path under /services/data/"))
+        }
     }
 
     pub(crate) fn job_polling(&self) -> JobPolling {

@@ -177,6 +177,9 @@ pub(crate) struct Limit {
 }
 
 /// Salesforce's page-size hint for REST queries: 200 to 2,000.
+/// Salesforce rejects a URI longer than this many bytes (414).
+pub(crate) const MAX_URI_BYTES: usize = 16_384;
+
 const QUERY_BATCH_SIZE: std::ops::RangeInclusive<u32> = 200..=2000;
 
 /// Object names go into URL paths; refuse anything that is not an API name.

@@ -481,7 +481,7 @@ async fn dry_run_writes_nothing_and_its_dlq_and_summary_match_what_the_real_writ
         "{:?}",
         dry.logs()
     );
-    let dry_lines: Vec<Value> = crate::support::destination::dlq_lines(&dry_dlq)
+    let dry_lines: Vec<Value> = dlq_lines(&dry_dlq)
         .into_iter()
         .filter(|l| l.get("error_code").is_some())
         .collect();

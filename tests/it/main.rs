@@ -29,6 +29,7 @@ mod source_lost_answers;
 mod source_read_bulk;
 mod source_read_faults;
 mod source_read_incremental;
+mod source_read_parallel;
 mod source_read_rest;
 mod source_read_resume;
 mod spec;

@@ -13,6 +13,13 @@ fn config(org: &TestOrg) -> Value {
     org.config(json!({"bulk_page_size": 60}))
 }
 
+/// An org whose `resultPages` pages hold 60 rows too.
+fn paged_org() -> TestOrg {
+    let mut config = emulator_config();
+    config.bulk_page_records = 60;
+    TestOrg::start(config)
+}
+
 /// Reads with every retry pause capped at 20 ms.
 fn read_with_fast_retries(org: &TestOrg, config: &Value, catalog: &Value) -> Run {
     org.read_env(
@@ -47,7 +54,11 @@ fn assert_exactly_once(org: &TestOrg, run: &Run, object: &str) {
 /// Reads `streams` in full (fast retries) and checks that the read succeeded with every org
 /// record of each stream emitted exactly once.
 fn read_exactly_once(org: &TestOrg, streams: &[&str]) -> Run {
-    let config = config(org);
+    read_exactly_once_with(org, streams, config(org))
+}
+
+/// [`read_exactly_once`] with `config`.
+fn read_exactly_once_with(org: &TestOrg, streams: &[&str], config: Value) -> Run {
     let catalog = org.catalog(&config, streams, false);
     let run = read_with_fast_retries(org, &config, &catalog);
     run.assert_success();
@@ -90,40 +101,52 @@ fn assert_fetched_again(org: &TestOrg, path_part: &str) {
     );
 }
 
+/// Injects `fault` and reads Account exactly once, through the locator chain and then through
+/// parallel `resultPages` downloads (each on a fresh org); `fired` checks the fault fired.
+fn each_way_exactly_once(fault: &Value, fired: impl Fn(&TestOrg)) {
+    for parallel in [1, 5] {
+        let org = paged_org();
+        org.fault(fault.clone());
+        let config = org.config(json!({"bulk_page_size": 60, "max_parallel_downloads": parallel}));
+        read_exactly_once_with(&org, &["Account"], config);
+        fired(&org);
+        let listed = !requests_to(&org, "/resultPages").is_empty();
+        assert_eq!(
+            listed,
+            parallel > 1,
+            "resultPages used with {parallel} downloads"
+        );
+    }
+}
+
 #[test]
 fn server_errors_on_bulk_result_pages_are_retried() {
     // Every 3rd results request answers 503.
-    let org = TestOrg::start(emulator_config());
-    org.fault(
-        json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
-                     "type": "status", "status": 503, "when": "every_nth", "n": 3}),
+    each_way_exactly_once(
+        &json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
+                "type": "status", "status": 503, "when": "every_nth", "n": 3}),
+        |org| assert_answered(org, "/results", 503),
     );
-    read_exactly_once(&org, &["Account"]);
-    assert_answered(&org, "/results", 503);
 }
 
 #[test]
 fn a_bulk_page_cut_mid_body_is_fetched_again_without_duplicates() {
     // The 2nd results page breaks off after 3000 bytes.
-    let org = TestOrg::start(emulator_config());
-    org.fault(
-        json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
-                     "type": "cut_connection", "after_bytes": 3000, "when": "every_nth", "n": 2}),
+    each_way_exactly_once(
+        &json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
+                "type": "cut_connection", "after_bytes": 3000, "when": "every_nth", "n": 2}),
+        |org| assert_fetched_again(org, "/results"),
     );
-    read_exactly_once(&org, &["Account"]);
-    assert_fetched_again(&org, "/results");
 }
 
 #[test]
 fn a_bulk_page_truncated_as_if_complete_is_fetched_again_without_duplicates() {
     // Every 2nd results page arrives with only 40% of its body but ends normally.
-    let org = TestOrg::start(emulator_config());
-    org.fault(
-        json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
-                     "type": "truncate_body", "keep_percent": 40, "when": "every_nth", "n": 2}),
+    each_way_exactly_once(
+        &json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
+                "type": "truncate_body", "keep_percent": 40, "when": "every_nth", "n": 2}),
+        |org| assert_fetched_again(org, "/results"),
     );
-    read_exactly_once(&org, &["Account"]);
-    assert_fetched_again(&org, "/results");
 }
 
 #[test]

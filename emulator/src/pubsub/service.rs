@@ -154,6 +154,7 @@ impl PubSubService {
             status: Arc::new(AtomicU16::new(200)),
             bytes: bytes.clone(),
             faults: faults.clone(),
+            finished: Arc::new(AtomicU64::new(0)),
             grpc_status: Some(status.clone()),
         });
         CallLog {

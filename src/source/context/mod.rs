@@ -6,6 +6,9 @@
 pub(crate) mod budget;
 pub(crate) mod settings;
 
+use std::fmt;
+use std::sync::atomic::AtomicBool;
+
 use crate::protocol::{FailureType, OutputError};
 use crate::salesforce::{Error, ErrorClass, SalesforceClient};
 use budget::{ApiBudget, BudgetExceeded};
@@ -18,6 +21,8 @@ pub(crate) struct ReadContext {
     pub budget: ApiBudget,
     /// Names of the catalog's streams (for the Describe stream).
     pub catalog_streams: Vec<String>,
+    /// Set once Salesforce refused `resultPages`: later jobs read their pages by locator.
+    pub result_pages_refused: AtomicBool,
 }
 
 /// Why a stream ended INCOMPLETE.
@@ -27,13 +32,15 @@ pub(crate) enum StreamFailure {
     Budget(#[from] BudgetExceeded),
     #[error(transparent)]
     Api(#[from] Error),
-    #[error("{0}")]
-    Config(String),
-    #[error("{0}")]
-    Data(String),
+    /// A setting, a catalog entry or a state this stream cannot be read with.
+    #[error(transparent)]
+    Config(Reason),
+    /// Data this connector could not turn into records.
+    #[error(transparent)]
+    Data(Reason),
     /// Salesforce's replies stayed incomplete after retries; a later run may succeed.
-    #[error("{0}")]
-    Incomplete(String),
+    #[error(transparent)]
+    Incomplete(Reason),
     #[error("writing to stdout: {0}")]
     Output(#[from] OutputError),
 }
@@ -51,5 +58,81 @@ impl StreamFailure {
             StreamFailure::Incomplete(_) => FailureType::TransientError,
             StreamFailure::Data(_) | StreamFailure::Output(_) => FailureType::SystemError,
         }
+    }
+}
+
+/// An error a [`Reason`] keeps as its cause.
+type Cause = Box<dyn std::error::Error + Send + Sync>;
+
+/// Why a stream failed, in the words users read, with the typed error behind it (its
+/// `source()`) when there is one.
+#[derive(Debug)]
+pub(crate) struct Reason {
+    /// The whole message without a cause; with one, what is said before the cause's own text
+    /// (empty when the cause says it all).
+    text: String,
+    cause: Option<Cause>,
+}
+
+impl Reason {
+    /// `cause`'s own message, `cause` kept as the source.
+    pub(crate) fn of(cause: impl Into<Cause>) -> Reason {
+        Reason::in_context(String::new(), cause)
+    }
+
+    /// `context: cause`, `cause` kept as the source.
+    pub(crate) fn in_context(context: impl Into<String>, cause: impl Into<Cause>) -> Reason {
+        Reason {
+            text: context.into(),
+            cause: Some(cause.into()),
+        }
+    }
+}
+
+/// A message with no error behind it.
+impl From<String> for Reason {
+    fn from(text: String) -> Reason {
+        Reason { text, cause: None }
+    }
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.cause {
+            None => f.write_str(&self.text),
+            Some(cause) if self.text.is_empty() => write!(f, "{cause}"),
+            Some(cause) => write!(f, "{}: {cause}", self.text),
+        }
+    }
+}
+
+impl std::error::Error for Reason {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_reason_reads_as_before_and_keeps_its_cause() {
+        let cause = || serde_json::from_str::<u8>("x").unwrap_err();
+        let text = cause().to_string();
+        let failure = StreamFailure::Data(Reason::in_context("describe of Account", cause()));
+        assert_eq!(failure.to_string(), format!("describe of Account: {text}"));
+        let source = std::error::Error::source(&failure).expect("the cause");
+        assert!(source.downcast_ref::<serde_json::Error>().is_some());
+
+        let bare = StreamFailure::Config(Reason::of(cause()));
+        assert_eq!(bare.to_string(), text);
+        assert!(std::error::Error::source(&bare).is_some());
+
+        let words = StreamFailure::Incomplete("counts differ".to_string().into());
+        assert_eq!(words.to_string(), "counts differ");
+        assert!(std::error::Error::source(&words).is_none());
     }
 }

@@ -28,6 +28,9 @@ pub(crate) struct ReadSettings {
     pub api_budget_percent: f64,
     /// `maxRecords` of one Bulk result page.
     pub bulk_page_size: u64,
+    /// Result pages of one Bulk job downloaded at once (`max_parallel_downloads`); 1 follows the
+    /// locator chain.
+    pub max_parallel_downloads: usize,
     /// A STATE is emitted at least every this many records when rows arrive in cursor (or Id)
     /// order.
     pub checkpoint_every: u64,
@@ -51,8 +54,9 @@ impl ReadSettings {
             verify_window_counts: true,
             api_budget_percent: 90.0,
             bulk_page_size: 50_000,
+            max_parallel_downloads: 5,
             checkpoint_every: 10_000,
-            max_uri_bytes: crate::source::plan::soql::MAX_URI_BYTES,
+            max_uri_bytes: crate::salesforce::rest::MAX_URI_BYTES,
             now,
         }
     }

@@ -638,7 +638,7 @@ pub(crate) fn push_datetime(out: &mut String, field: &str, text: &str) -> Result
                 text.as_bytes(),
             )
         })?;
-    out.push_str(&crate::source::plan::soql::datetime_literal(
+    out.push_str(&crate::salesforce::datetime::datetime_literal(
         parsed.with_timezone(&chrono::Utc),
     ));
     Ok(())

@@ -1,7 +1,7 @@
 //! The `Describe` stream Airbyte's source offers: one record per other catalog stream, the
 //! object's describe as Salesforce returns it. Migrated catalogs that select it keep working.
 
-use crate::source::context::{ReadContext, StreamFailure};
+use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::FullRefreshState;
 
@@ -19,8 +19,9 @@ pub(crate) async fn read_describe_stream(
         }
         ctx.budget.check_api_call()?;
         let describe = ctx.client.describe(name).await?;
-        let data = serde_json::to_vec(&describe)
-            .map_err(|e| StreamFailure::Data(format!("describe of {name}: {e}")))?;
+        let data = serde_json::to_vec(&describe).map_err(|e| {
+            StreamFailure::Data(Reason::in_context(format!("describe of {name}"), e))
+        })?;
         emitter.begin_record().extend_from_slice(&data);
         emitter.emit_record()?;
     }

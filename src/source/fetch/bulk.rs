@@ -8,7 +8,13 @@
 //! size. A page whose body is cut mid-way is fetched again from its locator; the bytes already
 //! passed on are skipped (result pages are stored files, so a re-fetch returns the same bytes), so
 //! no row is emitted twice.
+//!
+//! When the job's API version has `resultPages` and more than one download is allowed, the pages
+//! are downloaded several at once instead ([`result_pages`](super::result_pages)); a refusal of
+//! that endpoint (404 where it does not exist) falls back to the locator chain, for this job and
+//! the rest of the read.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,14 +23,13 @@ use tokio::sync::mpsc;
 
 use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
 
-use crate::protocol::OutputError;
-use crate::source::context::StreamFailure;
-use crate::source::decode::convert::{ConvertError, CsvBinding, RecordKeys, RecordLayout};
-use crate::source::decode::csv_stream::{CsvDecoder, CsvRecord};
-use crate::source::fetch::sink::RecordSink;
-
-/// Times a page whose body broke off is fetched again before the read fails.
-const PAGE_ATTEMPTS: u32 = 5;
+use crate::source::decode::convert::RecordLayout;
+use crate::source::decode::csv_stream::CsvDecoder;
+use crate::source::fetch::page::{
+    refetch_page, AbortOnDrop, DownloadError, PageAt, PageConverter, PAGE_ATTEMPTS,
+};
+use crate::source::fetch::result_pages::{emit_result_pages, is_refusal, offers_result_pages};
+use crate::source::output::sink::RecordSink;
 
 /// Chunks of result bytes buffered between the downloader and the converter.
 const CHANNEL_CHUNKS: usize = 16;
@@ -66,29 +71,6 @@ pub(crate) async fn prepare_job(
     }
 }
 
-/// Failures while downloading and converting a job's results.
-#[derive(Debug, thiserror::Error)]
-pub(crate) enum DownloadError<E> {
-    #[error(transparent)]
-    Api(#[from] Error),
-    #[error("Bulk result row {row}: {source}")]
-    Convert {
-        row: u64,
-        #[source]
-        source: ConvertError,
-    },
-    #[error("Bulk job {job_id}: a result page kept arriving short ({got} of the {expected} rows Sforce-NumberOfRecords announced) after {attempts} attempts")]
-    Truncated {
-        job_id: String,
-        expected: u64,
-        got: u64,
-        attempts: u32,
-    },
-    /// The record sink refused a record (e.g. stdout closed).
-    #[error(transparent)]
-    Sink(E),
-}
-
 enum Event {
     /// A result page starts (its first line is the CSV header).
     Page {
@@ -107,7 +89,7 @@ fn spawn_downloader(
     job_id: &str,
     page_size: u64,
     from: Option<String>,
-) -> (AbortOnDrop, mpsc::Receiver<Result<Event, Error>>) {
+) -> (AbortOnDrop<()>, mpsc::Receiver<Result<Event, Error>>) {
     let (sender, receiver) = mpsc::channel::<Result<Event, Error>>(CHANNEL_CHUNKS);
     let handle = tokio::spawn(download_pages(
         client.clone(),
@@ -119,13 +101,14 @@ fn spawn_downloader(
     (AbortOnDrop(handle), receiver)
 }
 
-/// The downloader task, stopped when the reader no longer wants it.
-struct AbortOnDrop(tokio::task::JoinHandle<()>);
-
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+/// How a job's result pages are downloaded.
+pub(crate) struct Downloads<'a> {
+    /// `maxRecords` of a page read by locator.
+    pub page_size: u64,
+    /// Pages downloaded at once through `resultPages`; 1 follows the locator chain.
+    pub parallel: usize,
+    /// Set once Salesforce refused `resultPages`: the read's later jobs go by locator at once.
+    pub refused: &'a AtomicBool,
 }
 
 /// Streams every result page of `job` through `layout` into `sink`. Returns the number of rows.
@@ -137,24 +120,42 @@ pub(crate) async fn download_job<S: RecordSink>(
     client: &SalesforceClient,
     job: &PreparedJob,
     layout: &RecordLayout,
-    page_size: u64,
+    downloads: &Downloads<'_>,
     sink: &mut S,
 ) -> Result<u64, DownloadError<S::Error>> {
     if let Some(rows) = job.job.number_records_processed {
         sink.estimate(rows).map_err(DownloadError::Sink)?;
     }
     let job_id = job.job.id.as_str();
-    let mut converter = PageConverter {
-        layout,
-        binding: None,
-        rows: 0,
-        page_rows: 0,
-        skip: 0,
-        holding: false,
-        held: None,
-        buffer: Vec::with_capacity(2048),
-        keys: RecordKeys::default(),
-    };
+    let page_size = downloads.page_size;
+    let mut converter = PageConverter::new(layout);
+    if downloads.parallel > 1
+        && !downloads.refused.load(Ordering::Relaxed)
+        && offers_result_pages(client, &job.job)
+    {
+        match client.query_result_pages(job_id, None).await {
+            Ok(first) => {
+                emit_result_pages(
+                    client,
+                    job_id,
+                    first,
+                    downloads.parallel,
+                    &mut converter,
+                    sink,
+                )
+                .await?;
+                finish_job(client, job_id).await;
+                return Ok(converter.rows);
+            }
+            Err(e) if is_refusal(&e) => {
+                downloads.refused.store(true, Ordering::Relaxed);
+                tracing::warn!(
+                    "Bulk job {job_id}: Salesforce refused resultPages ({e}); downloading result pages one at a time by locator"
+                );
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     let (first, mut receiver) = spawn_downloader(client, job_id, page_size, None);
     let mut downloader = Some(first);
     let mut decoder = CsvDecoder::new();
@@ -178,8 +179,7 @@ pub(crate) async fn download_job<S: RecordSink>(
                     refetch_page(
                         client,
                         job_id,
-                        page.0.as_deref(),
-                        page_size,
+                        &PageAt::Locator(page.0.as_deref(), page_size),
                         page.1,
                         &mut converter,
                         sink,
@@ -199,138 +199,14 @@ pub(crate) async fn download_job<S: RecordSink>(
         }
     }
     drop(downloader);
-    if let Err(e) = client.delete_query_job(job_id).await {
-        tracing::debug!("deleting Bulk job {job_id}: {e}");
-    }
+    finish_job(client, job_id).await;
     Ok(converter.rows)
 }
 
-/// Fetches one page again, skipping the rows already emitted from it.
-async fn refetch_page<S: RecordSink>(
-    client: &SalesforceClient,
-    job_id: &str,
-    locator: Option<&str>,
-    page_size: u64,
-    expected: Option<u64>,
-    converter: &mut PageConverter<'_>,
-    sink: &mut S,
-) -> Result<(), DownloadError<S::Error>> {
-    for attempt in 1..=PAGE_ATTEMPTS {
-        let already = converter.page_rows;
-        converter.start_page(already);
-        let page = client
-            .query_job_results(job_id, locator, Some(page_size))
-            .await?;
-        let mut body = page.body;
-        let mut decoder = CsvDecoder::new();
-        let mut broke = false;
-        while let Some(chunk) = body.next().await {
-            match chunk {
-                Ok(bytes) => decoder.feed(&bytes, |row| converter.on_row(row, sink))?,
-                Err(e) if e.class() == ErrorClass::Transient => {
-                    tracing::warn!("Bulk job {job_id}: result page broke off again ({e})");
-                    broke = true;
-                    break;
-                }
-                Err(e) => return Err(e.into()),
-            }
-        }
-        if !broke && converter.finish_page(&mut decoder, sink, expected)? {
-            return Ok(());
-        }
-        tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-    }
-    Err(DownloadError::Truncated {
-        job_id: job_id.to_string(),
-        expected: expected.unwrap_or_default(),
-        got: converter.page_rows,
-        attempts: PAGE_ATTEMPTS,
-    })
-}
-
-/// Turns decoded CSV rows of one job into records.
-struct PageConverter<'a> {
-    layout: &'a RecordLayout,
-    binding: Option<CsvBinding>,
-    /// Rows emitted from the whole job.
-    rows: u64,
-    /// Rows of the current page seen (emitted now or before a re-fetch).
-    page_rows: u64,
-    /// Rows of the current page still to skip (emitted by an earlier fetch).
-    skip: u64,
-    /// Keep the next row in `held` instead of emitting it (a page's last row, until the
-    /// page's row count confirms it is whole).
-    holding: bool,
-    held: Option<(Vec<u8>, RecordKeys)>,
-    buffer: Vec<u8>,
-    keys: RecordKeys,
-}
-
-impl PageConverter<'_> {
-    /// A page (or a re-fetch of one) starts; its first `skip` rows were emitted already.
-    fn start_page(&mut self, skip: u64) {
-        self.binding = None;
-        self.page_rows = 0;
-        self.skip = skip;
-        self.held = None;
-    }
-
-    /// Ends the page: a last row without a line ending is emitted only if the page holds every
-    /// row it announced. Returns whether the page is whole.
-    fn finish_page<S: RecordSink>(
-        &mut self,
-        decoder: &mut CsvDecoder,
-        sink: &mut S,
-        expected: Option<u64>,
-    ) -> Result<bool, DownloadError<S::Error>> {
-        self.holding = true;
-        let finished = decoder.finish(|row| self.on_row(row, sink));
-        self.holding = false;
-        finished?;
-        let whole = expected.is_none_or(|e| self.page_rows >= e);
-        if let Some((data, keys)) = self.held.take() {
-            if whole {
-                sink.record(&data, &keys).map_err(DownloadError::Sink)?;
-            } else {
-                self.page_rows -= 1;
-                self.rows -= 1;
-            }
-        }
-        Ok(whole)
-    }
-
-    fn on_row<S: RecordSink>(
-        &mut self,
-        row: &CsvRecord<'_>,
-        sink: &mut S,
-    ) -> Result<(), DownloadError<S::Error>> {
-        let Some(binding) = &self.binding else {
-            self.binding = Some(
-                self.layout
-                    .bind_csv_header(row)
-                    .map_err(|source| DownloadError::Convert { row: 0, source })?,
-            );
-            return Ok(());
-        };
-        self.page_rows += 1;
-        if self.skip > 0 {
-            self.skip -= 1;
-            return Ok(());
-        }
-        self.rows += 1;
-        self.buffer.clear();
-        self.layout
-            .write_csv_record(binding, row, &mut self.buffer, &mut self.keys)
-            .map_err(|source| DownloadError::Convert {
-                row: self.rows,
-                source,
-            })?;
-        if self.holding {
-            self.held = Some((self.buffer.clone(), self.keys.clone()));
-            return Ok(());
-        }
-        sink.record(&self.buffer, &self.keys)
-            .map_err(DownloadError::Sink)
+/// Deletes a job whose results were all read.
+async fn finish_job(client: &SalesforceClient, job_id: &str) {
+    if let Err(e) = client.delete_query_job(job_id).await {
+        tracing::debug!("deleting Bulk job {job_id}: {e}");
     }
 }
 
@@ -423,17 +299,6 @@ async fn download_page(
                 tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
             }
             Some(e) => return Err(e),
-        }
-    }
-}
-
-impl From<DownloadError<OutputError>> for StreamFailure {
-    fn from(e: DownloadError<OutputError>) -> Self {
-        match e {
-            DownloadError::Api(e) => StreamFailure::Api(e),
-            DownloadError::Sink(e) => StreamFailure::Output(e),
-            e @ DownloadError::Convert { .. } => StreamFailure::Data(e.to_string()),
-            e @ DownloadError::Truncated { .. } => StreamFailure::Incomplete(e.to_string()),
         }
     }
 }

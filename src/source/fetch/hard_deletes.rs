@@ -5,12 +5,12 @@ use chrono::{DateTime, Duration, Utc};
 
 use crate::salesforce::ErrorClass;
 
+use crate::salesforce::datetime::{datetime_literal, parse_datetime};
 use crate::source::context::{ReadContext, StreamFailure};
 use crate::source::decode::json_write::write_str;
 use crate::source::discover::schema::CDC_DELETED_AT;
 use crate::source::output::emitter::StreamEmitter;
-use crate::source::output::state::{parse_datetime, IncrementalState};
-use crate::source::plan::soql::datetime_literal;
+use crate::source::output::state::IncrementalState;
 
 /// How far back getDeleted can see (Salesforce keeps the delete log 15 days).
 const DELETE_LOG_DAYS: i64 = 15;

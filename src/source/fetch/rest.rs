@@ -15,9 +15,10 @@ use serde_json::value::RawValue;
 use crate::salesforce::{Error, ErrorClass, QueryPage, SalesforceClient};
 
 use crate::protocol::OutputError;
-use crate::source::context::StreamFailure;
-use crate::source::decode::convert::{ConvertError, RecordKeys, RecordLayout};
-use crate::source::fetch::sink::RecordSink;
+use crate::source::context::{Reason, StreamFailure};
+use crate::source::decode::convert::{ConvertError, RecordKeys};
+use crate::source::output::sink::RecordSink;
+use crate::source::plan::query_build::FieldChunk;
 
 /// Times a page fetch that fails transiently (e.g. a body cut mid-way) is tried.
 /// `nextRecordsUrl` pages can be fetched again until the cursor expires.
@@ -35,13 +36,6 @@ pub(crate) enum RestError<E> {
     },
     #[error(transparent)]
     Sink(E),
-}
-
-/// One field chunk of a query: its SOQL (ordered by Id when there are several chunks) and the
-/// layout of its fields. The first chunk carries the output's Id and cursor.
-pub(crate) struct FieldChunk {
-    pub soql: String,
-    pub layout: RecordLayout,
 }
 
 async fn fetch_page(
@@ -217,7 +211,7 @@ impl From<RestError<OutputError>> for StreamFailure {
         match e {
             RestError::Api(e) => StreamFailure::Api(e),
             RestError::Sink(e) => StreamFailure::Output(e),
-            e @ RestError::Convert { .. } => StreamFailure::Data(e.to_string()),
+            e @ RestError::Convert { .. } => StreamFailure::Data(Reason::of(e)),
         }
     }
 }

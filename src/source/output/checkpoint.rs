@@ -10,10 +10,11 @@
 
 use crate::protocol::OutputError;
 
+use crate::salesforce::datetime::parse_datetime;
 use crate::source::decode::convert::RecordKeys;
-use crate::source::fetch::sink::RecordSink;
 use crate::source::output::emitter::StreamEmitter;
-use crate::source::output::state::{parse_datetime, FullRefreshState, IncrementalState};
+use crate::source::output::sink::RecordSink;
+use crate::source::output::state::{FullRefreshState, IncrementalState};
 
 /// What a query's records advance.
 pub(crate) enum Progress<'s> {

@@ -17,11 +17,11 @@
 //!
 //! State never moves backwards: [`IncrementalState::advance`] only moves `end` forward.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
-use crate::source::plan::soql::datetime_literal;
+use crate::salesforce::datetime::{datetime_literal, parse_datetime};
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub(crate) enum StateError {
@@ -66,24 +66,6 @@ const CURSOR_NAMES: [&str; 4] = [
     "CreatedDate",
     "LoginTime",
 ];
-
-/// Parses a datetime in any dialect Salesforce or Airbyte writes: `2024-01-01T00:00:00.000Z`,
-/// `…+0000`, `…+00:00`, without milliseconds, or a bare date (midnight UTC).
-pub(crate) fn parse_datetime(text: &str) -> Option<DateTime<Utc>> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    if let Ok(t) = DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f%z") {
-        return Some(t.with_timezone(&Utc));
-    }
-    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Some(t.and_utc());
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
-}
 
 impl StreamState {
     /// Reads one stream's state blob. `cursor_field` is the stream's cursor, if incremental.
@@ -433,21 +415,5 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("slices[0].start"), "{err}");
-    }
-
-    #[test]
-    fn datetimes_parse_in_every_dialect() {
-        let expected = Utc.with_ymd_and_hms(2024, 1, 1, 10, 0, 0).unwrap();
-        for text in [
-            "2024-01-01T10:00:00.000Z",
-            "2024-01-01T10:00:00Z",
-            "2024-01-01T10:00:00.000+0000",
-            "2024-01-01T11:00:00.000+01:00",
-            "2024-01-01T10:00:00",
-        ] {
-            assert_eq!(parse_datetime(text), Some(expected), "{text}");
-        }
-        assert_eq!(parse_datetime("2024-01-01"), Some(at(2024, 1, 1)));
-        assert_eq!(parse_datetime("soon"), None);
     }
 }

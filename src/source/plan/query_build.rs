@@ -4,9 +4,8 @@
 
 use crate::salesforce::SalesforceClient;
 
-use crate::source::context::StreamFailure;
+use crate::source::context::{Reason, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
-use crate::source::fetch::rest::FieldChunk;
 use crate::source::plan::soql::{field_list_budget, split_fields_for_uri, CursorWindow, Select};
 
 /// One query of a stream, before its field list is known.
@@ -20,6 +19,13 @@ pub(crate) struct QuerySpec {
     pub has_id: bool,
 }
 
+/// One field chunk of a query: its SOQL (ordered by Id when there are several chunks) and the
+/// layout of its fields. The first chunk carries the output's Id and cursor.
+pub(crate) struct FieldChunk {
+    pub soql: String,
+    pub layout: RecordLayout,
+}
+
 pub(crate) fn soql(
     spec: &QuerySpec,
     fields: &[String],
@@ -31,7 +37,7 @@ pub(crate) fn soql(
     select.order_by = order_by;
     select
         .to_soql()
-        .map_err(|e| StreamFailure::Config(e.to_string()))
+        .map_err(|e| StreamFailure::Config(Reason::of(e)))
 }
 
 pub(crate) fn layout(
@@ -50,7 +56,7 @@ pub(crate) fn layout(
             None
         },
     )
-    .map_err(|e| StreamFailure::Config(format!("stream {}: {e}", spec.object)))
+    .map_err(|e| StreamFailure::Config(Reason::in_context(format!("stream {}", spec.object), e)))
 }
 
 /// The Bulk query text and the layout that converts its rows.
@@ -89,7 +95,7 @@ pub(crate) fn rest_chunks(
     );
     let names: Vec<String> = ordered.iter().map(|f| f.name.clone()).collect();
     let split = split_fields_for_uri(&spec.object, "Id", &names, budget)
-        .map_err(|e| StreamFailure::Config(e.to_string()))?;
+        .map_err(|e| StreamFailure::Config(Reason::of(e)))?;
     if split.len() == 1 {
         let layout = layout(fields, Api::Rest, spec, true)?;
         let text = soql(spec, layout.select_fields(), spec.order_by.clone())?;
@@ -99,7 +105,7 @@ pub(crate) fn rest_chunks(
         return Err(StreamFailure::Config(format!(
             "object {}: its fields do not fit in one REST query and it has no Id to join field chunks on",
             spec.object
-        )));
+        ).into()));
     }
     tracing::info!(
         "{}: {} fields are too many for one REST query URI; reading them in {} chunks joined on Id",

@@ -5,11 +5,12 @@
 //! cursor < end`, so consecutive windows neither overlap nor leave gaps. Names come from describe,
 //! but they are still checked so a catalog can never inject SOQL.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-/// Salesforce rejects a URI longer than this many bytes (414).
-pub(crate) const MAX_URI_BYTES: usize = 16_384;
+use crate::salesforce::datetime::datetime_literal;
+#[cfg(test)]
+use crate::salesforce::rest::MAX_URI_BYTES;
 
 /// Room kept in the URI for the rest of the query (WHERE, ORDER BY) besides the field list; the
 /// same margin Airbyte's source keeps.
@@ -29,11 +30,6 @@ pub(crate) enum SoqlError {
         field: String,
         budget: usize,
     },
-}
-
-/// A datetime as a SOQL literal and as every datetime this source emits: `2024-01-01T00:00:00.000Z`.
-pub(crate) fn datetime_literal(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
 /// A SOQL string literal: single-quoted with `\`, `'`, `"` and control characters escaped.
@@ -182,7 +178,7 @@ impl Select {
 }
 
 /// How many bytes the field list of a REST query may take in a URI of at most `max_uri_bytes`
-/// (Salesforce: [`MAX_URI_BYTES`]), given the length of everything before `?q=` (instance URL
+/// (Salesforce: [`crate::salesforce::rest::MAX_URI_BYTES`]), given the length of everything before `?q=` (instance URL
 /// and path). Mirrors Airbyte's `16384 − len(base) − 2000`.
 pub(crate) fn field_list_budget(base_url_len: usize, max_uri_bytes: usize) -> usize {
     max_uri_bytes.saturating_sub(base_url_len + URI_MARGIN_BYTES)
@@ -242,11 +238,6 @@ mod tests {
 
     fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
-    }
-
-    #[test]
-    fn datetime_literals_are_utc_with_milliseconds() {
-        assert_eq!(datetime_literal(at(2024, 1, 1)), "2024-01-01T00:00:00.000Z");
     }
 
     #[test]

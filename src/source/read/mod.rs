@@ -7,6 +7,7 @@
 pub(crate) mod stream;
 pub(crate) mod window_count;
 
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -23,7 +24,7 @@ use crate::salesforce::ClientOptions;
 use crate::source::connect::{connect, failure};
 use crate::source::context::budget::ApiBudget;
 use crate::source::context::settings::ReadSettings;
-use crate::source::context::{ReadContext, StreamFailure};
+use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::read::stream::read_stream;
 
@@ -43,6 +44,7 @@ pub(crate) fn read_settings(
     settings.verify_window_counts = config.verify_window_counts;
     settings.api_budget_percent = f64::from(config.api_budget_percent);
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
+    settings.max_parallel_downloads = config.max_parallel_downloads.max(1);
     if let Some(max) = max_uri_bytes {
         settings.max_uri_bytes = max.min(settings.max_uri_bytes);
     }
@@ -96,6 +98,7 @@ pub(crate) async fn read(
             .map(|s| s.stream.name.clone())
             .collect(),
         settings,
+        result_pages_refused: AtomicBool::new(false),
     });
     let permits = Arc::new(Semaphore::new(ctx.settings.num_workers));
     let state = Arc::new(state);
@@ -135,7 +138,7 @@ pub(crate) async fn read(
             Ok(None) => {}
             Err(e) => failed.push((
                 "(a stream task)".to_string(),
-                StreamFailure::Data(format!("stream task ended abnormally: {e}")),
+                StreamFailure::Data(Reason::in_context("stream task ended abnormally", e)),
             )),
         }
     }

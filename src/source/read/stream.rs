@@ -8,19 +8,15 @@
 //! `checkpoint`).
 
 use std::collections::HashSet;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use futures::StreamExt;
 use serde_json::Value;
-use tokio::task::JoinHandle;
 
 use crate::protocol::{ConfiguredAirbyteStream, SyncMode};
 use crate::salesforce::SObjectDescribe;
 
-use crate::source::context::{ReadContext, StreamFailure};
+use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
 use crate::source::decode::field_kind::FieldKind;
 use crate::source::discover::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
@@ -28,8 +24,9 @@ use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
 use crate::source::discover::schema::{
     default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT,
 };
-use crate::source::fetch::bulk::{download_job, prepare_job, PrepareError, PreparedJob};
+use crate::source::fetch::bulk::{download_job, prepare_job, Downloads, PrepareError, PreparedJob};
 use crate::source::fetch::hard_deletes::emit_hard_deletes;
+use crate::source::fetch::page::AbortOnDrop;
 use crate::source::fetch::rest::read_rest;
 use crate::source::output::checkpoint::{CheckpointSink, Progress};
 use crate::source::output::emitter::StreamEmitter;
@@ -51,20 +48,12 @@ struct StreamPlan {
     replicateable: bool,
 }
 
-/// A spawned task that is aborted when dropped (a Bulk job prepared ahead that is no longer
-/// wanted stops being polled).
-struct AbortOnDrop<T>(JoinHandle<T>);
-
-impl<T> Drop for AbortOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> Future for AbortOnDrop<T> {
-    type Output = Result<T, tokio::task::JoinError>;
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
+/// How this read downloads a job's result pages.
+fn downloads(ctx: &ReadContext) -> Downloads<'_> {
+    Downloads {
+        page_size: ctx.settings.bulk_page_size,
+        parallel: ctx.settings.max_parallel_downloads,
+        refused: &ctx.result_pages_refused,
     }
 }
 
@@ -84,7 +73,7 @@ pub(crate) async fn read_stream(
     let plan = plan_stream(ctx, configured, &describe)?;
     let state = match blob {
         Some(blob) => StreamState::parse(name, plan.cursor.as_deref(), blob)
-            .map_err(|e| StreamFailure::Config(e.to_string()))?,
+            .map_err(|e| StreamFailure::Config(Reason::of(e)))?,
         None => StreamState::None,
     };
     match plan.cursor.clone() {
@@ -119,12 +108,12 @@ fn plan_stream(
                     Some(_) => {
                         return Err(StreamFailure::Config(format!(
                             "stream {name}: cursor_field {requested} is not a datetime field; use one of SystemModstamp, LastModifiedDate, CreatedDate, LoginTime"
-                        )))
+                        ).into()))
                     }
                     None => {
                         return Err(StreamFailure::Config(format!(
                             "stream {name}: cursor_field {requested} is not a field of {name} (describe has no such field)"
-                        )))
+                        ).into()))
                     }
                 }
             }
@@ -272,8 +261,9 @@ async fn read_incremental(
                         .next()
                         .await
                         .expect("one prepared job per window");
-                    let (result, layout) =
-                        next.map_err(|e| StreamFailure::Data(format!("Bulk job task: {e}")))??;
+                    let (result, layout) = next.map_err(|e| {
+                        StreamFailure::Data(Reason::in_context("Bulk job task", e))
+                    })??;
                     result.map(|job| (job, layout))
                 } else {
                     let (text, layout) = bulk_query(&plan.fields, spec)?;
@@ -308,14 +298,7 @@ async fn read_incremental(
             let mut tally = Tally::new(&mut sink);
             match bulk_job {
                 Some((job, layout)) => {
-                    download_job(
-                        &ctx.client,
-                        &job,
-                        &layout,
-                        settings.bulk_page_size,
-                        &mut tally,
-                    )
-                    .await?;
+                    download_job(&ctx.client, &job, &layout, &downloads(ctx), &mut tally).await?;
                     estimated += job.job.number_records_processed.unwrap_or(0);
                 }
                 None => {
@@ -354,7 +337,7 @@ async fn read_incremental(
                         window.start,
                         window.end,
                         rereads + 1
-                    )))
+                    ).into()))
                 }
             }
         }
@@ -401,14 +384,7 @@ async fn read_full_refresh(
             ctx.budget.start_bulk_job()?;
             match prepare_job(&ctx.client, &text).await {
                 Ok(job) => {
-                    download_job(
-                        &ctx.client,
-                        &job,
-                        &layout,
-                        settings.bulk_page_size,
-                        &mut tally,
-                    )
-                    .await?;
+                    download_job(&ctx.client, &job, &layout, &downloads(ctx), &mut tally).await?;
                 }
                 Err(PrepareError::FallBack(e)) => {
                     tracing::warn!(
@@ -453,7 +429,7 @@ async fn read_full_refresh(
                     plan.object,
                     spec.after_id.as_deref().unwrap_or("(first)"),
                     rereads + 1
-                )))
+                ).into()))
             }
         }
     }

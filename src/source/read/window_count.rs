@@ -9,9 +9,9 @@
 
 use crate::salesforce::SalesforceClient;
 
-use crate::source::context::StreamFailure;
+use crate::source::context::{Reason, StreamFailure};
 use crate::source::decode::convert::RecordKeys;
-use crate::source::fetch::sink::RecordSink;
+use crate::source::output::sink::RecordSink;
 use crate::source::plan::query_build::QuerySpec;
 use crate::source::plan::soql::Select;
 
@@ -70,7 +70,7 @@ pub(crate) async fn count_rows(
     select.after_id = spec.after_id.clone();
     let soql = select
         .to_count_soql(up_to_id)
-        .map_err(|e| StreamFailure::Config(e.to_string()))?;
+        .map_err(|e| StreamFailure::Config(Reason::of(e)))?;
     Ok(client.query(&soql, true, None).await?.total_size)
 }
 

@@ -1,0 +1,293 @@
+//! Bulk result pages downloaded several at once through `resultPages` (API 58.0+): the same
+//! output as the locator chain, pages emitted in page order whatever order their downloads
+//! finish in, the STATE never ahead of the records, a fallback to the locator chain where
+//! `resultPages` is refused, and a page that keeps failing failing its stream.
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::support::run::Run;
+use crate::support::source::{emulator_config, TestOrg};
+
+/// Rows per result page, in the emulator's `resultPages` and in our locator chain.
+const PAGE: usize = 1000;
+/// Contacts in the org: twelve pages, and a mid-read STATE (every 10,000 records).
+const CONTACTS: u64 = 12_000;
+
+/// An org of 12,000 Contacts whose result pages hold 1,000 rows.
+fn org() -> TestOrg {
+    let mut config = emulator_config();
+    config.bulk_page_records = PAGE;
+    config.records.insert("Contact".to_string(), CONTACTS);
+    TestOrg::start(config)
+}
+
+/// Reads `streams` in full with `extra` config keys, retry pauses capped at 20 ms.
+fn read(org: &TestOrg, streams: &[&str], extra: Value) -> Run {
+    let config = org.config(extra);
+    let catalog = org.catalog(&config, streams, false);
+    org.read_env(
+        &config,
+        &catalog,
+        None,
+        &[("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")],
+    )
+}
+
+/// The stream's RECORD data and STATE blobs, in the order they were emitted.
+fn stream_output(run: &Run, stream: &str) -> Vec<Value> {
+    run.messages()
+        .into_iter()
+        .filter_map(|m| match m["type"].as_str() {
+            Some("RECORD") if m["record"]["stream"] == stream => {
+                Some(json!({"record": m["record"]["data"]}))
+            }
+            Some("STATE") if m["state"]["stream"]["stream_descriptor"]["name"] == stream => {
+                Some(json!({"state": m["state"]["stream"]["stream_state"]}))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The org's request log entries whose path contains `part`.
+fn requests_to(org: &TestOrg, part: &str) -> Vec<Value> {
+    org.requests()
+        .into_iter()
+        .filter(|r| r["path"].as_str().unwrap_or_default().contains(part))
+        .collect()
+}
+
+/// Every org record of `object` emitted exactly once, in Id order (the query's ORDER BY).
+fn assert_every_record_once_in_order(org: &TestOrg, run: &Run, object: &str) {
+    let emitted: Vec<String> = run
+        .records(object)
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = emitted.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(emitted, sorted, "{object}: in Id order, none twice");
+    let expected: Vec<String> = org
+        .org_records(object, true)
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(emitted, expected, "{object}: every org record");
+}
+
+/// Every mid-read STATE (`full_refresh_after_id`) follows every record at or below its Id and precedes every
+/// record above it: the state is never ahead of what was emitted.
+fn assert_states_never_ahead(output: &[Value]) -> usize {
+    let mut inside = 0;
+    for (i, message) in output.iter().enumerate() {
+        let Some(after) = message["state"]["full_refresh_after_id"].as_str() else {
+            continue;
+        };
+        inside += 1;
+        for (j, other) in output.iter().enumerate() {
+            if let Some(id) = other["record"]["Id"].as_str() {
+                assert_eq!(
+                    j < i,
+                    id <= after,
+                    "record {id} and the STATE after Id {after}: the state is never ahead"
+                );
+            }
+        }
+    }
+    inside
+}
+
+#[test]
+fn pages_downloaded_in_parallel_give_exactly_the_locator_chains_output() {
+    let org = org();
+    let serial = read(
+        &org,
+        &["Contact"],
+        json!({"max_parallel_downloads": 1, "bulk_page_size": PAGE}),
+    );
+    serial.assert_success();
+    assert!(
+        requests_to(&org, "/resultPages").is_empty(),
+        "max_parallel_downloads 1 follows the locator chain"
+    );
+    let serial_pages = requests_to(&org, "/results").len();
+
+    let parallel = read(&org, &["Contact"], json!({}));
+    parallel.assert_success();
+    let listings = requests_to(&org, "/resultPages");
+    // Twelve pages, five URLs per answer: three answers.
+    assert_eq!(
+        listings.len(),
+        3,
+        "resultPages followed to its end: {listings:?}"
+    );
+    let pages = requests_to(&org, "/results");
+    assert_eq!(
+        pages.len() - serial_pages,
+        12,
+        "one download per page: {pages:?}"
+    );
+    assert!(
+        pages[serial_pages..]
+            .iter()
+            .all(|r| !r["path"].as_str().unwrap().contains("maxRecords")),
+        "the pages are the resultUrls as Salesforce gave them"
+    );
+
+    let expected = stream_output(&serial, "Contact");
+    let got = stream_output(&parallel, "Contact");
+    assert_eq!(got.len(), expected.len());
+    assert!(
+        got == expected,
+        "the same records and STATEs, in the same order"
+    );
+    assert_every_record_once_in_order(&org, &parallel, "Contact");
+    assert!(
+        assert_states_never_ahead(&got) >= 1,
+        "a STATE inside the read"
+    );
+}
+
+#[test]
+fn a_slow_first_page_finishes_after_the_pages_behind_it_and_records_keep_page_order() {
+    let org = org();
+    // The first page (locator = offset 0) is answered a second late.
+    org.fault(
+        json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
+                     "query": "locator=MA", "type": "delay", "millis": 1000, "when": "once"}),
+    );
+    let run = read(&org, &["Contact"], json!({}));
+    run.assert_success();
+    let pages = requests_to(&org, "/results");
+    let first = pages
+        .iter()
+        .find(|r| r["faults"] == json!(["delay"]))
+        .unwrap_or_else(|| panic!("the delay fired on the first page: {pages:?}"));
+    assert!(first["path"].as_str().unwrap().contains("locator=MA"));
+    let overtaken = pages
+        .iter()
+        .filter(|r| r["finished"].as_u64().unwrap() < first["finished"].as_u64().unwrap())
+        .count();
+    assert!(
+        overtaken >= 4,
+        "pages behind the first finished before it (downloads run at once): {pages:?}"
+    );
+    assert_every_record_once_in_order(&org, &run, "Contact");
+    assert_states_never_ahead(&stream_output(&run, "Contact"));
+}
+
+#[test]
+fn a_refused_result_pages_falls_back_to_the_locator_chain_once_per_read() {
+    let org = org();
+    org.fault(
+        json!({"method": "GET", "path": "/services/data/*/jobs/query/*/resultPages",
+                     "type": "status", "status": 404, "error_code": "NOT_FOUND",
+                     "when": "always"}),
+    );
+    // One stream after the other: the second job starts after the first was refused.
+    let run = read(
+        &org,
+        &["Contact", "Account"],
+        json!({"bulk_page_size": PAGE, "num_workers": 1}),
+    );
+    run.assert_success();
+    let listings = requests_to(&org, "/resultPages");
+    assert_eq!(
+        listings.len(),
+        1,
+        "asked once, then remembered: {listings:?}"
+    );
+    assert_eq!(listings[0]["status"], 404);
+    assert_eq!(listings[0]["faults"], json!(["status"]), "the fault fired");
+    let chained = requests_to(&org, "/results?maxRecords=1000");
+    assert!(
+        chained.len() >= 13,
+        "both streams read by locator: {chained:?}"
+    );
+    assert_every_record_once_in_order(&org, &run, "Contact");
+    assert_every_record_once_in_order(&org, &run, "Account");
+    assert!(
+        run.logs().iter().any(|l| l.contains("refused resultPages")),
+        "the fallback is logged"
+    );
+}
+
+#[test]
+fn an_api_version_before_58_reads_by_locator_without_asking_for_result_pages() {
+    let org = org();
+    let run = read(
+        &org,
+        &["Contact"],
+        json!({"api_version": "57.0", "bulk_page_size": PAGE}),
+    );
+    run.assert_success();
+    assert!(requests_to(&org, "/resultPages").is_empty());
+    assert_eq!(requests_to(&org, "/results?maxRecords=1000").len(), 12);
+    assert_every_record_once_in_order(&org, &run, "Contact");
+}
+
+#[test]
+fn a_page_cut_mid_body_is_fetched_again_and_the_output_has_no_duplicate() {
+    let org = org();
+    // The third page breaks off after 5,000 bytes.
+    let third = "locator=MjAwMA"; // base64("2000")
+    org.fault(
+        json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
+                     "query": third, "type": "cut_connection", "after_bytes": 5000,
+                     "when": "once"}),
+    );
+    let run = read(&org, &["Contact"], json!({}));
+    run.assert_success();
+    let third_page: Vec<Value> = requests_to(&org, &format!("/results?{third}"));
+    assert_eq!(third_page.len(), 2, "fetched again: {third_page:?}");
+    assert_eq!(third_page[0]["faults"], json!(["cut_connection"]));
+    assert_every_record_once_in_order(&org, &run, "Contact");
+}
+
+#[test]
+fn a_page_that_keeps_failing_fails_its_stream_after_the_pages_before_it() {
+    let org = org();
+    // The sixth page (offset 5000) always answers 503.
+    let sixth = "locator=NTAwMA";
+    org.fault(
+        json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
+                     "query": sixth, "type": "status", "status": 503, "when": "always"}),
+    );
+    let run = read(&org, &["Contact", "Account"], json!({}));
+    assert_eq!(run.code, Some(1), "the read fails: {}", run.stderr);
+    let answered: Vec<Value> = requests_to(&org, &format!("/results?{sixth}"));
+    assert!(
+        answered.len() > 1 && answered.iter().all(|r| r["status"] == 503),
+        "the fault fired and the page was retried: {answered:?}"
+    );
+    let errors = run.trace_errors();
+    let message = errors
+        .iter()
+        .filter_map(|e| e["message"].as_str())
+        .find(|m| m.starts_with("Stream Contact failed"))
+        .unwrap_or_else(|| panic!("a TRACE ERROR names the stream: {errors:?}"));
+    assert!(message.contains("503"), "{message}");
+    // The five pages before it were emitted, in order; nothing after it.
+    let ids: Vec<String> = run
+        .records("Contact")
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect();
+    let all: Vec<String> = org
+        .org_records("Contact", true)
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert!(ids.len() <= 5 * PAGE, "nothing past the failed page");
+    assert_eq!(ids[..], all[..ids.len()], "a prefix, in order");
+    assert_eq!(run.statuses("Contact").last().unwrap(), "INCOMPLETE");
+    assert_eq!(run.statuses("Account").last().unwrap(), "COMPLETE");
+    assert_every_record_once_in_order(&org, &run, "Account");
+}
