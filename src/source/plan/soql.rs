@@ -90,6 +90,8 @@ pub(crate) struct Select {
     pub after_id: Option<String>,
     /// `ORDER BY` these fields ascending.
     pub order_by: Vec<String>,
+    /// Only the rows with these Ids (re-reading changed rows); none: no such condition.
+    pub ids: Vec<String>,
 }
 
 impl Select {
@@ -100,6 +102,7 @@ impl Select {
             window: None,
             after_id: None,
             order_by: Vec::new(),
+            ids: Vec::new(),
         }
     }
 
@@ -168,6 +171,10 @@ impl Select {
         }
         if let Some(id) = up_to_id {
             conditions.push(format!("Id <= {}", quote_string(id)));
+        }
+        if !self.ids.is_empty() {
+            let quoted: Vec<String> = self.ids.iter().map(|id| quote_string(id)).collect();
+            conditions.push(format!("Id IN ({})", quoted.join(",")));
         }
         Ok(if conditions.is_empty() {
             String::new()
