@@ -4,6 +4,7 @@
 //! record is in the org exactly once, no job is left open, and the API calls stay within a
 //! bound; each test checks in the emulator's request log that its fault fired on that call.
 
+use crate::support::admin_api::json_reply;
 use crate::support::destination::{account_inserts, record_line, state_line, Harness};
 use serde_json::{json, Value};
 
@@ -74,16 +75,7 @@ async fn ingest_jobs(h: &Harness) -> Vec<Value> {
         "{}/services/data/v62.0/jobs/ingest?jobType=V2Ingest",
         h.emulator.base_url()
     );
-    let reply: Value = h
-        .http
-        .get(url)
-        .bearer_auth(h.emulator.access_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply: Value = json_reply(h.http.get(url).bearer_auth(h.emulator.access_token())).await;
     reply["records"].as_array().cloned().unwrap_or_default()
 }
 

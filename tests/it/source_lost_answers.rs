@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
+use crate::support::admin_api::json_reply;
 use crate::support::run::Run;
 use crate::support::source::{emulator_config, TestOrg};
 
@@ -37,17 +38,9 @@ fn query_jobs(org: &TestOrg) -> Vec<Value> {
         org.emulator.base_url()
     );
     let token = org.emulator.access_token();
-    let reply: Value = org.runtime.block_on(async {
-        reqwest::Client::new()
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let reply: Value = org
+        .runtime
+        .block_on(async { json_reply(reqwest::Client::new().get(url).bearer_auth(token)).await });
     reply["records"].as_array().cloned().unwrap_or_default()
 }
 
