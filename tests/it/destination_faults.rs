@@ -60,8 +60,7 @@ async fn write_through(faults: &[Value], extra: Value, n: usize, tag: &str) -> (
 }
 
 /// `n` rows tagged `tag` written to an org whose every `every_nth` Account row fails with
-/// UNABLE_TO_LOCK_ROW
-/// (a write rule of the emulator rather than a fault of its request layer).
+/// UNABLE_TO_LOCK_ROW (a write rule of the emulator rather than a fault of its request layer).
 async fn write_with_locked_rows(
     every_nth: u64,
     extra: Value,
