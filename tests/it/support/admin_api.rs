@@ -10,6 +10,20 @@ pub(crate) async fn json_reply<T: serde::de::DeserializeOwned>(
     reply.json().await.expect("a JSON reply")
 }
 
+/// The requests of the emulator's log (`/__emulator/requests`) on which a fault of type `fault`
+/// fired.
+pub(crate) fn fired(requests: &[Value], fault: &str) -> Vec<Value> {
+    requests
+        .iter()
+        .filter(|r| {
+            r["faults"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|t| t == fault))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Every record of `object` in the org at `base_url` (deleted ones too when asked), fetched
 /// page by page (`GET /__emulator/records/{object}`).
 pub(crate) async fn org_records(
