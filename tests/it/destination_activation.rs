@@ -2,6 +2,7 @@
 //! parent's external id (relationship columns), hard delete, dry run, only-changed writes and
 //! the per-record outcome report, each checked against the org afterwards.
 
+use crate::support::admin_api::json_reply;
 use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
 use serde_json::{json, Value};
 
@@ -224,16 +225,7 @@ async fn discover_lists_each_objects_relationship_columns() {
 /// object and row counts.
 async fn ingest_jobs(h: &Harness) -> Vec<Value> {
     let url = format!("{}/services/data/v62.0/jobs/ingest", h.emulator.base_url());
-    let reply: Value = h
-        .http
-        .get(url)
-        .bearer_auth(h.emulator.access_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply: Value = json_reply(h.http.get(url).bearer_auth(h.emulator.access_token())).await;
     let mut jobs = Vec::new();
     for job in reply["records"].as_array().unwrap() {
         let url = format!(
@@ -241,16 +233,7 @@ async fn ingest_jobs(h: &Harness) -> Vec<Value> {
             h.emulator.base_url(),
             job["id"].as_str().unwrap()
         );
-        let info: Value = h
-            .http
-            .get(url)
-            .bearer_auth(h.emulator.access_token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let info: Value = json_reply(h.http.get(url).bearer_auth(h.emulator.access_token())).await;
         jobs.push(info);
     }
     jobs

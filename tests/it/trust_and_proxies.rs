@@ -17,6 +17,7 @@ use chrono::{SubsecRound, Utc};
 use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
 
+use crate::support::admin_api::json_reply;
 use crate::support::run::{connector, Run};
 use crate::support::s3s;
 use crate::support::tools::{path_from_env, require_tool};
@@ -163,16 +164,9 @@ impl TlsOrg {
     /// Names of the org's Accounts (admin API).
     fn account_names(&self) -> Vec<String> {
         let url = format!("{}/__emulator/records/Account?limit=10000", self.base_url());
-        let page: Value = self.runtime.block_on(async {
-            self.admin
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
+        let page: Value = self
+            .runtime
+            .block_on(async { json_reply(self.admin.get(url)).await });
         page["records"]
             .as_array()
             .unwrap()
@@ -184,16 +178,9 @@ impl TlsOrg {
     /// How many API requests the emulator has served (its request log).
     fn served_requests(&self) -> usize {
         let url = format!("{}/__emulator/requests", self.base_url());
-        let log: Value = self.runtime.block_on(async {
-            self.admin
-                .get(url)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
+        let log: Value = self
+            .runtime
+            .block_on(async { json_reply(self.admin.get(url)).await });
         log.as_array().expect("the request log is an array").len()
     }
 }

@@ -5,7 +5,7 @@ use futures::StreamExt;
 
 use crate::destination::route::sobject::FieldKind;
 use crate::salesforce::soql::quote_string;
-use crate::salesforce::{Error, QueryOperation, SalesforceClient};
+use crate::salesforce::{Error, QueryJob, QueryOperation, SalesforceClient};
 
 /// Salesforce refuses SOQL statements longer than 100,000 characters; a lookup stays well
 /// below with its whole `IN` list.
@@ -57,7 +57,7 @@ pub(crate) async fn query_rows(
     fields: &[&str],
 ) -> Result<Vec<csv::StringRecord>, LookupError> {
     let job = client.create_query_job(soql, QueryOperation::Query).await?;
-    let job = client.wait_for_query_job(&job.id).await?;
+    let job = client.wait_for_job::<QueryJob>(&job.id).await?;
     let mut rows = Vec::new();
     let mut locator: Option<String> = None;
     loop {

@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
 use tokio::io::AsyncWriteExt;
 
-use super::admin_api;
+use super::admin_api::{self, json_reply};
 use super::files::files_under;
 use super::protocol::assert_conforms;
 use super::run::{Run, BINARY};
@@ -148,28 +148,12 @@ impl Harness {
             "{}/__emulator/records/{object}/{id}",
             self.emulator.base_url()
         );
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        json_reply(self.http.get(url)).await
     }
 
     pub(crate) async fn create(&self, object: &str, fields: Value) -> String {
         let url = format!("{}/__emulator/records/{object}", self.emulator.base_url());
-        let reply: Value = self
-            .http
-            .post(url)
-            .json(&fields)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let reply: Value = json_reply(self.http.post(url).json(&fields)).await;
         reply["id"]
             .as_str()
             .unwrap_or_else(|| panic!("create {object}: {reply}"))
@@ -189,14 +173,7 @@ impl Harness {
     /// Requests the emulator served (method, path, status).
     pub(crate) async fn requests(&self) -> Vec<Value> {
         let url = format!("{}/__emulator/requests", self.emulator.base_url());
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        json_reply(self.http.get(url)).await
     }
 }
 

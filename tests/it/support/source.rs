@@ -10,7 +10,7 @@ use sf_emulator::{Emulator, EmulatorConfig};
 
 use tempfile::TempDir;
 
-use super::admin_api;
+use super::admin_api::{self, json_reply};
 use super::protocol::assert_conforms;
 use super::run::{run_to_end, Run, BINARY};
 
@@ -274,16 +274,9 @@ impl TestOrg {
     /// The requests the org has served: (method, path).
     pub(crate) fn requests(&self) -> Vec<Value> {
         let url = self.admin_url("requests");
-        let reply: Value = self.runtime.block_on(async {
-            self.http
-                .get(&url)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap()
-        });
+        let reply: Value = self
+            .runtime
+            .block_on(async { json_reply(self.http.get(&url)).await });
         match reply {
             Value::Array(items) => items,
             other => other["requests"].as_array().cloned().unwrap_or_default(),
