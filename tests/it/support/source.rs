@@ -11,6 +11,7 @@ use sf_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
 
 use super::admin_api::{self, json_reply};
+use super::org::{org_config, runtime};
 use super::protocol::assert_conforms;
 use super::run::{run_to_end, Run, BINARY};
 
@@ -33,11 +34,7 @@ pub(crate) fn emulator_config() -> EmulatorConfig {
 
 impl TestOrg {
     pub(crate) fn start(config: EmulatorConfig) -> TestOrg {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let emulator = runtime
             .block_on(Emulator::start(config))
             .expect("emulator starts");
@@ -51,24 +48,11 @@ impl TestOrg {
 
     /// A refresh-token config for this org, with `extra` keys merged in.
     pub(crate) fn config(&self, extra: Value) -> Value {
-        let c = self.emulator.credentials();
-        let mut config = json!({
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
-            "login_url": self.emulator.login_url(),
-            "start_date": "2020-01-01T00:00:00Z",
-        });
-        if let (Some(target), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
-            for (k, v) in extra {
-                if v.is_null() {
-                    target.remove(k);
-                } else {
-                    target.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        config
+        org_config(
+            &self.emulator,
+            json!({"start_date": "2020-01-01T00:00:00Z"}),
+            extra,
+        )
     }
 
     pub(crate) fn write(&self, name: &str, value: &Value) -> PathBuf {
