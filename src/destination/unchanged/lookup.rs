@@ -4,6 +4,7 @@
 use futures::StreamExt;
 
 use crate::destination::route::sobject::FieldKind;
+use crate::salesforce::soql::quote_string;
 use crate::salesforce::{Error, QueryJob, QueryOperation, SalesforceClient};
 
 /// Salesforce refuses SOQL statements longer than 100,000 characters; a lookup stays well
@@ -35,25 +36,7 @@ pub(crate) fn soql_literal(kind: FieldKind, value: &str) -> Option<String> {
         FieldKind::Integer | FieldKind::Long | FieldKind::Decimal => {
             crate::destination::unchanged::normalize::canonical_decimal(value)
         }
-        _ => {
-            let mut out = String::with_capacity(value.len() + 2);
-            out.push('\'');
-            for c in value.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\'' => out.push_str("\\'"),
-                    '"' => out.push_str("\\\""),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c => out.push(c),
-                }
-            }
-            out.push('\'');
-            Some(out)
-        }
+        _ => Some(quote_string(value)),
     }
 }
 
