@@ -521,17 +521,7 @@ fn http_proxy_carries_the_dead_letter_queues_s3_requests() {
     let org = TlsOrg::start();
     let config = org.config(
         true,
-        json!({"object_storage_config": {
-            "storage_type": "S3",
-            "s3_bucket_name": s3s::BUCKET,
-            "s3_bucket_region": "us-east-1",
-            "bucket_path": "rejects",
-            "s3_endpoint": server.endpoint(),
-            "access_key_id": s3s::ACCESS_KEY,
-            "secret_access_key": s3s::SECRET_KEY,
-            "format": {"format_type": "JSONL"},
-            "compression": {"compression_type": "No Compression"},
-        }}),
+        json!({"object_storage_config": server.storage_config("JSONL", "No Compression")}),
     );
     let url = proxy.url();
     let env = [("HTTPS_PROXY", url.as_str()), ("HTTP_PROXY", url.as_str())];

@@ -2,7 +2,7 @@
 //! it, the org read back through the admin API, and a JSON-schema check of records.
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
@@ -162,6 +162,23 @@ impl TestOrg {
         args
     }
 
+    /// `source read` for these files started as a child whose stdout the test reads as it comes.
+    pub(crate) fn spawn_read(
+        &self,
+        config: &Value,
+        catalog: &Value,
+        state: Option<&Value>,
+    ) -> Child {
+        Command::new(BINARY)
+            .arg("source")
+            .args(self.read_args(config, catalog, state))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the connector starts")
+    }
+
     pub(crate) fn read_env(
         &self,
         config: &Value,
@@ -302,6 +319,20 @@ fn normalise_value(v: &Value) -> Value {
             }
         }
         other => other.clone(),
+    }
+}
+
+/// Every stream of `catalog` read some records, and each validates against the stream's schema.
+pub(crate) fn assert_records_match_schemas(run: &Run, catalog: &Value) {
+    for configured in catalog["streams"].as_array().expect("catalog streams") {
+        let name = configured["stream"]["name"].as_str().expect("stream name");
+        let schema = &configured["stream"]["json_schema"];
+        let records = run.records(name);
+        assert!(!records.is_empty(), "{name} has records");
+        for record in &records {
+            let problems = schema_violations(schema, record, name);
+            assert!(problems.is_empty(), "{problems:?}");
+        }
     }
 }
 
