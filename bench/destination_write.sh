@@ -161,7 +161,7 @@ T0=$(date +%s.%N)
 PROFILER=()
 if [ -n "${PERF:-}" ]; then PROFILER=(perf record -g -o "$PERF" --); fi
 if [ -n "${CALLGRIND:-}" ]; then
-  PROFILER=(valgrind --tool=callgrind --callgrind-out-file="$TMP/callgrind.out" -q --)
+  PROFILER=(valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$TMP/callgrind.out" -q --)
 fi
 INPUT_FILE=${INPUT:-$TMP/input.jsonl}
 /usr/bin/time -o "$TMP/time.txt" -f "%e %U %S %M" \
