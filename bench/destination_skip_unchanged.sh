@@ -17,18 +17,8 @@ set -euo pipefail
 RECORDS=${RECORDS:-20000}
 CHANGED_PERCENT=${CHANGED_PERCENT:-10}
 cd "$(dirname "$0")/.."
-TARGET=${CARGO_TARGET_DIR:-target}
-if [ -z "${NO_BUILD:-}" ]; then cargo build --release -q -p sf-emulator -p salesforce-connector; fi
-EMU=${EMU:-$TARGET/release/sf-emulator}
-CONNECTOR=${CONNECTOR:-$TARGET/release/salesforce-connector}
-
-TMP=$(mktemp -d)
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-  if [ -z "${KEEP:-}" ]; then rm -rf "$TMP"; else echo "kept $TMP" >&2; fi
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 python3 - "$TMP" "$RECORDS" "$CHANGED_PERCENT" <<'PY'
 import json, os, sys
@@ -66,18 +56,9 @@ for name, second in (("seed.jsonl", False), ("input.jsonl", True)):
             "stream_descriptor": {"name": "products"}, "stream_state": {"n": records}}}}) + "\n")
 PY
 
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
-
 ROWS=()
 for mode in false true; do
-  rm -f "$TMP/ready.json"
-  "$EMU" --listen 127.0.0.1:0 --frozen-clock --cdc-objects none >"$TMP/ready.json" &
-  PID=$!
-  for _ in $(seq 1 200); do
-    [ -s "$TMP/ready.json" ] && break
-    sleep 0.05
-  done
-  [ -s "$TMP/ready.json" ] || { echo "sf-emulator did not print its ready line" >&2; exit 1; }
+  start_emulator "$TMP/ready.json"
   BASE=$(field "$TMP/ready.json" base_url)
   python3 - "$TMP" "$mode" <<'PY'
 import json, os, sys

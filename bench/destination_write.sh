@@ -25,19 +25,9 @@ BATCH_BYTES=${BATCH_BYTES:-104857600}
 JOBS=${JOBS:-4}
 STATE_EVERY=${STATE_EVERY:-100000}
 cd "$(dirname "$0")/.."
-TARGET=${CARGO_TARGET_DIR:-target}
-if [ -z "${NO_BUILD:-}" ]; then cargo build --release -q -p sf-emulator -p salesforce-connector; fi
-EMU=${EMU:-$TARGET/release/sf-emulator}
-CONNECTOR=${CONNECTOR:-$TARGET/release/salesforce-connector}
 INPUT=${INPUT:-}
-
-TMP=$(mktemp -d)
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-  if [ -z "${KEEP:-}" ]; then rm -rf "$TMP"; else echo "kept $TMP" >&2; fi
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # The emulator stands in for Salesforce's servers: core 0 is its own, the connector gets core 1
 # (PIN=0: they share every core).
@@ -47,17 +37,8 @@ if [ "${PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
   SERVER_CORES=(taskset -c 0)
   CLIENT_CORES=(taskset -c 1)
 fi
-# No change events: the benchmark measures Bulk ingest, not the Pub/Sub side (a million
-# retained change events would also be the emulator's largest memory use).
-${EMU_PERF:+perf record -g -o "$EMU_PERF" --} "${SERVER_CORES[@]}" "$EMU" --listen 127.0.0.1:0 --frozen-clock --cdc-objects none >"$TMP/ready.json" &
-PID=$!
-for _ in $(seq 1 200); do
-  [ -s "$TMP/ready.json" ] && break
-  sleep 0.05
-done
-[ -s "$TMP/ready.json" ] || { echo "sf-emulator did not print its ready line" >&2; exit 1; }
+start_emulator "$TMP/ready.json" ${EMU_PERF:+perf record -g -o "$EMU_PERF" --} "${SERVER_CORES[@]}"
 
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 BASE=$(field "$TMP/ready.json" base_url)
 LOGIN=$(field "$TMP/ready.json" login_url)
 curl -sf -o "$TMP/token.json" "$LOGIN/services/oauth2/token" \
