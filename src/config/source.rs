@@ -25,6 +25,8 @@ const DEFAULT_BULK_PAGE_SIZE: u32 = 50_000;
 /// Salesforce's `resultPages` lists five result URLs per answer.
 const DEFAULT_MAX_PARALLEL_DOWNLOADS: u32 = 5;
 const MAX_PARALLEL_DOWNLOADS: u32 = 10;
+/// Salesforce's PK chunking allows chunks of up to 250,000 rows.
+const DEFAULT_ID_RANGE_ROWS: u64 = 250_000;
 
 /// The config JSON as written, before validation. Its schema is the source spec.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -139,6 +141,12 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "default_max_parallel_downloads")]
     #[schemars(title = "Parallel Result Downloads", range(min = 1, max = 10))]
     pub max_parallel_downloads: Option<u32>,
+    /// A full refresh through Bulk of an object with at least twice this many rows is split
+    /// into Id ranges of at least this many rows, read as Bulk jobs Salesforce prepares at once
+    /// (as many as num_workers allows, at most 8); 0 never splits.
+    #[serde(default = "default_id_range_rows")]
+    #[schemars(title = "Rows per Id Range")]
+    pub id_range_rows: Option<u64>,
 }
 
 fn some_false() -> Option<bool> {
@@ -164,6 +172,9 @@ fn default_api_budget_percent() -> Option<u32> {
 }
 fn default_bulk_page_size() -> Option<u32> {
     Some(DEFAULT_BULK_PAGE_SIZE)
+}
+fn default_id_range_rows() -> Option<u64> {
+    Some(DEFAULT_ID_RANGE_ROWS)
 }
 fn default_max_parallel_downloads() -> Option<u32> {
     Some(DEFAULT_MAX_PARALLEL_DOWNLOADS)
@@ -240,6 +251,7 @@ pub struct SourceConfig {
     pub api_budget_percent: u8,
     pub bulk_page_size: u32,
     pub max_parallel_downloads: usize,
+    pub id_range_rows: u64,
     /// Top-level keys this connector does not know (kept, logged once).
     pub unknown_keys: Vec<String>,
     /// Where the credentials were read from, for writing a rotated refresh token back.
@@ -363,6 +375,7 @@ impl SourceConfig {
             api_budget_percent: api_budget_percent as u8,
             bulk_page_size,
             max_parallel_downloads: max_parallel_downloads as usize,
+            id_range_rows: raw.id_range_rows.unwrap_or(DEFAULT_ID_RANGE_ROWS),
             unknown_keys,
             credentials_nested,
             raw: value,
@@ -469,6 +482,7 @@ mod tests {
         assert_eq!(config.api_budget_percent, 90);
         assert_eq!(config.bulk_page_size, 50_000);
         assert_eq!(config.max_parallel_downloads, 5);
+        assert_eq!(config.id_range_rows, 250_000);
         assert!(config.unknown_keys.is_empty());
     }
 

@@ -129,6 +129,7 @@ pub fn source_spec() -> ConnectorSpecification {
                 "max_parallel_downloads",
                 json!({"order": 24, "group": "advanced"}),
             ),
+            ("id_range_rows", json!({"order": 25, "group": "advanced"})),
         ],
     );
     schema["groups"] = Value::Array(
