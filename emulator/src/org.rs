@@ -908,19 +908,16 @@ mod tests {
     #[test]
     fn external_ids_of_generated_records_are_found_without_a_scan() {
         let mut org = org();
-        let found = org.find_by_field(
-            "Product_Catalog__c",
-            "External_Id__c",
-            &Value::Text("ext-00000042".into()),
-        );
-        assert_eq!(found, vec![ids::encode("a00", 42)]);
-        assert!(org
-            .find_by_field(
+        let find = |org: &Org, external_id: &str| {
+            org.find_by_field(
                 "Product_Catalog__c",
                 "External_Id__c",
-                &Value::Text("EXT-99999999".into())
+                &Value::Text(external_id.into()),
             )
-            .is_empty());
+        };
+        let record = ids::encode("a00", 42);
+        assert_eq!(find(&org, "ext-00000042"), vec![record.clone()]);
+        assert!(find(&org, "EXT-99999999").is_empty());
         let (fi, _) = org
             .sobject("Product_Catalog__c")
             .unwrap()
@@ -928,24 +925,11 @@ mod tests {
             .unwrap();
         org.update(
             "Product_Catalog__c",
-            &ids::encode("a00", 42),
+            &record,
             vec![(fi, Value::Text("MOVED".into()))],
         )
         .unwrap();
-        assert!(org
-            .find_by_field(
-                "Product_Catalog__c",
-                "External_Id__c",
-                &Value::Text("EXT-00000042".into())
-            )
-            .is_empty());
-        assert_eq!(
-            org.find_by_field(
-                "Product_Catalog__c",
-                "External_Id__c",
-                &Value::Text("moved".into())
-            ),
-            vec![ids::encode("a00", 42)]
-        );
+        assert!(find(&org, "EXT-00000042").is_empty());
+        assert_eq!(find(&org, "moved"), vec![record]);
     }
 }

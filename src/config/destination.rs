@@ -142,8 +142,10 @@ pub(crate) struct RawDestinationConfig {
     #[serde(default)]
     #[schemars(title = "Hard Delete Streams")]
     pub hard_delete_streams: Option<Vec<String>>,
-    /// Map, convert and check every record against describe as a real write would, but send
-    /// nothing to Salesforce: what would be rejected goes to the dead-letter queue, STATE
+    /// Map, convert and check every record against describe as a real write would, and read
+    /// the org (Bulk queries) to check that the Ids of updates and deletes and the parents of
+    /// relationship columns exist, but send nothing to Salesforce: what would be rejected goes
+    /// to the dead-letter queue, STATE
     /// messages are echoed, and a summary per stream is logged and written beside the
     /// dead-letter queue. Validation rules and triggers of the org cannot be predicted.
     #[serde(default, deserialize_with = "lenient_bool")]

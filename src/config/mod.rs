@@ -20,7 +20,7 @@ pub(crate) use destination::{Compression, DeadLetterQueue, OutputFormat};
 pub(crate) use duration::IsoDuration;
 pub use error::ConfigError;
 pub(crate) use parse::json_kind;
-pub use source::SourceConfig;
+pub use source::{ChangeDataCapture, SourceConfig};
 pub use spec::{destination_spec, source_spec};
 pub use trust::CaCertificates;
 

@@ -25,6 +25,9 @@ const DEFAULT_BULK_PAGE_SIZE: u32 = 50_000;
 /// Salesforce's `resultPages` lists five result URLs per answer.
 const DEFAULT_MAX_PARALLEL_DOWNLOADS: u32 = 5;
 const MAX_PARALLEL_DOWNLOADS: u32 = 10;
+const DEFAULT_IDLE_TIMEOUT_SECONDS: u64 = 10;
+/// Salesforce's Pub/Sub API (`api.deu.pubsub.salesforce.com:7443` for EU processing).
+const DEFAULT_PUBSUB_ENDPOINT: &str = "api.pubsub.salesforce.com:7443";
 /// Salesforce's PK chunking allows chunks of up to 250,000 rows.
 const DEFAULT_ID_RANGE_ROWS: u64 = 250_000;
 
@@ -147,6 +150,44 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "default_id_range_rows")]
     #[schemars(title = "Rows per Id Range")]
     pub id_range_rows: Option<u64>,
+    /// Follow Salesforce Change Data Capture events (Pub/Sub API) for incremental streams whose
+    /// object is enabled for it in Setup: after the first snapshot, changes arrive within
+    /// seconds, with no Bulk job per sync. See docs/change-data-capture.md.
+    #[schemars(title = "Change Data Capture")]
+    pub change_data_capture: Option<RawChangeDataCapture>,
+    /// The Pub/Sub API endpoint, as host:port (TLS) or a URL (http:// is plaintext, for test
+    /// servers).
+    #[serde(default = "default_pubsub_endpoint")]
+    #[schemars(title = "Pub/Sub API Endpoint")]
+    pub pubsub_endpoint: Option<String>,
+}
+
+/// `change_data_capture` as written.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+pub(crate) struct RawChangeDataCapture {
+    /// Follow change events for the incremental streams whose object publishes them.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[schemars(title = "Enabled", with = "bool")]
+    pub enabled: bool,
+    /// A read ends after this many seconds without a change event (an Airbyte sync must end).
+    /// 0: the read never ends (for orchestrators that run the capture continuously) and emits
+    /// a STATE at least every 10 seconds when its position moved.
+    #[serde(default = "default_idle_timeout_seconds")]
+    #[schemars(title = "Idle Timeout (seconds)", range(min = 0))]
+    pub idle_timeout_seconds: Option<u64>,
+    /// A read ends after this many change events per stream (unlimited when blank).
+    #[schemars(title = "Max Events per Read", range(min = 1))]
+    pub max_events_per_read: Option<u64>,
+}
+
+/// The validated `change_data_capture` of a config that enables it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeDataCapture {
+    /// `None`: the read never ends by itself.
+    pub idle_timeout: Option<std::time::Duration>,
+    pub max_events_per_read: Option<u64>,
+    /// `pubsub_endpoint`.
+    pub endpoint: String,
 }
 
 fn some_false() -> Option<bool> {
@@ -178,6 +219,12 @@ fn default_id_range_rows() -> Option<u64> {
 }
 fn default_max_parallel_downloads() -> Option<u32> {
     Some(DEFAULT_MAX_PARALLEL_DOWNLOADS)
+}
+fn default_idle_timeout_seconds() -> Option<u64> {
+    Some(DEFAULT_IDLE_TIMEOUT_SECONDS)
+}
+fn default_pubsub_endpoint() -> Option<String> {
+    Some(DEFAULT_PUBSUB_ENDPOINT.into())
 }
 
 /// One entry of `streams_criteria`.
@@ -252,6 +299,8 @@ pub struct SourceConfig {
     pub bulk_page_size: u32,
     pub max_parallel_downloads: usize,
     pub id_range_rows: u64,
+    /// `change_data_capture` when enabled.
+    pub change_data_capture: Option<ChangeDataCapture>,
     /// Top-level keys this connector does not know (kept, logged once).
     pub unknown_keys: Vec<String>,
     /// Where the credentials were read from, for writing a rotated refresh token back.
@@ -353,6 +402,10 @@ impl SourceConfig {
                 ),
             ));
         }
+        let change_data_capture = change_data_capture(
+            raw.change_data_capture.unwrap_or_default(),
+            non_empty(&raw.pubsub_endpoint).unwrap_or(DEFAULT_PUBSUB_ENDPOINT),
+        )?;
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }
@@ -376,6 +429,7 @@ impl SourceConfig {
             bulk_page_size,
             max_parallel_downloads: max_parallel_downloads as usize,
             id_range_rows: raw.id_range_rows.unwrap_or(DEFAULT_ID_RANGE_ROWS),
+            change_data_capture,
             unknown_keys,
             credentials_nested,
             raw: value,
@@ -423,6 +477,43 @@ impl SourceConfig {
         }
         config
     }
+}
+
+fn change_data_capture(
+    raw: RawChangeDataCapture,
+    endpoint: &str,
+) -> Result<Option<ChangeDataCapture>, ConfigError> {
+    if raw.max_events_per_read == Some(0) {
+        return Err(ConfigError::new(
+            "change_data_capture.max_events_per_read",
+            "expected a positive integer (or no value for unlimited), got 0",
+        ));
+    }
+    let idle = raw
+        .idle_timeout_seconds
+        .unwrap_or(DEFAULT_IDLE_TIMEOUT_SECONDS);
+    let endpoint = endpoint.trim();
+    let plain = endpoint
+        .strip_prefix("http://")
+        .or_else(|| endpoint.strip_prefix("https://"))
+        .unwrap_or(endpoint)
+        .trim_end_matches('/');
+    let valid = plain.rsplit_once(':').is_some_and(|(host, port)| {
+        !host.is_empty() && !host.contains('/') && port.parse::<u16>().is_ok_and(|p| p > 0)
+    });
+    if !valid {
+        return Err(ConfigError::new(
+            "pubsub_endpoint",
+            format!(
+                "expected host:port (such as {DEFAULT_PUBSUB_ENDPOINT}) or http(s)://host:port, got {endpoint:?}"
+            ),
+        ));
+    }
+    Ok(raw.enabled.then(|| ChangeDataCapture {
+        idle_timeout: (idle > 0).then(|| std::time::Duration::from_secs(idle)),
+        max_events_per_read: raw.max_events_per_read,
+        endpoint: endpoint.to_string(),
+    }))
 }
 
 #[cfg(test)]
@@ -484,6 +575,53 @@ mod tests {
         assert_eq!(config.max_parallel_downloads, 5);
         assert_eq!(config.id_range_rows, 250_000);
         assert!(config.unknown_keys.is_empty());
+    }
+
+    #[test]
+    fn change_data_capture_is_off_by_default_and_validated() {
+        assert_eq!(parse(airbyte_config()).unwrap().change_data_capture, None);
+        let config = parse(with(
+            "change_data_capture",
+            json!({"enabled": true, "max_events_per_read": 50}),
+        ))
+        .unwrap();
+        assert_eq!(
+            config.change_data_capture,
+            Some(ChangeDataCapture {
+                idle_timeout: Some(std::time::Duration::from_secs(10)),
+                max_events_per_read: Some(50),
+                endpoint: "api.pubsub.salesforce.com:7443".into(),
+            })
+        );
+        let never = parse(with(
+            "change_data_capture",
+            json!({"enabled": true, "idle_timeout_seconds": 0}),
+        ))
+        .unwrap();
+        assert_eq!(never.change_data_capture.unwrap().idle_timeout, None);
+        let err = error(with(
+            "change_data_capture",
+            json!({"enabled": true, "max_events_per_read": 0}),
+        ));
+        assert!(
+            err.contains("change_data_capture.max_events_per_read"),
+            "{err}"
+        );
+        let err = error(with(
+            "change_data_capture",
+            json!({"enabled": true, "idle_timeout_seconds": "soon"}),
+        ));
+        assert!(
+            err.contains("change_data_capture.idle_timeout_seconds"),
+            "{err}"
+        );
+        let err = error(with("pubsub_endpoint", json!("api.pubsub.salesforce.com")));
+        assert!(
+            err.contains("pubsub_endpoint") && err.contains("host:port"),
+            "{err}"
+        );
+        let local = parse(with("pubsub_endpoint", json!("http://127.0.0.1:7011"))).unwrap();
+        assert!(local.change_data_capture.is_none());
     }
 
     #[test]

@@ -129,7 +129,28 @@ pub fn source_spec() -> ConnectorSpecification {
                 "max_parallel_downloads",
                 json!({"order": 24, "group": "advanced"}),
             ),
-            ("id_range_rows", json!({"order": 25, "group": "advanced"})),
+            (
+                "change_data_capture",
+                json!({"order": 25, "group": "replication"}),
+            ),
+            (
+                "change_data_capture/properties/enabled",
+                json!({"order": 1, "default": false}),
+            ),
+            (
+                "change_data_capture/properties/idle_timeout_seconds",
+                json!({"order": 2}),
+            ),
+            (
+                "change_data_capture/properties/max_events_per_read",
+                json!({"order": 3}),
+            ),
+            (
+                "pubsub_endpoint",
+                json!({"order": 26, "group": "advanced",
+            "examples": ["api.pubsub.salesforce.com:7443", "api.deu.pubsub.salesforce.com:7443"]}),
+            ),
+            ("id_range_rows", json!({"order": 27, "group": "advanced"})),
         ],
     );
     schema["groups"] = Value::Array(

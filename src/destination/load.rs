@@ -35,7 +35,7 @@ use crate::destination::outcome::reconcile::{
 use crate::destination::outcome::report::{input_key, OutcomeBuffer, OutcomeLine};
 use crate::destination::route::mapping::StreamTarget;
 use crate::destination::route::operation::Operation;
-use crate::destination::unchanged::{compares, filter_unchanged};
+use crate::destination::unchanged::{Checks, Filter, Finding};
 
 /// How rows are retried.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -134,6 +134,8 @@ pub(crate) struct BatchReport {
     pub skipped: u64,
     /// Rows that went (or, in a dry run, would go) into the batch's first job.
     pub sent: u64,
+    /// Dry run: rows the lookups predict Salesforce would reject.
+    pub predicted_rejects: u64,
 }
 
 /// Counters across the whole write (for logs and the benchmark).
@@ -162,10 +164,10 @@ pub(crate) struct Loader {
     pub stats: Arc<LoadStats>,
     /// Write a line per record to the outcome report (see `outcome::report`).
     pub report: bool,
-    /// Take update and upsert rows that would change nothing out of each batch first.
-    pub skip_unchanged: bool,
-    /// Send nothing: only the unchanged rows are found (batches reach the loader in a dry run
-    /// only for that).
+    /// What to read from the org before each batch (see `unchanged`).
+    pub checks: Checks,
+    /// Send nothing: only the lookups run (batches reach the loader in a dry run only for
+    /// them).
     pub dry_run: bool,
 }
 
@@ -212,8 +214,8 @@ impl Loader {
     ) -> Result<BatchReport, LoadError> {
         let mut report = BatchReport::default();
         let mut batch = batch;
-        if self.skip_unchanged && compares(&target.operation) {
-            batch = self.take_unchanged(target, batch, &mut report).await?;
+        if self.checks.apply_to(target) {
+            batch = self.look_up(target, batch, &mut report).await?;
         }
         report.sent = batch.len() as u64;
         if self.dry_run {
@@ -313,7 +315,7 @@ impl Loader {
                             counts.rejected += 1;
                             dlq.push(&self.rejection(
                                 target,
-                                &job,
+                                Some(&job),
                                 attempt,
                                 e.code(),
                                 e.to_string(),
@@ -330,10 +332,15 @@ impl Loader {
                         fields,
                     } => {
                         counts.rejected += 1;
-                        dlq.push(
-                            &self
-                                .rejection(target, &job, attempt, &code, message, fields, original),
-                        )
+                        dlq.push(&self.rejection(
+                            target,
+                            Some(&job),
+                            attempt,
+                            &code,
+                            message,
+                            fields,
+                            original,
+                        ))
                         .await
                         .map_err(|source| self.dead_letter(target, source))?;
                     }
@@ -373,52 +380,94 @@ impl Loader {
         Ok(report)
     }
 
-    /// Takes the rows that would change nothing out of `batch`: counted as committed (their
-    /// records already hold the values), in the outcome report as `skipped_unchanged`.
-    async fn take_unchanged(
+    /// Reads what the org holds for `batch` and takes out the rows that would change nothing
+    /// (counted as committed: their records already hold the values; `skipped_unchanged` in
+    /// the outcome report) and, in a dry run, the rows Salesforce would reject for a missing
+    /// record or parent (to the dead-letter queue).
+    async fn look_up(
         &self,
         target: &StreamTarget,
         batch: SealedBatch,
         report: &mut BatchReport,
     ) -> Result<SealedBatch, LoadError> {
         let rows = batch.len();
-        let mut outcomes = OutcomeBuffer::default();
         let report_outcomes = self.report && !self.dry_run;
-        let (send, filtered) = filter_unchanged(&self.client, target, batch, |original, id| {
-            if report_outcomes {
-                outcomes.push(&OutcomeLine {
-                    stream: &target.stream,
-                    namespace: target.namespace.as_deref(),
-                    key: input_key(target, original),
-                    operation: target.operation.as_str(),
-                    outcome: "skipped_unchanged",
-                    salesforce_id: Some(id),
-                    error_code: None,
-                });
+        let mut filter = Filter::new(&self.client, target, batch, self.checks)
+            .map_err(|e| self.io(target, e))?;
+        let mut dlq = self.dlq.writer(&target.stream, target.namespace.as_deref());
+        let now = Utc::now();
+        while let Some(decided) = filter.next_chunk().await.map_err(|e| self.io(target, e))? {
+            let mut outcomes = OutcomeBuffer::default();
+            for row in decided {
+                match row.finding {
+                    Finding::Unchanged { salesforce_id } if report_outcomes => {
+                        outcomes.push(&OutcomeLine {
+                            stream: &target.stream,
+                            namespace: target.namespace.as_deref(),
+                            key: input_key(target, &row.original),
+                            operation: target.operation.as_str(),
+                            outcome: "skipped_unchanged",
+                            salesforce_id: Some(&salesforce_id),
+                            error_code: None,
+                        });
+                    }
+                    Finding::Unchanged { .. } => {}
+                    Finding::Rejected(predicted) => {
+                        let message = format!("{} (predicted by dry run)", predicted.message);
+                        dlq.push(&self.rejection(
+                            target,
+                            None,
+                            0,
+                            predicted.code,
+                            message,
+                            predicted.fields,
+                            row.original,
+                        ))
+                        .await
+                        .map_err(|source| self.dead_letter(target, source))?;
+                    }
+                }
             }
-        })
-        .await
-        .map_err(|e| self.io(target, e))?;
-        outcomes
-            .write(&self.dlq, &target.stream)
+            outcomes
+                .write(&self.dlq, &target.stream)
+                .await
+                .map_err(|source| self.dead_letter(target, source))?;
+        }
+        let keys = dlq
+            .finish(now)
             .await
             .map_err(|source| self.dead_letter(target, source))?;
-        for (interval, skipped) in &filtered.skipped {
+        let tally = std::mem::take(&mut filter.tally);
+        let send = filter.finish().map_err(|e| self.io(target, e))?;
+        for (interval, skipped) in &tally.skipped {
             report.counts.entry(*interval).or_default().committed += skipped;
         }
-        report.skipped = filtered.skipped_rows;
+        for (interval, rejected) in &tally.rejected {
+            report.counts.entry(*interval).or_default().rejected += rejected;
+        }
+        report.skipped = tally.skipped_rows;
+        report.predicted_rejects = tally.rejected_rows;
         self.stats
             .rows_skipped
-            .fetch_add(filtered.skipped_rows, Ordering::Relaxed);
+            .fetch_add(tally.skipped_rows, Ordering::Relaxed);
         self.stats
             .lookup_queries
-            .fetch_add(filtered.queries, Ordering::Relaxed);
+            .fetch_add(tally.queries, Ordering::Relaxed);
         tracing::info!(
-            "stream '{}': {} of {rows} rows would change nothing in {} and are skipped ({} Bulk queries read the current values)",
+            "stream '{}': {rows} rows looked up in {} ({} Bulk queries): {} would change nothing and are skipped{}",
             target.stream,
-            filtered.skipped_rows,
             target.object,
-            filtered.queries,
+            tally.queries,
+            tally.skipped_rows,
+            if self.dry_run {
+                format!(
+                    ", {} name a record or parent that does not exist{}",
+                    tally.rejected_rows,
+                    if keys.is_empty() { String::new() } else { format!(" ({})", keys.join(", ")) }
+                )
+            } else {
+                String::new()
+            },
         );
         Ok(send)
     }
@@ -646,7 +695,7 @@ impl Loader {
     fn rejection(
         &self,
         target: &StreamTarget,
-        job: &IngestJob,
+        job: Option<&IngestJob>,
         attempt: u32,
         code: &str,
         message: String,
@@ -658,7 +707,7 @@ impl Loader {
             namespace: target.namespace.clone(),
             object: Some(target.object.clone()),
             operation: Some(target.operation.as_str().to_string()),
-            job_id: Some(job.id.clone()),
+            job_id: job.map(|job| job.id.clone()),
             attempt,
             time: Utc::now(),
             error_code: code.to_string(),

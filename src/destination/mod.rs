@@ -2,8 +2,9 @@
 //!
 //! Data flow of `write`, folder by folder: stdin lines -> [`route`] (each stream's object,
 //! operation and fields) -> [`batch`] (per-stream CSV batch spooled to disk, row by row, cell by
-//! cell) -> [`unchanged`] (with `skip_unchanged_records`, update and upsert rows that would
-//! change nothing taken out) -> [`load`] (a Bulk API 2.0 ingest job per batch) -> [`outcome`] (results reconciled row
+//! cell) -> [`unchanged`] (the org read for the batch: with `skip_unchanged_records`, update
+//! and upsert rows that would change nothing taken out; in a dry run, missing records and
+//! parents predicted) -> [`load`] (a Bulk API 2.0 ingest job per batch) -> [`outcome`] (results reconciled row
 //! by row; every record committed or in the dead-letter queue; only then the STATE messages that
 //! followed those records are echoed).
 pub(crate) mod batch;

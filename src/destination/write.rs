@@ -39,7 +39,7 @@ use crate::destination::route::mapping::{
 };
 use crate::destination::route::operation::Operation;
 use crate::destination::route::sobject::SObjectInfo;
-use crate::destination::unchanged::compares;
+use crate::destination::unchanged::{compares, Checks};
 
 /// Conversion rejects are written out once this many are waiting.
 const MAX_PENDING_REJECTS: usize = 2_000;
@@ -251,7 +251,10 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         retry: options.retry,
         stats: stats.clone(),
         report: report_outcomes,
-        skip_unchanged: options.skip_unchanged_records,
+        checks: Checks {
+            skip_unchanged: options.skip_unchanged_records,
+            predict_missing: options.dry_run,
+        },
         dry_run: options.dry_run,
     });
     let permits = Arc::new(Semaphore::new(options.max_concurrent_jobs));
@@ -326,6 +329,10 @@ pub(super) async fn write<R: AsyncBufRead + Unpin + Send>(
         done_rx,
         dry_run: options.dry_run,
         skip_unchanged: options.skip_unchanged_records,
+        checks: Checks {
+            skip_unchanged: options.skip_unchanged_records,
+            predict_missing: options.dry_run,
+        },
     };
     if options.dry_run {
         tracing::info!(
@@ -432,6 +439,7 @@ struct Run {
     done_rx: mpsc::UnboundedReceiver<Done>,
     dry_run: bool,
     skip_unchanged: bool,
+    checks: Checks,
 }
 
 impl Run {
@@ -527,9 +535,9 @@ impl Run {
             message: e.to_string(),
             fields: Vec::new(),
         });
-        // With skip_unchanged_records, a dry run still batches update and upsert rows: the
-        // loader finds the unchanged ones and sends nothing.
-        let looks_up = self.skip_unchanged && compares(&target.operation);
+        // Rows whose records or parents are looked up are batched in a dry run too: the
+        // loader reads the org, predicts, and sends nothing.
+        let looks_up = self.checks.apply_to(&target);
         let converted = match converted {
             Ok(cells) if self.dry_run => match predict(&target, &cells) {
                 None if looks_up => Ok(cells),
@@ -667,6 +675,7 @@ impl Run {
         slot.skipped += report.skipped;
         if self.dry_run {
             slot.would_write += report.sent;
+            slot.would_reject += report.predicted_rejects;
         }
         self.gate.finish_batch(done.batch);
         Ok(())

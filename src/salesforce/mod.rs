@@ -50,6 +50,7 @@ pub(crate) mod http;
 pub(crate) mod job;
 mod job_list;
 mod job_registry;
+pub(crate) mod pubsub;
 pub(crate) mod rest;
 
 #[cfg(test)]
@@ -174,6 +175,8 @@ struct Inner {
     /// The org's time at login (the token's `issued_at`, to the second): no job of this run
     /// was created earlier.
     logged_in_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// `ca_certificate` (PEM), for connections outside reqwest (the Pub/Sub API's gRPC channel).
+    ca_pem: Option<String>,
 }
 
 impl fmt::Debug for SalesforceClient {
@@ -248,6 +251,10 @@ impl SalesforceClient {
                 jobs: job_registry::JobRegistry::default(),
                 user_id,
                 logged_in_at,
+                ca_pem: connection
+                    .ca_certificate
+                    .as_ref()
+                    .map(|ca| ca.pem().to_string()),
             }),
         })
     }
@@ -262,6 +269,46 @@ impl SalesforceClient {
     pub(crate) fn token_issued_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         let ms = self.inner.tokens.current().issued_at_ms?;
         chrono::DateTime::from_timestamp_millis(i64::try_from(ms).ok()?)
+    }
+
+    /// The current access token and the instance URL it is for.
+    pub(crate) fn current_token(&self) -> (Secret, Url) {
+        let token = self.inner.tokens.current();
+        (token.access_token.clone(), token.instance_url.clone())
+    }
+
+    /// The org's id, from the identity URL of the token reply (`…/id/<org id>/<user id>`).
+    pub(crate) fn org_id(&self) -> Option<String> {
+        let token = self.inner.tokens.current();
+        let mut segments = token
+            .identity_url
+            .as_deref()?
+            .trim_end_matches('/')
+            .rsplit('/');
+        segments.next()?;
+        segments
+            .next()
+            .filter(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()))
+            .map(str::to_string)
+    }
+
+    /// Replaces the current access token with a fresh one (a token another API rejected, such
+    /// as the Pub/Sub API's UNAUTHENTICATED); a token already replaced meanwhile is kept.
+    pub(crate) async fn refresh_token(&self, stale: &Secret) -> Result<(), Error> {
+        let current = self.inner.tokens.current();
+        if current.access_token.expose() != stale.expose() {
+            return Ok(());
+        }
+        self.inner
+            .tokens
+            .refresh(&self.inner.http, &current)
+            .await
+            .map(drop)
+    }
+
+    /// `ca_certificate`'s PEM text, when the config has one.
+    pub(crate) fn ca_pem(&self) -> Option<&str> {
+        self.inner.ca_pem.as_deref()
     }
 
     /// API version in use, without the `v` (`62.0`).

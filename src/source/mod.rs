@@ -4,7 +4,9 @@
 //! schemas) → [`plan`] (Bulk or REST, cursor windows, the SOQL) → [`fetch`] (Bulk query jobs,
 //! REST pages, getDeleted) → [`decode`] (CSV bytes → typed JSON record bytes) → [`output`]
 //! (RECORD and STATE lines, checkpoints, per-stream state). [`read`] runs every configured
-//! stream through them, concurrently up to `num_workers`, inside the org's API budget.
+//! stream through them, concurrently up to `num_workers`, inside the org's API budget; [`cdc`]
+//! follows the change events of incremental streams when Change Data Capture is on.
+pub(crate) mod cdc;
 pub(crate) mod check;
 pub(crate) mod connect;
 pub(crate) mod context;

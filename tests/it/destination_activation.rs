@@ -874,3 +874,120 @@ async fn skip_unchanged_records_sends_only_rows_that_change_something() {
         ("updated".to_string(), case.store_changed.clone())
     );
 }
+
+/// (stream, error code) of every dead-letter line, sorted.
+fn codes_by_stream(lines: &[Value]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = lines
+        .iter()
+        .filter(|l| l.get("error_code").is_some())
+        .map(|l| {
+            (
+                l["stream"].as_str().unwrap().to_string(),
+                l["error_code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dry_run_predicts_missing_records_and_parents_as_the_real_write_rejects_them() {
+    let h = Harness::start().await;
+    let contact = h.create("Contact", json!({"LastName": "M1 Contact"})).await;
+    h.create(
+        "Account",
+        json!({"Name": "M1 Parent", "External_Id__c": "M1-PARENT"}),
+    )
+    .await;
+    for name in ["M1 Dup A", "M1 Dup B"] {
+        h.create("Account", json!({"Name": name, "External_Id__c": "M1-DUP"}))
+            .await;
+    }
+    let cat = catalog(&[
+        (
+            "fixes",
+            Some("Contact"),
+            "update",
+            None,
+            &["Id", "LastName"],
+        ),
+        (
+            "stores",
+            Some("Store__c"),
+            "append",
+            None,
+            &["Name", "Account__r.External_Id__c"],
+        ),
+        ("gone", Some("Account"), "soft_delete", None, &["Id"]),
+    ]);
+    // Well-formed ids that name no record.
+    let (no_contact, no_account) = ("003000000009999", "001000000009999");
+    let mut input = String::new();
+    input += &record_line("fixes", json!({"Id": contact, "LastName": "M1 Renamed"}));
+    input += &record_line("fixes", json!({"Id": no_contact, "LastName": "M1 Nobody"}));
+    for (name, parent) in [
+        ("M1 Linked", "M1-PARENT"),
+        ("M1 Orphan", "M1-NOBODY"),
+        ("M1 Ambiguous", "M1-DUP"),
+    ] {
+        input += &record_line(
+            "stores",
+            json!({"Name": name, "Account__r.External_Id__c": parent}),
+        );
+    }
+    input += &record_line("gone", json!({"Id": no_account}));
+    input += &state_line("gone", 1, json!(1));
+
+    let dry_dlq = h.dir.path().join("dry-dlq");
+    let config =
+        h.config(json!({"dry_run": true, "dead_letter_folder": dry_dlq.to_string_lossy()}));
+    let dry = h.write(&config, &cat, &input).await;
+    assert_eq!(dry.code, Some(0), "{}\n{:?}", dry.stderr, dry.stdout);
+    assert!(ingest_jobs(&h).await.is_empty());
+    assert_eq!(
+        h.record("Contact", &contact).await["LastName"],
+        "M1 Contact"
+    );
+    // One query per stream that names records, one for the parents.
+    assert_eq!(query_job_creations(&h.requests().await), 3);
+    assert_eq!(
+        summary_of(&dry_dlq)["streams"],
+        json!([
+            {"stream": "fixes", "namespace": null, "object": "Contact", "operation": "update",
+             "would_update": 1, "would_reject": 1},
+            {"stream": "stores", "namespace": null, "object": "Store__c", "operation": "insert",
+             "would_insert": 1, "would_reject": 2},
+            {"stream": "gone", "namespace": null, "object": "Account", "operation": "delete",
+             "would_delete": 0, "would_reject": 1},
+        ])
+    );
+    let dry_lines: Vec<Value> = dlq_lines(&dry_dlq)
+        .into_iter()
+        .filter(|l| l.get("error_code").is_some())
+        .collect();
+    assert!(dry_lines.iter().all(|l| l["error_message"]
+        .as_str()
+        .unwrap()
+        .ends_with("(predicted by dry run)")));
+    let predicted = codes_by_stream(&dry_lines);
+    assert_eq!(
+        predicted,
+        [
+            ("fixes", "INVALID_CROSS_REFERENCE_KEY"),
+            ("gone", "INVALID_CROSS_REFERENCE_KEY"),
+            ("stores", "DUPLICATE_EXTERNAL_ID"),
+            ("stores", "INVALID_FIELD"),
+        ]
+        .map(|(s, c)| (s.to_string(), c.to_string()))
+    );
+
+    // The real write of the same input: Salesforce rejects the same rows with the same codes.
+    let real = h.write(&h.config(json!({})), &cat, &input).await;
+    assert_eq!(real.code, Some(0), "{}", real.stderr);
+    assert_eq!(codes_by_stream(&dlq_lines(&h.dlq_folder())), predicted);
+    assert_eq!(
+        h.record("Contact", &contact).await["LastName"],
+        "M1 Renamed"
+    );
+}

@@ -23,6 +23,7 @@ mod packaging;
 mod protocol_conformance;
 mod pyairbyte;
 mod secrets;
+mod source_cdc;
 mod source_check;
 mod source_discover;
 mod source_lost_answers;

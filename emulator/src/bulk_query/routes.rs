@@ -24,7 +24,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Value as Json};
 
-use super::job::{JobState, QueryJob};
+use super::job::{JobState, QueryJob, QueryJobs};
 use crate::auth::ApiVersion;
 use crate::bulk_csv::{ColumnDelimiter, CsvWriter, LineEnding};
 use crate::error::{json_response, ApiError};
@@ -119,6 +119,17 @@ fn full_info(job: &QueryJob, processing_ms: i64) -> Json {
 
 /// Moves the job along the clock: InProgress once seen after creation, then its end state
 /// when the processing time is over (the result is computed then).
+/// The job `id` advanced to where the clock has brought it; 404 when there is none.
+fn advanced_job<'a>(
+    state: &AppState,
+    jobs: &'a mut QueryJobs,
+    id: &str,
+) -> Result<&'a mut QueryJob, ApiError> {
+    let job = jobs.jobs.get_mut(id).ok_or_else(ApiError::not_found)?;
+    advance(state, job);
+    Ok(job)
+}
+
 fn advance(state: &AppState, job: &mut QueryJob) {
     if job.state.is_terminal() {
         return;
@@ -354,8 +365,7 @@ async fn info(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let mut jobs = lock(&state.query_jobs);
-    let job = jobs.jobs.get_mut(&id).ok_or_else(ApiError::not_found)?;
-    advance(&state, job);
+    let job = advanced_job(&state, &mut jobs, &id)?;
     let processing_ms = job.processing.as_millis() as i64;
     Ok(json_response(
         StatusCode::OK,
@@ -425,9 +435,7 @@ async fn remove(
     Path((_, id)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     let mut jobs = lock(&state.query_jobs);
-    let job = jobs.jobs.get_mut(&id).ok_or_else(ApiError::not_found)?;
-    advance(&state, job);
-    if !job.state.is_terminal() {
+    if !advanced_job(&state, &mut jobs, &id)?.state.is_terminal() {
         return Err(refuse(
             "API_ERROR",
             "Error encountered when deleting the job because the job is not terminated",

@@ -3,7 +3,8 @@
 //! restricted picklist (`INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST`), and on insert a required
 //! field left unset (`REQUIRED_FIELD_MISSING`). The codes are Salesforce's, so a dry run's
 //! dead-letter queue reads like the real write's. Validation rules, triggers, duplicate rules,
-//! sharing and whether a parent named by its external id exists cannot be known from describe.
+//! sharing and whether a parent named by its external id exists cannot be known from describe
+//! (the last is read from the org by `unchanged`, with the ids of updates and deletes).
 
 use std::borrow::Cow;
 

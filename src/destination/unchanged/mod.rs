@@ -1,33 +1,35 @@
-//! `skip_unchanged_records`: before an update or upsert batch goes out, the current values of
-//! its fields are read for the batch's keys (`Id` for update, the external id for upsert) with
-//! Bulk queries, and the rows that would change nothing are taken out of the batch.
+//! What the org holds now, read before a batch goes out: with `skip_unchanged_records`, the
+//! update and upsert rows that would change nothing are taken out of the batch; in a dry run,
+//! rows naming records or parents that do not exist are predicted as Salesforce's rejections.
 //!
-//! The batch is read back from disk in chunks of at most [`lookup::MAX_KEYS_PER_QUERY`] keys
-//! (and an `IN` list of at most [`lookup::MAX_IN_LIST_CHARS`] characters), one query per chunk
-//! (plus one per relationship column holding values, to learn which parent Id each external
-//! id names), so memory stays bounded whatever the batch size. A row is skipped only when its
-//! key names exactly one record, and every cell it sets equals that record's value after
-//! Salesforce's normalisation ([`normalize`]); empty cells (fields the row leaves alone) are
-//! not compared. Written anyway: rows whose key is not found (an upsert creates them; an
-//! update gets Salesforce's own error), keys that appear twice in the batch (Salesforce's
-//! handling of duplicates is kept), keys that cannot be looked up, relationship values no
-//! single parent holds, and every row of a chunk whose lookup failed (logged).
+//! The batch is read back from disk in chunks of at most [`lookup::MAX_KEYS_PER_QUERY`] rows
+//! (and an `IN` list of at most [`lookup::MAX_IN_LIST_CHARS`] characters). Per chunk, one Bulk
+//! query reads the records its keys name (`Id` for update and delete, the external id for
+//! upsert), and one per relationship column holding values reads which parent Id each external
+//! id names; so memory stays bounded whatever the batch size.
 //!
-//! A relationship column (`Account.External_Id__c`) is compared through the lookup it sets:
-//! the parent Id the external id names now against the record's lookup field (`AccountId`).
+//! A row is skipped only when its key names exactly one record, and every cell it sets equals
+//! that record's value after Salesforce's normalisation ([`normalize`]); empty cells (fields the
+//! row leaves alone) are not compared. A relationship column (`Account.External_Id__c`) is
+//! compared through the lookup it sets: the parent Id the external id names now against the
+//! record's lookup field (`AccountId`). Written anyway: rows whose key is not found (an upsert
+//! creates them; an update gets Salesforce's own error), keys that appear twice in the batch
+//! (Salesforce's handling of duplicates is kept), keys that cannot be looked up, relationship
+//! values no single parent holds, and every row of a chunk whose lookup failed (logged).
 
 mod lookup;
 pub(crate) mod normalize;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::hash::BuildHasher;
 use std::io;
 
 use serde_json::value::RawValue;
 
 use crate::destination::batch::cell::NULL_MARKER;
+use crate::destination::batch::predict::Predicted;
 use crate::destination::batch::row::record_to_row;
-use crate::destination::batch::{Batch, BatchLimits, SealedBatch};
+use crate::destination::batch::{Batch, BatchLimits, Originals, SealedBatch};
 use crate::destination::route::mapping::StreamTarget;
 use crate::destination::route::operation::Operation;
 use crate::destination::route::relationship::Relationship;
@@ -42,12 +44,53 @@ pub(crate) fn compares(operation: &Operation) -> bool {
     matches!(operation, Operation::Update | Operation::Upsert { .. })
 }
 
-/// What taking the unchanged rows out of a batch found.
+/// What to learn from the org before a batch goes out.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Checks {
+    /// Take out update and upsert rows that would change nothing.
+    pub skip_unchanged: bool,
+    /// Dry run: predict the rejections of rows whose `Id` (update, delete) or parent
+    /// (relationship column) does not exist.
+    pub predict_missing: bool,
+}
+
+impl Checks {
+    /// Whether a batch of `target` needs any lookup.
+    pub(crate) fn apply_to(&self, target: &StreamTarget) -> bool {
+        (self.skip_unchanged && compares(&target.operation))
+            || (self.predict_missing
+                && (Self::id_must_exist(&target.operation)
+                    || target.columns.iter().any(|c| c.relationship.is_some())))
+    }
+
+    fn id_must_exist(operation: &Operation) -> bool {
+        matches!(
+            operation,
+            Operation::Update | Operation::Delete | Operation::HardDelete
+        )
+    }
+}
+
+/// A row taken out of the batch.
+pub(crate) struct Decided {
+    pub original: Box<RawValue>,
+    pub finding: Finding,
+}
+
+pub(crate) enum Finding {
+    /// It would change nothing in the record with this Id.
+    Unchanged { salesforce_id: String },
+    /// Salesforce would reject it (dry run).
+    Rejected(Predicted),
+}
+
+/// Totals of one batch's lookups.
 #[derive(Debug, Default)]
-pub(crate) struct Filtered {
-    /// Rows skipped, per STATE interval.
+pub(crate) struct Tally {
     pub skipped: BTreeMap<u64, u64>,
     pub skipped_rows: u64,
+    pub rejected: BTreeMap<u64, u64>,
+    pub rejected_rows: u64,
     /// Bulk query jobs run.
     pub queries: u64,
 }
@@ -55,28 +98,36 @@ pub(crate) struct Filtered {
 /// What a lookup reads: the record's Id, the key, and the fields the stream's columns set.
 struct Plan<'t> {
     target: &'t StreamTarget,
-    key_column: usize,
+    checks: Checks,
+    /// The key column, when records are read at all.
+    key_column: Option<usize>,
     /// `Id`, the key (unless it is `Id`), then each compared field once.
     select: Vec<String>,
     key_select: usize,
     /// (column, index in `select`) of every column compared.
     compared: Vec<(usize, usize)>,
+    /// Columns whose parents are read.
+    relationships: Vec<usize>,
 }
 
 impl<'t> Plan<'t> {
-    fn new(target: &'t StreamTarget) -> Option<Plan<'t>> {
-        let key_column = target.key_column()?;
+    fn new(target: &'t StreamTarget, checks: Checks) -> Plan<'t> {
+        let skip = checks.skip_unchanged && compares(&target.operation);
+        let read_records =
+            skip || (checks.predict_missing && Checks::id_must_exist(&target.operation));
+        let key_column = target.key_column().filter(|_| read_records);
         let mut select = vec!["Id".to_string()];
-        let key_name = &target.columns[key_column].field.name;
-        let key_select = if key_name.eq_ignore_ascii_case("Id") {
-            0
-        } else {
-            select.push(key_name.clone());
-            1
-        };
+        let mut key_select = 0;
+        if let Some(key) = key_column {
+            let key_name = &target.columns[key].field.name;
+            if !key_name.eq_ignore_ascii_case("Id") {
+                select.push(key_name.clone());
+                key_select = 1;
+            }
+        }
         let mut compared = Vec::new();
         for (index, column) in target.columns.iter().enumerate() {
-            if index == key_column {
+            if !skip || Some(index) == key_column {
                 continue;
             }
             let name = &column.target_field().name;
@@ -89,17 +140,34 @@ impl<'t> Plan<'t> {
             };
             compared.push((index, at));
         }
-        Some(Plan {
+        let relationships = target
+            .columns
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.relationship.is_some() && (skip || checks.predict_missing))
+            .map(|(i, _)| i)
+            .collect();
+        Plan {
             target,
+            checks,
             key_column,
             select,
             key_select,
             compared,
-        })
+            relationships,
+        }
     }
 
     fn key_kind(&self) -> FieldKind {
-        self.target.columns[self.key_column].field.kind
+        self.key_column
+            .map_or(FieldKind::Id, |k| self.target.columns[k].field.kind)
+    }
+
+    /// The matched key of a spooled row, if it has one.
+    fn key_of(&self, original: &RawValue) -> Option<String> {
+        let cells = record_to_row(self.target, original).ok()?;
+        let cell = cells[self.key_column?].as_ref();
+        (!cell.is_empty() && cell != NULL_MARKER).then(|| match_key(self.key_kind(), cell))
     }
 }
 
@@ -124,229 +192,336 @@ struct Pending {
     key: Option<String>,
 }
 
-/// Takes the rows of `batch` that would change nothing out of it: returns the rows to send
-/// (in their order, with their STATE intervals); `on_skip` hears each skipped row with the Id
-/// of the record it matched. Only I/O on the spooled files fails this; a lookup that fails
-/// leaves its rows in the batch (logged).
-pub(crate) async fn filter_unchanged(
-    client: &SalesforceClient,
-    target: &StreamTarget,
-    batch: SealedBatch,
-    mut on_skip: impl FnMut(&RawValue, &str),
-) -> io::Result<(SealedBatch, Filtered)> {
-    let mut filtered = Filtered::default();
-    let Some(plan) = Plan::new(target) else {
-        return Ok((batch, filtered));
-    };
-    let header: Vec<&str> = target.header().collect();
-    let hasher = foldhash::fast::FixedState::default();
-    // Keys that appear more than once in the batch are never skipped.
-    let mut seen: HashMap<u64, u32> = HashMap::new();
-    for item in batch.originals()? {
-        let (_, original) = item?;
-        if let Some(key) = key_of(&plan, &original) {
-            *seen.entry(hasher.hash_one(&key)).or_default() += 1;
-        }
-    }
-    let mut chunk = Chunk {
-        plan: &plan,
-        send: Batch::new(&header)?,
-        rows: Vec::new(),
-        literals: Vec::new(),
-        literal_chars: 0,
-    };
-    for item in batch.originals()? {
-        let (index, original) = item?;
-        let key = key_of(&plan, &original)
-            .filter(|key| seen.get(&hasher.hash_one(key)).copied() == Some(1));
-        let literal = key.as_ref().and_then(|_| {
-            let cells = record_to_row(target, &original).ok()?;
-            soql_literal(plan.key_kind(), &cells[plan.key_column])
-        });
-        let key = match literal {
-            Some(literal) => {
-                chunk.literal_chars += literal.len() + 2;
-                chunk.literals.push(literal);
-                key
-            }
-            None => None,
-        };
-        chunk.rows.push(Pending {
-            index,
-            original,
-            key,
-        });
-        if chunk.rows.len() >= MAX_KEYS_PER_QUERY || chunk.literal_chars >= MAX_IN_LIST_CHARS {
-            chunk
-                .run(client, &batch, &mut filtered, &mut on_skip)
-                .await?;
-        }
-    }
-    chunk
-        .run(client, &batch, &mut filtered, &mut on_skip)
-        .await?;
-    Ok((chunk.send.seal()?, filtered))
-}
-
-/// The matched key of a spooled row, if it has one.
-fn key_of(plan: &Plan<'_>, original: &RawValue) -> Option<String> {
-    let cells = record_to_row(plan.target, original).ok()?;
-    let cell = cells[plan.key_column].as_ref();
-    (!cell.is_empty() && cell != NULL_MARKER).then(|| match_key(plan.key_kind(), cell))
-}
-
-/// Rows read back from the batch, waiting for one lookup.
-struct Chunk<'p, 't> {
-    plan: &'p Plan<'t>,
-    send: Batch,
-    rows: Vec<Pending>,
-    literals: Vec<String>,
-    literal_chars: usize,
-}
-
 /// The current record a key names: `None` when several do.
 type Current = HashMap<String, Option<csv::StringRecord>>;
+/// What the chunk's relationship values name.
+#[derive(Default)]
+struct Parents {
+    /// The parent Id a value names, by (column, matched value); `Err` with the Ids when several
+    /// parents hold it; absent when none does.
+    ids: HashMap<(usize, String), Result<String, Vec<String>>>,
+    /// Columns whose lookup failed: neither skipped nor predicted.
+    failed: HashSet<usize>,
+}
 
-impl Chunk<'_, '_> {
-    /// Looks the chunk's keys up, keeps the changed rows, reports the unchanged ones.
-    async fn run(
-        &mut self,
-        client: &SalesforceClient,
-        batch: &SealedBatch,
-        filtered: &mut Filtered,
-        on_skip: &mut impl FnMut(&RawValue, &str),
-    ) -> io::Result<()> {
-        if self.rows.is_empty() {
-            return Ok(());
-        }
-        let plan = self.plan;
-        let target = plan.target;
-        let mut current: Current = HashMap::new();
-        if !self.literals.is_empty() {
-            let fields: Vec<&str> = plan.select.iter().map(String::as_str).collect();
-            let literals: Vec<&str> = self.literals.iter().map(String::as_str).collect();
-            let key_field = fields[plan.key_select];
-            let soql = lookup_soql(&fields, &target.object, key_field, &literals);
-            filtered.queries += 1;
-            match query_rows(client, &soql, &fields).await {
-                Ok(rows) => {
-                    for row in rows {
-                        let key = match_key(plan.key_kind(), &row[plan.key_select]);
-                        current
-                            .entry(key)
-                            .and_modify(|found| *found = None)
-                            .or_insert(Some(row));
-                    }
+impl Parents {
+    fn get(
+        &self,
+        column: usize,
+        kind: FieldKind,
+        cell: &str,
+    ) -> Option<&Result<String, Vec<String>>> {
+        self.ids.get(&(column, match_key(kind, cell)))
+    }
+}
+
+/// Reads a sealed batch back chunk by chunk, looks each chunk up, and keeps the rows to send.
+pub(crate) struct Filter<'a> {
+    client: &'a SalesforceClient,
+    plan: Plan<'a>,
+    batch: SealedBatch,
+    originals: Originals,
+    /// Hashes of keys that appear more than once in the batch (never skipped).
+    repeated: HashSet<u64>,
+    send: Batch,
+    pub tally: Tally,
+}
+
+impl<'a> Filter<'a> {
+    pub(crate) fn new(
+        client: &'a SalesforceClient,
+        target: &'a StreamTarget,
+        batch: SealedBatch,
+        checks: Checks,
+    ) -> io::Result<Filter<'a>> {
+        let plan = Plan::new(target, checks);
+        let hasher = foldhash::fast::FixedState::default();
+        let mut counts: HashMap<u64, u32> = HashMap::new();
+        if plan.key_column.is_some() {
+            for item in batch.originals()? {
+                let (_, original) = item?;
+                if let Some(key) = plan.key_of(&original) {
+                    *counts.entry(hasher.hash_one(&key)).or_default() += 1;
                 }
-                Err(e) => tracing::warn!(
-                    "stream '{}': reading the current values of {} keys of {} failed ({e}); their records are written without comparing",
-                    target.stream,
-                    literals.len(),
-                    target.object
-                ),
             }
         }
-        let parents = self.parents(client, &current, filtered).await?;
-        let unlimited = BatchLimits {
-            max_bytes: u64::MAX,
-            max_records: usize::MAX,
-        };
-        for row in self.rows.drain(..) {
-            let cells = record_to_row(target, &row.original)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
-            let interval = batch.rows[row.index].interval;
-            let record = row
-                .key
-                .as_ref()
-                .and_then(|key| current.get(key))
-                .and_then(Option::as_ref);
-            let unchanged = record.is_some_and(|record| {
-                plan.compared.iter().all(|&(column, at)| {
-                    let cell = cells[column].as_ref();
-                    let now = &record[at];
-                    if cell.is_empty() {
-                        return true;
-                    }
-                    match &target.columns[column].relationship {
-                        Some(_) if cell == NULL_MARKER => now.is_empty(),
-                        Some(_) => parents
-                            .get(&(column, match_key(target.columns[column].field.kind, cell)))
-                            .and_then(Option::as_deref)
-                            .is_some_and(|parent| same_id(parent, now)),
-                        None => same_value(&target.columns[column].field, cell, now),
-                    }
-                })
-            });
-            match record {
-                Some(record) if unchanged => {
-                    on_skip(&row.original, &record[0]);
-                    *filtered.skipped.entry(interval).or_default() += 1;
-                    filtered.skipped_rows += 1;
+        let header: Vec<&str> = target.header().collect();
+        Ok(Filter {
+            client,
+            originals: batch.originals()?,
+            batch,
+            repeated: counts
+                .into_iter()
+                .filter(|(_, n)| *n > 1)
+                .map(|(k, _)| k)
+                .collect(),
+            send: Batch::new(&header)?,
+            plan,
+            tally: Tally::default(),
+        })
+    }
+
+    /// Looks the next chunk up: the rows taken out (`None` once the batch is read).
+    pub(crate) async fn next_chunk(&mut self) -> io::Result<Option<Vec<Decided>>> {
+        let mut rows = Vec::new();
+        let mut literals = Vec::new();
+        let mut listed = HashSet::new();
+        let mut literal_chars = 0;
+        while rows.len() < MAX_KEYS_PER_QUERY && literal_chars < MAX_IN_LIST_CHARS {
+            let Some(item) = self.originals.next() else {
+                break;
+            };
+            let (index, original) = item?;
+            let key = self.plan.key_of(&original).and_then(|key| {
+                let cells = record_to_row(self.plan.target, &original).ok()?;
+                let literal = soql_literal(self.plan.key_kind(), &cells[self.plan.key_column?])?;
+                if listed.insert(key.clone()) {
+                    literal_chars += literal.len() + 2;
+                    literals.push(literal);
                 }
-                _ => {
+                Some(key)
+            });
+            rows.push(Pending {
+                index,
+                original,
+                key,
+            });
+        }
+        if rows.is_empty() {
+            return Ok(None);
+        }
+        let current = self.records(&literals).await;
+        let parents = self.parents(&rows).await?;
+        let mut decided = Vec::new();
+        for row in rows {
+            let interval = self.batch.rows[row.index].interval;
+            match self.decide(&row, &current, &parents)? {
+                None => {
+                    let cells = record_to_row(self.plan.target, &row.original)
+                        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+                    let unlimited = BatchLimits {
+                        max_bytes: u64::MAX,
+                        max_records: usize::MAX,
+                    };
                     self.send
                         .push(&cells, &row.original, interval, &unlimited)?;
                 }
+                Some(verdict) => {
+                    let (by_interval, total) = match verdict {
+                        Finding::Unchanged { .. } => {
+                            (&mut self.tally.skipped, &mut self.tally.skipped_rows)
+                        }
+                        Finding::Rejected(_) => {
+                            (&mut self.tally.rejected, &mut self.tally.rejected_rows)
+                        }
+                    };
+                    *by_interval.entry(interval).or_default() += 1;
+                    *total += 1;
+                    decided.push(Decided {
+                        original: row.original,
+                        finding: verdict,
+                    });
+                }
             }
         }
-        self.literals.clear();
-        self.literal_chars = 0;
-        Ok(())
+        Ok(Some(decided))
     }
 
-    /// For each relationship column, the parent Id each external id of the chunk names
-    /// (`None` when several parents hold it), by (column, matched value). Only rows whose
-    /// record was found need it.
-    async fn parents(
+    /// The rows to send, once every chunk is read.
+    pub(crate) fn finish(self) -> io::Result<SealedBatch> {
+        self.send.seal()
+    }
+
+    /// What becomes of one row: `None` = send it.
+    fn decide(
         &self,
-        client: &SalesforceClient,
-        current: &Current,
-        filtered: &mut Filtered,
-    ) -> io::Result<HashMap<(usize, String), Option<String>>> {
-        let plan = self.plan;
+        row: &Pending,
+        current: &Option<Current>,
+        parents: &Parents,
+    ) -> io::Result<Option<Finding>> {
+        let plan = &self.plan;
         let target = plan.target;
-        let mut out = HashMap::new();
-        for &(column, _) in &plan.compared {
+        let cells = record_to_row(target, &row.original)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
+        if plan.checks.predict_missing {
+            if let Some(predicted) = self.missing(row, &cells, current, parents) {
+                return Ok(Some(Finding::Rejected(predicted)));
+            }
+        }
+        if !(plan.checks.skip_unchanged && compares(&target.operation)) {
+            return Ok(None);
+        }
+        let hasher = foldhash::fast::FixedState::default();
+        let Some(key) = row
+            .key
+            .as_ref()
+            .filter(|k| !self.repeated.contains(&hasher.hash_one(k)))
+        else {
+            return Ok(None);
+        };
+        let Some(Some(record)) = current.as_ref().and_then(|c| c.get(key)) else {
+            return Ok(None);
+        };
+        let unchanged = plan.compared.iter().all(|&(column, at)| {
+            let cell = cells[column].as_ref();
+            let now = &record[at];
+            if cell.is_empty() {
+                return true;
+            }
+            match &target.columns[column].relationship {
+                Some(_) if cell == NULL_MARKER => now.is_empty(),
+                Some(_) => parents
+                    .get(column, target.columns[column].field.kind, cell)
+                    .and_then(|found| found.as_ref().ok())
+                    .is_some_and(|parent| same_id(parent, now)),
+                None => same_value(&target.columns[column].field, cell, now),
+            }
+        });
+        Ok(unchanged.then(|| Finding::Unchanged {
+            salesforce_id: record[0].to_string(),
+        }))
+    }
+
+    /// Dry run: the rejection Salesforce would give a row naming a record or a parent that
+    /// does not exist (only when the lookup answered).
+    fn missing(
+        &self,
+        row: &Pending,
+        cells: &[std::borrow::Cow<'_, str>],
+        current: &Option<Current>,
+        parents: &Parents,
+    ) -> Option<Predicted> {
+        let target = self.plan.target;
+        if Checks::id_must_exist(&target.operation) {
+            if let (Some(key), Some(current)) = (&row.key, current) {
+                if !current.contains_key(key) {
+                    return Some(Predicted {
+                        code: "INVALID_CROSS_REFERENCE_KEY",
+                        message: "invalid cross reference id".into(),
+                        fields: vec!["Id".into()],
+                    });
+                }
+            }
+        }
+        for &column in &self.plan.relationships {
+            let cell = cells[column].as_ref();
+            let relationship = target.columns[column].relationship.as_ref()?;
+            if cell.is_empty() || cell == NULL_MARKER || parents.failed.contains(&column) {
+                continue;
+            }
+            let field = &relationship.parent_field.name;
+            match parents.get(column, target.columns[column].field.kind, cell) {
+                Some(Ok(_)) => {}
+                Some(Err(ids)) => {
+                    return Some(Predicted {
+                        code: "DUPLICATE_EXTERNAL_ID",
+                        message: format!(
+                            "{field}: more than one record found for external id field: [{}]",
+                            ids.join(", ")
+                        ),
+                        fields: vec![field.clone()],
+                    })
+                }
+                None => {
+                    return Some(Predicted {
+                        code: "INVALID_FIELD",
+                        message: format!(
+                        "Foreign key external ID: {cell} not found for field {field} in entity {}",
+                        relationship.parent
+                    ),
+                        fields: Vec::new(),
+                    })
+                }
+            }
+        }
+        None
+    }
+
+    /// The records the chunk's keys name; `None` when there was nothing to read or the
+    /// lookup failed (logged).
+    async fn records(&mut self, literals: &[String]) -> Option<Current> {
+        if literals.is_empty() {
+            return None;
+        }
+        let plan = &self.plan;
+        let target = plan.target;
+        let fields: Vec<&str> = plan.select.iter().map(String::as_str).collect();
+        let literals: Vec<&str> = literals.iter().map(String::as_str).collect();
+        let soql = lookup_soql(&fields, &target.object, fields[plan.key_select], &literals);
+        self.tally.queries += 1;
+        match query_rows(self.client, &soql, &fields).await {
+            Ok(rows) => {
+                let mut current = Current::new();
+                for row in rows {
+                    let key = match_key(plan.key_kind(), &row[plan.key_select]);
+                    current
+                        .entry(key)
+                        .and_modify(|found| *found = None)
+                        .or_insert(Some(row));
+                }
+                Some(current)
+            }
+            Err(e) => {
+                tracing::warn!(
+                    "stream '{}': reading {} records of {} failed ({e}); they are not compared or checked",
+                    target.stream,
+                    literals.len(),
+                    target.object
+                );
+                None
+            }
+        }
+    }
+
+    /// For each relationship column, the parent Id each external id of the chunk names.
+    async fn parents(&mut self, rows: &[Pending]) -> io::Result<Parents> {
+        let target = self.plan.target;
+        let mut out = Parents::default();
+        for &column in &self.plan.relationships {
             let Some(relationship) = &target.columns[column].relationship else {
                 continue;
             };
             let kind = target.columns[column].field.kind;
             let mut literals: Vec<String> = Vec::new();
-            let mut wanted: HashMap<String, ()> = HashMap::new();
-            for row in &self.rows {
-                if !row
-                    .key
-                    .as_ref()
-                    .is_some_and(|k| matches!(current.get(k), Some(Some(_))))
-                {
-                    continue;
-                }
+            let mut wanted: HashSet<String> = HashSet::new();
+            for row in rows {
                 let cells = record_to_row(target, &row.original)
                     .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?;
                 let cell = cells[column].as_ref();
                 if cell.is_empty() || cell == NULL_MARKER {
                     continue;
                 }
-                if wanted.insert(match_key(kind, cell), ()).is_none() {
+                if wanted.insert(match_key(kind, cell)) {
                     literals.extend(soql_literal(kind, cell));
                 }
             }
             for group in literal_groups(&literals) {
-                filtered.queries += 1;
-                match query_parents(client, relationship, group).await {
+                self.tally.queries += 1;
+                match query_parents(self.client, relationship, group).await {
                     Ok(rows) => {
                         for (value, id) in rows {
-                            out.entry((column, match_key(kind, &value)))
-                                .and_modify(|found: &mut Option<String>| *found = None)
-                                .or_insert(Some(id));
+                            out.ids
+                                .entry((column, match_key(kind, &value)))
+                                .and_modify(|found| {
+                                    let mut ids = match found {
+                                        Ok(first) => vec![first.clone()],
+                                        Err(ids) => std::mem::take(ids),
+                                    };
+                                    ids.push(id.clone());
+                                    *found = Err(ids);
+                                })
+                                .or_insert(Ok(id));
                         }
                     }
-                    Err(e) => tracing::warn!(
-                        "stream '{}': reading which {} records {} names failed ({e}); rows setting it are written without comparing",
-                        target.stream,
-                        relationship.parent,
-                        relationship.header
-                    ),
+                    Err(e) => {
+                        tracing::warn!(
+                            "stream '{}': reading which {} records {} names failed ({e}); rows setting it are not compared or checked",
+                            target.stream,
+                            relationship.parent,
+                            relationship.header
+                        );
+                        out.failed.insert(column);
+                    }
                 }
             }
         }

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use crate::config::IsoDuration;
+use crate::config::{ChangeDataCapture, IsoDuration};
 
 /// How a read runs.
 #[derive(Clone, Debug, PartialEq)]
@@ -40,6 +40,10 @@ pub(crate) struct ReadSettings {
     pub max_uri_bytes: usize,
     /// When the read started (fixes every window's upper bound).
     pub now: DateTime<Utc>,
+    /// The same moment on this machine's monotonic clock (for [`ReadSettings::org_now`]).
+    pub started: std::time::Instant,
+    /// Follow change events where the stream's object publishes them (`change_data_capture`).
+    pub change_data_capture: Option<ChangeDataCapture>,
 }
 
 impl ReadSettings {
@@ -61,6 +65,13 @@ impl ReadSettings {
             checkpoint_every: 10_000,
             max_uri_bytes: crate::salesforce::rest::MAX_URI_BYTES,
             now,
+            started: std::time::Instant::now(),
+            change_data_capture: None,
         }
+    }
+
+    /// The org's time now: `now` plus the time elapsed here since the read started.
+    pub(crate) fn org_now(&self) -> DateTime<Utc> {
+        self.now + Duration::from_std(self.started.elapsed()).unwrap_or_else(|_| Duration::zero())
     }
 }

@@ -20,10 +20,13 @@ use crate::failure::Failure;
 use crate::protocol::{AirbyteCatalog, AirbyteStream, Message, Output, SyncMode};
 use crate::salesforce::{ClientOptions, ErrorClass, SObjectDescribe};
 
+use crate::salesforce::pubsub::{change_event_topic, CallError, ErrorKind, PubSub};
 use crate::source::connect::{connect, emit_rotated_token, failure};
 use crate::source::discover::describe_stream::DESCRIBE_STREAM;
 use crate::source::discover::object_filter::{exclusion, Exclusion, UNSUPPORTED_FILTERING};
-use crate::source::discover::schema::{default_cursor, stream_schema, DescribedField};
+use crate::source::discover::schema::{
+    default_cursor, stream_schema, DescribedField, CDC_DELETED_AT,
+};
 
 /// describe calls in flight at once.
 const CONCURRENT_DESCRIBES: usize = 16;
@@ -106,11 +109,76 @@ pub(crate) async fn discover(
         }
     }
     streams.sort_by(|a, b| a.name.cmp(&b.name));
+    if let Some(cdc) = &config.change_data_capture {
+        mark_change_data_capture(&client, &cdc.endpoint, &mut streams).await;
+    }
     streams.push(describe_stream());
     emit_rotated_token(&client, &config, &output);
     output
         .write(&Message::Catalog(AirbyteCatalog { streams }))
         .map_err(|e| Failure::system(e.to_string()))
+}
+
+/// With Change Data Capture on: asks the Pub/Sub API which incremental streams' objects publish
+/// change events (`GetTopic` of `/data/<Object>ChangeEvent`); their schemas gain
+/// `_ab_cdc_deleted_at` (the tombstones of deletes carry it), and the list is logged. A Pub/Sub
+/// API that cannot be reached is logged, never fatal: discover is about the REST API.
+async fn mark_change_data_capture(
+    client: &crate::salesforce::SalesforceClient,
+    endpoint: &str,
+    streams: &mut [AirbyteStream],
+) {
+    let pubsub = match PubSub::new(client, endpoint) {
+        Ok(pubsub) => pubsub,
+        Err(e) => {
+            tracing::warn!("Change Data Capture: {e}");
+            return;
+        }
+    };
+    let candidates: Vec<String> = streams
+        .iter()
+        .filter(|s| s.supported_sync_modes.contains(&SyncMode::Incremental))
+        .map(|s| s.name.clone())
+        .collect();
+    let answers: Vec<(String, Result<String, CallError>)> = futures::stream::iter(candidates)
+        .map(|name| {
+            let pubsub = pubsub.clone();
+            async move {
+                let topic = change_event_topic(&name);
+                (name, pubsub.topic_schema_id(&topic).await)
+            }
+        })
+        .buffer_unordered(CONCURRENT_DESCRIBES)
+        .collect()
+        .await;
+    let mut capable = Vec::new();
+    for (name, answer) in answers {
+        match answer {
+            Ok(_) => capable.push(name),
+            Err(CallError::PubSub(e)) if e.kind() == ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(
+                    "Change Data Capture: cannot tell whether {name} publishes change events ({e}); a read will ask again"
+                );
+            }
+        }
+    }
+    capable.sort();
+    for stream in streams.iter_mut() {
+        if capable.contains(&stream.name) {
+            if let Some(properties) = stream.json_schema["properties"].as_object_mut() {
+                properties.insert(
+                    CDC_DELETED_AT.to_string(),
+                    json!({"type": ["null", "string"], "format": "date-time"}),
+                );
+            }
+        }
+    }
+    tracing::info!(
+        "Change Data Capture: {} stream(s) follow change events when read incrementally: {}; the others are read by their cursor",
+        capable.len(),
+        if capable.is_empty() { "none".to_string() } else { capable.join(", ") }
+    );
 }
 
 /// The stream of one object.

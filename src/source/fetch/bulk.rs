@@ -23,6 +23,7 @@ use tokio::sync::mpsc;
 
 use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
 
+use crate::source::context::ReadContext;
 use crate::source::decode::convert::RecordLayout;
 use crate::source::decode::csv_stream::CsvDecoder;
 use crate::source::fetch::page::{
@@ -109,6 +110,17 @@ pub(crate) struct Downloads<'a> {
     pub parallel: usize,
     /// Set once Salesforce refused `resultPages`: the read's later jobs go by locator at once.
     pub refused: &'a AtomicBool,
+}
+
+impl Downloads<'_> {
+    /// The read's settings for downloading result pages.
+    pub(crate) fn of(ctx: &ReadContext) -> Downloads<'_> {
+        Downloads {
+            page_size: ctx.settings.bulk_page_size,
+            parallel: ctx.settings.max_parallel_downloads,
+            refused: &ctx.result_pages_refused,
+        }
+    }
 }
 
 /// Streams every result page of `job` through `layout` into `sink`. Returns the number of rows.

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::protocol::OutputError;
 use crate::salesforce::ErrorClass;
 
 use crate::salesforce::datetime::{datetime_literal, parse_datetime};
@@ -14,6 +15,29 @@ use crate::source::output::state::IncrementalState;
 
 /// How far back getDeleted can see (Salesforce keeps the delete log 15 days).
 const DELETE_LOG_DAYS: i64 = 15;
+
+/// Emits the record of a deleted row: its Id, `IsDeleted` true, the cursor and
+/// `_ab_cdc_deleted_at` both at `at` (the deletion time, `…000Z`).
+pub(crate) fn emit_tombstone(
+    emitter: &mut StreamEmitter,
+    id: &str,
+    cursor: &str,
+    at: &str,
+) -> Result<(), OutputError> {
+    let buffer = emitter.begin_record();
+    buffer.extend_from_slice(b"{\"Id\":");
+    write_str(buffer, id);
+    buffer.extend_from_slice(b",\"IsDeleted\":true,");
+    write_str(buffer, cursor);
+    buffer.push(b':');
+    write_str(buffer, at);
+    buffer.extend_from_slice(b",\"");
+    buffer.extend_from_slice(CDC_DELETED_AT.as_bytes());
+    buffer.extend_from_slice(b"\":");
+    write_str(buffer, at);
+    buffer.push(b'}');
+    emitter.emit_record()
+}
 
 /// Emits a record for every row deleted since the last check (getDeleted), with `IsDeleted`
 /// true, the cursor at the deletion time and `_ab_cdc_deleted_at`, so deduplicating destinations
@@ -68,20 +92,7 @@ pub(crate) async fn emit_hard_deletes(
             );
             continue;
         };
-        let at = datetime_literal(at);
-        let buffer = emitter.begin_record();
-        buffer.extend_from_slice(b"{\"Id\":");
-        write_str(buffer, &record.id);
-        buffer.extend_from_slice(b",\"IsDeleted\":true,");
-        write_str(buffer, cursor);
-        buffer.push(b':');
-        write_str(buffer, &at);
-        buffer.extend_from_slice(b",\"");
-        buffer.extend_from_slice(CDC_DELETED_AT.as_bytes());
-        buffer.extend_from_slice(b"\":");
-        write_str(buffer, &at);
-        buffer.push(b'}');
-        emitter.emit_record()?;
+        emit_tombstone(emitter, &record.id, cursor, &datetime_literal(at))?;
         count += 1;
     }
     if count > 0 {

@@ -5,7 +5,10 @@
 //! - incremental: the CDK's `date-range` form plus our own keys, which the CDK ignores:
 //!   `{"state_type":"date-range","slices":[{"start":S,"end":E,"most_recent_cursor_value":M}],
 //!   "deletions_checked_until":D}` — every record whose cursor is in `[S, E)` has been emitted;
-//!   `D` is how far getDeleted has been checked for hard deletes.
+//!   `D` is how far getDeleted has been checked for hard deletes. A stream followed through
+//!   Change Data Capture adds `"cdc":{"topic":T,"replay_id":R}`: every change event of topic `T`
+//!   up to replay id `R` (opaque bytes, base64) has been emitted; without CDC the key is absent
+//!   and the blob is exactly what it was.
 //! - full refresh, mid-stream: `{"full_refresh_after_id":"001…"}` — every row up to that Id (in
 //!   Id order) has been emitted; a retry continues after it.
 //! - full refresh, done: `{"__ab_full_refresh_sync_complete":true}` (the CDK's marker).
@@ -17,6 +20,8 @@
 //!
 //! State never moves backwards: [`IncrementalState::advance`] only moves `end` forward.
 
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Map, Value};
 use thiserror::Error;
@@ -40,6 +45,45 @@ pub(crate) struct IncrementalState {
     pub most_recent_cursor_value: Option<String>,
     /// getDeleted has been checked up to here.
     pub deletions_checked_until: Option<DateTime<Utc>>,
+    /// Where a Change Data Capture stream's events have been emitted up to.
+    pub cdc: Option<CdcPosition>,
+}
+
+/// A position in a Change Data Capture topic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct CdcPosition {
+    pub topic: String,
+    /// The replay id of the last event whose changes were emitted (or of a keepalive).
+    pub replay_id: Vec<u8>,
+}
+
+impl CdcPosition {
+    fn to_json(&self) -> Value {
+        json!({"topic": self.topic, "replay_id": BASE64.encode(&self.replay_id)})
+    }
+
+    fn parse(value: &Value) -> Result<Option<CdcPosition>, String> {
+        if value.is_null() {
+            return Ok(None);
+        }
+        let topic = value.get("topic").and_then(Value::as_str);
+        let replay_id = value
+            .get("replay_id")
+            .and_then(Value::as_str)
+            .map(|text| BASE64.decode(text));
+        match (topic, replay_id) {
+            (Some(topic), Some(Ok(replay_id))) if !topic.is_empty() && !replay_id.is_empty() => {
+                Ok(Some(CdcPosition {
+                    topic: topic.to_string(),
+                    replay_id,
+                }))
+            }
+            _ => Err(format!(
+                "cdc: expected {{\"topic\": \"/data/…ChangeEvent\", \"replay_id\": base64}}, got {}",
+                short(value)
+            )),
+        }
+    }
 }
 
 /// Progress of a full refresh stream.
@@ -114,8 +158,12 @@ impl StreamState {
                 ))
             })?),
         };
+        let cdc = match object.get("cdc") {
+            None => None,
+            Some(v) => CdcPosition::parse(v).map_err(invalid)?,
+        };
         if object.contains_key("state_type") || object.contains_key("slices") {
-            return parse_date_range(object, deletions_checked_until).map_err(invalid);
+            return parse_date_range(object, deletions_checked_until, cdc).map_err(invalid);
         }
         let key = cursor_field
             .filter(|c| object.contains_key(*c))
@@ -133,6 +181,7 @@ impl StreamState {
                 end,
                 most_recent_cursor_value: Some(datetime_literal(end)),
                 deletions_checked_until,
+                cdc,
             }));
         }
         let keys: Vec<&str> = object.keys().map(|k| k.as_str()).collect();
@@ -159,6 +208,7 @@ fn short(value: &Value) -> String {
 fn parse_date_range(
     object: &Map<String, Value>,
     deletions_checked_until: Option<DateTime<Utc>>,
+    cdc: Option<CdcPosition>,
 ) -> Result<StreamState, String> {
     if let Some(kind) = object.get("state_type") {
         if kind.as_str() != Some("date-range") {
@@ -214,6 +264,7 @@ fn parse_date_range(
         end,
         most_recent_cursor_value: most_recent,
         deletions_checked_until,
+        cdc,
     }))
 }
 
@@ -225,6 +276,7 @@ impl IncrementalState {
             end: start,
             most_recent_cursor_value: None,
             deletions_checked_until: None,
+            cdc: None,
         }
     }
 
@@ -273,6 +325,9 @@ impl IncrementalState {
         blob.insert("slices".into(), Value::Array(vec![Value::Object(slice)]));
         if let Some(d) = self.deletions_checked_until {
             blob.insert("deletions_checked_until".into(), json!(datetime_literal(d)));
+        }
+        if let Some(cdc) = &self.cdc {
+            blob.insert("cdc".into(), cdc.to_json());
         }
         Value::Object(blob)
     }
@@ -351,6 +406,26 @@ mod tests {
         assert_eq!(blob["state_type"], "date-range");
         assert_eq!(blob["slices"][0]["end"], "2024-02-01T00:00:00.000Z");
         assert_eq!(parse(blob), StreamState::Incremental(state));
+    }
+
+    #[test]
+    fn a_cdc_position_round_trips_and_bad_ones_name_the_key() {
+        let mut state = IncrementalState::starting_at(at(2024, 1, 1));
+        state.advance(at(2024, 2, 1));
+        state.cdc = Some(CdcPosition {
+            topic: "/data/AccountChangeEvent".into(),
+            replay_id: vec![0, 0, 0, 0, 0, 0, 1, 255],
+        });
+        let blob = state.to_json();
+        assert_eq!(blob["cdc"]["replay_id"], "AAAAAAAAAf8=");
+        assert_eq!(parse(blob), StreamState::Incremental(state));
+        let err = StreamState::parse(
+            "Account",
+            Some("SystemModstamp"),
+            &json!({"state_type": "date-range", "slices": [], "cdc": {"topic": "/data/AccountChangeEvent", "replay_id": "%%"}}),
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("cdc: expected"), "{err}");
     }
 
     #[test]

@@ -168,6 +168,7 @@ impl WindowSettings {
     }
 
     /// The half-open windows `[start, end)` of `step` covering `[lower, upper)`.
+    #[cfg(test)]
     pub(crate) fn windows(
         &self,
         state: Option<&IncrementalState>,
@@ -236,6 +237,7 @@ mod tests {
             end: at(2024, 3, 1),
             most_recent_cursor_value: None,
             deletions_checked_until: None,
+            cdc: None,
         };
         let windows = settings().windows(Some(&state));
         assert_eq!(windows[0].0, at(2024, 3, 1) - Duration::minutes(10));

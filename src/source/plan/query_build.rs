@@ -19,6 +19,8 @@ pub(crate) struct QuerySpec {
     pub order_by: Vec<String>,
     pub cursor: Option<String>,
     pub has_id: bool,
+    /// Only these rows (Change Data Capture re-reads).
+    pub ids: Vec<String>,
 }
 
 /// One field chunk of a query: its SOQL (ordered by Id when there are several chunks) and the
@@ -38,6 +40,7 @@ pub(crate) fn soql(
     select.after_id = spec.after_id.clone();
     select.until_id = spec.until_id.clone();
     select.order_by = order_by;
+    select.ids = spec.ids.clone();
     select
         .to_soql()
         .map_err(|e| StreamFailure::Config(Reason::of(e)))

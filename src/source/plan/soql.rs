@@ -92,6 +92,8 @@ pub(crate) struct Select {
     pub until_id: Option<String>,
     /// `ORDER BY` these fields ascending.
     pub order_by: Vec<String>,
+    /// Only the rows with these Ids (re-reading changed rows); none: no such condition.
+    pub ids: Vec<String>,
 }
 
 impl Select {
@@ -103,6 +105,7 @@ impl Select {
             after_id: None,
             until_id: None,
             order_by: Vec::new(),
+            ids: Vec::new(),
         }
     }
 
@@ -171,6 +174,10 @@ impl Select {
         }
         for id in self.until_id.iter().map(String::as_str).chain(up_to_id) {
             conditions.push(format!("Id <= {}", quote_string(id)));
+        }
+        if !self.ids.is_empty() {
+            let quoted: Vec<String> = self.ids.iter().map(|id| quote_string(id)).collect();
+            conditions.push(format!("Id IN ({})", quoted.join(",")));
         }
         Ok(if conditions.is_empty() {
             String::new()

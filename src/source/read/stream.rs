@@ -11,12 +11,16 @@ use std::collections::HashSet;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::Value;
 
 use crate::protocol::{ConfiguredAirbyteStream, SyncMode};
 use crate::salesforce::SObjectDescribe;
 
+use crate::salesforce::pubsub::change_event_topic;
+use crate::source::cdc::{change_events_available, read_changes, CatchUp, RereadPlan};
+use crate::source::context::settings::ReadSettings;
 use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
 use crate::source::decode::field_kind::FieldKind;
@@ -35,7 +39,7 @@ use crate::source::output::state::{FullRefreshState, IncrementalState, StreamSta
 use crate::source::plan::id_ranges::{id_ranges, IdRange};
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
 use crate::source::plan::soql::CursorWindow;
-use crate::source::plan::{choose_api, WindowSettings};
+use crate::source::plan::{choose_api, split_windows, WindowSettings};
 use crate::source::read::window_count::{count_rows, verdict, Tally, Verdict, MAX_REREADS};
 
 /// What the stream reads, decided from describe and the catalog.
@@ -48,15 +52,6 @@ struct StreamPlan {
     /// WHERE and ORDER BY on the cursor and Id work for this object.
     filterable: bool,
     replicateable: bool,
-}
-
-/// How this read downloads a job's result pages.
-fn downloads(ctx: &ReadContext) -> Downloads<'_> {
-    Downloads {
-        page_size: ctx.settings.bulk_page_size,
-        parallel: ctx.settings.max_parallel_downloads,
-        refused: &ctx.result_pages_refused,
-    }
 }
 
 /// Reads one stream; on success its final STATE has been emitted.
@@ -182,6 +177,7 @@ impl StreamPlan {
             order_by,
             cursor: self.cursor.clone(),
             has_id: self.has_id,
+            ids: Vec::new(),
         }
     }
 }
@@ -280,21 +276,117 @@ async fn read_incremental(
     state: StreamState,
     emitter: &mut StreamEmitter,
 ) -> Result<(), StreamFailure> {
-    let settings = &ctx.settings;
-    let windows_of = WindowSettings {
+    let windows_of = window_settings(&ctx.settings);
+    let saved = match state {
+        StreamState::Incremental(s) => Some(s),
+        _ => None,
+    };
+    let upper = windows_of.upper();
+    let mut state = saved.unwrap_or_else(|| IncrementalState::starting_at(windows_of.lower(None)));
+    if let Some(cdc) = &ctx.settings.change_data_capture {
+        let topic = change_event_topic(&plan.object);
+        if change_events_available(ctx, &plan.object, &topic).await? {
+            let mut catch_up = CatchUpReader {
+                ctx,
+                plan: &mut plan,
+                cursor: &cursor,
+            };
+            return read_changes(ctx, cdc, &topic, &mut catch_up, &mut state, emitter).await;
+        }
+    }
+    let bounds = Bounds {
+        upper,
+        claim: upper,
+        open_ended: false,
+    };
+    read_windows(ctx, &mut plan, &cursor, &mut state, emitter, bounds).await?;
+
+    if ctx.settings.detect_hard_deletes && plan.replicateable {
+        emit_hard_deletes(ctx, &plan.object, &cursor, upper, &mut state, emitter).await?;
+    }
+    emitter.state(state.to_json())?;
+    Ok(())
+}
+
+fn window_settings(settings: &ReadSettings) -> WindowSettings {
+    WindowSettings {
         start_date: settings.start_date,
         end_date: settings.end_date,
         step: settings.stream_slice_step,
         lookback: settings.lookback_window,
         now: settings.now,
-    };
-    let saved = match state {
-        StreamState::Incremental(s) => Some(s),
-        _ => None,
-    };
-    let windows = windows_of.windows(saved.as_ref());
-    let upper = windows_of.upper();
-    let mut state = saved.unwrap_or_else(|| IncrementalState::starting_at(windows_of.lower(None)));
+    }
+}
+
+/// How far one pass over an incremental stream's windows reads.
+#[derive(Clone, Copy, Debug)]
+struct Bounds {
+    /// The windows end here.
+    upper: DateTime<Utc>,
+    /// The state never claims more than this (below `upper` when the last window is open).
+    claim: DateTime<Utc>,
+    /// The last window has no upper bound that matters (a Change Data Capture hand-off: every
+    /// row committed before its query runs is read; a row changed meanwhile arrives as an event
+    /// too, so its count is not verified).
+    open_ended: bool,
+}
+
+/// A Change Data Capture stream's snapshot and catch-ups: the stream's windows from the state's
+/// end (minus the lookback) to beyond the org's current time.
+struct CatchUpReader<'a> {
+    ctx: &'a Arc<ReadContext>,
+    plan: &'a mut StreamPlan,
+    cursor: &'a str,
+}
+
+impl CatchUp for CatchUpReader<'_> {
+    fn layout(&self) -> RereadPlan {
+        RereadPlan {
+            object: self.plan.object.clone(),
+            fields: self.plan.fields.clone(),
+            cursor: self.cursor.to_string(),
+            has_id: self.plan.has_id,
+            bulk: self.plan.api == Api::Bulk,
+        }
+    }
+
+    async fn catch_up(
+        &mut self,
+        state: &mut IncrementalState,
+        emitter: &mut StreamEmitter,
+    ) -> Result<(), StreamFailure> {
+        let claim = self.ctx.settings.org_now();
+        let bounds = Bounds {
+            upper: claim + chrono::Duration::days(1),
+            claim,
+            open_ended: true,
+        };
+        read_windows(self.ctx, self.plan, self.cursor, state, emitter, bounds).await?;
+        emitter.state(state.to_json())?;
+        Ok(())
+    }
+}
+
+/// Reads the windows from the state's end (minus the lookback) to `bounds.upper`, emitting each
+/// window's records and a STATE after it.
+async fn read_windows(
+    ctx: &Arc<ReadContext>,
+    plan: &mut StreamPlan,
+    cursor: &str,
+    state: &mut IncrementalState,
+    emitter: &mut StreamEmitter,
+    bounds: Bounds,
+) -> Result<(), StreamFailure> {
+    let settings = &ctx.settings;
+    let windows_of = window_settings(settings);
+    let mut windows = split_windows(windows_of.lower(Some(state)), bounds.claim, windows_of.step);
+    if bounds.open_ended {
+        match windows.last_mut() {
+            Some(last) => last.1 = bounds.upper,
+            None => windows.push((windows_of.lower(Some(state)), bounds.upper)),
+        }
+    }
+    let last_window = windows.len().saturating_sub(1);
     let mut estimated = 0u64;
 
     let specs: Vec<QuerySpec> = windows
@@ -302,7 +394,7 @@ async fn read_incremental(
         .map(|(start, end)| {
             plan.spec(
                 Some(CursorWindow {
-                    cursor_field: cursor.clone(),
+                    cursor_field: cursor.to_string(),
                     start: *start,
                     end: *end,
                 }),
@@ -310,22 +402,21 @@ async fn read_incremental(
             )
         })
         .collect();
-
     // Bulk jobs of the coming windows, prepared in the background in window order.
-    let mut prepared = prepare_ahead(ctx, &plan, &specs)?;
+    let mut prepared = prepare_ahead(ctx, plan, &specs)?;
 
-    for spec in &specs {
+    for (index, spec) in specs.iter().enumerate() {
         let window = spec
             .window
             .as_ref()
             .expect("incremental specs have windows");
         let mut rereads = 0u32;
         loop {
-            let bulk_job = next_bulk_job(ctx, &mut plan, &mut prepared, spec, rereads).await?;
+            let bulk_job = next_bulk_job(ctx, plan, &mut prepared, spec, rereads).await?;
             let mut sink = CheckpointSink {
                 emitter: &mut *emitter,
                 progress: Progress::Incremental {
-                    state: &mut state,
+                    state: &mut *state,
                     ordered: !spec.order_by.is_empty(),
                     last_cursor: String::new(),
                 },
@@ -335,7 +426,8 @@ async fn read_incremental(
             let mut tally = Tally::new(&mut sink);
             match bulk_job {
                 Some((job, layout)) => {
-                    download_job(&ctx.client, &job, &layout, &downloads(ctx), &mut tally).await?;
+                    download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut tally)
+                        .await?;
                     estimated += job.job.number_records_processed.unwrap_or(0);
                 }
                 None => {
@@ -352,7 +444,7 @@ async fn read_incremental(
                 }
             }
             let emitted = tally.rows;
-            if !settings.verify_window_counts {
+            if !settings.verify_window_counts || (bounds.open_ended && index == last_window) {
                 break;
             }
             ctx.budget.check_api_call()?;
@@ -378,15 +470,10 @@ async fn read_incremental(
                 }
             }
         }
-        state.advance(window.end);
+        state.advance(window.end.min(bounds.claim));
         emitter.state(state.to_json())?;
     }
     drop(prepared);
-
-    if settings.detect_hard_deletes && plan.replicateable {
-        emit_hard_deletes(ctx, &plan.object, &cursor, upper, &mut state, emitter).await?;
-    }
-    emitter.state(state.to_json())?;
     Ok(())
 }
 
@@ -461,7 +548,7 @@ async fn read_id_range(
         let mut tally = Tally::new(&mut sink);
         let mut read_ordered = ordered;
         if let Some((job, layout)) = bulk_job {
-            download_job(&ctx.client, &job, &layout, &downloads(ctx), &mut tally).await?;
+            download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut tally).await?;
         } else {
             ctx.budget.check_api_call()?;
             let (chunks, still_ordered) =
