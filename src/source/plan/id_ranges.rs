@@ -27,6 +27,13 @@ pub(crate) struct IdRange {
     pub until: Option<String>,
 }
 
+impl From<Option<String>> for IdRange {
+    /// Every Id after `after` (all of them when `None`).
+    fn from(after: Option<String>) -> Self {
+        IdRange { after, until: None }
+    }
+}
+
 /// The ranges a full refresh of `object` (after `after`, when resuming) is read in: up to
 /// `most`, each of at least `min_rows` rows as counted now (so every job keeps several result
 /// pages); one open range when the object is smaller, `min_rows` is 0, or its Ids cannot be
@@ -38,10 +45,7 @@ pub(crate) async fn id_ranges(
     most: usize,
     min_rows: u64,
 ) -> Result<Vec<IdRange>, StreamFailure> {
-    let whole = vec![IdRange {
-        after: after.map(str::to_string),
-        until: None,
-    }];
+    let whole = vec![IdRange::from(after.map(str::to_string))];
     if min_rows == 0 || most < 2 {
         return Ok(whole);
     }
@@ -82,10 +86,7 @@ pub(crate) async fn id_ranges(
         });
         lower = Some(cut);
     }
-    ranges.push(IdRange {
-        after: lower,
-        until: None,
-    });
+    ranges.push(IdRange::from(lower));
     Ok(ranges)
 }
 

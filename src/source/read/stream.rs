@@ -496,19 +496,25 @@ async fn read_full_refresh(
     // prepared at once; each range is read, counted and checkpointed like the whole object.
     let ranges = if plan.api == Api::Bulk && ordered {
         ctx.budget.check_api_call()?;
-        id_ranges(
+        let ranges = id_ranges(
             &ctx.client,
             &plan.object,
             after_id.as_deref(),
             settings.num_workers.clamp(1, 8),
             settings.id_range_rows,
         )
-        .await?
+        .await;
+        // Splitting is an optimisation: a count that fails (a timeout on a huge object) leaves
+        // the object to one query.
+        ranges.unwrap_or_else(|e| {
+            tracing::warn!(
+                "{}: cannot size Id ranges ({e}); reading it as one query",
+                plan.object
+            );
+            vec![IdRange::from(after_id.clone())]
+        })
     } else {
-        vec![IdRange {
-            after: after_id,
-            until: None,
-        }]
+        vec![IdRange::from(after_id)]
     };
     let specs: Vec<QuerySpec> = ranges
         .into_iter()
