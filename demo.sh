@@ -3,7 +3,8 @@
 # Rust toolchain. Builds the connector and the emulator (release), then examples/demo.rs:
 #   spec, check and discover of both roles; a full read of five streams; changes and deletes in
 #   the org (updates, soft deletes, a hard delete, new rows); an incremental read that picks them
-#   up; a write of modeled records back into the org, with bad rows landing in the dead-letter
+#   up; Change Data Capture (changes made while a read follows Account's change events arrive
+#   within milliseconds, each printed with its latency); a write of modeled records back into the org, with bad rows landing in the dead-letter
 #   queue; a summary (records per stream, time, records/s, rejects and where they are).
 # Every file it makes is in one folder: demo-output/ (or the folder given as the argument).
 #
@@ -14,4 +15,4 @@ cd "$(dirname "$0")"
 out="${1:-demo-output}"
 echo "==> building the connector and the emulator (cargo build --release)"
 cargo build --release --quiet -p salesforce-connector -p sf-emulator --bins --example demo
-exec target/release/examples/demo "$out"
+exec "${CARGO_TARGET_DIR:-target}/release/examples/demo" "$out"

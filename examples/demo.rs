@@ -4,8 +4,10 @@
 //! connector and the emulator; demo.sh does both). Starts `target/release/sf-emulator`, then runs
 //! the real `target/release/salesforce-connector`: spec, check and discover of both roles, a full
 //! read, changes and deletes in the org (admin API, a hard delete included), an incremental read
-//! that picks them up, and a write of modeled records with a few bad rows that land in the
-//! dead-letter queue. Every file it makes is in OUTPUT_DIR (default `demo-output/`).
+//! that picks them up, Change Data Capture (a read following Account's change events while the
+//! org changes, each change printed with its latency), and a write of modeled records with a few
+//! bad rows that land in the dead-letter queue. Every file it makes is in OUTPUT_DIR (default
+//! `demo-output/`). Binaries are looked up in `$CARGO_TARGET_DIR/release` (default `target/`).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -15,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use serde_json::{json, Value};
+
+/// Changes the Change Data Capture step makes while its read follows the events.
+const CDC_CHANGES: usize = 5;
 
 /// The streams the demo reads (incremental on SystemModstamp).
 const STREAMS: &[&str] = &["Account", "Contact", "Opportunity", "Lead", "Case"];
@@ -48,8 +53,10 @@ fn main() -> Result<()> {
             .unwrap_or_else(|| "demo-output".into()),
     );
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let connector = root.join("target/release/salesforce-connector");
-    let emulator_bin = root.join("target/release/sf-emulator");
+    let target =
+        std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| root.join("target"), PathBuf::from);
+    let connector = target.join("release/salesforce-connector");
+    let emulator_bin = target.join("release/sf-emulator");
     for binary in [&connector, &emulator_bin] {
         if !binary.exists() {
             bail!(
@@ -271,8 +278,178 @@ impl Demo {
             ),
         )?;
 
+        let mut cdc_config: Value = serde_json::from_slice(&std::fs::read(&source_config)?)?;
+        cdc_config["pubsub_endpoint"] = ready["pubsub_url"].clone();
+        cdc_config["change_data_capture"] = json!({"enabled": true, "idle_timeout_seconds": 20, "max_events_per_read": CDC_CHANGES});
+        let cdc_config = self.save("source-config-cdc.json", &cdc_config)?;
+        let account = configured["streams"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["stream"]["name"] == "Account"))
+            .cloned()
+            .context("Account in the catalog")?;
+        let cdc_catalog = self.save("source-catalog-cdc.json", &json!({"streams": [account]}))?;
+        let account_state = incremental
+            .last_states
+            .get("Account")
+            .map(|s| json!([{"type": "STREAM", "stream": s}]))
+            .context("a STATE for Account")?;
+        let cdc_state = self.save("state-before-cdc.json", &account_state)?;
+        step("Change Data Capture: a read follows Account's change events while the org changes");
+        self.follow_changes(&cdc_config, &cdc_catalog, &cdc_state)?;
+
         step("writing modeled records back: new Contacts (3 of them bad) and Product_Catalog__c upserts");
         self.write_back(&destination_config)?;
+        Ok(())
+    }
+
+    /// Runs a read with `change_data_capture` on; once it follows the events, makes
+    /// [`CDC_CHANGES`] changes to Accounts (one every half second) and prints when each one's
+    /// RECORD arrived. The read ends after that many events.
+    fn follow_changes(&mut self, config: &Path, catalog: &Path, state: &Path) -> Result<()> {
+        let mut child = Command::new(&self.connector)
+            .args(["source", "read", "--config"])
+            .arg(config)
+            .arg("--catalog")
+            .arg(catalog)
+            .arg("--state")
+            .arg(state)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(self.out.join("read-cdc.stderr.log"))?)
+            .spawn()
+            .context("cannot start salesforce-connector")?;
+        let stdout = child.stdout.take().context("connector stdout")?;
+        let (lines_tx, lines) = std::sync::mpsc::channel::<(Instant, String)>();
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines_tx.send((Instant::now(), line)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut file =
+            std::io::BufWriter::new(std::fs::File::create(self.out.join("read-cdc.jsonl"))?);
+        let mut arrived: BTreeMap<String, Vec<(Instant, Value)>> = BTreeMap::new();
+        let mut take = |line: &str,
+                        at: Instant,
+                        file: &mut std::io::BufWriter<std::fs::File>|
+         -> Result<bool> {
+            writeln!(file, "{line}")?;
+            let message: Value = serde_json::from_str(line)
+                .with_context(|| format!("read-cdc.jsonl: a stdout line is not JSON: {line:?}"))?;
+            if message["type"] == "RECORD" {
+                let data = message["record"]["data"].clone();
+                if let Some(id) = data["Id"].as_str() {
+                    arrived.entry(id.to_string()).or_default().push((at, data));
+                }
+            }
+            Ok(message["log"]["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("following change events")))
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let (at, line) = lines
+                .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+                .context("the read did not start following change events within 2 minutes")?;
+            if take(&line, at, &mut file)? {
+                break;
+            }
+        }
+        println!("    following /data/AccountChangeEvent; changing the org:");
+        let ids = self.ids("Account", 3)?;
+        let mut made: Vec<(String, String, Instant)> = Vec::new();
+        for i in 0..CDC_CHANGES {
+            std::thread::sleep(Duration::from_millis(500));
+            // Measured from the moment the change is sent (its commit happens during the call).
+            let sent = Instant::now();
+            let (what, id) = match i {
+                0 | 1 => {
+                    let id = ids[i].clone();
+                    self.admin(
+                        reqwest::Method::PATCH,
+                        &format!("records/Account/{id}"),
+                        Some(json!({"Phone": format!("+1 555 01{i:02}")})),
+                    )?;
+                    ("updated Phone of", id)
+                }
+                2 => {
+                    let reply = self.admin(
+                        reqwest::Method::POST,
+                        "records/Account",
+                        Some(json!({"Name": "Created while CDC follows"})),
+                    )?;
+                    (
+                        "created",
+                        reply["id"].as_str().unwrap_or_default().to_string(),
+                    )
+                }
+                3 => {
+                    let id = ids[2].clone();
+                    self.admin(
+                        reqwest::Method::DELETE,
+                        &format!("records/Account/{id}"),
+                        None,
+                    )?;
+                    ("soft-deleted", id)
+                }
+                _ => {
+                    let id = ids[2].clone();
+                    self.admin(
+                        reqwest::Method::POST,
+                        &format!("records/Account/{id}/undelete"),
+                        None,
+                    )?;
+                    ("undeleted", id)
+                }
+            };
+            made.push((what.to_string(), id, sent));
+        }
+        while let Ok((at, line)) = lines.recv_timeout(Duration::from_secs(60)) {
+            take(&line, at, &mut file)?;
+        }
+        file.flush()?;
+        let status = child.wait()?;
+        let _ = reader.join();
+        if !status.success() {
+            bail!(
+                "salesforce-connector source read (CDC) failed ({status}): see read-cdc.stderr.log"
+            );
+        }
+        // A change's record is the first RECORD of its Id after the change's commit (the
+        // undelete's row follows the delete's tombstone).
+        let mut latencies = Vec::new();
+        for (what, id, committed) in &made {
+            let first = arrived
+                .get(id)
+                .and_then(|records| records.iter().find(|(at, _)| at >= committed));
+            match first {
+                Some((at, data)) => {
+                    let ms = at.saturating_duration_since(*committed).as_secs_f64() * 1000.0;
+                    latencies.push(ms);
+                    let shape = if data["_ab_cdc_deleted_at"].is_string() {
+                        "tombstone"
+                    } else {
+                        "whole row"
+                    };
+                    println!("    {what} Account {id}: RECORD ({shape}) {ms:.0} ms after the change was sent");
+                }
+                None => println!("    {what} Account {id}: no RECORD arrived"),
+            }
+        }
+        latencies.sort_by(f64::total_cmp);
+        let line = format!(
+            "Change Data Capture: {}/{} changes arrived as RECORDs, {:.0} ms to {:.0} ms after they were made (no Bulk job, no polling)",
+            latencies.len(),
+            made.len(),
+            latencies.first().copied().unwrap_or(0.0),
+            latencies.last().copied().unwrap_or(0.0)
+        );
+        println!("    {line}");
+        self.summary.push(line);
+        if latencies.len() != made.len() {
+            bail!("a change made while the read followed the events never arrived");
+        }
         Ok(())
     }
 

@@ -12,7 +12,8 @@ use chrono::Utc;
 use crate::config::DestinationConfig;
 use crate::protocol::{ConnectionStatus, Status};
 use crate::salesforce::{
-    ClientOptions, Error, GlobalDescribe, IngestJobRequest, IngestOperation, SalesforceClient,
+    ClientOptions, Error, GlobalDescribe, IngestJob, IngestJobRequest, IngestOperation,
+    SalesforceClient,
 };
 
 use crate::destination::outcome::dlq::{DeadLetterQueue, DlqSettings, RunIdentity};
@@ -89,12 +90,12 @@ async fn probe_hard_delete(
             format!("hard_delete_streams asks for hard deletes, but Salesforce refused a hardDelete job on {object}: {e}")
         }
     })?;
-    if let Err(e) = client.abort_ingest_job(&job.id).await {
+    if let Err(e) = client.abort_job::<IngestJob>(&job.id).await {
         tracing::warn!(
             "check: could not abort the hard-delete probe job {}: {e}",
             job.id
         );
-    } else if let Err(e) = client.delete_ingest_job(&job.id).await {
+    } else if let Err(e) = client.delete_job::<IngestJob>(&job.id).await {
         tracing::warn!(
             "check: could not delete the hard-delete probe job {}: {e}",
             job.id

@@ -250,40 +250,21 @@ mod tests {
     use super::*;
 
     fn account() -> SObjectInfo {
-        let mut id = FieldInfo::new("Id", "id");
-        id.createable = false;
-        id.updateable = false;
-        id.nillable = false;
-        let mut name = FieldInfo::new("Name", "string");
-        name.nillable = false;
-        let mut ext = FieldInfo::new("Ext_Id__c", "string");
-        ext.external_id = true;
-        let mut active = FieldInfo::new("Active__c", "boolean");
-        active.nillable = false;
+        let mut active = FieldInfo::new("Active__c", "boolean").required();
         active.defaulted_on_create = true;
-        let mut created = FieldInfo::new("CreatedDate", "datetime");
-        created.createable = false;
-        created.updateable = false;
         let mut create_only = FieldInfo::new("Source__c", "picklist");
         create_only.updateable = false;
-        SObjectInfo::new(
-            "Account",
-            true,
-            true,
-            true,
-            vec![
-                id,
-                name,
-                ext,
-                active,
-                created,
-                create_only,
-                FieldInfo::new("Score__c", "double"),
-                FieldInfo::new("Seats__c", "int"),
-                FieldInfo::new("Renewal__c", "date"),
-                FieldInfo::new("BillingAddress", "address"),
-            ],
-        )
+        let mut fields = FieldInfo::account_keys();
+        fields.extend([
+            active,
+            FieldInfo::system("CreatedDate", "datetime"),
+            create_only,
+            FieldInfo::new("Score__c", "double"),
+            FieldInfo::new("Seats__c", "int"),
+            FieldInfo::new("Renewal__c", "date"),
+            FieldInfo::new("BillingAddress", "address"),
+        ]);
+        SObjectInfo::writable("Account", fields)
     }
 
     fn by_mode(ops: &[DestinationOperation], mode: DestinationSyncMode) -> &DestinationOperation {

@@ -506,10 +506,10 @@ impl Loader {
             .rows_sent
             .fetch_add(batch.len() as u64, Ordering::Relaxed);
         let uploaded_at = std::time::Instant::now();
-        let finished = match client.wait_for_ingest_job(&job.id).await {
+        let finished = match client.wait_for_job::<IngestJob>(&job.id).await {
             Ok(job) => job,
             Err(salesforce::Error::JobFailed { .. } | salesforce::Error::JobAborted { .. }) => {
-                client.get_ingest_job(&job.id).await.map_err(sf)?
+                client.get_job::<IngestJob>(&job.id).await.map_err(sf)?
             }
             Err(error) => return Err(sf(error)),
         };

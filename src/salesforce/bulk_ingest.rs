@@ -3,19 +3,18 @@
 
 use std::path::Path;
 
-use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::act_once::Found;
-use super::bulk_query::check_job_id;
 use super::error::Error;
 use super::http::Payload;
-use super::job::JobState;
+use super::job::check_job_id;
+use super::job::{BulkJob, JobState};
 use super::job_registry::{CreateKey, JobKind};
-use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
+use super::{body_stream, ByteStream, SalesforceClient};
 
 /// What an ingest job does with each row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +75,22 @@ pub(crate) struct IngestJob {
     pub extra: Map<String, Value>,
 }
 
+impl BulkJob for IngestJob {
+    const KIND: &'static str = "ingest";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn state(&self) -> &JobState {
+        &self.state
+    }
+
+    fn error_message(&self) -> Option<&str> {
+        self.error_message.as_deref()
+    }
+}
+
 /// Which result file of a finished ingest job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum IngestResultKind {
@@ -119,40 +134,18 @@ impl SalesforceClient {
                 reason: "an upsert job needs the external id field rows are matched on".into(),
             });
         }
-        let body = serde_json::to_vec(&CreateIngestJob {
-            request,
-            content_type: "CSV",
-            column_delimiter: "COMMA",
-            line_ending: "LF",
-        })
-        .map_err(|e| Error::Decode {
-            request: Box::new(super::RequestLine {
-                method: "POST".into(),
-                host: String::new(),
-                path: "jobs/ingest".into(),
-            }),
-            detail: e.to_string(),
-        })?;
-        let body = Bytes::from(body);
-        let path = self.data_path("jobs/ingest");
         let key = CreateKey {
             kind: JobKind::Ingest,
             object: Some(request.object.clone()),
             operation: operation_name(request.operation),
         };
-        self.create_job(
-            key,
-            || {
-                let payload = Payload::Json(body.clone());
-                let path = &path;
-                async move {
-                    self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
-                        .await
-                }
-            },
-            |job: &IngestJob| (job.id.as_str(), &job.state),
-        )
-        .await
+        let request = CreateIngestJob {
+            request,
+            content_type: "CSV",
+            column_delimiter: "COMMA",
+            line_ending: "LF",
+        };
+        self.post_job(key, &request).await
     }
 
     /// Creates a job, uploads `csv_file` into it and closes it; Salesforce then runs it.
@@ -180,7 +173,7 @@ impl SalesforceClient {
                 Ok(closed) => return Ok(closed),
                 Err(error) => error,
             };
-            if let Err(abort) = self.abort_ingest_job(&job.id).await {
+            if let Err(abort) = self.abort_job::<IngestJob>(&job.id).await {
                 tracing::warn!(
                     "could not abort ingest job {} after {error}: {abort}",
                     job.id
@@ -226,9 +219,9 @@ impl SalesforceClient {
     pub(crate) async fn close_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
         self.act_once(
             &format!("closing ingest job {job_id}"),
-            || self.set_ingest_state(job_id, "UploadComplete"),
+            || self.set_job_state(job_id, "UploadComplete"),
             || async {
-                let job = self.get_ingest_job(job_id).await?;
+                let job = self.get_job::<IngestJob>(job_id).await?;
                 Ok(match job.state {
                     JobState::Open => Found::NotTaken,
                     _ => Found::TookEffect(job),
@@ -236,72 +229,6 @@ impl SalesforceClient {
             },
         )
         .await
-    }
-
-    /// Aborts the job. When the answer is lost, a finished job (`JobComplete`, `Failed`,
-    /// `Aborted`) needs no abort; any other state gets the abort again.
-    pub(crate) async fn abort_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
-        self.act_once(
-            &format!("aborting ingest job {job_id}"),
-            || self.set_ingest_state(job_id, "Aborted"),
-            || async {
-                let job = self.get_ingest_job(job_id).await?;
-                Ok(if job.state.is_terminal() {
-                    Found::TookEffect(job)
-                } else {
-                    Found::NotTaken
-                })
-            },
-        )
-        .await
-    }
-
-    async fn set_ingest_state(&self, job_id: &str, state: &str) -> Result<IngestJob, Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/ingest/{job_id}"));
-        let body = serde_json::json!({ "state": state }).to_string();
-        let job: IngestJob = self
-            .send_json(
-                Method::PATCH,
-                &path,
-                &[],
-                &HeaderMap::new(),
-                &Payload::Json(Bytes::from(body)),
-            )
-            .await?;
-        self.inner.jobs.observed(&job.id, &job.state);
-        Ok(job)
-    }
-
-    /// The job's current info.
-    pub(crate) async fn get_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/ingest/{job_id}"));
-        let job: IngestJob = self
-            .send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await?;
-        self.inner.jobs.observed(job_id, &job.state);
-        Ok(job)
-    }
-
-    /// Polls until `JobComplete`; a `Failed` job returns its `errorMessage` as
-    /// [`Error::JobFailed`] (its processed rows still have results to download).
-    pub(crate) async fn wait_for_ingest_job(&self, job_id: &str) -> Result<IngestJob, Error> {
-        wait_for_job(
-            self,
-            job_id,
-            || self.get_ingest_job(job_id),
-            |job: &IngestJob| &job.state,
-            |job: &IngestJob| job.error_message.as_deref(),
-        )
-        .await
-    }
-
-    /// Deletes the job and its data (204).
-    pub(crate) async fn delete_ingest_job(&self, job_id: &str) -> Result<(), Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/ingest/{job_id}"));
-        self.delete_job(&path, job_id).await
     }
 
     /// One of the job's result CSVs, streamed.

@@ -5,12 +5,11 @@ use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::act_once::Found;
 use super::error::Error;
 use super::http::Payload;
-use super::job::JobState;
+use super::job::{check_job_id, BulkJob, JobState};
 use super::job_registry::{query_object, CreateKey, JobKind};
-use super::{body_stream, wait_for_job, ByteStream, SalesforceClient};
+use super::{body_stream, ByteStream, SalesforceClient};
 
 /// `query` reads live rows; `queryAll` adds soft-deleted and archived ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +61,22 @@ pub(crate) struct QueryResultPage {
     pub body: ByteStream,
 }
 
+impl BulkJob for QueryJob {
+    const KIND: &'static str = "query";
+
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn state(&self) -> &JobState {
+        &self.state
+    }
+
+    fn error_message(&self) -> Option<&str> {
+        self.error_message.as_deref()
+    }
+}
+
 impl std::fmt::Debug for QueryResultPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("QueryResultPage")
@@ -93,19 +108,6 @@ pub(crate) struct ResultUrl {
     pub result_url: String,
 }
 
-/// Job ids go into URL paths.
-pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
-    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
-        Ok(())
-    } else {
-        Err(Error::Invalid {
-            setting: "Bulk job id".into(),
-            value: id.to_string(),
-            reason: "expected an alphanumeric Salesforce id".into(),
-        })
-    }
-}
-
 impl SalesforceClient {
     /// Creates a query job (CSV, comma, LF). A refusal ([`Error::is_bulk_refusal`]) means the
     /// query must be read through REST instead.
@@ -114,23 +116,6 @@ impl SalesforceClient {
         soql: &str,
         operation: QueryOperation,
     ) -> Result<QueryJob, Error> {
-        let body = serde_json::to_vec(&CreateQueryJob {
-            operation,
-            query: soql,
-            content_type: "CSV",
-            column_delimiter: "COMMA",
-            line_ending: "LF",
-        })
-        .map_err(|e| Error::Decode {
-            request: Box::new(super::RequestLine {
-                method: "POST".into(),
-                host: String::new(),
-                path: "jobs/query".into(),
-            }),
-            detail: e.to_string(),
-        })?;
-        let body = bytes::Bytes::from(body);
-        let path = self.data_path("jobs/query");
         let key = CreateKey {
             kind: JobKind::Query,
             object: query_object(soql),
@@ -140,80 +125,14 @@ impl SalesforceClient {
             }
             .to_string(),
         };
-        self.create_job(
-            key,
-            || {
-                let payload = Payload::Json(body.clone());
-                let path = &path;
-                async move {
-                    self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
-                        .await
-                }
-            },
-            |job: &QueryJob| (job.id.as_str(), &job.state),
-        )
-        .await
-    }
-
-    /// The job's current info.
-    pub(crate) async fn get_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/query/{job_id}"));
-        let job: QueryJob = self
-            .send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await?;
-        self.inner.jobs.observed(job_id, &job.state);
-        Ok(job)
-    }
-
-    /// Polls until the job is `JobComplete`; a `Failed` job returns its `errorMessage` as
-    /// [`Error::JobFailed`].
-    pub(crate) async fn wait_for_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
-        wait_for_job(
-            self,
-            job_id,
-            || self.get_query_job(job_id),
-            |job: &QueryJob| &job.state,
-            |job: &QueryJob| job.error_message.as_deref(),
-        )
-        .await
-    }
-
-    /// Asks Salesforce to stop the job. When the answer is lost, a finished job needs no
-    /// abort; any other state gets the abort again.
-    pub(crate) async fn abort_query_job(&self, job_id: &str) -> Result<QueryJob, Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/query/{job_id}"));
-        let body = br#"{"state":"Aborted"}"#;
-        let abort = || async {
-            let job: QueryJob = self
-                .send_json(
-                    Method::PATCH,
-                    &path,
-                    &[],
-                    &HeaderMap::new(),
-                    &Payload::Json(bytes::Bytes::from_static(body)),
-                )
-                .await?;
-            self.inner.jobs.observed(job_id, &job.state);
-            Ok(job)
+        let request = CreateQueryJob {
+            operation,
+            query: soql,
+            content_type: "CSV",
+            column_delimiter: "COMMA",
+            line_ending: "LF",
         };
-        self.act_once(&format!("aborting query job {job_id}"), abort, || async {
-            let job = self.get_query_job(job_id).await?;
-            Ok(if job.state.is_terminal() {
-                Found::TookEffect(job)
-            } else {
-                Found::NotTaken
-            })
-        })
-        .await
-    }
-
-    /// Deletes a finished job and its results (204).
-    pub(crate) async fn delete_query_job(&self, job_id: &str) -> Result<(), Error> {
-        check_job_id(job_id)?;
-        let path = self.data_path(&format!("jobs/query/{job_id}"));
-        self.delete_job(&path, job_id).await
+        self.post_job(key, &request).await
     }
 
     /// One page of results: the first when `locator` is `None`, else the page at `locator`.

@@ -1,8 +1,44 @@
-//! What Bulk API 2.0 query and ingest jobs share: their states and how we wait for them.
+//! What Bulk API 2.0 query and ingest jobs share: their states, how we wait for them, and the
+//! calls that differ only in the job's path (`jobs/query/{id}`, `jobs/ingest/{id}`): read, state
+//! change, wait, abort, delete.
 
 use std::time::Duration;
 
+use reqwest::header::HeaderMap;
+use reqwest::Method;
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use super::act_once::Found;
+use super::error::Error;
+use super::http::Payload;
+use super::SalesforceClient;
+
+/// Job ids go into URL paths.
+pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
+    if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        Ok(())
+    } else {
+        Err(Error::Invalid {
+            setting: "Bulk job id".into(),
+            value: id.to_string(),
+            reason: "expected an alphanumeric Salesforce id".into(),
+        })
+    }
+}
+
+/// A Bulk API 2.0 job's info as the client reads it.
+pub(crate) trait BulkJob: DeserializeOwned + Serialize {
+    /// `query` or `ingest`: jobs are created at `jobs/{KIND}` and live at `jobs/{KIND}/{id}`.
+    const KIND: &'static str;
+
+    fn id(&self) -> &str;
+
+    fn state(&self) -> &JobState;
+
+    /// `errorMessage`, set when the job failed.
+    fn error_message(&self) -> Option<&str>;
+}
 
 /// A Bulk API 2.0 job's `state`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +113,122 @@ impl JobPolling {
             next = next.mul_f64(config.multiplier.max(1.0)).min(config.max);
             delay
         })
+    }
+}
+
+impl SalesforceClient {
+    fn job_path<J: BulkJob>(&self, job_id: &str) -> Result<String, Error> {
+        check_job_id(job_id)?;
+        Ok(self.data_path(&format!("jobs/{}/{job_id}", J::KIND)))
+    }
+
+    /// The job's current info.
+    pub(crate) async fn get_job<J: BulkJob>(&self, job_id: &str) -> Result<J, Error> {
+        let path = self.job_path::<J>(job_id)?;
+        let job: J = self
+            .send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
+            .await?;
+        self.inner.jobs.observed(job_id, job.state());
+        Ok(job)
+    }
+
+    /// `PATCH {"state": state}`: close (`UploadComplete`) or abort (`Aborted`).
+    pub(crate) async fn set_job_state<J: BulkJob>(
+        &self,
+        job_id: &str,
+        state: &str,
+    ) -> Result<J, Error> {
+        let path = self.job_path::<J>(job_id)?;
+        let body = serde_json::json!({ "state": state }).to_string();
+        let job: J = self
+            .send_json(
+                Method::PATCH,
+                &path,
+                &[],
+                &HeaderMap::new(),
+                &Payload::Json(body.into()),
+            )
+            .await?;
+        self.inner.jobs.observed(job_id, job.state());
+        Ok(job)
+    }
+
+    /// Asks Salesforce to stop the job. When the answer is lost, a finished job (`JobComplete`,
+    /// `Failed`, `Aborted`) needs no abort; any other state gets the abort again.
+    pub(crate) async fn abort_job<J: BulkJob>(&self, job_id: &str) -> Result<J, Error> {
+        self.act_once(
+            &format!("aborting {} job {job_id}", J::KIND),
+            || self.set_job_state::<J>(job_id, "Aborted"),
+            || async {
+                let job = self.get_job::<J>(job_id).await?;
+                Ok(if job.state().is_terminal() {
+                    Found::TookEffect(job)
+                } else {
+                    Found::NotTaken
+                })
+            },
+        )
+        .await
+    }
+
+    /// `DELETE` of a job (safe to repeat): a 404 means an earlier attempt whose answer was
+    /// lost deleted it.
+    pub(crate) async fn delete_job<J: BulkJob>(&self, job_id: &str) -> Result<(), Error> {
+        let path = self.job_path::<J>(job_id)?;
+        match self
+            .send_empty(Method::DELETE, &path, &Payload::Empty)
+            .await
+        {
+            Err(e) if e.status() == Some(404) && self.inner.jobs.is_known(job_id) => {
+                tracing::debug!("Bulk job {job_id} was already deleted: {e}");
+            }
+            other => other?,
+        }
+        self.inner.jobs.deleted(job_id);
+        Ok(())
+    }
+
+    /// Polls the job with the client's [`JobPolling`] pauses until it is terminal; `Failed`
+    /// (with its `errorMessage`) and `Aborted` are errors.
+    pub(crate) async fn wait_for_job<J: BulkJob>(&self, job_id: &str) -> Result<J, Error> {
+        let polling = self.job_polling();
+        let mut waited = Duration::ZERO;
+        let mut delays = polling.delays();
+        loop {
+            let job = self.get_job::<J>(job_id).await?;
+            match job.state() {
+                JobState::JobComplete => return Ok(job),
+                JobState::Failed => {
+                    return Err(Error::JobFailed {
+                        job_id: job_id.to_string(),
+                        message: job
+                            .error_message()
+                            .unwrap_or("no errorMessage given")
+                            .to_string(),
+                    })
+                }
+                JobState::Aborted => {
+                    return Err(Error::JobAborted {
+                        job_id: job_id.to_string(),
+                    })
+                }
+                state => {
+                    let delay = delays.next().unwrap_or(polling.max);
+                    if let Some(timeout) = polling.timeout {
+                        if waited + delay > timeout {
+                            return Err(Error::JobTimeout {
+                                job_id: job_id.to_string(),
+                                state: state.as_str().to_string(),
+                                waited_secs: waited.as_secs(),
+                            });
+                        }
+                    }
+                    tracing::debug!("Bulk job {job_id} is {}", state.as_str());
+                    self.sleeper().sleep(delay).await;
+                    waited += delay;
+                }
+            }
+        }
     }
 }
 

@@ -1,18 +1,19 @@
 //! The org's job lists ("Get All Jobs"): finding the job a lost create made, and the sweep that
 //! leaves no job of this run open.
 
+use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::act_once::Found;
 use super::error::{Error, RequestLine};
 use super::http::Payload;
-use super::job::JobState;
+use super::job::{BulkJob, JobState};
 use super::job_registry::{parse_created_date, same_id, CreateKey, JobKind, Unfinished};
-use super::SalesforceClient;
+use super::{IngestJob, QueryJob, SalesforceClient};
 
 /// Pages of "Get All Jobs" followed at most (1,000 jobs a page).
 const MAX_LIST_PAGES: usize = 100;
@@ -152,6 +153,40 @@ impl SalesforceClient {
         }
     }
 
+    /// `POST jobs/{KIND}` with `request` as its JSON body, through
+    /// [`create_job`](Self::create_job): one create at a time, the job found in the org's list
+    /// when the answer is lost.
+    pub(crate) async fn post_job<J: BulkJob>(
+        &self,
+        key: CreateKey,
+        request: &impl Serialize,
+    ) -> Result<J, Error> {
+        let jobs = format!("jobs/{}", J::KIND);
+        let body = serde_json::to_vec(request).map_err(|e| Error::Decode {
+            request: Box::new(RequestLine {
+                method: "POST".into(),
+                host: String::new(),
+                path: jobs.clone(),
+            }),
+            detail: e.to_string(),
+        })?;
+        let body = Bytes::from(body);
+        let path = self.data_path(&jobs);
+        self.create_job(
+            key,
+            || {
+                let payload = Payload::Json(body.clone());
+                let path = &path;
+                async move {
+                    self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
+                        .await
+                }
+            },
+            |job: &J| (job.id(), job.state()),
+        )
+        .await
+    }
+
     /// Creates a job (`call` sends the create) one at a time, finding the job in the org's list
     /// when the create's answer is lost, and registers it. After [`finish_jobs`](Self::finish_jobs)
     /// no job is created.
@@ -162,7 +197,7 @@ impl SalesforceClient {
         id_and_state: fn(&T) -> (&str, &JobState),
     ) -> Result<T, Error>
     where
-        T: DeserializeOwned + serde::Serialize,
+        T: DeserializeOwned + Serialize,
         C: Fn() -> CF,
         CF: std::future::Future<Output = Result<T, Error>>,
     {
@@ -243,8 +278,8 @@ impl SalesforceClient {
     /// Aborts `job` unless it is finished, then deletes it if it is a query job.
     async fn finish_job(&self, job: &Unfinished) {
         let state = match job.kind {
-            JobKind::Ingest => self.get_ingest_job(&job.id).await.map(|j| j.state),
-            JobKind::Query => self.get_query_job(&job.id).await.map(|j| j.state),
+            JobKind::Ingest => self.get_job::<IngestJob>(&job.id).await.map(|j| j.state),
+            JobKind::Query => self.get_job::<QueryJob>(&job.id).await.map(|j| j.state),
         };
         let state = match state {
             Ok(state) => state,
@@ -255,8 +290,8 @@ impl SalesforceClient {
         };
         if !state.is_terminal() {
             let aborted = match job.kind {
-                JobKind::Ingest => self.abort_ingest_job(&job.id).await.map(drop),
-                JobKind::Query => self.abort_query_job(&job.id).await.map(drop),
+                JobKind::Ingest => self.abort_job::<IngestJob>(&job.id).await.map(drop),
+                JobKind::Query => self.abort_job::<QueryJob>(&job.id).await.map(drop),
             };
             match aborted {
                 Ok(()) => tracing::info!(
@@ -272,7 +307,7 @@ impl SalesforceClient {
             }
         }
         if job.kind == JobKind::Query {
-            match self.delete_query_job(&job.id).await {
+            match self.delete_job::<QueryJob>(&job.id).await {
                 Ok(()) => tracing::info!("deleted query job {}", job.id),
                 Err(e) => tracing::warn!("cannot delete query job {}: {e}", job.id),
             }

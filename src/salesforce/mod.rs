@@ -19,7 +19,7 @@
 //!     Err(e) if e.is_bulk_refusal() => return Ok(()), // read through REST queryAll instead
 //!     Err(e) => return Err(e),
 //! };
-//! client.wait_for_query_job(&job.id).await?;
+//! client.wait_for_job::<QueryJob>(&job.id).await?;
 //! let mut locator = None;
 //! loop {
 //!     let page = client.query_job_results(&job.id, locator.as_deref(), Some(50_000)).await?;
@@ -32,7 +32,7 @@
 //!         None => break,
 //!     }
 //! }
-//! client.delete_query_job(&job.id).await?;
+//! client.delete_job::<QueryJob>(&job.id).await?;
 //! # let _ = account;
 //! # Ok(())
 //! # }
@@ -52,6 +52,7 @@ mod job_list;
 mod job_registry;
 pub(crate) mod pubsub;
 pub(crate) mod rest;
+pub(crate) mod soql;
 
 #[cfg(test)]
 mod stub;
@@ -468,19 +469,6 @@ impl SalesforceClient {
         })
     }
 
-    /// `DELETE` of a job (safe to repeat): a 404 means an earlier attempt whose answer was
-    /// lost deleted it.
-    pub(crate) async fn delete_job(&self, path: &str, job_id: &str) -> Result<(), Error> {
-        match self.send_empty(Method::DELETE, path, &Payload::Empty).await {
-            Err(e) if e.status() == Some(404) && self.inner.jobs.is_known(job_id) => {
-                tracing::debug!("Bulk job {job_id} was already deleted: {e}");
-            }
-            other => other?,
-        }
-        self.inner.jobs.deleted(job_id);
-        Ok(())
-    }
-
     /// [`send`](Self::send) for calls whose reply has no body worth reading (201, 204).
     pub(crate) async fn send_empty(
         &self,
@@ -530,58 +518,6 @@ pub(crate) fn body_stream(method: &Method, response: reqwest::Response) -> ByteS
             .bytes_stream()
             .map(move |chunk| chunk.map_err(|e| http::transport_error(&line, e))),
     )
-}
-
-/// Polls `fetch` with `polling`'s pauses until the job is terminal; `Failed` and `Aborted` are
-/// errors.
-pub(crate) async fn wait_for_job<J, F, Fut>(
-    client: &SalesforceClient,
-    job_id: &str,
-    mut fetch: F,
-    state_of: fn(&J) -> &JobState,
-    error_message_of: fn(&J) -> Option<&str>,
-) -> Result<J, Error>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<J, Error>>,
-{
-    let polling = client.job_polling();
-    let mut waited = std::time::Duration::ZERO;
-    let mut delays = polling.delays();
-    loop {
-        let job = fetch().await?;
-        match state_of(&job) {
-            JobState::JobComplete => return Ok(job),
-            JobState::Failed => {
-                return Err(Error::JobFailed {
-                    job_id: job_id.to_string(),
-                    message: error_message_of(&job)
-                        .unwrap_or("no errorMessage given")
-                        .to_string(),
-                })
-            }
-            JobState::Aborted => {
-                return Err(Error::JobAborted {
-                    job_id: job_id.to_string(),
-                })
-            }
-            state => {
-                let delay = delays.next().unwrap_or(polling.max);
-                if let Some(timeout) = polling.timeout {
-                    if waited + delay > timeout {
-                        return Err(Error::JobTimeout {
-                            job_id: job_id.to_string(),
-                            state: state.as_str().to_string(),
-                            waited_secs: waited.as_secs(),
-                        });
-                    }
-                }
-                tracing::debug!("Bulk job {job_id} is {}", state.as_str());
-                client.sleeper().sleep(delay).await;
-                waited += delay;
-            }
-        }
-    }
 }
 
 #[cfg(test)]

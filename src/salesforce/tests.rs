@@ -771,7 +771,7 @@ async fn query_job_is_created_polled_and_its_pages_streamed_by_locator() {
         sent,
         serde_json::json!({"operation":"queryAll","query":"SELECT Id FROM Account","contentType":"CSV","columnDelimiter":"COMMA","lineEnding":"LF"})
     );
-    let done = client.wait_for_query_job(&job.id).await.unwrap();
+    let done = client.wait_for_job::<QueryJob>(&job.id).await.unwrap();
     assert_eq!(done.state, JobState::JobComplete);
     assert_eq!(done.number_records_processed, Some(3));
     assert_eq!(
@@ -809,7 +809,7 @@ async fn query_job_is_created_polled_and_its_pages_streamed_by_locator() {
         .header("accept-encoding")
         .unwrap_or("")
         .contains("gzip"));
-    client.delete_query_job(&job.id).await.unwrap();
+    client.delete_job::<QueryJob>(&job.id).await.unwrap();
 }
 
 #[tokio::test]
@@ -823,7 +823,7 @@ async fn a_failed_query_job_returns_its_error_message() {
     .await;
     let sleeper = Arc::new(RecordingSleeper::default());
     let client = connect(&stub, &sleeper).await;
-    let err = client.wait_for_query_job("750A").await.unwrap_err();
+    let err = client.wait_for_job::<QueryJob>("750A").await.unwrap_err();
     assert!(
         matches!(&err, Error::JobFailed { message, .. } if message.contains("Cannot serialize")),
         "{err:?}"
@@ -839,7 +839,7 @@ async fn job_polling_gives_up_after_its_timeout() {
     let client = SalesforceClient::connect(&connection(&stub.base, refresh_credentials()), options)
         .await
         .unwrap();
-    let err = client.wait_for_query_job("750A").await.unwrap_err();
+    let err = client.wait_for_job::<QueryJob>("750A").await.unwrap_err();
     assert!(matches!(err, Error::JobTimeout { .. }), "{err:?}");
     assert_eq!(
         sleeper.delays(),
@@ -856,9 +856,9 @@ async fn aborting_a_job_patches_its_state_and_waiting_reports_the_abort() {
     .await;
     let sleeper = Arc::new(RecordingSleeper::default());
     let client = connect(&stub, &sleeper).await;
-    let query_job = client.abort_query_job("750A").await.unwrap();
+    let query_job = client.abort_job::<QueryJob>("750A").await.unwrap();
     assert_eq!(query_job.state, JobState::Aborted);
-    let ingest_job = client.abort_ingest_job("750A").await.unwrap();
+    let ingest_job = client.abort_job::<IngestJob>("750A").await.unwrap();
     assert_eq!(ingest_job.state, JobState::Aborted);
     let patches: Vec<_> = stub
         .received()
@@ -871,9 +871,9 @@ async fn aborting_a_job_patches_its_state_and_waiting_reports_the_abort() {
         assert_eq!(patch.body, br#"{"state":"Aborted"}"#);
         assert_eq!(patch.header("content-type"), Some("application/json"));
     }
-    let err = client.wait_for_ingest_job("750A").await.unwrap_err();
+    let err = client.wait_for_job::<IngestJob>("750A").await.unwrap_err();
     assert!(matches!(err, Error::JobAborted { .. }), "{err:?}");
-    let err = client.abort_query_job("../limits").await.unwrap_err();
+    let err = client.abort_job::<QueryJob>("../limits").await.unwrap_err();
     assert!(err.to_string().starts_with("Bulk job id:"), "{err}");
 }
 
@@ -977,7 +977,7 @@ async fn ingest_job_uploads_a_file_streamed_and_downloads_results() {
         .find(|r| r.method == "PATCH")
         .unwrap();
     assert_eq!(patch.body, br#"{"state":"UploadComplete"}"#);
-    let done = client.wait_for_ingest_job(&job.id).await.unwrap();
+    let done = client.wait_for_job::<IngestJob>(&job.id).await.unwrap();
     assert_eq!(done.number_records_failed, Some(1));
 
     let read = |kind| {

@@ -2,6 +2,7 @@
 //! parent's external id (relationship columns), hard delete, dry run, only-changed writes and
 //! the per-record outcome report, each checked against the org afterwards.
 
+use crate::support::admin_api::json_reply;
 use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
 use serde_json::{json, Value};
 
@@ -224,16 +225,7 @@ async fn discover_lists_each_objects_relationship_columns() {
 /// object and row counts.
 async fn ingest_jobs(h: &Harness) -> Vec<Value> {
     let url = format!("{}/services/data/v62.0/jobs/ingest", h.emulator.base_url());
-    let reply: Value = h
-        .http
-        .get(url)
-        .bearer_auth(h.emulator.access_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply: Value = json_reply(h.http.get(url).bearer_auth(h.emulator.access_token())).await;
     let mut jobs = Vec::new();
     for job in reply["records"].as_array().unwrap() {
         let url = format!(
@@ -241,16 +233,7 @@ async fn ingest_jobs(h: &Harness) -> Vec<Value> {
             h.emulator.base_url(),
             job["id"].as_str().unwrap()
         );
-        let info: Value = h
-            .http
-            .get(url)
-            .bearer_auth(h.emulator.access_token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let info: Value = json_reply(h.http.get(url).bearer_auth(h.emulator.access_token())).await;
         jobs.push(info);
     }
     jobs
@@ -457,20 +440,8 @@ async fn dry_run_writes_nothing_and_its_dlq_and_summary_match_what_the_real_writ
         .iter()
         .any(|a| a["Name"].as_str().unwrap_or("").starts_with("D1 ")));
     // The summary sits beside the dead-letter files and is logged.
-    let files = crate::support::files::files_under(&dry_dlq);
-    let summary: Vec<Value> = files
-        .iter()
-        .filter(|(p, _)| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("dry_run_summary_")
-        })
-        .map(|(_, text)| serde_json::from_str(text).unwrap())
-        .collect();
-    assert_eq!(summary.len(), 1, "{files:?}");
     assert_eq!(
-        summary[0]["streams"],
+        summary_of(&dry_dlq)["streams"],
         json!([{"stream": "accounts", "namespace": null, "object": "Account",
                 "operation": "insert", "would_insert": 2, "would_reject": 4}])
     );
@@ -562,15 +533,7 @@ async fn the_outcome_report_names_every_input_once_with_its_salesforce_id() {
     let run = h.write(&config, &cat, &input).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 
-    let lines: Vec<Value> = crate::support::files::files_under(&dlq)
-        .into_iter()
-        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
-        .flat_map(|(_, text)| {
-            text.lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let lines = outcome_lines(&dlq);
     assert_eq!(lines.len(), 5, "every input once: {lines:?}");
     let line = |key: Value| {
         let found: Vec<&Value> = lines.iter().filter(|l| l["key"] == key).collect();
@@ -736,6 +699,19 @@ fn summary_of(folder: &std::path::Path) -> Value {
     found[0].clone()
 }
 
+/// Every line of the outcome report under `folder`.
+fn outcome_lines(folder: &std::path::Path) -> Vec<Value> {
+    crate::support::files::files_under(folder)
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
+        .flat_map(|(_, text)| {
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn query_job_creations(requests: &[Value]) -> usize {
     requests
         .iter()
@@ -834,15 +810,7 @@ async fn skip_unchanged_records_sends_only_rows_that_change_something() {
     );
 
     // The report names every input once; a skipped row carries its record's Id.
-    let lines: Vec<Value> = crate::support::files::files_under(&dlq)
-        .into_iter()
-        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
-        .flat_map(|(_, text)| {
-            text.lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let lines = outcome_lines(&dlq);
     assert_eq!(lines.len(), 9, "every input once: {lines:?}");
     let outcome = |key: Value| {
         let found: Vec<&Value> = lines.iter().filter(|l| l["key"] == key).collect();

@@ -1,7 +1,9 @@
 //! Faults through the real binary: each says which fault, where, and what must hold after it —
 //! every record in the org exactly once or in the dead-letter queue, none lost, none doubled.
 
+use crate::support::admin_api::fired;
 use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
+use crate::support::run::Run;
 use serde_json::{json, Value};
 
 const PREFIX: &str = "F ";
@@ -35,6 +37,47 @@ fn expected(n: usize, tag: &str) -> Vec<String> {
     (0..n).map(|i| format!("{PREFIX}{tag} {i:03}")).collect()
 }
 
+/// An org with `faults` installed and `n` rows tagged `tag` written to it (the config with
+/// `extra`); each fault fired (the request log names every fault of each type installed).
+async fn write_through(faults: &[Value], extra: Value, n: usize, tag: &str) -> (Harness, Run) {
+    let h = Harness::start().await;
+    for fault in faults {
+        h.add_fault(fault.clone()).await;
+    }
+    let run = h
+        .write(&h.config(extra), &accounts_catalog(), &input(n, tag))
+        .await;
+    let requests = h.requests().await;
+    for fault in faults {
+        let kind = fault["type"].as_str().expect("a fault has a type");
+        let installed = faults.iter().filter(|f| f["type"] == kind).count();
+        assert!(
+            fired(&requests, kind).len() >= installed,
+            "every {kind} fault fired: {requests:#?}"
+        );
+    }
+    (h, run)
+}
+
+/// `n` rows tagged `tag` written to an org whose every `every_nth` Account row fails with
+/// UNABLE_TO_LOCK_ROW (a write rule of the emulator rather than a fault of its request layer).
+async fn write_with_locked_rows(
+    every_nth: u64,
+    extra: Value,
+    n: usize,
+    tag: &str,
+) -> (Harness, Run) {
+    let h = Harness::start().await;
+    let url = format!("{}/__emulator/write-rules", h.emulator.base_url());
+    let rules = json!({"lock_row_faults": [{"object": "Account", "every_nth": every_nth}]});
+    let reply = h.http.put(url).json(&rules).send().await.unwrap();
+    assert!(reply.status().is_success(), "write rules set");
+    let run = h
+        .write(&h.config(extra), &accounts_catalog(), &input(n, tag))
+        .await;
+    (h, run)
+}
+
 async fn ingest_jobs_created(h: &Harness) -> usize {
     h.requests()
         .await
@@ -51,73 +94,31 @@ async fn ingest_jobs_created(h: &Harness) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unprocessed_rows_of_a_failed_job_are_retried_in_a_new_job() {
-    let h = Harness::start().await;
-    // The first job stops halfway and ends Failed; its other rows are unprocessed.
-    h.add_fault(
-        json!({"method": "POST", "path": "*/jobs/ingest", "type": "job_failed", "when": "once"}),
-    )
-    .await;
-    let run = h
-        .write(
-            &h.config(json!({})),
-            &accounts_catalog(),
-            &input(10, "failed"),
-        )
-        .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(
-        names(&h, "failed").await,
-        expected(10, "failed"),
-        "every row exactly once"
-    );
-    assert_eq!(ingest_jobs_created(&h).await, 2);
-    assert_eq!(
-        run.all_states()[0]["destinationStats"],
-        json!({"recordCount": 10.0, "rejectedRecordCount": 0.0})
-    );
-    assert!(dlq_lines(&h.dlq_folder()).is_empty());
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unprocessed_rows_of_an_aborted_job_are_retried_in_a_new_job() {
-    let h = Harness::start().await;
-    h.add_fault(
-        json!({"method": "POST", "path": "*/jobs/ingest", "type": "job_aborted", "when": "once"}),
-    )
-    .await;
-    let run = h
-        .write(
-            &h.config(json!({})),
-            &accounts_catalog(),
-            &input(10, "aborted"),
-        )
-        .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
-    assert_eq!(names(&h, "aborted").await, expected(10, "aborted"));
-    assert_eq!(ingest_jobs_created(&h).await, 2);
+async fn unprocessed_rows_of_a_failed_or_aborted_job_are_retried_in_a_new_job() {
+    // The first job stops halfway and ends Failed (or Aborted); its other rows are unprocessed.
+    for (fault, tag) in [("job_failed", "failed"), ("job_aborted", "aborted")] {
+        let fault =
+            json!({"method": "POST", "path": "*/jobs/ingest", "type": fault, "when": "once"});
+        let (h, run) = write_through(&[fault], json!({}), 10, tag).await;
+        run.assert_success();
+        assert_eq!(
+            names(&h, tag).await,
+            expected(10, tag),
+            "every row exactly once"
+        );
+        assert_eq!(ingest_jobs_created(&h).await, 2, "{tag}");
+        assert_eq!(
+            run.all_states()[0]["destinationStats"],
+            json!({"recordCount": 10.0, "rejectedRecordCount": 0.0})
+        );
+        assert!(dlq_lines(&h.dlq_folder()).is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unable_to_lock_row_rows_are_retried_until_they_land() {
-    let h = Harness::start().await;
-    let url = format!("{}/__emulator/write-rules", h.emulator.base_url());
-    let reply = h
-        .http
-        .put(url)
-        .json(&json!({"lock_row_faults": [{"object": "Account", "every_nth": 3}]}))
-        .send()
-        .await
-        .unwrap();
-    assert!(reply.status().is_success());
-    let run = h
-        .write(
-            &h.config(json!({})),
-            &accounts_catalog(),
-            &input(9, "locked"),
-        )
-        .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let (h, run) = write_with_locked_rows(3, json!({}), 9, "locked").await;
+    run.assert_success();
     assert_eq!(names(&h, "locked").await, expected(9, "locked"));
     assert!(ingest_jobs_created(&h).await >= 2);
     assert!(dlq_lines(&h.dlq_folder()).is_empty());
@@ -125,19 +126,8 @@ async fn unable_to_lock_row_rows_are_retried_until_they_land() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rows_still_locked_after_the_last_retry_go_to_the_dead_letter_queue() {
-    let h = Harness::start().await;
-    let url = format!("{}/__emulator/write-rules", h.emulator.base_url());
-    h.http
-        .put(url)
-        .json(&json!({"lock_row_faults": [{"object": "Account", "every_nth": 1}]}))
-        .send()
-        .await
-        .unwrap();
-    let config = h.config(json!({"max_retries": 2}));
-    let run = h
-        .write(&config, &accounts_catalog(), &input(4, "stuck"))
-        .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let (h, run) = write_with_locked_rows(1, json!({"max_retries": 2}), 4, "stuck").await;
+    run.assert_success();
     assert!(names(&h, "stuck").await.is_empty());
     assert_eq!(ingest_jobs_created(&h).await, 3, "first job + 2 retries");
     let lines = dlq_lines(&h.dlq_folder());
@@ -154,16 +144,10 @@ async fn rows_still_locked_after_the_last_retry_go_to_the_dead_letter_queue() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unprocessed_rows_out_of_retries_go_to_the_dead_letter_queue_and_nothing_is_lost() {
-    let h = Harness::start().await;
-    h.add_fault(
-        json!({"method": "POST", "path": "*/jobs/ingest", "type": "job_failed", "when": "always"}),
-    )
-    .await;
-    let config = h.config(json!({"max_retries": 1}));
-    let run = h
-        .write(&config, &accounts_catalog(), &input(10, "never"))
-        .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let fault =
+        json!({"method": "POST", "path": "*/jobs/ingest", "type": "job_failed", "when": "always"});
+    let (h, run) = write_through(&[fault], json!({"max_retries": 1}), 10, "never").await;
+    run.assert_success();
     let landed = names(&h, "never").await;
     let lines = dlq_lines(&h.dlq_folder());
     assert!(!lines.is_empty());
@@ -194,65 +178,35 @@ async fn unprocessed_rows_out_of_retries_go_to_the_dead_letter_queue_and_nothing
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_errors_and_cut_connections_are_retried_without_duplicates() {
-    let h = Harness::start().await;
-    h.add_fault(json!({"method": "PUT", "path": "*/batches*", "type": "status", "status": 503, "when": "once"})).await;
-    h.add_fault(json!({"method": "GET", "path": "*/successfulResults*", "type": "cut_connection", "after_bytes": 20, "when": "once"})).await;
-    h.add_fault(json!({"method": "GET", "path": "*/jobs/ingest/*", "type": "status", "status": 502, "when": "once"})).await;
-    h.add_fault(json!({"method": "PATCH", "path": "*/jobs/ingest/*", "type": "status", "status": 500, "error_code": "UNKNOWN_EXCEPTION", "when": "once"})).await;
-    let run = h
-        .write(
-            &h.config(json!({})),
-            &accounts_catalog(),
-            &input(20, "flaky"),
-        )
-        .await;
-    assert_eq!(
-        run.code,
-        Some(0),
-        "{}\n{}",
-        run.stderr,
-        run.logs().join("\n")
-    );
+    let faults = [
+        json!({"method": "PUT", "path": "*/batches*", "type": "status", "status": 503, "when": "once"}),
+        json!({"method": "GET", "path": "*/successfulResults*", "type": "cut_connection", "after_bytes": 20, "when": "once"}),
+        json!({"method": "GET", "path": "*/jobs/ingest/*", "type": "status", "status": 502, "when": "once"}),
+        json!({"method": "PATCH", "path": "*/jobs/ingest/*", "type": "status", "status": 500, "error_code": "UNKNOWN_EXCEPTION", "when": "once"}),
+    ];
+    let (h, run) = write_through(&faults, json!({}), 20, "flaky").await;
+    run.assert_success();
     assert_eq!(names(&h, "flaky").await, expected(20, "flaky"));
     assert_eq!(run.all_states().len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_expired_session_is_refreshed_mid_write() {
-    let h = Harness::start().await;
-    h.add_fault(json!({"path": "*/batches*", "type": "expire_tokens", "when": "once"}))
-        .await;
-    let run = h
-        .write(
-            &h.config(json!({})),
-            &accounts_catalog(),
-            &input(5, "expired"),
-        )
-        .await;
-    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let fault = json!({"path": "*/batches*", "type": "expire_tokens", "when": "once"});
+    let (h, run) = write_through(&[fault], json!({}), 5, "expired").await;
+    run.assert_success();
     assert_eq!(names(&h, "expired").await, expected(5, "expired"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limits_are_waited_out_and_retried_without_duplicates() {
-    let h = Harness::start().await;
-    h.add_fault(json!({"method": "POST", "path": "*/jobs/ingest", "type": "status", "status": 429, "when": "once"})).await;
-    h.add_fault(json!({"method": "PUT", "path": "*/batches*", "type": "status", "error_code": "REQUEST_LIMIT_EXCEEDED", "when": "once"})).await;
-    h.add_fault(json!({"method": "GET", "path": "*/successfulResults*", "type": "status", "status": 429, "when": "once"})).await;
-    let run = h
-        .write(
-            &h.config(json!({})),
-            &accounts_catalog(),
-            &input(12, "limited"),
-        )
-        .await;
-    assert_eq!(
-        run.code,
-        Some(0),
-        "{}\n{}",
-        run.stderr,
-        run.logs().join("\n")
-    );
+    let faults = [
+        json!({"method": "POST", "path": "*/jobs/ingest", "type": "status", "status": 429, "when": "once"}),
+        json!({"method": "PUT", "path": "*/batches*", "type": "status", "error_code": "REQUEST_LIMIT_EXCEEDED", "when": "once"}),
+        json!({"method": "GET", "path": "*/successfulResults*", "type": "status", "status": 429, "when": "once"}),
+    ];
+    let (h, run) = write_through(&faults, json!({}), 12, "limited").await;
+    run.assert_success();
     assert_eq!(names(&h, "limited").await, expected(12, "limited"));
     assert_eq!(
         run.all_states()[0]["destinationStats"],

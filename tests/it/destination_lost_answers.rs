@@ -4,6 +4,7 @@
 //! record is in the org exactly once, no job is left open, and the API calls stay within a
 //! bound; each test checks in the emulator's request log that its fault fired on that call.
 
+use crate::support::admin_api::{fired, json_reply};
 use crate::support::destination::{account_inserts, record_line, state_line, Harness};
 use serde_json::{json, Value};
 
@@ -74,16 +75,7 @@ async fn ingest_jobs(h: &Harness) -> Vec<Value> {
         "{}/services/data/v62.0/jobs/ingest?jobType=V2Ingest",
         h.emulator.base_url()
     );
-    let reply: Value = h
-        .http
-        .get(url)
-        .bearer_auth(h.emulator.access_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let reply: Value = json_reply(h.http.get(url).bearer_auth(h.emulator.access_token())).await;
     reply["records"].as_array().cloned().unwrap_or_default()
 }
 
@@ -121,14 +113,9 @@ async fn write_losing_all(faults: &[(&str, &str, &str, Lost)], tag: &str) -> Out
 
     let requests = h.requests().await;
     for (method, _, path_end, lost) in faults {
-        let fired: Vec<&Value> = requests
-            .iter()
-            .filter(|r| {
-                r["method"] == *method
-                    && r["faults"]
-                        .as_array()
-                        .is_some_and(|f| f.iter().any(|t| t == lost.type_name()))
-            })
+        let fired: Vec<Value> = fired(&requests, lost.type_name())
+            .into_iter()
+            .filter(|r| r["method"] == *method)
             .collect();
         assert_eq!(fired.len(), 1, "the fault fired once: {requests:#?}");
         let path = fired[0]["path"].as_str().unwrap().trim_end_matches('/');

@@ -7,12 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use sf_emulator::EmulatorConfig;
 
-use crate::support::run::{Run, BINARY};
+use crate::support::run::Run;
 use crate::support::source::{emulator_config, normalise_org_record, TestOrg};
 
 /// An org whose Account stream is read with Change Data Capture.
@@ -46,11 +45,12 @@ impl Cdc {
         self.org.read(&self.config, &self.catalog, state.as_ref())
     }
 
-    /// The first read, with an Account committed while its snapshot runs (when the Bulk job
-    /// is created, after the subscription opened): the read ends holding a replay id.
+    /// The first read, with an Account committed while its snapshot runs (when the Bulk job's
+    /// results are asked for, well after the subscription opened): the read ends holding a
+    /// replay id.
     fn first_read(&self) -> (Run, Value) {
         self.org.fault(
-            json!({"method": "POST", "path": "/services/data/*/jobs/query",
+            json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
             "type": "commit_record", "object": "Account",
             "fields": {"Name": "Committed during the snapshot"},
             "began_seconds_ago": 0, "when": "once"}),
@@ -58,6 +58,7 @@ impl Cdc {
         let run = self.read(None);
         run.assert_success();
         let state = run.last_state("Account");
+        replay_id(&state);
         (run, state)
     }
 
@@ -418,17 +419,12 @@ fn a_read_killed_with_sigkill_while_following_and_resumed_loses_no_change() {
     let created: BTreeSet<String> = create_accounts(&cdc, 250, "Kill").into_iter().collect();
     let state_file = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "Account"},
                                             "stream_state": state}}]);
-    let args = cdc
+    // A continuous capture (idle_timeout_seconds 0: it never ends by itself) killed mid-way.
+    let mut continuous = cdc.config.clone();
+    continuous["change_data_capture"]["idle_timeout_seconds"] = json!(0);
+    let mut child = cdc
         .org
-        .read_args(&cdc.config, &cdc.catalog, Some(&state_file));
-    let mut child = Command::new(BINARY)
-        .arg("source")
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn_read(&continuous, &cdc.catalog, Some(&state_file));
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     loop {
@@ -511,4 +507,28 @@ fn discover_marks_the_streams_whose_objects_publish_change_events() {
         logs.contains("1 stream(s) follow change events when read incrementally: Account"),
         "{logs}"
     );
+}
+
+#[test]
+fn the_pub_sub_api_is_reached_over_tls_trusting_the_configs_ca_certificate() {
+    let org = TestOrg::start(EmulatorConfig {
+        tls: true,
+        ..emulator_config()
+    });
+    assert!(org.emulator.pubsub_url().starts_with("https://"));
+    let config = org.config(json!({
+        "stream_slice_step": "P3650D",
+        "ca_certificate": org.emulator.ca_certificate_pem().unwrap(),
+        "pubsub_endpoint": org.emulator.pubsub_url(),
+        "change_data_capture": {"enabled": true, "idle_timeout_seconds": 1},
+    }));
+    let catalog = org.catalog(&config, &["Account"], true);
+    let run = org.read(&config, &catalog, None);
+    run.assert_success();
+    let logs = run.logs().join("\n");
+    assert!(
+        logs.contains("Account: following change events on /data/AccountChangeEvent"),
+        "{logs}"
+    );
+    assert!(run.records("Account").len() >= 200);
 }

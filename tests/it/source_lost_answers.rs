@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
+use crate::support::admin_api::{fired, json_reply};
 use crate::support::run::Run;
 use crate::support::source::{emulator_config, TestOrg};
 
@@ -37,31 +38,10 @@ fn query_jobs(org: &TestOrg) -> Vec<Value> {
         org.emulator.base_url()
     );
     let token = org.emulator.access_token();
-    let reply: Value = org.runtime.block_on(async {
-        reqwest::Client::new()
-            .get(url)
-            .bearer_auth(token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    });
+    let reply: Value = org
+        .runtime
+        .block_on(async { json_reply(reqwest::Client::new().get(url).bearer_auth(token)).await });
     reply["records"].as_array().cloned().unwrap_or_default()
-}
-
-/// Requests on which a fault of type `fault` fired.
-fn fired(requests: &[Value], fault: &str) -> Vec<Value> {
-    requests
-        .iter()
-        .filter(|r| {
-            r["faults"]
-                .as_array()
-                .is_some_and(|f| f.iter().any(|t| t == fault))
-        })
-        .cloned()
-        .collect()
 }
 
 fn ids(records: &[Value]) -> Vec<String> {

@@ -1,7 +1,9 @@
 //! `source read` of streams REST serves (objects Bulk refuses, base64 fields) through the real
 //! binary against the in-process emulator.
 
-use crate::support::source::{emulator_config, normalise_org_record, schema_violations, TestOrg};
+use crate::support::source::{
+    assert_records_match_schemas, emulator_config, normalise_org_record, TestOrg,
+};
 use serde_json::{json, Value};
 
 fn by_id(records: &[Value]) -> std::collections::BTreeMap<String, Value> {
@@ -57,14 +59,5 @@ fn every_rest_record_validates_against_its_discovered_schema() {
     let catalog = org.catalog(&config, &["Attachment", "CaseStatus"], false);
     let run = org.read(&config, &catalog, None);
     run.assert_success();
-    for configured in catalog["streams"].as_array().unwrap() {
-        let name = configured["stream"]["name"].as_str().unwrap();
-        let schema = &configured["stream"]["json_schema"];
-        let records = run.records(name);
-        assert!(!records.is_empty(), "{name} has records");
-        for record in records {
-            let problems = schema_violations(schema, &record, name);
-            assert!(problems.is_empty(), "{problems:?}");
-        }
-    }
+    assert_records_match_schemas(&run, &catalog);
 }

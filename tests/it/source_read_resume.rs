@@ -4,9 +4,7 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
 
-use crate::support::run::BINARY;
 use crate::support::source::{emulator_config, TestOrg};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
@@ -36,15 +34,7 @@ fn a_read_killed_with_sigkill_and_resumed_from_its_last_state_loses_no_record() 
     let config =
         org.config(json!({"start_date": start, "stream_slice_step": "P30D", "num_workers": 2}));
     let catalog = org.catalog(&config, &["Contact"], true);
-    let args = org.read_args(&config, &catalog, None);
-    let mut child = Command::new(BINARY)
-        .arg("source")
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = org.spawn_read(&config, &catalog, None);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     let mut states = 0;

@@ -167,16 +167,10 @@ mod tests {
     use crate::destination::route::sobject::{FieldInfo, SObjectInfo};
 
     fn target(mode: &str) -> StreamTarget {
-        let mut id = FieldInfo::new("Id", "id");
-        id.createable = false;
-        id.updateable = false;
-        let object = SObjectInfo::new(
+        let object = SObjectInfo::writable(
             "Account",
-            true,
-            true,
-            true,
             vec![
-                id,
+                FieldInfo::system("Id", "id"),
                 FieldInfo::new("Name", "string"),
                 FieldInfo::new("Score__c", "double"),
             ],

@@ -543,31 +543,13 @@ mod tests {
     use super::*;
 
     fn account() -> SObjectInfo {
-        let mut id = FieldInfo::new("Id", "id");
-        id.createable = false;
-        id.updateable = false;
-        id.nillable = false;
-        let mut ext = FieldInfo::new("Ext_Id__c", "string");
-        ext.external_id = true;
-        let mut created = FieldInfo::new("CreatedDate", "datetime");
-        created.createable = false;
-        created.updateable = false;
-        let mut name = FieldInfo::new("Name", "string");
-        name.nillable = false;
-        SObjectInfo::new(
-            "Account",
-            true,
-            true,
-            true,
-            vec![
-                id,
-                name,
-                ext,
-                FieldInfo::new("Health_Score__c", "double"),
-                created,
-                FieldInfo::new("BillingAddress", "address"),
-            ],
-        )
+        let mut fields = FieldInfo::account_keys();
+        fields.extend([
+            FieldInfo::new("Health_Score__c", "double"),
+            FieldInfo::system("CreatedDate", "datetime"),
+            FieldInfo::new("BillingAddress", "address"),
+        ]);
+        SObjectInfo::writable("Account", fields)
     }
 
     fn route(mode: &str, object: Option<&str>, properties: &[&str]) -> StreamRoute {
@@ -600,7 +582,7 @@ mod tests {
     }
 
     #[test]
-    fn upsert_uses_the_primary_key_as_external_id_and_puts_it_first() {
+    fn upsert_uses_the_primary_key_upsert_key_and_puts_it_first() {
         let mut r = route("append_dedup", Some("account"), &["Name", "ext_id__c"]);
         r.primary_key = vec![vec!["ext_id__c".into()]];
         let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();

@@ -107,6 +107,45 @@ impl FieldInfo {
     }
 }
 
+/// Test fixtures: fields as describe shows them, built in one expression.
+#[cfg(test)]
+impl FieldInfo {
+    /// A field Salesforce sets itself (`Id`, `CreatedDate`): neither createable nor updateable.
+    pub(crate) fn system(name: &str, describe_type: &str) -> FieldInfo {
+        FieldInfo {
+            createable: false,
+            updateable: false,
+            ..FieldInfo::new(name, describe_type)
+        }
+    }
+
+    /// The field, not nillable.
+    pub(crate) fn required(self) -> FieldInfo {
+        FieldInfo {
+            nillable: false,
+            ..self
+        }
+    }
+
+    /// Account's first fields in the tests: `Id`, `Name` (both required) and an external id
+    /// `Ext_Id__c`.
+    pub(crate) fn account_keys() -> Vec<FieldInfo> {
+        vec![
+            FieldInfo::system("Id", "id").required(),
+            FieldInfo::new("Name", "string").required(),
+            FieldInfo::new("Ext_Id__c", "string").upsert_key(),
+        ]
+    }
+
+    /// The field, an external id (an upsert key).
+    pub(crate) fn upsert_key(self) -> FieldInfo {
+        FieldInfo {
+            external_id: true,
+            ..self
+        }
+    }
+}
+
 /// An sObject's describe, reduced to what writing needs.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct SObjectInfo {
@@ -119,6 +158,12 @@ pub(crate) struct SObjectInfo {
 }
 
 impl SObjectInfo {
+    /// An object this user may create, update and delete rows of (a test fixture).
+    #[cfg(test)]
+    pub(crate) fn writable(name: &str, fields: Vec<FieldInfo>) -> SObjectInfo {
+        SObjectInfo::new(name, true, true, true, fields)
+    }
+
     pub(crate) fn new(
         name: &str,
         createable: bool,

@@ -4,7 +4,8 @@
 use futures::StreamExt;
 
 use crate::destination::route::sobject::FieldKind;
-use crate::salesforce::{Error, QueryOperation, SalesforceClient};
+use crate::salesforce::soql::quote_string;
+use crate::salesforce::{Error, QueryJob, QueryOperation, SalesforceClient};
 
 /// Salesforce refuses SOQL statements longer than 100,000 characters; a lookup stays well
 /// below with its whole `IN` list.
@@ -35,25 +36,7 @@ pub(crate) fn soql_literal(kind: FieldKind, value: &str) -> Option<String> {
         FieldKind::Integer | FieldKind::Long | FieldKind::Decimal => {
             crate::destination::unchanged::normalize::canonical_decimal(value)
         }
-        _ => {
-            let mut out = String::with_capacity(value.len() + 2);
-            out.push('\'');
-            for c in value.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\'' => out.push_str("\\'"),
-                    '"' => out.push_str("\\\""),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c => out.push(c),
-                }
-            }
-            out.push('\'');
-            Some(out)
-        }
+        _ => Some(quote_string(value)),
     }
 }
 
@@ -74,7 +57,7 @@ pub(crate) async fn query_rows(
     fields: &[&str],
 ) -> Result<Vec<csv::StringRecord>, LookupError> {
     let job = client.create_query_job(soql, QueryOperation::Query).await?;
-    let job = client.wait_for_query_job(&job.id).await?;
+    let job = client.wait_for_job::<QueryJob>(&job.id).await?;
     let mut rows = Vec::new();
     let mut locator: Option<String> = None;
     loop {

@@ -56,6 +56,15 @@ fn needs_escape(bytes: &[u8]) -> bool {
     blocks.remainder().iter().any(|&b| flag(b))
 }
 
+/// The end of the run of one or more ASCII digits at `start`, or `None` when there is none.
+fn after_digits(text: &[u8], start: usize) -> Option<usize> {
+    let digits = text[start..]
+        .iter()
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    (digits > 0).then_some(start + digits)
+}
+
 /// Whether `text` is a number in JSON's grammar: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?`.
 pub(crate) fn is_json_number(text: &[u8]) -> bool {
     let mut i = 0;
@@ -73,13 +82,9 @@ pub(crate) fn is_json_number(text: &[u8]) -> bool {
         _ => return false,
     }
     if i < n && text[i] == b'.' {
-        i += 1;
-        let digits = i;
-        while i < n && text[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == digits {
-            return false;
+        match after_digits(text, i + 1) {
+            Some(end) => i = end,
+            None => return false,
         }
     }
     if i < n && (text[i] == b'e' || text[i] == b'E') {
@@ -87,12 +92,9 @@ pub(crate) fn is_json_number(text: &[u8]) -> bool {
         if i < n && (text[i] == b'+' || text[i] == b'-') {
             i += 1;
         }
-        let digits = i;
-        while i < n && text[i].is_ascii_digit() {
-            i += 1;
-        }
-        if i == digits {
-            return false;
+        match after_digits(text, i) {
+            Some(end) => i = end,
+            None => return false,
         }
     }
     i == n

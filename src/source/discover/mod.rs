@@ -25,7 +25,7 @@ use crate::source::connect::{connect, emit_rotated_token, failure};
 use crate::source::discover::describe_stream::DESCRIBE_STREAM;
 use crate::source::discover::object_filter::{exclusion, Exclusion, UNSUPPORTED_FILTERING};
 use crate::source::discover::schema::{
-    default_cursor, stream_schema, DescribedField, CDC_DELETED_AT,
+    default_cursor, described_fields, stream_schema, CDC_DELETED_AT,
 };
 
 /// describe calls in flight at once.
@@ -186,15 +186,7 @@ pub(crate) fn airbyte_stream(
     describe: &SObjectDescribe,
     detect_hard_deletes: bool,
 ) -> AirbyteStream {
-    let fields: Vec<DescribedField<'_>> = describe
-        .fields
-        .iter()
-        .map(|f| DescribedField {
-            name: &f.name,
-            field_type: &f.field_type,
-            compound_field_name: f.compound_field_name.as_deref(),
-        })
-        .collect();
+    let fields = described_fields(describe);
     let has_id = fields.iter().any(|f| f.name == "Id");
     let filterable = has_id && !UNSUPPORTED_FILTERING.contains(&describe.name.as_str());
     let cursor = if filterable {

@@ -7,7 +7,7 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::salesforce::FieldType;
+use crate::salesforce::{FieldType, SObjectDescribe};
 use crate::source::decode::convert::LayoutField;
 use crate::source::decode::field_kind::{FieldKind, ADDRESS_KEYS};
 
@@ -30,6 +30,19 @@ pub(crate) struct DescribedField<'a> {
     pub field_type: &'a FieldType,
     /// describe `compoundFieldName`: the compound this field is a component of.
     pub compound_field_name: Option<&'a str>,
+}
+
+/// The describe's fields, as the source reads them.
+pub(crate) fn described_fields(describe: &SObjectDescribe) -> Vec<DescribedField<'_>> {
+    describe
+        .fields
+        .iter()
+        .map(|f| DescribedField {
+            name: &f.name,
+            field_type: &f.field_type,
+            compound_field_name: f.compound_field_name.as_deref(),
+        })
+        .collect()
 }
 
 /// The field's kind; unknown describe types read as text.

@@ -65,7 +65,7 @@ pub(crate) async fn prepare_job(
                 PrepareError::Other(e)
             }
         })?;
-    match client.wait_for_query_job(&job.id).await {
+    match client.wait_for_job::<QueryJob>(&job.id).await {
         Ok(job) => Ok(PreparedJob { job }),
         Err(e @ Error::JobFailed { .. }) => Err(PrepareError::FallBack(e)),
         Err(e) => Err(PrepareError::Other(e)),
@@ -217,7 +217,7 @@ pub(crate) async fn download_job<S: RecordSink>(
 
 /// Deletes a job whose results were all read.
 async fn finish_job(client: &SalesforceClient, job_id: &str) {
-    if let Err(e) = client.delete_query_job(job_id).await {
+    if let Err(e) = client.delete_job::<QueryJob>(job_id).await {
         tracing::debug!("deleting Bulk job {job_id}: {e}");
     }
 }

@@ -11,6 +11,7 @@ use thiserror::Error;
 use crate::salesforce::datetime::datetime_literal;
 #[cfg(test)]
 use crate::salesforce::rest::MAX_URI_BYTES;
+use crate::salesforce::soql::quote_string;
 
 /// Room kept in the URI for the rest of the query (WHERE, ORDER BY) besides the field list; the
 /// same margin Airbyte's source keeps.
@@ -30,28 +31,6 @@ pub(crate) enum SoqlError {
         field: String,
         budget: usize,
     },
-}
-
-/// A SOQL string literal: single-quoted with `\`, `'`, `"` and control characters escaped.
-pub(crate) fn quote_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 fn check_name(what: &'static str, name: &str) -> Result<(), SoqlError> {

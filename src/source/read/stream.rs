@@ -27,7 +27,7 @@ use crate::source::decode::field_kind::FieldKind;
 use crate::source::discover::describe_stream::{read_describe_stream, DESCRIBE_STREAM};
 use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
 use crate::source::discover::schema::{
-    default_cursor, field_kind, layout_fields, DescribedField, CDC_DELETED_AT,
+    default_cursor, described_fields, field_kind, layout_fields, CDC_DELETED_AT,
 };
 use crate::source::fetch::bulk::{download_job, prepare_job, Downloads, PrepareError, PreparedJob};
 use crate::source::fetch::hard_deletes::emit_hard_deletes;
@@ -85,15 +85,7 @@ fn plan_stream(
     describe: &SObjectDescribe,
 ) -> Result<StreamPlan, StreamFailure> {
     let name = configured.stream.name.as_str();
-    let described: Vec<DescribedField<'_>> = describe
-        .fields
-        .iter()
-        .map(|f| DescribedField {
-            name: &f.name,
-            field_type: &f.field_type,
-            compound_field_name: f.compound_field_name.as_deref(),
-        })
-        .collect();
+    let described = described_fields(describe);
     let has_id = described.iter().any(|f| f.name == "Id");
     let filterable = has_id && !UNSUPPORTED_FILTERING.contains(&name);
     let cursor = if configured.sync_mode == SyncMode::Incremental && filterable {

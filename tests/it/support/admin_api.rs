@@ -2,6 +2,28 @@
 
 use serde_json::Value;
 
+/// The JSON reply to `request` (an admin API call, or an API call with a bearer token).
+pub(crate) async fn json_reply<T: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> T {
+    let reply = request.send().await.expect("the emulator answers");
+    reply.json().await.expect("a JSON reply")
+}
+
+/// The requests of the emulator's log (`/__emulator/requests`) on which a fault of type `fault`
+/// fired.
+pub(crate) fn fired(requests: &[Value], fault: &str) -> Vec<Value> {
+    requests
+        .iter()
+        .filter(|r| {
+            r["faults"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|t| t == fault))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Every record of `object` in the org at `base_url` (deleted ones too when asked), fetched
 /// page by page (`GET /__emulator/records/{object}`).
 pub(crate) async fn org_records(
@@ -16,14 +38,7 @@ pub(crate) async fn org_records(
             "{base_url}/__emulator/records/{object}?include_deleted={include_deleted}&offset={}&limit=10000",
             all.len()
         );
-        let page: Value = http
-            .get(&url)
-            .send()
-            .await
-            .expect("admin API answers")
-            .json()
-            .await
-            .expect("admin API JSON");
+        let page: Value = json_reply(http.get(&url)).await;
         let records = page["records"].as_array().cloned().unwrap_or_default();
         let total = page["totalSize"].as_u64().unwrap_or(0) as usize;
         let done = records.is_empty();

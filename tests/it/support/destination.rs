@@ -8,8 +8,9 @@ use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
 use tokio::io::AsyncWriteExt;
 
-use super::admin_api;
+use super::admin_api::{self, json_reply};
 use super::files::files_under;
+use super::org::org_config;
 use super::protocol::assert_conforms;
 use super::run::{Run, BINARY};
 
@@ -39,21 +40,11 @@ impl Harness {
 
     /// A destination config for the emulator; `extra` keys are merged in.
     pub(crate) fn config(&self, extra: Value) -> Value {
-        let c = self.emulator.credentials();
-        let mut config = json!({
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
+        let base = json!({
             "is_sandbox": false,
-            "login_url": self.emulator.login_url(),
             "dead_letter_folder": self.dlq_folder().to_string_lossy(),
         });
-        if let (Some(base), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
-            for (k, v) in extra {
-                base.insert(k.clone(), v.clone());
-            }
-        }
-        config
+        org_config(&self.emulator, base, extra)
     }
 
     pub(crate) fn write_file(&self, name: &str, value: &Value) -> PathBuf {
@@ -148,28 +139,12 @@ impl Harness {
             "{}/__emulator/records/{object}/{id}",
             self.emulator.base_url()
         );
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        json_reply(self.http.get(url)).await
     }
 
     pub(crate) async fn create(&self, object: &str, fields: Value) -> String {
         let url = format!("{}/__emulator/records/{object}", self.emulator.base_url());
-        let reply: Value = self
-            .http
-            .post(url)
-            .json(&fields)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let reply: Value = json_reply(self.http.post(url).json(&fields)).await;
         reply["id"]
             .as_str()
             .unwrap_or_else(|| panic!("create {object}: {reply}"))
@@ -189,14 +164,7 @@ impl Harness {
     /// Requests the emulator served (method, path, status).
     pub(crate) async fn requests(&self) -> Vec<Value> {
         let url = format!("{}/__emulator/requests", self.emulator.base_url());
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
+        json_reply(self.http.get(url)).await
     }
 }
 
