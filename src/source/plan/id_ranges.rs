@@ -13,10 +13,10 @@
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::salesforce::soql::quote_string;
 use crate::salesforce::SalesforceClient;
 
 use crate::source::context::{Reason, StreamFailure};
-use crate::source::plan::soql::quote_string;
 
 const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
