@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 
+use crate::support::admin_api::jobs_created;
 use crate::support::source::{emulator_config, TestOrg};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
@@ -109,14 +110,7 @@ fn the_api_budget_stops_new_jobs_with_a_clear_message_and_a_resumable_state() {
         "{error}"
     );
     assert_eq!(error["failure_type"], "transient_error");
-    let jobs = |org: &TestOrg| {
-        org.requests()
-            .iter()
-            .filter(|r| {
-                r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/jobs/query")
-            })
-            .count()
-    };
+    let jobs = |org: &TestOrg| jobs_created(&org.requests(), "query");
     assert!(jobs(&org) <= 20, "{} jobs created", jobs(&org));
     let state = run.last_state("Contact");
     assert_eq!(state["state_type"], "date-range");
