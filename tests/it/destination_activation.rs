@@ -4,6 +4,7 @@
 
 use crate::support::admin_api::json_reply;
 use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
+use crate::support::run::Run;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -957,5 +958,82 @@ async fn dry_run_predicts_missing_records_and_parents_as_the_real_write_rejects_
     assert_eq!(
         h.record("Contact", &contact).await["LastName"],
         "M1 Renamed"
+    );
+}
+
+/// Two products already holding what the input sends, written with `skip_unchanged_records`
+/// into an org with `fault` installed; the fault fired. Returns the run and the rows the
+/// ingest jobs processed.
+async fn unchanged_products_through(fault: Value) -> (Run, u64) {
+    let h = Harness::start().await;
+    for key in ["F1-A", "F1-B"] {
+        h.create(
+            "Product_Catalog__c",
+            json!({"Name": key, "External_Id__c": key, "Price__c": 5}),
+        )
+        .await;
+    }
+    h.add_fault(fault.clone()).await;
+    let cat = catalog(&[(
+        "products",
+        Some("Product_Catalog__c"),
+        "append_dedup",
+        Some("External_Id__c"),
+        &["External_Id__c", "Name", "Price__c"],
+    )]);
+    let mut input = String::new();
+    for key in ["F1-A", "F1-B"] {
+        input += &record_line(
+            "products",
+            json!({"External_Id__c": key, "Name": key, "Price__c": 5.0}),
+        );
+    }
+    input += &state_line("products", 1, json!(1));
+    let config = h.config(json!({"skip_unchanged_records": true}));
+    let run = h.write(&config, &cat, &input).await;
+    assert_eq!(run.code, Some(0), "{}\n{:?}", run.stderr, run.stdout);
+    let kind = fault["type"].as_str().unwrap();
+    assert!(
+        !crate::support::admin_api::fired(&h.requests().await, kind).is_empty(),
+        "the {kind} fault fired"
+    );
+    assert_eq!(
+        run.all_states()[0]["destinationStats"],
+        json!({"recordCount": 2.0, "rejectedRecordCount": 0.0})
+    );
+    let written = ingest_jobs(&h)
+        .await
+        .iter()
+        .map(|j| j["numberRecordsProcessed"].as_u64().unwrap())
+        .sum();
+    (run, written)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_lookup_writes_its_rows_without_comparing_and_says_so() {
+    let (run, written) = unchanged_products_through(
+        json!({"method": "POST", "path": "*/jobs/query", "type": "job_failed", "when": "once"}),
+    )
+    .await;
+    assert_eq!(written, 2, "nothing is lost: both rows are written");
+    assert!(
+        run.logs()
+            .iter()
+            .any(|l| l.contains("failed") && l.contains("they are not compared or checked")),
+        "{:?}",
+        run.logs()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_page_that_arrives_short_is_fetched_again() {
+    let (_, written) = unchanged_products_through(json!({
+        "method": "GET", "path": "*/jobs/query/*/results*", "type": "truncate_body",
+        "keep_percent": 40, "when": "once"
+    }))
+    .await;
+    assert_eq!(
+        written, 0,
+        "both rows found unchanged after the page came again"
     );
 }

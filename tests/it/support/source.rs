@@ -273,6 +273,15 @@ impl TestOrg {
         });
     }
 
+    /// Empties the org's request log.
+    pub(crate) fn clear_requests(&self) {
+        let url = self.admin_url("requests");
+        self.runtime.block_on(async {
+            let response = self.http.delete(&url).send().await.unwrap();
+            assert!(response.status().is_success());
+        });
+    }
+
     /// The requests the org has served: (method, path).
     pub(crate) fn requests(&self) -> Vec<Value> {
         let url = self.admin_url("requests");
