@@ -7,6 +7,10 @@
 #   RECORDS=200000 BATCH_BYTES=10000000 JOBS=4 bench/destination_write.sh
 #
 #   PERF=/tmp/perf.data bench/destination_write.sh   # profile the connector with perf
+#   CONNECTOR=/path/to/other/salesforce-connector NO_BUILD=1 bench/destination_write.sh
+#   INPUT=/tmp/input.jsonl bench/destination_write.sh   # generate once, reuse in later runs
+#   CALLGRIND=1 RECORDS=20000 bench/destination_write.sh   # + the connector's instructions
+#       (valgrind's callgrind: a count the machine's load does not change; ~50x slower)
 #   EMU_PERF=/tmp/emu.data bench/destination_write.sh   # profile the emulator with perf
 #
 # Prints one table row: records/s over the wall clock, the emulator's processing time (summed
@@ -21,17 +25,9 @@ BATCH_BYTES=${BATCH_BYTES:-104857600}
 JOBS=${JOBS:-4}
 STATE_EVERY=${STATE_EVERY:-100000}
 cd "$(dirname "$0")/.."
-cargo build --release -q -p sf-emulator -p salesforce-connector
-EMU=target/release/sf-emulator
-CONNECTOR=target/release/salesforce-connector
-
-TMP=$(mktemp -d)
-PID=""
-cleanup() {
-  if [ -n "$PID" ]; then kill "$PID" 2>/dev/null || true; fi
-  if [ -z "${KEEP:-}" ]; then rm -rf "$TMP"; else echo "kept $TMP" >&2; fi
-}
-trap cleanup EXIT
+INPUT=${INPUT:-}
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
 
 # The emulator stands in for Salesforce's servers: core 0 is its own, the connector gets core 1
 # (PIN=0: they share every core).
@@ -41,17 +37,8 @@ if [ "${PIN:-1}" != 0 ] && [ "$(nproc)" -ge 2 ]; then
   SERVER_CORES=(taskset -c 0)
   CLIENT_CORES=(taskset -c 1)
 fi
-# No change events: the benchmark measures Bulk ingest, not the Pub/Sub side (a million
-# retained change events would also be the emulator's largest memory use).
-${EMU_PERF:+perf record -g -o "$EMU_PERF" --} "${SERVER_CORES[@]}" "$EMU" --listen 127.0.0.1:0 --frozen-clock --cdc-objects none >"$TMP/ready.json" &
-PID=$!
-for _ in $(seq 1 200); do
-  [ -s "$TMP/ready.json" ] && break
-  sleep 0.05
-done
-[ -s "$TMP/ready.json" ] || { echo "sf-emulator did not print its ready line" >&2; exit 1; }
+start_emulator "$TMP/ready.json" ${EMU_PERF:+perf record -g -o "$EMU_PERF" --} "${SERVER_CORES[@]}"
 
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1" "$2"; }
 BASE=$(field "$TMP/ready.json" base_url)
 LOGIN=$(field "$TMP/ready.json" login_url)
 curl -sf -o "$TMP/token.json" "$LOGIN/services/oauth2/token" \
@@ -67,9 +54,9 @@ for object in Account Contact Lead Opportunity Product_Catalog__c Bench_Load__c;
     "$BASE/services/data/v62.0/sobjects/$object/describe/" || true
 done
 
-python3 - "$TMP" "$RECORDS" "$FIELDS" "$STATE_EVERY" "$LOGIN" "$TMP/dlq" "$BATCH_BYTES" "$JOBS" "$TMP/ready.json" <<'PY'
+python3 - "$TMP" "$RECORDS" "$FIELDS" "$STATE_EVERY" "$LOGIN" "$TMP/dlq" "$BATCH_BYTES" "$JOBS" "$TMP/ready.json" "${INPUT:-$TMP/input.jsonl}" <<'PY'
 import json, os, sys, random
-tmp, records, fields, state_every, login, dlq, batch_bytes, jobs, ready = sys.argv[1:]
+tmp, records, fields, state_every, login, dlq, batch_bytes, jobs, ready, input_path = sys.argv[1:]
 records, fields, state_every = int(records), int(fields), int(state_every)
 simple = {"string", "textarea", "picklist", "email", "phone", "url", "int", "double",
           "currency", "percent", "boolean", "date", "datetime", "combobox"}
@@ -129,8 +116,11 @@ config = {"client_id": r["client_id"], "client_secret": r["client_secret"],
           "refresh_token": r["refresh_token"], "login_url": login, "dead_letter_folder": dlq,
           "batch_size_bytes": int(batch_bytes), "max_concurrent_jobs": int(jobs)}
 json.dump(config, open(os.path.join(tmp, "config.json"), "w"))
-with open(os.path.join(tmp, "input.jsonl"), "w") as out:
+reuse = input_path != os.path.join(tmp, "input.jsonl") and os.path.exists(input_path)
+with open(os.devnull if reuse else input_path, "w") as out:
     state = 0
+    if reuse:
+        records = 0
     for i in range(records):
         data = {f["name"]: value(f, i) for f in chosen}
         out.write(json.dumps({"type": "RECORD", "record": {"stream": "bench", "data": data,
@@ -151,18 +141,22 @@ EMU_CPU0=$(cpu)
 T0=$(date +%s.%N)
 PROFILER=()
 if [ -n "${PERF:-}" ]; then PROFILER=(perf record -g -o "$PERF" --); fi
+if [ -n "${CALLGRIND:-}" ]; then
+  PROFILER=(valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$TMP/callgrind.out" -q --)
+fi
+INPUT_FILE=${INPUT:-$TMP/input.jsonl}
 /usr/bin/time -o "$TMP/time.txt" -f "%e %U %S %M" \
   "${PROFILER[@]}" "${CLIENT_CORES[@]}" "$CONNECTOR" destination write --config "$TMP/config.json" --catalog "$TMP/catalog.json" \
-  <"$TMP/input.jsonl" >"$TMP/out.jsonl" 2>"$TMP/stderr.txt" || {
+  <"$INPUT_FILE" >"$TMP/out.jsonl" 2>"$TMP/stderr.txt" || {
     echo "connector failed:" >&2; tail -5 "$TMP/stderr.txt" >&2; grep '"TRACE"' "$TMP/out.jsonl" >&2; exit 1; }
 T1=$(date +%s.%N)
 EMU_CPU1=$(cpu)
 curl -sf -o "$TMP/requests.json" "$BASE/__emulator/requests"
 
 CORES=$([ ${#SERVER_CORES[@]} -gt 0 ] && echo "emulator on core 0, connector on core 1" || echo shared) \
-python3 - "$TMP" "$RECORDS" "$T0" "$T1" "$EMU_CPU0" "$EMU_CPU1" "$BATCH_BYTES" "$JOBS" <<'PY'
+python3 - "$TMP" "$RECORDS" "$T0" "$T1" "$EMU_CPU0" "$EMU_CPU1" "$BATCH_BYTES" "$JOBS" "$INPUT_FILE" <<'PY'
 import json, os, sys
-tmp, records, t0, t1, c0, c1, batch_bytes, jobs = sys.argv[1:]
+tmp, records, t0, t1, c0, c1, batch_bytes, jobs, input_file = sys.argv[1:]
 records = int(records)
 wall, user, sys_cpu, rss_kb = open(os.path.join(tmp, "time.txt")).read().split()[-4:]
 obj, nfields = open(os.path.join(tmp, "object.txt")).read().split()
@@ -172,7 +166,14 @@ ingest_jobs = sum(1 for r in api if r["method"] == "POST" and r["path"].rstrip("
 states = [json.loads(l) for l in open(os.path.join(tmp, "out.jsonl")) if '"STATE"' in l]
 committed = sum(s["state"]["destinationStats"]["recordCount"] for s in states)
 rejected = sum(s["state"]["destinationStats"]["rejectedRecordCount"] for s in states)
-mb = os.path.getsize(os.path.join(tmp, "input.jsonl")) / 1e6
+mb = os.path.getsize(input_file) / 1e6
+callgrind = os.path.join(tmp, "callgrind.out")
+instructions = "n/a"
+if os.path.exists(callgrind):
+    for line in open(callgrind):
+        if line.startswith("summary:") or line.startswith("totals:"):
+            instructions = f"{int(line.split()[1]) / 1e9:.3f}"
+            break
 wall = float(t1) - float(t0)
 emu = float(c1) - float(c0)
 import re
@@ -180,8 +181,8 @@ finished = [json.loads(l)["log"]["message"] for l in open(os.path.join(tmp, "out
 timing = re.search(r"upload ([0-9.]+) s, Salesforce processing ([0-9.]+) s, results ([0-9.]+) s", finished[-1] if finished else "")
 upload_s, processing_s, results_s = (float(x) for x in timing.groups()) if timing else (float("nan"),) * 3
 print(f"object {obj}, {nfields} fields, batch_size_bytes {int(batch_bytes):,}, max_concurrent_jobs {jobs}, cores: {os.environ.get('CORES', 'shared')}")
-print("| records | input MB | wall s | records/s (wall) | emulator processing s (summed over jobs) | emulator CPU s | connector CPU s | connector CPU µs/record | records per connector CPU-second | connector peak RSS MiB | jobs | API calls | states | committed | rejected |")
-print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+print("| records | input MB | wall s | records/s (wall) | emulator processing s (summed over jobs) | emulator CPU s | connector CPU s | connector CPU µs/record | records per connector CPU-second | connector peak RSS MiB | jobs | API calls | states | committed | rejected | connector instructions (G, callgrind) |")
+print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 cpu = float(user) + float(sys_cpu)
-print(f"| {records:,} | {mb:.0f} | {wall:.2f} | {records/wall:,.0f} | {processing_s:.2f} | {emu:.2f} | {cpu:.2f} | {cpu/records*1e6:.1f} | {records/cpu:,.0f} | {int(rss_kb)/1024:.1f} | {ingest_jobs} | {len(api)} | {len(states)} | {committed:,.0f} | {rejected:,.0f} |")
+print(f"| {records:,} | {mb:.0f} | {wall:.2f} | {records/wall:,.0f} | {processing_s:.2f} | {emu:.2f} | {cpu:.2f} | {cpu/records*1e6:.1f} | {records/cpu:,.0f} | {int(rss_kb)/1024:.1f} | {ingest_jobs} | {len(api)} | {len(states)} | {committed:,.0f} | {rejected:,.0f} | {instructions} |")
 PY

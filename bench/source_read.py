@@ -10,8 +10,9 @@ import urllib.parse
 import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONNECTOR = os.path.join(ROOT, "target/release/salesforce-connector")
-EMULATOR = os.path.join(ROOT, "target/release/sf-emulator")
+TARGET = os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target")
+CONNECTOR = os.path.join(TARGET, "release/salesforce-connector")
+EMULATOR = os.path.join(TARGET, "release/sf-emulator")
 OBJECT = "Bench_Record__c"
 PAGE_SIZE = 50000
 # The emulator stands in for Salesforce, whose CPUs are not ours: it gets core 0 and the

@@ -28,6 +28,8 @@ const MAX_PARALLEL_DOWNLOADS: u32 = 10;
 const DEFAULT_IDLE_TIMEOUT_SECONDS: u64 = 10;
 /// Salesforce's Pub/Sub API (`api.deu.pubsub.salesforce.com:7443` for EU processing).
 const DEFAULT_PUBSUB_ENDPOINT: &str = "api.pubsub.salesforce.com:7443";
+/// Salesforce's PK chunking allows chunks of up to 250,000 rows.
+const DEFAULT_ID_RANGE_ROWS: u64 = 250_000;
 
 /// The config JSON as written, before validation. Its schema is the source spec.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -142,6 +144,12 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "default_max_parallel_downloads")]
     #[schemars(title = "Parallel Result Downloads", range(min = 1, max = 10))]
     pub max_parallel_downloads: Option<u32>,
+    /// A full refresh through Bulk of an object with at least twice this many rows is split
+    /// into Id ranges of at least this many rows, read as Bulk jobs Salesforce prepares at once
+    /// (as many as num_workers allows, at most 8); 0 never splits.
+    #[serde(default = "default_id_range_rows")]
+    #[schemars(title = "Rows per Id Range")]
+    pub id_range_rows: Option<u64>,
     /// Follow Salesforce Change Data Capture events (Pub/Sub API) for incremental streams whose
     /// object is enabled for it in Setup: after the first snapshot, changes arrive within
     /// seconds, with no Bulk job per sync. See docs/change-data-capture.md.
@@ -205,6 +213,9 @@ fn default_api_budget_percent() -> Option<u32> {
 }
 fn default_bulk_page_size() -> Option<u32> {
     Some(DEFAULT_BULK_PAGE_SIZE)
+}
+fn default_id_range_rows() -> Option<u64> {
+    Some(DEFAULT_ID_RANGE_ROWS)
 }
 fn default_max_parallel_downloads() -> Option<u32> {
     Some(DEFAULT_MAX_PARALLEL_DOWNLOADS)
@@ -287,6 +298,7 @@ pub struct SourceConfig {
     pub api_budget_percent: u8,
     pub bulk_page_size: u32,
     pub max_parallel_downloads: usize,
+    pub id_range_rows: u64,
     /// `change_data_capture` when enabled.
     pub change_data_capture: Option<ChangeDataCapture>,
     /// Top-level keys this connector does not know (kept, logged once).
@@ -416,6 +428,7 @@ impl SourceConfig {
             api_budget_percent: api_budget_percent as u8,
             bulk_page_size,
             max_parallel_downloads: max_parallel_downloads as usize,
+            id_range_rows: raw.id_range_rows.unwrap_or(DEFAULT_ID_RANGE_ROWS),
             change_data_capture,
             unknown_keys,
             credentials_nested,
@@ -560,6 +573,7 @@ mod tests {
         assert_eq!(config.api_budget_percent, 90);
         assert_eq!(config.bulk_page_size, 50_000);
         assert_eq!(config.max_parallel_downloads, 5);
+        assert_eq!(config.id_range_rows, 250_000);
         assert!(config.unknown_keys.is_empty());
     }
 

@@ -150,6 +150,7 @@ pub fn source_spec() -> ConnectorSpecification {
                 json!({"order": 26, "group": "advanced",
             "examples": ["api.pubsub.salesforce.com:7443", "api.deu.pubsub.salesforce.com:7443"]}),
             ),
+            ("id_range_rows", json!({"order": 27, "group": "advanced"})),
         ],
     );
     schema["groups"] = Value::Array(

@@ -31,14 +31,15 @@ mod tests {
     use super::*;
     use chrono::TimeZone;
 
-    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
-        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
-    }
-
     #[test]
     fn datetime_literals_are_utc_with_milliseconds() {
-        let at = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
-        assert_eq!(datetime_literal(at), "2024-01-01T00:00:00.000Z");
+        let midnight = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
+        assert_eq!(datetime_literal(midnight), "2024-01-01T00:00:00.000Z");
+        assert_eq!(
+            parse_datetime("2024-01-01"),
+            Some(midnight),
+            "a bare date is midnight UTC"
+        );
     }
 
     #[test]
@@ -53,7 +54,6 @@ mod tests {
         ] {
             assert_eq!(parse_datetime(text), Some(expected), "{text}");
         }
-        assert_eq!(parse_datetime("2024-01-01"), Some(at(2024, 1, 1)));
         assert_eq!(parse_datetime("soon"), None);
     }
 }

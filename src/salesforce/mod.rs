@@ -52,6 +52,7 @@ mod job_list;
 mod job_registry;
 pub(crate) mod pubsub;
 pub(crate) mod rest;
+pub(crate) mod soql;
 
 #[cfg(test)]
 mod stub;

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::admin_api;
 use crate::support::files::repo_root;
+use crate::support::org::runtime;
 use crate::support::protocol::assert_conforms as validate_messages;
 use crate::support::run::{run_command, Run};
 use crate::support::tools;
@@ -80,11 +81,7 @@ fn python_check(test: &str, args: &[&str], stdin: &str) {
 
 impl Cat {
     fn start() -> Cat {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let emulator = runtime
             .block_on(Emulator::start(EmulatorConfig::default()))
             .expect("emulator starts");

@@ -67,35 +67,34 @@ fn invalid_json_names_the_file_and_position() {
 #[test]
 fn wrong_type_in_config_names_the_key() {
     let dir = tempfile::tempdir().unwrap();
-    let config = write_file(
-        dir.path(),
-        "config.json",
-        r#"{"client_id": "id", "client_secret": "s", "refresh_token": "r", "is_sandbox": 5}"#,
-    );
-    assert_eq!(
-        config_error(&["source", "discover", "--config", &config]),
-        format!("is_sandbox: expected true or false, got 5 (in --config {config})")
-    );
-    let config = write_file(
-        dir.path(),
-        "config2.json",
-        r#"{"client_id": "id", "client_secret": "s", "refresh_token": "r", "start_date": "yesterday"}"#,
-    );
-    assert_eq!(
-        config_error(&["source", "discover", "--config", &config]),
-        format!("start_date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"yesterday\" (in --config {config})")
-    );
-    let config = write_file(
-        dir.path(),
-        "config3.json",
-        r#"{"client_id": "id", "client_secret": "s", "refresh_token": "r", "batch_size_bytes": "big"}"#,
-    );
-    assert_eq!(
-        config_error(&["destination", "discover", "--config", &config]),
-        format!(
-            "batch_size_bytes: invalid type: string \"big\", expected u64 (in --config {config})"
-        )
-    );
+    let cases = [
+        (
+            "source",
+            r#""is_sandbox": 5"#,
+            "is_sandbox: expected true or false, got 5",
+        ),
+        (
+            "source",
+            r#""start_date": "yesterday""#,
+            "start_date: expected YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ, got \"yesterday\"",
+        ),
+        (
+            "destination",
+            r#""batch_size_bytes": "big""#,
+            "batch_size_bytes: invalid type: string \"big\", expected u64",
+        ),
+    ];
+    for (i, (role, key, expected)) in cases.into_iter().enumerate() {
+        let config = write_file(
+            dir.path(),
+            &format!("config{i}.json"),
+            &format!(r#"{{"client_id": "id", "client_secret": "s", "refresh_token": "r", {key}}}"#),
+        );
+        assert_eq!(
+            config_error(&[role, "discover", "--config", &config]),
+            format!("{expected} (in --config {config})")
+        );
+    }
 }
 
 #[test]
@@ -276,29 +275,23 @@ fn garbage_inputs_never_panic() {
         std::fs::write(&path, bytes).unwrap();
         let file = path.to_string_lossy().into_owned();
         let argv_garbage = String::from_utf8_lossy(&bytes[..bytes.len().min(20)]).replace('\0', "");
+        let read_with = |more: &[&str]| {
+            let mut args = vec![
+                "source",
+                "read",
+                "--config",
+                &valid_config,
+                "--catalog",
+                &file,
+            ];
+            args.extend_from_slice(more);
+            connector(&args).run()
+        };
         let runs = [
             connector(&["source", "check", "--config", &file]).run(),
             connector(&["destination", "discover", "--config", &file]).run(),
-            connector(&[
-                "source",
-                "read",
-                "--config",
-                &valid_config,
-                "--catalog",
-                &file,
-            ])
-            .run(),
-            connector(&[
-                "source",
-                "read",
-                "--config",
-                &valid_config,
-                "--catalog",
-                &file,
-                "--state",
-                &file,
-            ])
-            .run(),
+            read_with(&[]),
+            read_with(&["--state", &file]),
             connector(&[
                 "destination",
                 "write",

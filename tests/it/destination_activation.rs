@@ -4,6 +4,7 @@
 
 use crate::support::admin_api::json_reply;
 use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
+use crate::support::run::Run;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -440,20 +441,8 @@ async fn dry_run_writes_nothing_and_its_dlq_and_summary_match_what_the_real_writ
         .iter()
         .any(|a| a["Name"].as_str().unwrap_or("").starts_with("D1 ")));
     // The summary sits beside the dead-letter files and is logged.
-    let files = crate::support::files::files_under(&dry_dlq);
-    let summary: Vec<Value> = files
-        .iter()
-        .filter(|(p, _)| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("dry_run_summary_")
-        })
-        .map(|(_, text)| serde_json::from_str(text).unwrap())
-        .collect();
-    assert_eq!(summary.len(), 1, "{files:?}");
     assert_eq!(
-        summary[0]["streams"],
+        summary_of(&dry_dlq)["streams"],
         json!([{"stream": "accounts", "namespace": null, "object": "Account",
                 "operation": "insert", "would_insert": 2, "would_reject": 4}])
     );
@@ -545,15 +534,7 @@ async fn the_outcome_report_names_every_input_once_with_its_salesforce_id() {
     let run = h.write(&config, &cat, &input).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 
-    let lines: Vec<Value> = crate::support::files::files_under(&dlq)
-        .into_iter()
-        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
-        .flat_map(|(_, text)| {
-            text.lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let lines = outcome_lines(&dlq);
     assert_eq!(lines.len(), 5, "every input once: {lines:?}");
     let line = |key: Value| {
         let found: Vec<&Value> = lines.iter().filter(|l| l["key"] == key).collect();
@@ -719,6 +700,19 @@ fn summary_of(folder: &std::path::Path) -> Value {
     found[0].clone()
 }
 
+/// Every line of the outcome report under `folder`.
+fn outcome_lines(folder: &std::path::Path) -> Vec<Value> {
+    crate::support::files::files_under(folder)
+        .into_iter()
+        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
+        .flat_map(|(_, text)| {
+            text.lines()
+                .map(|l| serde_json::from_str::<Value>(l).unwrap())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
 fn query_job_creations(requests: &[Value]) -> usize {
     requests
         .iter()
@@ -817,15 +811,7 @@ async fn skip_unchanged_records_sends_only_rows_that_change_something() {
     );
 
     // The report names every input once; a skipped row carries its record's Id.
-    let lines: Vec<Value> = crate::support::files::files_under(&dlq)
-        .into_iter()
-        .filter(|(p, _)| p.to_string_lossy().contains("outcome_report"))
-        .flat_map(|(_, text)| {
-            text.lines()
-                .map(|l| serde_json::from_str::<Value>(l).unwrap())
-                .collect::<Vec<_>>()
-        })
-        .collect();
+    let lines = outcome_lines(&dlq);
     assert_eq!(lines.len(), 9, "every input once: {lines:?}");
     let outcome = |key: Value| {
         let found: Vec<&Value> = lines.iter().filter(|l| l["key"] == key).collect();
@@ -972,5 +958,82 @@ async fn dry_run_predicts_missing_records_and_parents_as_the_real_write_rejects_
     assert_eq!(
         h.record("Contact", &contact).await["LastName"],
         "M1 Renamed"
+    );
+}
+
+/// Two products already holding what the input sends, written with `skip_unchanged_records`
+/// into an org with `fault` installed; the fault fired. Returns the run and the rows the
+/// ingest jobs processed.
+async fn unchanged_products_through(fault: Value) -> (Run, u64) {
+    let h = Harness::start().await;
+    for key in ["F1-A", "F1-B"] {
+        h.create(
+            "Product_Catalog__c",
+            json!({"Name": key, "External_Id__c": key, "Price__c": 5}),
+        )
+        .await;
+    }
+    h.add_fault(fault.clone()).await;
+    let cat = catalog(&[(
+        "products",
+        Some("Product_Catalog__c"),
+        "append_dedup",
+        Some("External_Id__c"),
+        &["External_Id__c", "Name", "Price__c"],
+    )]);
+    let mut input = String::new();
+    for key in ["F1-A", "F1-B"] {
+        input += &record_line(
+            "products",
+            json!({"External_Id__c": key, "Name": key, "Price__c": 5.0}),
+        );
+    }
+    input += &state_line("products", 1, json!(1));
+    let config = h.config(json!({"skip_unchanged_records": true}));
+    let run = h.write(&config, &cat, &input).await;
+    assert_eq!(run.code, Some(0), "{}\n{:?}", run.stderr, run.stdout);
+    let kind = fault["type"].as_str().unwrap();
+    assert!(
+        !crate::support::admin_api::fired(&h.requests().await, kind).is_empty(),
+        "the {kind} fault fired"
+    );
+    assert_eq!(
+        run.all_states()[0]["destinationStats"],
+        json!({"recordCount": 2.0, "rejectedRecordCount": 0.0})
+    );
+    let written = ingest_jobs(&h)
+        .await
+        .iter()
+        .map(|j| j["numberRecordsProcessed"].as_u64().unwrap())
+        .sum();
+    (run, written)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_lookup_writes_its_rows_without_comparing_and_says_so() {
+    let (run, written) = unchanged_products_through(
+        json!({"method": "POST", "path": "*/jobs/query", "type": "job_failed", "when": "once"}),
+    )
+    .await;
+    assert_eq!(written, 2, "nothing is lost: both rows are written");
+    assert!(
+        run.logs()
+            .iter()
+            .any(|l| l.contains("failed") && l.contains("they are not compared or checked")),
+        "{:?}",
+        run.logs()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lookup_page_that_arrives_short_is_fetched_again() {
+    let (_, written) = unchanged_products_through(json!({
+        "method": "GET", "path": "*/jobs/query/*/results*", "type": "truncate_body",
+        "keep_percent": 40, "when": "once"
+    }))
+    .await;
+    assert_eq!(
+        written, 0,
+        "both rows found unchanged after the page came again"
     );
 }

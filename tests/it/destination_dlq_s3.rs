@@ -129,17 +129,9 @@ fn s3_destination_config_compressed(
     format: &str,
     compression: &str,
 ) -> serde_json::Value {
-    h.config(serde_json::json!({"object_storage_config": {
-        "compression": {"compression_type": compression},
-        "storage_type": "S3",
-        "s3_bucket_name": s3s::BUCKET,
-        "s3_bucket_region": "us-east-1",
-        "bucket_path": "rejects",
-        "s3_endpoint": server.endpoint(),
-        "access_key_id": s3s::ACCESS_KEY,
-        "secret_access_key": s3s::SECRET_KEY,
-        "format": {"format_type": format}
-    }}))
+    h.config(serde_json::json!({
+        "object_storage_config": server.storage_config(format, compression)
+    }))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

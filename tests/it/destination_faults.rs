@@ -1,7 +1,7 @@
 //! Faults through the real binary: each says which fault, where, and what must hold after it —
 //! every record in the org exactly once or in the dead-letter queue, none lost, none doubled.
 
-use crate::support::admin_api::fired;
+use crate::support::admin_api::{fired, jobs_created};
 use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
 use crate::support::run::Run;
 use serde_json::{json, Value};
@@ -79,18 +79,7 @@ async fn write_with_locked_rows(
 }
 
 async fn ingest_jobs_created(h: &Harness) -> usize {
-    h.requests()
-        .await
-        .iter()
-        .filter(|r| {
-            r["method"] == "POST"
-                && r["path"]
-                    .as_str()
-                    .unwrap_or("")
-                    .trim_end_matches('/')
-                    .ends_with("/jobs/ingest")
-        })
-        .count()
+    jobs_created(&h.requests().await, "ingest")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

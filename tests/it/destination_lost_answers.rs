@@ -4,7 +4,7 @@
 //! record is in the org exactly once, no job is left open, and the API calls stay within a
 //! bound; each test checks in the emulator's request log that its fault fired on that call.
 
-use crate::support::admin_api::{fired, json_reply};
+use crate::support::admin_api::{fired, jobs_created, json_reply};
 use crate::support::destination::{account_inserts, record_line, state_line, Harness};
 use serde_json::{json, Value};
 
@@ -131,17 +131,7 @@ async fn write_losing_all(faults: &[(&str, &str, &str, Lost)], tag: &str) -> Out
         }
     }
     let api_calls = requests.len();
-    let jobs_created = requests
-        .iter()
-        .filter(|r| {
-            r["method"] == "POST"
-                && r["path"]
-                    .as_str()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .ends_with("/jobs/ingest")
-        })
-        .count();
+    let jobs_created = jobs_created(&requests, "ingest");
     let jobs = ingest_jobs(&h).await;
     let jobs_by_state: Vec<String> = jobs
         .iter()

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::admin_api;
 use crate::support::files::{files_under, repo_root};
+use crate::support::org::{org_config, runtime};
 use crate::support::tools::pyairbyte_python;
 use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
@@ -28,11 +29,7 @@ struct Orgs {
 
 impl Orgs {
     fn start() -> Orgs {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let source_org = runtime
             .block_on(Emulator::start(EmulatorConfig::default()))
             .expect("emulator starts");
@@ -55,17 +52,7 @@ impl Orgs {
     }
 
     fn config(emulator: &Emulator, extra: Value) -> Value {
-        let c = emulator.credentials();
-        let mut config = json!({
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
-            "login_url": emulator.login_url(),
-        });
-        for (k, v) in extra.as_object().cloned().unwrap_or_default() {
-            config[k] = v;
-        }
-        config
+        org_config(emulator, json!({}), extra)
     }
 
     fn write(&self, name: &str, value: &Value) -> PathBuf {

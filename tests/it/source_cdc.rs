@@ -7,12 +7,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 use serde_json::{json, Value};
 use sf_emulator::EmulatorConfig;
 
-use crate::support::run::{Run, BINARY};
+use crate::support::run::Run;
 use crate::support::source::{emulator_config, normalise_org_record, TestOrg};
 
 /// An org whose Account stream is read with Change Data Capture.
@@ -423,17 +422,9 @@ fn a_read_killed_with_sigkill_while_following_and_resumed_loses_no_change() {
     // A continuous capture (idle_timeout_seconds 0: it never ends by itself) killed mid-way.
     let mut continuous = cdc.config.clone();
     continuous["change_data_capture"]["idle_timeout_seconds"] = json!(0);
-    let args = cdc
+    let mut child = cdc
         .org
-        .read_args(&continuous, &cdc.catalog, Some(&state_file));
-    let mut child = Command::new(BINARY)
-        .arg("source")
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+        .spawn_read(&continuous, &cdc.catalog, Some(&state_file));
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     loop {

@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
 
-use crate::support::admin_api::{fired, json_reply};
+use crate::support::admin_api::{fired, jobs_created, json_reply};
 use crate::support::run::Run;
 use crate::support::source::{emulator_config, TestOrg};
 
@@ -85,17 +85,7 @@ fn read_losing_create(rule: Value, fault: &str) -> usize {
         "{:?}",
         hit[0]
     );
-    let creates = requests
-        .iter()
-        .filter(|r| {
-            r["method"] == "POST"
-                && r["path"]
-                    .as_str()
-                    .unwrap()
-                    .trim_end_matches('/')
-                    .ends_with("/jobs/query")
-        })
-        .count();
+    let creates = jobs_created(&requests, "query");
     let windows = run.states("Account").len().saturating_sub(1);
     assert_eq!(
         creates, windows,

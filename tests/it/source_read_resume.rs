@@ -4,9 +4,8 @@
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
-use std::process::{Command, Stdio};
 
-use crate::support::run::BINARY;
+use crate::support::admin_api::jobs_created;
 use crate::support::source::{emulator_config, TestOrg};
 use chrono::{Duration, Utc};
 use serde_json::{json, Value};
@@ -36,15 +35,7 @@ fn a_read_killed_with_sigkill_and_resumed_from_its_last_state_loses_no_record() 
     let config =
         org.config(json!({"start_date": start, "stream_slice_step": "P30D", "num_workers": 2}));
     let catalog = org.catalog(&config, &["Contact"], true);
-    let args = org.read_args(&config, &catalog, None);
-    let mut child = Command::new(BINARY)
-        .arg("source")
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = org.spawn_read(&config, &catalog, None);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut lines = Vec::new();
     let mut states = 0;
@@ -119,14 +110,7 @@ fn the_api_budget_stops_new_jobs_with_a_clear_message_and_a_resumable_state() {
         "{error}"
     );
     assert_eq!(error["failure_type"], "transient_error");
-    let jobs = |org: &TestOrg| {
-        org.requests()
-            .iter()
-            .filter(|r| {
-                r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/jobs/query")
-            })
-            .count()
-    };
+    let jobs = |org: &TestOrg| jobs_created(&org.requests(), "query");
     assert!(jobs(&org) <= 20, "{} jobs created", jobs(&org));
     let state = run.last_state("Contact");
     assert_eq!(state["state_type"], "date-range");

@@ -18,6 +18,7 @@ use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
 
 use crate::support::admin_api::json_reply;
+use crate::support::org::{org_config, runtime};
 use crate::support::run::{connector, Run};
 use crate::support::s3s;
 use crate::support::tools::{path_from_env, require_tool};
@@ -37,11 +38,7 @@ impl TlsOrg {
 
     /// `tls` false: plain http on loopback (no CA).
     fn start_with(tls: bool) -> TlsOrg {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let emulator = runtime
             .block_on(Emulator::start(EmulatorConfig {
                 tls,
@@ -69,22 +66,14 @@ impl TlsOrg {
 
     /// A config of either role for this org; `ca` adds `ca_certificate`.
     fn config(&self, ca: bool, extra: Value) -> Value {
-        let c = self.emulator.credentials();
-        let mut config = json!({
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
-            "login_url": self.emulator.login_url(),
+        let mut base = json!({
             "start_date": "2020-01-01T00:00:00Z",
             "dead_letter_folder": self.dir.path().join("dead-letter").to_string_lossy(),
         });
         if ca {
-            config["ca_certificate"] = json!(ca_pem(&self.emulator));
+            base["ca_certificate"] = json!(ca_pem(&self.emulator));
         }
-        for (key, value) in extra.as_object().cloned().unwrap_or_default() {
-            config[key] = value;
-        }
-        config
+        org_config(&self.emulator, base, extra)
     }
 
     fn file(&self, name: &str, value: &Value) -> String {
@@ -532,17 +521,7 @@ fn http_proxy_carries_the_dead_letter_queues_s3_requests() {
     let org = TlsOrg::start();
     let config = org.config(
         true,
-        json!({"object_storage_config": {
-            "storage_type": "S3",
-            "s3_bucket_name": s3s::BUCKET,
-            "s3_bucket_region": "us-east-1",
-            "bucket_path": "rejects",
-            "s3_endpoint": server.endpoint(),
-            "access_key_id": s3s::ACCESS_KEY,
-            "secret_access_key": s3s::SECRET_KEY,
-            "format": {"format_type": "JSONL"},
-            "compression": {"compression_type": "No Compression"},
-        }}),
+        json!({"object_storage_config": server.storage_config("JSONL", "No Compression")}),
     );
     let url = proxy.url();
     let env = [("HTTPS_PROXY", url.as_str()), ("HTTP_PROXY", url.as_str())];

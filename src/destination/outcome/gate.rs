@@ -190,6 +190,13 @@ pub(crate) fn with_destination_stats(raw: &RawValue, stats: Counts) -> Box<RawVa
 mod tests {
     use super::*;
 
+    fn counts(committed: u64, rejected: u64) -> Counts {
+        Counts {
+            committed,
+            rejected,
+        }
+    }
+
     fn raw(text: &str) -> Box<RawValue> {
         RawValue::from_string(text.to_string()).unwrap()
     }
@@ -241,80 +248,23 @@ mod tests {
     #[test]
     fn stream_states_report_their_streams_records_since_the_previous_state() {
         let mut gate = StateGate::new();
-        gate.count(
-            0,
-            0,
-            Counts {
-                committed: 3,
-                rejected: 1,
-            },
-        );
-        gate.count(
-            1,
-            0,
-            Counts {
-                committed: 5,
-                rejected: 0,
-            },
-        );
+        gate.count(0, 0, counts(3, 1));
+        gate.count(1, 0, counts(5, 0));
         gate.push_state(raw("{}"), StateScope::Stream(Some(0)));
-        gate.count(
-            0,
-            1,
-            Counts {
-                committed: 2,
-                rejected: 0,
-            },
-        );
+        gate.count(0, 1, counts(2, 0));
         gate.push_state(raw("{}"), StateScope::Stream(Some(1)));
         gate.push_state(raw("{}"), StateScope::Stream(Some(0)));
         let stats: Vec<Counts> = gate.release().iter().map(|r| r.stats).collect();
-        assert_eq!(
-            stats,
-            [
-                Counts {
-                    committed: 3,
-                    rejected: 1
-                },
-                Counts {
-                    committed: 5,
-                    rejected: 0
-                },
-                Counts {
-                    committed: 2,
-                    rejected: 0
-                }
-            ]
-        );
+        assert_eq!(stats, [counts(3, 1), counts(5, 0), counts(2, 0)]);
     }
 
     #[test]
     fn global_states_report_every_stream() {
         let mut gate = StateGate::new();
-        gate.count(
-            0,
-            0,
-            Counts {
-                committed: 3,
-                rejected: 1,
-            },
-        );
-        gate.count(
-            1,
-            0,
-            Counts {
-                committed: 5,
-                rejected: 0,
-            },
-        );
+        gate.count(0, 0, counts(3, 1));
+        gate.count(1, 0, counts(5, 0));
         gate.push_state(raw("{}"), StateScope::All);
-        assert_eq!(
-            gate.release()[0].stats,
-            Counts {
-                committed: 8,
-                rejected: 1
-            }
-        );
+        assert_eq!(gate.release()[0].stats, counts(8, 1));
     }
 
     #[test]
@@ -322,13 +272,7 @@ mod tests {
         let state = raw(
             r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{"v":1.50}},"id":7}"#,
         );
-        let out = with_destination_stats(
-            &state,
-            Counts {
-                committed: 3,
-                rejected: 1,
-            },
-        );
+        let out = with_destination_stats(&state, counts(3, 1));
         assert_eq!(
             out.get(),
             r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"a"},"stream_state":{"v":1.50}},"id":7,"destinationStats":{"recordCount":3.0,"rejectedRecordCount":1.0}}"#

@@ -542,6 +542,16 @@ fn check_writable(
 mod tests {
     use super::*;
 
+    /// `route` planned against [`account`] with no relationship targets.
+    fn plan(route: &StreamRoute) -> Result<StreamTarget, MappingError> {
+        plan_stream(route, &account(), &HashMap::new())
+    }
+
+    /// Why `route` cannot be planned against [`account`].
+    fn plan_error(route: &StreamRoute) -> String {
+        plan(route).unwrap_err().to_string()
+    }
+
     fn account() -> SObjectInfo {
         let mut fields = FieldInfo::account_keys();
         fields.extend([
@@ -571,7 +581,7 @@ mod tests {
             None,
             &["name", "health_score__c", "_airbyte_raw_id"],
         );
-        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
+        let target = plan(&r).unwrap();
         assert_eq!(target.operation, Operation::Insert);
         assert_eq!(
             target.header().collect::<Vec<_>>(),
@@ -585,7 +595,7 @@ mod tests {
     fn upsert_uses_the_primary_key_upsert_key_and_puts_it_first() {
         let mut r = route("append_dedup", Some("account"), &["Name", "ext_id__c"]);
         r.primary_key = vec![vec!["ext_id__c".into()]];
-        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
+        let target = plan(&r).unwrap();
         assert_eq!(
             target.operation,
             Operation::Upsert {
@@ -599,7 +609,7 @@ mod tests {
     #[test]
     fn upsert_without_a_single_key_is_a_config_error() {
         let r = route("append_dedup", Some("Account"), &["Name"]);
-        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
+        let err = plan(&r).unwrap_err();
         assert!(
             matches!(err, MappingError::UpsertWithoutKey { .. }),
             "{err}"
@@ -611,9 +621,7 @@ mod tests {
     fn upsert_on_a_plain_field_names_the_external_id_candidates() {
         let mut r = route("append_dedup", Some("Account"), &["Name"]);
         r.primary_key = vec![vec!["Name".into()]];
-        let err = plan_stream(&r, &account(), &HashMap::new())
-            .unwrap_err()
-            .to_string();
+        let err = plan_error(&r);
         assert!(err.contains("'Name' is not an external-id field"), "{err}");
         assert!(err.contains("Ext_Id__c"), "{err}");
     }
@@ -621,9 +629,7 @@ mod tests {
     #[test]
     fn unknown_field_is_named() {
         let r = route("append", Some("Account"), &["Name", "Nope__c"]);
-        let err = plan_stream(&r, &account(), &HashMap::new())
-            .unwrap_err()
-            .to_string();
+        let err = plan_error(&r);
         assert!(
             err.contains("'Nope__c' does not exist on Salesforce object 'Account'"),
             "{err}"
@@ -633,9 +639,7 @@ mod tests {
     #[test]
     fn read_only_field_for_the_operation_is_named() {
         let r = route("append", Some("Account"), &["Name", "CreatedDate"]);
-        let err = plan_stream(&r, &account(), &HashMap::new())
-            .unwrap_err()
-            .to_string();
+        let err = plan_error(&r);
         assert!(err.contains("Account.CreatedDate"), "{err}");
         assert!(err.contains("createable"), "{err}");
     }
@@ -643,13 +647,13 @@ mod tests {
     #[test]
     fn update_needs_id_in_the_schema() {
         let r = route("update", Some("Account"), &["Name"]);
-        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
+        let err = plan(&r).unwrap_err();
         assert!(
             matches!(err, MappingError::MissingKeyColumn { .. }),
             "{err}"
         );
         let r = route("update", Some("Account"), &["id", "Name"]);
-        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
+        let target = plan(&r).unwrap();
         assert_eq!(target.header().collect::<Vec<_>>(), ["Id", "Name"]);
     }
 
@@ -660,28 +664,28 @@ mod tests {
             Some("Account"),
             &["Id", "Name", "CreatedDate"],
         );
-        let target = plan_stream(&r, &account(), &HashMap::new()).unwrap();
+        let target = plan(&r).unwrap();
         assert_eq!(target.header().collect::<Vec<_>>(), ["Id"]);
     }
 
     #[test]
     fn overwrite_is_refused_for_data_activation_catalogs() {
         let r = route("overwrite", Some("Account"), &["Name"]);
-        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
+        let err = plan(&r).unwrap_err();
         assert!(matches!(err, MappingError::UnsupportedSyncMode { .. }));
     }
 
     #[test]
     fn compound_fields_are_refused() {
         let r = route("append", Some("Account"), &["BillingAddress"]);
-        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
+        let err = plan(&r).unwrap_err();
         assert!(matches!(err, MappingError::UnsupportedFieldType { .. }));
     }
 
     #[test]
     fn two_properties_differing_only_in_case_are_refused() {
         let r = route("append", Some("Account"), &["Name", "name"]);
-        let err = plan_stream(&r, &account(), &HashMap::new()).unwrap_err();
+        let err = plan(&r).unwrap_err();
         assert!(matches!(err, MappingError::DuplicateColumn { .. }));
     }
 

@@ -4,6 +4,7 @@
 use futures::StreamExt;
 
 use crate::destination::route::sobject::FieldKind;
+use crate::salesforce::soql::quote_string;
 use crate::salesforce::{Error, QueryJob, QueryOperation, SalesforceClient};
 
 /// Salesforce refuses SOQL statements longer than 100,000 characters; a lookup stays well
@@ -35,25 +36,7 @@ pub(crate) fn soql_literal(kind: FieldKind, value: &str) -> Option<String> {
         FieldKind::Integer | FieldKind::Long | FieldKind::Decimal => {
             crate::destination::unchanged::normalize::canonical_decimal(value)
         }
-        _ => {
-            let mut out = String::with_capacity(value.len() + 2);
-            out.push('\'');
-            for c in value.chars() {
-                match c {
-                    '\\' => out.push_str("\\\\"),
-                    '\'' => out.push_str("\\'"),
-                    '"' => out.push_str("\\\""),
-                    '\n' => out.push_str("\\n"),
-                    '\r' => out.push_str("\\r"),
-                    '\t' => out.push_str("\\t"),
-                    '\u{8}' => out.push_str("\\b"),
-                    '\u{c}' => out.push_str("\\f"),
-                    c => out.push(c),
-                }
-            }
-            out.push('\'');
-            Some(out)
-        }
+        _ => Some(quote_string(value)),
     }
 }
 
@@ -83,33 +66,28 @@ pub(crate) async fn query_rows(
             let page = client
                 .query_job_results(&job.id, locator.as_deref(), None)
                 .await?;
-            let mut body = Vec::new();
-            let mut stream = page.body;
-            while let Some(chunk) = stream.next().await {
-                body.extend_from_slice(&chunk?);
+            let expected = page.number_of_records;
+            // A page cut short (a broken body, a half row, fewer rows than announced) is
+            // fetched again from its locator.
+            match read_page(page.body, fields, expected).await {
+                Ok(page_rows) => {
+                    rows.extend(page_rows);
+                    break page.next_locator;
+                }
+                Err(detail) if attempt == PAGE_ATTEMPTS => {
+                    return Err(LookupError::Results {
+                        job_id: job.id.clone(),
+                        detail: format!("{detail} (after {attempt} attempts)"),
+                    });
+                }
+                Err(detail) => {
+                    tracing::warn!(
+                        "Bulk query job {}: result page {detail}; fetching it again",
+                        job.id
+                    );
+                    attempt += 1;
+                }
             }
-            let page_rows = parse_page(&body, fields).map_err(|detail| LookupError::Results {
-                job_id: job.id.clone(),
-                detail,
-            })?;
-            let complete = page
-                .number_of_records
-                .is_none_or(|n| n == page_rows.len() as u64);
-            if complete {
-                rows.extend(page_rows);
-                break page.next_locator;
-            }
-            if attempt == PAGE_ATTEMPTS {
-                return Err(LookupError::Results {
-                    job_id: job.id.clone(),
-                    detail: format!(
-                        "{} rows where Sforce-NumberOfRecords announced {} (after {attempt} attempts)",
-                        page_rows.len(),
-                        page.number_of_records.unwrap_or_default()
-                    ),
-                });
-            }
-            attempt += 1;
         };
         match next {
             Some(next) => locator = Some(next),
@@ -117,6 +95,26 @@ pub(crate) async fn query_rows(
         }
     }
     Ok(rows)
+}
+
+/// One page's body, read and checked: every row complete, as many as `expected`.
+async fn read_page(
+    mut stream: crate::salesforce::ByteStream,
+    fields: &[&str],
+    expected: Option<u64>,
+) -> Result<Vec<csv::StringRecord>, String> {
+    let mut body = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        body.extend_from_slice(&chunk.map_err(|e| format!("broke off: {e}"))?);
+    }
+    let rows = parse_page(&body, fields)?;
+    match expected {
+        Some(n) if n != rows.len() as u64 => Err(format!(
+            "held {} rows where Sforce-NumberOfRecords announced {n}",
+            rows.len()
+        )),
+        _ => Ok(rows),
+    }
 }
 
 /// One result page: a CSV whose header must be `fields` (names match case-insensitively).

@@ -518,6 +518,7 @@ fn spec_of(plan: &RereadPlan, ids: &[String]) -> QuerySpec {
         object: plan.object.clone(),
         window: None,
         after_id: None,
+        until_id: None,
         order_by: Vec::new(),
         cursor: Some(plan.cursor.clone()),
         has_id: plan.has_id,

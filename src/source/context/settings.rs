@@ -31,6 +31,8 @@ pub(crate) struct ReadSettings {
     /// Result pages of one Bulk job downloaded at once (`max_parallel_downloads`); 1 follows the
     /// locator chain.
     pub max_parallel_downloads: usize,
+    /// Fewest rows per Id range of a full refresh (`id_range_rows`); 0 never splits.
+    pub id_range_rows: u64,
     /// A STATE is emitted at least every this many records when rows arrive in cursor (or Id)
     /// order.
     pub checkpoint_every: u64,
@@ -59,6 +61,7 @@ impl ReadSettings {
             api_budget_percent: 90.0,
             bulk_page_size: 50_000,
             max_parallel_downloads: 5,
+            id_range_rows: 250_000,
             checkpoint_every: 10_000,
             max_uri_bytes: crate::salesforce::rest::MAX_URI_BYTES,
             now,

@@ -9,6 +9,7 @@
 //! `start_date`), up to an upper bound fixed when the read starts (`min(now, end_date)`), cut into
 //! half-open windows of `stream_slice_step`.
 
+pub(crate) mod id_ranges;
 pub(crate) mod query_build;
 pub(crate) mod soql;
 

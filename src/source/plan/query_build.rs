@@ -14,6 +14,8 @@ pub(crate) struct QuerySpec {
     pub object: String,
     pub window: Option<CursorWindow>,
     pub after_id: Option<String>,
+    /// The end of an Id range (`Id <= until_id`).
+    pub until_id: Option<String>,
     pub order_by: Vec<String>,
     pub cursor: Option<String>,
     pub has_id: bool,
@@ -36,6 +38,7 @@ pub(crate) fn soql(
     let mut select = Select::new(spec.object.clone(), fields.to_vec());
     select.window = spec.window.clone();
     select.after_id = spec.after_id.clone();
+    select.until_id = spec.until_id.clone();
     select.order_by = order_by;
     select.ids = spec.ids.clone();
     select

@@ -11,6 +11,7 @@ use thiserror::Error;
 use crate::salesforce::datetime::datetime_literal;
 #[cfg(test)]
 use crate::salesforce::rest::MAX_URI_BYTES;
+use crate::salesforce::soql::quote_string;
 
 /// Room kept in the URI for the rest of the query (WHERE, ORDER BY) besides the field list; the
 /// same margin Airbyte's source keeps.
@@ -30,28 +31,6 @@ pub(crate) enum SoqlError {
         field: String,
         budget: usize,
     },
-}
-
-/// A SOQL string literal: single-quoted with `\`, `'`, `"` and control characters escaped.
-pub(crate) fn quote_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('\'');
-    for c in value.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\'' => out.push_str("\\'"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('\'');
-    out
 }
 
 fn check_name(what: &'static str, name: &str) -> Result<(), SoqlError> {
@@ -88,6 +67,8 @@ pub(crate) struct Select {
     pub window: Option<CursorWindow>,
     /// Only rows whose Id sorts after this one (resuming a read ordered by Id).
     pub after_id: Option<String>,
+    /// Only rows whose Id sorts at or before this one (the end of an Id range).
+    pub until_id: Option<String>,
     /// `ORDER BY` these fields ascending.
     pub order_by: Vec<String>,
     /// Only the rows with these Ids (re-reading changed rows); none: no such condition.
@@ -101,6 +82,7 @@ impl Select {
             fields,
             window: None,
             after_id: None,
+            until_id: None,
             order_by: Vec::new(),
             ids: Vec::new(),
         }
@@ -169,7 +151,7 @@ impl Select {
         if let Some(id) = &self.after_id {
             conditions.push(format!("Id > {}", quote_string(id)));
         }
-        if let Some(id) = up_to_id {
+        for id in self.until_id.iter().map(String::as_str).chain(up_to_id) {
             conditions.push(format!("Id <= {}", quote_string(id)));
         }
         if !self.ids.is_empty() {
@@ -271,6 +253,24 @@ mod tests {
         assert_eq!(
             select.to_soql().unwrap(),
             "SELECT Id FROM Contact WHERE Id > '003000000000001AAA' ORDER BY Id ASC"
+        );
+    }
+
+    #[test]
+    fn an_id_range_bounds_the_query_and_its_count() {
+        let mut select = Select::new("Contact", vec!["Id".into()]);
+        select.after_id = Some("003Dn0000000001".into());
+        select.until_id = Some("003Dn0000000100".into());
+        select.order_by = vec!["Id".into()];
+        assert_eq!(
+            select.to_soql().unwrap(),
+            "SELECT Id FROM Contact WHERE Id > '003Dn0000000001' AND Id <= '003Dn0000000100' \
+             ORDER BY Id ASC"
+        );
+        assert_eq!(
+            select.to_count_soql(Some("003Dn0000000042")).unwrap(),
+            "SELECT COUNT() FROM Contact WHERE Id > '003Dn0000000001' AND Id <= '003Dn0000000100' \
+             AND Id <= '003Dn0000000042'"
         );
     }
 

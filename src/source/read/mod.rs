@@ -45,6 +45,7 @@ pub(crate) fn read_settings(
     settings.api_budget_percent = f64::from(config.api_budget_percent);
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
     settings.max_parallel_downloads = config.max_parallel_downloads.max(1);
+    settings.id_range_rows = config.id_range_rows;
     settings.change_data_capture = config.change_data_capture.clone();
     if let Some(max) = max_uri_bytes {
         settings.max_uri_bytes = max.min(settings.max_uri_bytes);

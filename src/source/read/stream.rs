@@ -8,6 +8,7 @@
 //! `checkpoint`).
 
 use std::collections::HashSet;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -35,6 +36,7 @@ use crate::source::fetch::rest::read_rest;
 use crate::source::output::checkpoint::{CheckpointSink, Progress};
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::{FullRefreshState, IncrementalState, StreamState};
+use crate::source::plan::id_ranges::{id_ranges, IdRange};
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
 use crate::source::plan::soql::CursorWindow;
 use crate::source::plan::{choose_api, split_windows, WindowSettings};
@@ -163,11 +165,99 @@ impl StreamPlan {
             object: self.object.clone(),
             window,
             after_id,
+            until_id: None,
             order_by,
             cursor: self.cursor.clone(),
             has_id: self.has_id,
             ids: Vec::new(),
         }
+    }
+}
+
+/// Bulk jobs prepared in the background, in the order of their queries.
+type PreparedJobs = Pin<
+    Box<
+        dyn futures::Stream<
+                Item = Result<
+                    Result<(Result<PreparedJob, PrepareError>, RecordLayout), StreamFailure>,
+                    tokio::task::JoinError,
+                >,
+            > + Send,
+    >,
+>;
+
+/// For a Bulk stream, the jobs of `specs` prepared in the background in order, up to
+/// `num_workers` (at most 8) at once, each counted by the budget when it starts.
+fn prepare_ahead(
+    ctx: &Arc<ReadContext>,
+    plan: &StreamPlan,
+    specs: &[QuerySpec],
+) -> Result<Option<PreparedJobs>, StreamFailure> {
+    if plan.api != Api::Bulk {
+        return Ok(None);
+    }
+    let depth = ctx.settings.num_workers.clamp(1, 8);
+    let mut queries = Vec::with_capacity(specs.len());
+    for spec in specs {
+        queries.push(bulk_query(&plan.fields, spec)?);
+    }
+    let ctx = ctx.clone();
+    let stream = futures::stream::iter(queries.into_iter().map(move |(text, layout)| {
+        let ctx = ctx.clone();
+        AbortOnDrop(tokio::spawn(async move {
+            ctx.budget
+                .start_bulk_job()
+                .map_err(StreamFailure::Budget)
+                .map(|_| ())?;
+            Ok::<_, StreamFailure>((prepare_job(&ctx.client, &text).await, layout))
+        }))
+    }))
+    .buffered(depth);
+    Ok(Some(Box::pin(stream)))
+}
+
+/// The Bulk job of `spec`: the next one prepared ahead, or (when reading it again) a new one.
+/// `None` when the stream is read through REST, or has just fallen back to it because Bulk
+/// refused the query.
+async fn next_bulk_job(
+    ctx: &ReadContext,
+    plan: &mut StreamPlan,
+    prepared: &mut Option<PreparedJobs>,
+    spec: &QuerySpec,
+    rereads: u32,
+) -> Result<Option<(PreparedJob, RecordLayout)>, StreamFailure> {
+    if plan.api != Api::Bulk {
+        return Ok(None);
+    }
+    let result = if rereads == 0 {
+        let next = prepared
+            .as_mut()
+            .expect("Bulk streams have prepared jobs")
+            .next()
+            .await
+            .expect("one prepared job per query");
+        let (result, layout) =
+            next.map_err(|e| StreamFailure::Data(Reason::in_context("Bulk job task", e)))??;
+        result.map(|job| (job, layout))
+    } else {
+        let (text, layout) = bulk_query(&plan.fields, spec)?;
+        ctx.budget.start_bulk_job()?;
+        prepare_job(&ctx.client, &text)
+            .await
+            .map(|job| (job, layout))
+    };
+    match result {
+        Ok(job) => Ok(Some(job)),
+        Err(PrepareError::FallBack(e)) => {
+            tracing::warn!(
+                "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
+                plan.object
+            );
+            plan.api = Api::Rest;
+            *prepared = None;
+            Ok(None)
+        }
+        Err(PrepareError::Other(e)) => Err(e.into()),
     }
 }
 
@@ -305,28 +395,7 @@ async fn read_windows(
         })
         .collect();
     // Bulk jobs of the coming windows, prepared in the background in window order.
-    let depth = settings.num_workers.clamp(1, 8);
-    let mut prepared = if plan.api == Api::Bulk {
-        let mut queries = Vec::with_capacity(specs.len());
-        for spec in &specs {
-            queries.push(bulk_query(&plan.fields, spec)?);
-        }
-        let ctx2 = ctx.clone();
-        let stream = futures::stream::iter(queries.into_iter().map(move |(text, layout)| {
-            let ctx = ctx2.clone();
-            AbortOnDrop(tokio::spawn(async move {
-                ctx.budget
-                    .start_bulk_job()
-                    .map_err(StreamFailure::Budget)
-                    .map(|_| ())?;
-                Ok::<_, StreamFailure>((prepare_job(&ctx.client, &text).await, layout))
-            }))
-        }))
-        .buffered(depth);
-        Some(Box::pin(stream))
-    } else {
-        None
-    };
+    let mut prepared = prepare_ahead(ctx, plan, &specs)?;
 
     for (index, spec) in specs.iter().enumerate() {
         let window = spec
@@ -335,39 +404,7 @@ async fn read_windows(
             .expect("incremental specs have windows");
         let mut rereads = 0u32;
         loop {
-            let mut bulk_job: Option<(PreparedJob, RecordLayout)> = None;
-            if plan.api == Api::Bulk {
-                let result = if rereads == 0 {
-                    let next = prepared
-                        .as_mut()
-                        .expect("Bulk streams have prepared jobs")
-                        .next()
-                        .await
-                        .expect("one prepared job per window");
-                    let (result, layout) = next.map_err(|e| {
-                        StreamFailure::Data(Reason::in_context("Bulk job task", e))
-                    })??;
-                    result.map(|job| (job, layout))
-                } else {
-                    let (text, layout) = bulk_query(&plan.fields, spec)?;
-                    ctx.budget.start_bulk_job()?;
-                    prepare_job(&ctx.client, &text)
-                        .await
-                        .map(|job| (job, layout))
-                };
-                match result {
-                    Ok(job) => bulk_job = Some(job),
-                    Err(PrepareError::FallBack(e)) => {
-                        tracing::warn!(
-                            "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
-                            plan.object
-                        );
-                        plan.api = Api::Rest;
-                        prepared = None;
-                    }
-                    Err(PrepareError::Other(e)) => return Err(e.into()),
-                }
-            }
+            let bulk_job = next_bulk_job(ctx, plan, &mut prepared, spec, rereads).await?;
             let mut sink = CheckpointSink {
                 emitter: &mut *emitter,
                 progress: Progress::Incremental {
@@ -446,10 +483,60 @@ async fn read_full_refresh(
         }
         _ => None,
     };
-    let spec = plan.spec(None, after_id);
     let settings = &ctx.settings;
+    // A large object read through Bulk in Id order is split into Id ranges whose jobs are
+    // prepared at once; each range is read, counted and checkpointed like the whole object.
+    let ranges = if plan.api == Api::Bulk && ordered {
+        ctx.budget.check_api_call()?;
+        let ranges = id_ranges(
+            &ctx.client,
+            &plan.object,
+            after_id.as_deref(),
+            settings.num_workers.clamp(1, 8),
+            settings.id_range_rows,
+        )
+        .await;
+        // Splitting is an optimisation: a count that fails (a timeout on a huge object) leaves
+        // the object to one query.
+        ranges.unwrap_or_else(|e| {
+            tracing::warn!(
+                "{}: cannot size Id ranges ({e}); reading it as one query",
+                plan.object
+            );
+            vec![IdRange::from(after_id.clone())]
+        })
+    } else {
+        vec![IdRange::from(after_id)]
+    };
+    let specs: Vec<QuerySpec> = ranges
+        .into_iter()
+        .map(|range| QuerySpec {
+            until_id: range.until,
+            ..plan.spec(None, range.after)
+        })
+        .collect();
+    let mut prepared = prepare_ahead(ctx, &plan, &specs)?;
+    for spec in &specs {
+        read_id_range(ctx, &mut plan, &mut prepared, spec, emitter).await?;
+    }
+    emitter.state(FullRefreshState::Complete.to_json())?;
+    Ok(())
+}
+
+/// Reads the rows of one Id range (the whole object when it is not split), then has Salesforce
+/// count them and reads them again while rows were missed.
+async fn read_id_range(
+    ctx: &ReadContext,
+    plan: &mut StreamPlan,
+    prepared: &mut Option<PreparedJobs>,
+    spec: &QuerySpec,
+    emitter: &mut StreamEmitter,
+) -> Result<(), StreamFailure> {
+    let settings = &ctx.settings;
+    let ordered = plan.filterable;
     let mut rereads = 0u32;
     loop {
+        let bulk_job = next_bulk_job(ctx, plan, prepared, spec, rereads).await?;
         let mut sink = CheckpointSink {
             emitter: &mut *emitter,
             progress: Progress::FullRefresh { ordered },
@@ -458,28 +545,12 @@ async fn read_full_refresh(
         };
         let mut tally = Tally::new(&mut sink);
         let mut read_ordered = ordered;
-        if plan.api == Api::Bulk {
-            let (text, layout) = bulk_query(&plan.fields, &spec)?;
-            ctx.budget.start_bulk_job()?;
-            match prepare_job(&ctx.client, &text).await {
-                Ok(job) => {
-                    download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut tally)
-                        .await?;
-                }
-                Err(PrepareError::FallBack(e)) => {
-                    tracing::warn!(
-                        "{}: Bulk API cannot serve this stream ({e}); reading it through REST",
-                        plan.object
-                    );
-                    plan.api = Api::Rest;
-                }
-                Err(PrepareError::Other(e)) => return Err(e.into()),
-            }
-        }
-        if plan.api == Api::Rest {
+        if let Some((job, layout)) = bulk_job {
+            download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut tally).await?;
+        } else {
             ctx.budget.check_api_call()?;
             let (chunks, still_ordered) =
-                rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, &spec)?;
+                rest_chunks(&ctx.client, settings.max_uri_bytes, &plan.fields, spec)?;
             read_ordered = ordered && still_ordered;
             tally.inner().progress = Progress::FullRefresh {
                 ordered: read_ordered,
@@ -490,29 +561,26 @@ async fn read_full_refresh(
         // Rows inserted after the read have later Ids: only a read ordered by Id has an upper
         // bound the count can use (its last Id); an empty or unordered read is not counted.
         if !settings.verify_window_counts || !read_ordered || last_id.is_empty() {
-            break;
+            return Ok(());
         }
         ctx.budget.check_api_call()?;
-        match verdict(count_rows(&ctx.client, &spec, Some(&last_id)).await?, emitted) {
-            Verdict::Complete => break,
+        let from = spec.after_id.as_deref().unwrap_or("(first)");
+        match verdict(count_rows(&ctx.client, spec, Some(&last_id)).await?, emitted) {
+            Verdict::Complete => return Ok(()),
             Verdict::Missed { counted } if rereads < MAX_REREADS => {
                 rereads += 1;
                 tracing::warn!(
-                    "{}: Ids {} to {last_id}: Salesforce counts {counted} rows but {emitted} were read; reading them again ({rereads}/{MAX_REREADS})",
+                    "{}: Ids {from} to {last_id}: Salesforce counts {counted} rows but {emitted} were read; reading them again ({rereads}/{MAX_REREADS})",
                     plan.object,
-                    spec.after_id.as_deref().unwrap_or("(first)")
                 );
             }
             Verdict::Missed { counted } => {
                 return Err(StreamFailure::Incomplete(format!(
-                    "{}: Ids {} to {last_id}: Salesforce counts {counted} rows but {emitted} were read, after reading them {} times",
+                    "{}: Ids {from} to {last_id}: Salesforce counts {counted} rows but {emitted} were read, after reading them {} times",
                     plan.object,
-                    spec.after_id.as_deref().unwrap_or("(first)"),
                     rereads + 1
                 ).into()))
             }
         }
     }
-    emitter.state(FullRefreshState::Complete.to_json())?;
-    Ok(())
 }

@@ -68,6 +68,7 @@ pub(crate) async fn count_rows(
     let mut select = Select::new(spec.object.clone(), vec!["Id".to_string()]);
     select.window = spec.window.clone();
     select.after_id = spec.after_id.clone();
+    select.until_id = spec.until_id.clone();
     let soql = select
         .to_count_soql(up_to_id)
         .map_err(|e| StreamFailure::Config(Reason::of(e)))?;

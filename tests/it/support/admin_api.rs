@@ -24,6 +24,23 @@ pub(crate) fn fired(requests: &[Value], fault: &str) -> Vec<Value> {
         .collect()
 }
 
+/// How many requests of the emulator's log created a Bulk job of `kind` (`query`, `ingest`):
+/// `POST …/jobs/{kind}`.
+pub(crate) fn jobs_created(requests: &[Value], kind: &str) -> usize {
+    let path_end = format!("/jobs/{kind}");
+    requests
+        .iter()
+        .filter(|r| {
+            r["method"] == "POST"
+                && r["path"]
+                    .as_str()
+                    .unwrap_or("")
+                    .trim_end_matches('/')
+                    .ends_with(&path_end)
+        })
+        .count()
+}
+
 /// Every record of `object` in the org at `base_url` (deleted ones too when asked), fetched
 /// page by page (`GET /__emulator/records/{object}`).
 pub(crate) async fn org_records(

@@ -10,6 +10,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::admin_api::{self, json_reply};
 use super::files::files_under;
+use super::org::org_config;
 use super::protocol::assert_conforms;
 use super::run::{Run, BINARY};
 
@@ -39,21 +40,11 @@ impl Harness {
 
     /// A destination config for the emulator; `extra` keys are merged in.
     pub(crate) fn config(&self, extra: Value) -> Value {
-        let c = self.emulator.credentials();
-        let mut config = json!({
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
+        let base = json!({
             "is_sandbox": false,
-            "login_url": self.emulator.login_url(),
             "dead_letter_folder": self.dlq_folder().to_string_lossy(),
         });
-        if let (Some(base), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
-            for (k, v) in extra {
-                base.insert(k.clone(), v.clone());
-            }
-        }
-        config
+        org_config(&self.emulator, base, extra)
     }
 
     pub(crate) fn write_file(&self, name: &str, value: &Value) -> PathBuf {

@@ -67,6 +67,22 @@ impl S3Server {
         format!("http://127.0.0.1:{}", self.port)
     }
 
+    /// The destination's `object_storage_config` for this server's bucket (`rejects/` prefix):
+    /// `format` (`JSONL`, `CSV`) and `compression` (`No Compression`, `GZIP`).
+    pub(crate) fn storage_config(&self, format: &str, compression: &str) -> serde_json::Value {
+        serde_json::json!({
+            "storage_type": "S3",
+            "s3_bucket_name": BUCKET,
+            "s3_bucket_region": "us-east-1",
+            "bucket_path": "rejects",
+            "s3_endpoint": self.endpoint(),
+            "access_key_id": ACCESS_KEY,
+            "secret_access_key": SECRET_KEY,
+            "format": {"format_type": format},
+            "compression": {"compression_type": compression},
+        })
+    }
+
     /// Every object in the bucket as (key, body), sorted by key.
     pub(crate) fn objects(&self) -> Vec<(String, String)> {
         self.object_bytes()

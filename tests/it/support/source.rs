@@ -1,8 +1,9 @@
 //! What the source's end-to-end tests share: an in-process emulator, the real binary run against
 //! it, the org read back through the admin API, and a JSON-schema check of records.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
 
 use chrono::{DateTime, SubsecRound, Utc};
 use serde_json::{json, Value};
@@ -11,6 +12,7 @@ use sf_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
 
 use super::admin_api::{self, json_reply};
+use super::org::{org_config, runtime};
 use super::protocol::assert_conforms;
 use super::run::{run_to_end, Run, BINARY};
 
@@ -33,11 +35,7 @@ pub(crate) fn emulator_config() -> EmulatorConfig {
 
 impl TestOrg {
     pub(crate) fn start(config: EmulatorConfig) -> TestOrg {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = runtime();
         let emulator = runtime
             .block_on(Emulator::start(config))
             .expect("emulator starts");
@@ -51,24 +49,11 @@ impl TestOrg {
 
     /// A refresh-token config for this org, with `extra` keys merged in.
     pub(crate) fn config(&self, extra: Value) -> Value {
-        let c = self.emulator.credentials();
-        let mut config = json!({
-            "client_id": c.client_id,
-            "client_secret": c.client_secret,
-            "refresh_token": c.refresh_token,
-            "login_url": self.emulator.login_url(),
-            "start_date": "2020-01-01T00:00:00Z",
-        });
-        if let (Some(target), Some(extra)) = (config.as_object_mut(), extra.as_object()) {
-            for (k, v) in extra {
-                if v.is_null() {
-                    target.remove(k);
-                } else {
-                    target.insert(k.clone(), v.clone());
-                }
-            }
-        }
-        config
+        org_config(
+            &self.emulator,
+            json!({"start_date": "2020-01-01T00:00:00Z"}),
+            extra,
+        )
     }
 
     pub(crate) fn write(&self, name: &str, value: &Value) -> PathBuf {
@@ -178,6 +163,23 @@ impl TestOrg {
         args
     }
 
+    /// `source read` for these files started as a child whose stdout the test reads as it comes.
+    pub(crate) fn spawn_read(
+        &self,
+        config: &Value,
+        catalog: &Value,
+        state: Option<&Value>,
+    ) -> Child {
+        Command::new(BINARY)
+            .arg("source")
+            .args(self.read_args(config, catalog, state))
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the connector starts")
+    }
+
     pub(crate) fn read_env(
         &self,
         config: &Value,
@@ -271,6 +273,15 @@ impl TestOrg {
         });
     }
 
+    /// Empties the org's request log.
+    pub(crate) fn clear_requests(&self) {
+        let url = self.admin_url("requests");
+        self.runtime.block_on(async {
+            let response = self.http.delete(&url).send().await.unwrap();
+            assert!(response.status().is_success());
+        });
+    }
+
     /// The requests the org has served: (method, path).
     pub(crate) fn requests(&self) -> Vec<Value> {
         let url = self.admin_url("requests");
@@ -318,6 +329,52 @@ fn normalise_value(v: &Value) -> Value {
             }
         }
         other => other.clone(),
+    }
+}
+
+/// Records keyed by their `Id`.
+pub(crate) fn by_id(records: &[Value]) -> BTreeMap<String, Value> {
+    records
+        .iter()
+        .map(|r| (r["Id"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+/// Asserts the emitted records of `object` are exactly the org's (deleted ones included), but
+/// for the fields in `except`.
+pub(crate) fn assert_same_as_org(org: &TestOrg, object: &str, emitted: &[Value], except: &[&str]) {
+    let expected: Vec<Value> = org
+        .org_records(object, true)
+        .iter()
+        .map(normalise_org_record)
+        .collect();
+    let expected = by_id(&expected);
+    let emitted = by_id(emitted);
+    assert_eq!(emitted.len(), expected.len(), "{object}: record count");
+    for (id, record) in &expected {
+        let got = emitted
+            .get(id)
+            .unwrap_or_else(|| panic!("{object} {id} missing"));
+        for (field, value) in record.as_object().unwrap() {
+            if except.contains(&field.as_str()) {
+                continue;
+            }
+            assert_eq!(&got[field], value, "{object} {id} field {field}");
+        }
+    }
+}
+
+/// Every stream of `catalog` read some records, and each validates against the stream's schema.
+pub(crate) fn assert_records_match_schemas(run: &Run, catalog: &Value) {
+    for configured in catalog["streams"].as_array().expect("catalog streams") {
+        let name = configured["stream"]["name"].as_str().expect("stream name");
+        let schema = &configured["stream"]["json_schema"];
+        let records = run.records(name);
+        assert!(!records.is_empty(), "{name} has records");
+        for record in &records {
+            let problems = schema_violations(schema, record, name);
+            assert!(problems.is_empty(), "{problems:?}");
+        }
     }
 }
 
