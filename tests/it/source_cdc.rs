@@ -540,14 +540,7 @@ fn a_change_made_while_the_read_follows_arrives_while_it_runs() {
     let cdc = Cdc::start(emulator_config());
     let mut config = cdc.config.clone();
     config["change_data_capture"]["idle_timeout_seconds"] = json!(4);
-    let args = cdc.org.read_args(&config, &cdc.catalog, None);
-    let mut child = Command::new(BINARY)
-        .arg("source")
-        .args(&args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cdc.org.spawn_read(&config, &cdc.catalog, None);
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     loop {
         let mut line = String::new();
