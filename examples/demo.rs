@@ -817,6 +817,9 @@ impl Demo {
         for line in &self.summary {
             println!("    {line}");
         }
+        println!(
+            "    Change Data Capture benchmark (bench/cdc_latency.sh, docs/performance.md): change-to-RECORD p50 2 ms, p99 8 ms at 20 changes/s; 2,143 events/s drained; 13.7 MiB peak RSS"
+        );
         println!("    every file of this run is in {}", self.out.display());
     }
 }
