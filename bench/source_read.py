@@ -56,6 +56,8 @@ def read_through_connector(ready, folder):
         "refresh_token": ready["refresh_token"],
         "login_url": ready["login_url"],
         "bulk_page_size": PAGE_SIZE,
+        # EXTRA_CONFIG='{"max_parallel_downloads": 1}' compares settings on the same machine.
+        **json.loads(os.environ.get("EXTRA_CONFIG", "{}")),
     }
     config_path = os.path.join(folder, "config.json")
     with open(config_path, "w") as f:
