@@ -172,32 +172,23 @@ impl SalesforceClient {
         })?;
         let body = Bytes::from(body);
         let path = self.data_path(&jobs);
-        self.create_job(
-            key,
-            || {
-                let payload = Payload::Json(body.clone());
-                let path = &path;
-                async move {
-                    self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
-                        .await
-                }
-            },
-            |job: &J| (job.id(), job.state()),
-        )
+        self.create_job(key, || {
+            let payload = Payload::Json(body.clone());
+            let path = &path;
+            async move {
+                self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
+                    .await
+            }
+        })
         .await
     }
 
     /// Creates a job (`call` sends the create) one at a time, finding the job in the org's list
     /// when the create's answer is lost, and registers it. After [`finish_jobs`](Self::finish_jobs)
     /// no job is created.
-    pub(crate) async fn create_job<T, C, CF>(
-        &self,
-        key: CreateKey,
-        call: C,
-        id_and_state: fn(&T) -> (&str, &JobState),
-    ) -> Result<T, Error>
+    pub(crate) async fn create_job<T, C, CF>(&self, key: CreateKey, call: C) -> Result<T, Error>
     where
-        T: DeserializeOwned + Serialize,
+        T: BulkJob,
         C: Fn() -> CF,
         CF: std::future::Future<Output = Result<T, Error>>,
     {
@@ -222,9 +213,10 @@ impl SalesforceClient {
             .await;
         match &result {
             Ok(job) => {
-                let (id, state) = id_and_state(job);
                 let info = serde_json::to_value(job).unwrap_or(Value::Null);
-                self.inner.jobs.created(key.kind, id, state.clone(), &info);
+                self.inner
+                    .jobs
+                    .created(key.kind, job.id(), job.state().clone(), &info);
                 pending.done();
             }
             // The job may exist: the sweep looks for it.

@@ -532,3 +532,36 @@ fn the_pub_sub_api_is_reached_over_tls_trusting_the_configs_ca_certificate() {
     );
     assert!(run.records("Account").len() >= 200);
 }
+
+/// The read hands over each batch at once: the LOG saying it follows, then the record of a
+/// change made after it, arrive while the read runs (nothing waits for an output buffer to fill).
+#[test]
+fn a_change_made_while_the_read_follows_arrives_while_it_runs() {
+    let cdc = Cdc::start(emulator_config());
+    let mut config = cdc.config.clone();
+    config["change_data_capture"]["idle_timeout_seconds"] = json!(4);
+    let mut child = cdc.org.spawn_read(&config, &cdc.catalog, None);
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        stdout.read_line(&mut line).unwrap();
+        if line.contains("following change events") {
+            break;
+        }
+    }
+    let id = cdc
+        .org
+        .create("Account", json!({"Name": "after following"}));
+    let mut found = false;
+    loop {
+        let mut line = String::new();
+        if stdout.read_line(&mut line).unwrap() == 0 {
+            break;
+        }
+        if line.contains(&id) {
+            found = true;
+        }
+    }
+    child.wait().unwrap();
+    assert!(found, "the change made while the read followed arrived");
+}

@@ -156,6 +156,7 @@ pub(crate) async fn read_changes<C: CatchUp>(
         "{}: following change events on {topic}",
         follower.plan.object
     );
+    emitter.flush()?;
     let mut events_read = 0u64;
     let mut reopens = 0u32;
     let mut last_event = Instant::now();
@@ -179,6 +180,7 @@ pub(crate) async fn read_changes<C: CatchUp>(
             Err(_) => {
                 if unsaved {
                     emitter.state(state.to_json())?;
+                    emitter.flush()?;
                     unsaved = false;
                     last_state = Instant::now();
                 }
@@ -192,6 +194,8 @@ pub(crate) async fn read_changes<C: CatchUp>(
                 events_read += events.len() as u64;
                 follower.apply(&events, catch_up, state, emitter).await?;
                 emitter.state(state.to_json())?;
+                // Each batch's records and STATE leave at once, not when the buffer fills.
+                emitter.flush()?;
                 unsaved = false;
                 last_state = Instant::now();
                 if cdc
@@ -215,6 +219,7 @@ pub(crate) async fn read_changes<C: CatchUp>(
                 }
                 if cdc.idle_timeout.is_none() && last_state.elapsed() >= CHECKPOINT_EVERY {
                     emitter.state(state.to_json())?;
+                    emitter.flush()?;
                     unsaved = false;
                     last_state = Instant::now();
                 }

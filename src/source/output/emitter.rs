@@ -111,6 +111,12 @@ impl StreamEmitter {
         Ok(())
     }
 
+    /// Writes out what is buffered (a stream following change events hands each batch over at
+    /// once instead of when the buffer fills).
+    pub(crate) fn flush(&self) -> Result<(), OutputError> {
+        self.output.flush()
+    }
+
     pub(crate) fn status(&mut self, status: StreamStatus) -> Result<(), OutputError> {
         if status == StreamStatus::Running {
             self.running = true;

@@ -1,6 +1,7 @@
 //! What the source's end-to-end tests share: an in-process emulator, the real binary run against
 //! it, the org read back through the admin API, and a JSON-schema check of records.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -328,6 +329,38 @@ fn normalise_value(v: &Value) -> Value {
             }
         }
         other => other.clone(),
+    }
+}
+
+/// Records keyed by their `Id`.
+pub(crate) fn by_id(records: &[Value]) -> BTreeMap<String, Value> {
+    records
+        .iter()
+        .map(|r| (r["Id"].as_str().unwrap().to_string(), r.clone()))
+        .collect()
+}
+
+/// Asserts the emitted records of `object` are exactly the org's (deleted ones included), but
+/// for the fields in `except`.
+pub(crate) fn assert_same_as_org(org: &TestOrg, object: &str, emitted: &[Value], except: &[&str]) {
+    let expected: Vec<Value> = org
+        .org_records(object, true)
+        .iter()
+        .map(normalise_org_record)
+        .collect();
+    let expected = by_id(&expected);
+    let emitted = by_id(emitted);
+    assert_eq!(emitted.len(), expected.len(), "{object}: record count");
+    for (id, record) in &expected {
+        let got = emitted
+            .get(id)
+            .unwrap_or_else(|| panic!("{object} {id} missing"));
+        for (field, value) in record.as_object().unwrap() {
+            if except.contains(&field.as_str()) {
+                continue;
+            }
+            assert_eq!(&got[field], value, "{object} {id} field {field}");
+        }
     }
 }
 
