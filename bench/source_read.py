@@ -56,6 +56,8 @@ def read_through_connector(ready, folder):
         "refresh_token": ready["refresh_token"],
         "login_url": ready["login_url"],
         "bulk_page_size": PAGE_SIZE,
+        # EXTRA_CONFIG='{"max_parallel_downloads": 1}' compares settings on the same machine.
+        **json.loads(os.environ.get("EXTRA_CONFIG", "{}")),
     }
     config_path = os.path.join(folder, "config.json")
     with open(config_path, "w") as f:
@@ -80,6 +82,20 @@ def read_through_connector(ready, folder):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
+    records, output_bytes, stderr, elapsed = finish_read(process, started)
+    peak, user, system = stderr.strip().splitlines()[-1].split()
+    peak_kib = int(peak)
+    cpu_seconds = float(user) + float(system)
+    requests = json.load(http("GET", ready["base_url"] + "/__emulator/requests"))
+    if isinstance(requests, dict):
+        requests = requests.get("requests", [])
+    api_calls = sum(1 for r in requests if "/__emulator/" not in r.get("path", ""))
+    return records, output_bytes, elapsed, peak_kib, api_calls, cpu_seconds
+
+
+def finish_read(process, started):
+    """Counts the RECORD lines of a running read until it exits: (records, stdout bytes, stderr,
+    seconds since `started`); exits the driver if the read failed."""
     # Counted a megabyte at a time (bytes.count runs at memory speed), so the driver costs the
     # connector's core little; the carry keeps a mark split across two reads from being missed.
     records = 0
@@ -98,14 +114,7 @@ def read_through_connector(ready, folder):
     elapsed = time.monotonic() - started
     if process.returncode != 0:
         raise SystemExit(f"read failed ({process.returncode}): {stderr[-2000:]}")
-    peak, user, system = stderr.strip().splitlines()[-1].split()
-    peak_kib = int(peak)
-    cpu_seconds = float(user) + float(system)
-    requests = json.load(http("GET", ready["base_url"] + "/__emulator/requests"))
-    if isinstance(requests, dict):
-        requests = requests.get("requests", [])
-    api_calls = sum(1 for r in requests if "/__emulator/" not in r.get("path", ""))
-    return records, output_bytes, elapsed, peak_kib, api_calls, cpu_seconds
+    return records, output_bytes, stderr, elapsed
 
 
 def raw_download(ready):

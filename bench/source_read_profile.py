@@ -8,7 +8,7 @@ import sys
 import tempfile
 import time
 
-from source_read import CLIENT_CORES, CONNECTOR, EMULATOR, OBJECT, PIN, RECORD_MARK, SERVER_CORES, http
+from source_read import CLIENT_CORES, CONNECTOR, EMULATOR, OBJECT, PIN, SERVER_CORES, finish_read, http
 
 PROFILE = shlex.split(os.environ.get(
     "PROFILE",
@@ -67,20 +67,7 @@ def read(ready, folder, extra):
         ["/usr/bin/time", "-f", "%M %U %S"] + CLIENT_CORES + [
             CONNECTOR, "source", "read", "--config", config_path, "--catalog", catalog_path],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    records = 0
-    carry = b""
-    while True:
-        chunk = process.stdout.read(1 << 20)
-        if not chunk:
-            break
-        data = carry + chunk
-        records += data.count(RECORD_MARK)
-        carry = data[-(len(RECORD_MARK) - 1):]
-    stderr = process.stderr.read().decode()
-    process.wait()
-    elapsed = time.monotonic() - started
-    if process.returncode != 0:
-        raise SystemExit(f"read failed ({process.returncode}): {stderr[-2000:]}")
+    records, _, stderr, elapsed = finish_read(process, started)
     peak, user, system = stderr.strip().splitlines()[-1].split()
     requests = json.load(http("GET", ready["base_url"] + "/__emulator/requests"))
     if isinstance(requests, dict):
@@ -145,12 +132,13 @@ def main():
             f"{result['peak_mib']:.1f}",
             f"{result['cpu']:.1f}",
             f"{limit:.1f}",
-            f"{result['seconds'] / limit:.2f}x",
+            f"{result['seconds'] / limit:.2f}x" if limit else "n/a",
         )
         print("| " + " | ".join(row) + " |", flush=True)
     (a, b) = (results[0][1], results[1][1])
+    to_limit = f"{b['seconds'] / b['limit']:.2f}x" if b["limit"] else "n/a"
     print(f"\n(a) / (b): {a['seconds'] / b['seconds']:.2f}x faster; "
-          f"(b) / its physical limit ({b['limit']:.1f} s): {b['seconds'] / b['limit']:.2f}x; "
+          f"(b) / its physical limit ({b['limit']:.1f} s): {to_limit}; "
           f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 

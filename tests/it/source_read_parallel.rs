@@ -59,29 +59,37 @@ fn requests_to(org: &TestOrg, part: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Every org record of `object` emitted exactly once, in Id order (the query's ORDER BY).
-fn assert_every_record_once_in_order(org: &TestOrg, run: &Run, object: &str) {
-    let emitted: Vec<String> = run
-        .records(object)
+/// The Ids of `object`'s records in the order they were emitted.
+fn emitted_ids(run: &Run, object: &str) -> Vec<String> {
+    run.records(object)
         .iter()
         .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect();
-    let mut sorted = emitted.clone();
-    sorted.sort();
-    sorted.dedup();
-    assert_eq!(emitted, sorted, "{object}: in Id order, none twice");
-    let expected: Vec<String> = org
-        .org_records(object, true)
+        .collect()
+}
+
+/// The Ids of every record of `object` in the org (deleted ones too), sorted.
+fn org_ids(org: &TestOrg, object: &str) -> Vec<String> {
+    org.org_records(object, true)
         .iter()
         .map(|r| r["Id"].as_str().unwrap().to_string())
         .collect::<BTreeSet<_>>()
         .into_iter()
-        .collect();
+        .collect()
+}
+
+/// Every org record of `object` emitted exactly once, in Id order (the query's ORDER BY).
+fn assert_every_record_once_in_order(org: &TestOrg, run: &Run, object: &str) {
+    let emitted: Vec<String> = emitted_ids(run, object);
+    let mut sorted = emitted.clone();
+    sorted.sort();
+    sorted.dedup();
+    assert_eq!(emitted, sorted, "{object}: in Id order, none twice");
+    let expected: Vec<String> = org_ids(org, object);
     assert_eq!(emitted, expected, "{object}: every org record");
 }
 
-/// Every mid-read STATE (`full_refresh_after_id`) follows every record at or below its Id and precedes every
-/// record above it: the state is never ahead of what was emitted.
+/// Every mid-read STATE (`full_refresh_after_id`) follows every record at or below its Id and
+/// precedes every record above it: the state is never ahead of what was emitted.
 fn assert_states_never_ahead(output: &[Value]) -> usize {
     let mut inside = 0;
     for (i, message) in output.iter().enumerate() {
@@ -273,18 +281,8 @@ fn a_page_that_keeps_failing_fails_its_stream_after_the_pages_before_it() {
         .unwrap_or_else(|| panic!("a TRACE ERROR names the stream: {errors:?}"));
     assert!(message.contains("503"), "{message}");
     // The five pages before it were emitted, in order; nothing after it.
-    let ids: Vec<String> = run
-        .records("Contact")
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect();
-    let all: Vec<String> = org
-        .org_records("Contact", true)
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let ids: Vec<String> = emitted_ids(&run, "Contact");
+    let all: Vec<String> = org_ids(&org, "Contact");
     assert!(ids.len() <= 5 * PAGE, "nothing past the failed page");
     assert_eq!(ids[..], all[..ids.len()], "a prefix, in order");
     assert_eq!(run.statuses("Contact").last().unwrap(), "INCOMPLETE");
@@ -373,13 +371,7 @@ fn a_large_full_refresh_is_read_in_id_ranges_each_counted_and_each_row_once() {
 #[test]
 fn a_resumed_full_refresh_splits_only_the_ids_after_its_state() {
     let org = org();
-    let all: Vec<String> = org
-        .org_records("Contact", true)
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let all: Vec<String> = org_ids(&org, "Contact");
     let after = all[2_999].clone();
     let state = json!([{"type": "STREAM", "stream": {
         "stream_descriptor": {"name": "Contact"},
@@ -388,11 +380,7 @@ fn a_resumed_full_refresh_splits_only_the_ids_after_its_state() {
     let catalog = org.catalog(&config, &["Contact"], false);
     let run = org.read(&config, &catalog, Some(&state));
     run.assert_success();
-    let emitted: Vec<String> = run
-        .records("Contact")
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect();
+    let emitted: Vec<String> = emitted_ids(&run, "Contact");
     assert_eq!(
         emitted,
         all[3_000..],
