@@ -414,9 +414,18 @@ fn a_token_expiring_mid_stream_is_refreshed_and_the_stream_resumes() {
 fn a_read_killed_with_sigkill_while_following_and_resumed_loses_no_change() {
     let cdc = Cdc::start(emulator_config());
     let (_, state) = cdc.first_read();
-    // 250 creates, one transaction each (one event each; identical changes of one transaction
-    // would merge into one event): several responses of at most 100 events.
-    let created: BTreeSet<String> = create_accounts(&cdc, 250, "Kill").into_iter().collect();
+    // 2,100 creates (each its own Name, so each its own event), in transactions of 100: more
+    // events than one batch re-reads (2,000), so the first STATE comes before the last change.
+    let mut created = BTreeSet::new();
+    for t in 0..21 {
+        let ops: Vec<Value> = (0..100)
+            .map(|i| {
+                json!({"op": "create", "object": "Account",
+                            "fields": {"Name": format!("Kill {t}-{i}")}})
+            })
+            .collect();
+        created.extend(cdc.transaction(&json!(ops)));
+    }
     let state_file = json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "Account"},
                                             "stream_state": state}}]);
     // A continuous capture (idle_timeout_seconds 0: it never ends by itself) killed mid-way.

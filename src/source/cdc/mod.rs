@@ -56,6 +56,9 @@ const MAX_REST_QUERIES_PER_BATCH: usize = 3;
 /// Attempts to reopen a failing subscription before the read fails (reset by every event).
 const MAX_REOPENS: u32 = 5;
 
+/// Events arriving within this time of a first one are re-read together.
+const COALESCE: Duration = Duration::from_secs(1);
+
 /// With `idle_timeout_seconds` 0, a STATE at least this often when the position moved.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(10);
 
@@ -162,12 +165,18 @@ pub(crate) async fn read_changes<C: CatchUp>(
     let mut last_event = Instant::now();
     let mut last_state = Instant::now();
     let mut unsaved = false;
+    // What arrived while events were being coalesced, handled next.
+    let mut stashed: Option<Delivery> = None;
     loop {
         let deadline = match cdc.idle_timeout {
             Some(idle) => last_event + idle,
             None => Instant::now() + CHECKPOINT_EVERY,
         };
-        let delivery = match tokio::time::timeout_at(deadline, subscription.next()).await {
+        let next = match stashed.take() {
+            Some(delivery) => Ok(delivery),
+            None => tokio::time::timeout_at(deadline, subscription.next()).await,
+        };
+        let delivery = match next {
             Ok(delivery) => delivery,
             Err(_) if cdc.idle_timeout.is_some() => {
                 tracing::info!(
@@ -188,8 +197,27 @@ pub(crate) async fn read_changes<C: CatchUp>(
             }
         };
         match delivery {
-            Delivery::Events(events) => {
+            Delivery::Events(mut events) => {
                 reopens = 0;
+                // Events arriving within COALESCE of the first share one re-read: a trickle of
+                // single changes costs a query per window, not per change.
+                let until = Instant::now() + COALESCE;
+                let room = |events: &Vec<Event>| {
+                    events.len() < MAX_IDS_PER_QUERY
+                        && cdc
+                            .max_events_per_read
+                            .is_none_or(|max| events_read + (events.len() as u64) < max)
+                };
+                while room(&events) {
+                    match tokio::time::timeout_at(until, subscription.next()).await {
+                        Ok(Delivery::Events(more)) => events.extend(more),
+                        Ok(other) => {
+                            stashed = Some(other);
+                            break;
+                        }
+                        Err(_) => break,
+                    }
+                }
                 last_event = Instant::now();
                 events_read += events.len() as u64;
                 follower.apply(&events, catch_up, state, emitter).await?;
