@@ -304,8 +304,7 @@ mod tests {
     #[test]
     fn unknown_fields_and_types_are_logged_once() {
         use tracing_subscriber::layer::SubscriberExt;
-        let sink = crate::protocol::MemoryOutput::new();
-        let output = crate::protocol::Output::new(sink.clone());
+        let (sink, output) = crate::protocol::MemoryOutput::with_output();
         let subscriber = tracing_subscriber::registry()
             .with(crate::protocol::logging::LogLayer::new(output.clone()));
         let record = "{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"file_reference\":{}}}\n";
@@ -331,26 +330,26 @@ mod tests {
         );
     }
 
+    /// The error of each message line of `input`, in order (every line must be refused).
+    fn errors(input: &[u8]) -> Vec<String> {
+        MessageReader::new(input)
+            .map(|m| m.unwrap_err().to_string())
+            .collect()
+    }
+
     #[test]
     fn invalid_json_names_the_line_and_column() {
-        let messages = read_all("\n{\"type\":\"RECORD\",\n");
-        let err = messages.into_iter().next().unwrap().unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "stdin line 2: expected one JSON object per line (EOF while parsing a value at column 17)"
+            errors(b"\n{\"type\":\"RECORD\",\n"),
+            ["stdin line 2: expected one JSON object per line (EOF while parsing a value at column 17)"]
         );
     }
 
     #[test]
     fn missing_type_and_missing_payload_are_named() {
-        let messages = read_all("{\"record\":{}}\n{\"type\":\"RECORD\"}\n");
-        let errors: Vec<String> = messages
-            .into_iter()
-            .map(|m| m.unwrap_err().to_string())
-            .collect();
         assert_eq!(
-            errors,
-            vec![
+            errors(b"{\"record\":{}}\n{\"type\":\"RECORD\"}\n"),
+            [
                 "stdin line 1: message has no \"type\"",
                 "stdin line 2: RECORD message has no \"record\" object",
             ]
@@ -359,21 +358,19 @@ mod tests {
 
     #[test]
     fn invalid_payload_says_what_was_wrong() {
-        let messages = read_all("{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":\"soon\"}}\n");
-        let err = messages.into_iter().next().unwrap().unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "stdin line 1: invalid RECORD: invalid type: string \"soon\", expected i64 at column 69"
+            errors(b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":\"soon\"}}\n"),
+            ["stdin line 1: invalid RECORD: invalid type: string \"soon\", expected i64 at column 69"]
         );
     }
 
     #[test]
     fn non_utf8_line_is_an_error_not_a_panic() {
-        let mut reader = MessageReader::new(&b"\xff\xfe\n"[..]);
-        let err = reader.next().unwrap().unwrap_err();
+        let errors = errors(b"\xff\xfe\n");
+        assert_eq!(errors.len(), 1);
         assert!(
-            err.to_string().starts_with("stdin line 1: not UTF-8"),
-            "{err}"
+            errors[0].starts_with("stdin line 1: not UTF-8"),
+            "{errors:?}"
         );
     }
 }

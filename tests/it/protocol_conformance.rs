@@ -126,8 +126,7 @@ fn every_message_type_validates_with_airbyte_protocol_models() {
     let Some(python) = python("every_message_type_validates_with_airbyte_protocol_models") else {
         return;
     };
-    let sink = MemoryOutput::new();
-    let output = Output::new(sink.clone());
+    let (sink, output) = MemoryOutput::with_output();
     for message in every_message() {
         output.write(&message).unwrap();
     }

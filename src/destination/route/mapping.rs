@@ -562,6 +562,11 @@ mod tests {
         SObjectInfo::writable("Account", fields)
     }
 
+    /// Why an `Account` stream with these properties cannot be planned.
+    fn refusal(mode: &str, properties: &[&str]) -> MappingError {
+        plan(&route(mode, Some("Account"), properties)).unwrap_err()
+    }
+
     fn route(mode: &str, object: Option<&str>, properties: &[&str]) -> StreamRoute {
         StreamRoute {
             stream: "accounts".into(),
@@ -608,8 +613,7 @@ mod tests {
 
     #[test]
     fn upsert_without_a_single_key_is_a_config_error() {
-        let r = route("append_dedup", Some("Account"), &["Name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("append_dedup", &["Name"]);
         assert!(
             matches!(err, MappingError::UpsertWithoutKey { .. }),
             "{err}"
@@ -646,8 +650,7 @@ mod tests {
 
     #[test]
     fn update_needs_id_in_the_schema() {
-        let r = route("update", Some("Account"), &["Name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("update", &["Name"]);
         assert!(
             matches!(err, MappingError::MissingKeyColumn { .. }),
             "{err}"
@@ -670,22 +673,19 @@ mod tests {
 
     #[test]
     fn overwrite_is_refused_for_data_activation_catalogs() {
-        let r = route("overwrite", Some("Account"), &["Name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("overwrite", &["Name"]);
         assert!(matches!(err, MappingError::UnsupportedSyncMode { .. }));
     }
 
     #[test]
     fn compound_fields_are_refused() {
-        let r = route("append", Some("Account"), &["BillingAddress"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("append", &["BillingAddress"]);
         assert!(matches!(err, MappingError::UnsupportedFieldType { .. }));
     }
 
     #[test]
     fn two_properties_differing_only_in_case_are_refused() {
-        let r = route("append", Some("Account"), &["Name", "name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("append", &["Name", "name"]);
         assert!(matches!(err, MappingError::DuplicateColumn { .. }));
     }
 
