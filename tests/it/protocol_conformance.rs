@@ -6,8 +6,8 @@ use crate::support::tools::python;
 use salesforce_connector::protocol::{
     AirbyteCatalog, AirbyteStream, ChangeKind, ChangeReason, ConnectionStatus, Control,
     DestinationCatalog, DestinationOperation, DestinationSyncMode, ErrorTrace, EstimateTrace,
-    EstimateType, FailureType, GlobalState, Log, LogLevel, MemoryOutput, Message, Output,
-    RateLimited, Record, RecordChange, RecordMeta, StateMessage, StateStats, StateType, Status,
+    EstimateType, FailureType, GlobalState, Log, LogLevel, MemoryOutput, Message, RateLimited,
+    Record, RecordChange, RecordMeta, StateMessage, StateStats, StateType, Status,
     StreamDescriptor, StreamState, StreamStatus, StreamStatusReason, StreamStatusReasonType,
     StreamStatusTrace, SyncMode, Trace,
 };
