@@ -344,15 +344,17 @@ pub(crate) fn plan_stream(
             let field = &column.field;
             let lower = column.header.to_ascii_lowercase();
             let target_lower = column.target_field().name.to_ascii_lowercase();
+            // `field` set by the property of column `existing` and again by this one.
+            let duplicate = |existing: usize, field: &str| MappingError::DuplicateColumn {
+                stream: stream.clone(),
+                object: object.name.clone(),
+                field: field.to_owned(),
+                first: property_of[existing].clone(),
+                second: property.clone(),
+            };
             if column.relationship.is_some() {
                 if let Some(&existing) = targets.get(&target_lower) {
-                    return Err(MappingError::DuplicateColumn {
-                        stream,
-                        object: object.name.clone(),
-                        field: column.target_field().name.clone(),
-                        first: property_of[existing].clone(),
-                        second: property.clone(),
-                    });
+                    return Err(duplicate(existing, &column.target_field().name));
                 }
             }
             if let Some(&existing) = by_lower_name.get(&lower) {
@@ -363,23 +365,11 @@ pub(crate) fn plan_stream(
                 {
                     continue;
                 }
-                return Err(MappingError::DuplicateColumn {
-                    stream,
-                    object: object.name.clone(),
-                    field: field.name.clone(),
-                    first: property_of[existing].clone(),
-                    second: property.clone(),
-                });
+                return Err(duplicate(existing, &field.name));
             }
             if let Some(&existing) = targets.get(&target_lower) {
                 if column.relationship.is_none() && columns[existing].relationship.is_some() {
-                    return Err(MappingError::DuplicateColumn {
-                        stream,
-                        object: object.name.clone(),
-                        field: field.name.clone(),
-                        first: property_of[existing].clone(),
-                        second: property.clone(),
-                    });
+                    return Err(duplicate(existing, &field.name));
                 }
             }
             check_writable(&stream, object, column.target_field(), &operation)?;
