@@ -817,9 +817,6 @@ impl Demo {
         for line in &self.summary {
             println!("    {line}");
         }
-        println!(
-            "    Change Data Capture benchmark (bench/cdc_latency.sh, docs/performance.md): change-to-RECORD p50 505 ms, p99 1,005 ms at 20 changes/s (re-reads batched per second: 3,483 API calls/hour); 2,286 events/s drained; 14.9 MiB peak RSS"
-        );
         println!("    every file of this run is in {}", self.out.display());
     }
 }

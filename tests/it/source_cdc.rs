@@ -3,7 +3,7 @@
 //! next read follows the events after it and turns every change into a whole row or a
 //! tombstone; gap events, GAP_OVERFLOW, an expired replay id, a cut stream and a token expiring
 //! mid-stream each recover with no change lost; a read killed with SIGKILL and resumed from its
-//! last STATE loses nothing.
+//! last STATE loses nothing; a long text field sent as a diff arrives as its full value.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader};
@@ -257,6 +257,69 @@ fn the_snapshot_then_every_kind_of_change_arrives_as_whole_rows_and_tombstones()
         replay_id(&next),
         "the position never moves backwards"
     );
+}
+
+/// Salesforce sends an update of a long text field (1,000 characters or more) as a unified diff
+/// listed in `diffFields`; the source re-reads the row by Id, so the record carries the new full
+/// value, never the diff.
+#[test]
+fn a_long_description_sent_as_a_diff_arrives_as_its_full_new_value() {
+    let cdc = Cdc::start(emulator_config());
+    let (_, state) = cdc.first_read();
+    let original: String = (1..=20)
+        .map(|i| {
+            format!(
+                "{:.<100}\n",
+                format!("Paragraph {i:02}: business applications move to the cloud")
+            )
+        })
+        .collect::<String>()
+        .trim_end()
+        .to_string();
+    let edited = format!(
+        "{}\nOne sentence appended.",
+        original.replace(
+            "Paragraph 07: business applications",
+            "Paragraph 07: business apps"
+        )
+    );
+    let id = cdc.org.create(
+        "Account",
+        json!({"Name": "Long description", "Description": original}),
+    );
+    cdc.org
+        .update("Account", &id, json!({"Description": edited}));
+
+    // The UPDATE on the wire carried a diff (diffFields set), not the value.
+    let updates: Vec<Value> = cdc
+        .published()
+        .into_iter()
+        .filter(|e| e["changeType"] == "UPDATE" && e["recordIds"] == json!([id]))
+        .collect();
+    assert_eq!(updates.len(), 1, "{updates:#?}");
+    let diff_fields = updates[0]["diffFields"].as_array().unwrap();
+    assert_eq!(
+        diff_fields.len(),
+        1,
+        "the Description went as a diff: {updates:#?}"
+    );
+    assert!(diff_fields[0].as_str().unwrap().starts_with("0x"));
+
+    let run = cdc.read(Some(&state));
+    run.assert_success();
+    let records = last_by_id(&run.records("Account"));
+    let record = records
+        .get(&id)
+        .unwrap_or_else(|| panic!("{id} did not arrive: {:#?}", records.keys()));
+    assert_whole_row(record, &cdc.live()[&id]);
+    assert_eq!(record["Description"], edited.as_str());
+    for record in run.records("Account") {
+        let description = record["Description"].as_str().unwrap_or_default();
+        assert!(
+            !description.starts_with("--- \n+++ "),
+            "a diff reached the output: {record}"
+        );
+    }
 }
 
 /// A first read (holding a position), then `changes`, then a read with `fault` in place.

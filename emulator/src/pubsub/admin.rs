@@ -2,7 +2,7 @@
 //!
 //! | call | body / query | reply |
 //! |---|---|---|
-//! | `GET /__emulator/pubsub/events` | `?topic=/data/AccountChangeEvent` (default: all) | `[{"replay_id" (base64), "topic", "event_id", "schema_id", "entityName", "recordIds", "changeType", "transactionKey", "sequenceNumber", "commitTimestamp", "commitNumber", "commitUser", "changedFields", "nulledFields", "payload_bytes"}]`, oldest first, retained events only |
+//! | `GET /__emulator/pubsub/events` | `?topic=/data/AccountChangeEvent` (default: all) | `[{"replay_id" (base64), "topic", "event_id", "schema_id", "entityName", "recordIds", "changeType", "transactionKey", "sequenceNumber", "commitTimestamp", "commitNumber", "commitUser", "changedFields", "nulledFields", "diffFields", "payload_bytes"}]`, oldest first, retained events only |
 //! | `GET /__emulator/pubsub/cdc-objects` | | `{"objects": […]}` (the objects whose changes publish) |
 //! | `PUT /__emulator/pubsub/cdc-objects` | `{"objects": ["Account", …]}` (`null`: every object that has change events) | `{"objects": […]}` |
 

@@ -217,6 +217,7 @@ struct Draft {
     body: Body,
     changed: Vec<String>,
     nulled: Vec<String>,
+    diff: Vec<String>,
 }
 
 impl EventBus {
@@ -359,18 +360,18 @@ impl EventBus {
             let Some(schema) = st.schema(&change.object) else {
                 continue;
             };
-            let (cost, body, changed, nulled) = match change.kind {
+            let (cost, body, changed, nulled, diff) = match change.kind {
                 ChangeKind::Create | ChangeKind::Undelete => {
                     let row = change.after.as_deref().unwrap_or(&[]);
-                    (1, encode::full_body(&schema, row), vec![], vec![])
+                    (1, encode::full_body(&schema, row), vec![], vec![], vec![])
                 }
-                ChangeKind::Delete => (1, encode::empty_body(&schema), vec![], vec![]),
+                ChangeKind::Delete => (1, encode::empty_body(&schema), vec![], vec![], vec![]),
                 ChangeKind::Update => {
                     let (Some(before), Some(after)) = (&change.before, &change.after) else {
                         continue;
                     };
                     let u = encode::update(&schema, before, after);
-                    (u.field_count.max(1), u.body, u.changed, u.nulled)
+                    (u.field_count.max(1), u.body, u.changed, u.nulled, u.diff)
                 }
             };
             if !overflowed.is_empty() || used + cost > self.overflow_limit {
@@ -381,10 +382,10 @@ impl EventBus {
             }
             used += cost;
             let gap = self.gap_fault(&schema.topic);
-            let (body, changed, nulled) = if gap {
-                (encode::empty_body(&schema), vec![], vec![])
+            let (body, changed, nulled, diff) = if gap {
+                (encode::empty_body(&schema), vec![], vec![], vec![])
             } else {
-                (body, changed, nulled)
+                (body, changed, nulled, diff)
             };
             let change_type = change.kind.change_type(gap);
             if let Some(last) = drafts.last_mut() {
@@ -393,6 +394,7 @@ impl EventBus {
                     && last.body == body
                     && last.changed == changed
                     && last.nulled == nulled
+                    && last.diff == diff
                 {
                     last.record_ids.push(change.id);
                     continue;
@@ -405,6 +407,7 @@ impl EventBus {
                 body,
                 changed,
                 nulled,
+                diff,
             });
         }
         for schema in overflowed {
@@ -415,6 +418,7 @@ impl EventBus {
                 record_ids: vec![],
                 changed: vec![],
                 nulled: vec![],
+                diff: vec![],
             });
         }
         if drafts.is_empty() {
@@ -433,7 +437,7 @@ impl EventBus {
                 commit_number,
                 commit_user: user.clone(),
                 nulled_fields: draft.nulled,
-                diff_fields: vec![],
+                diff_fields: draft.diff,
                 changed_fields: draft.changed,
             };
             let payload = encode::datum(&draft.schema, &header, &draft.body);

@@ -1,10 +1,12 @@
 //! A change event's Avro datum: the `ChangeEventHeader` and the record's fields as Salesforce
 //! fills them per change type (everything on CREATE and UNDELETE, the changed fields only on
-//! UPDATE, nothing on DELETE and gap events), and the header's field bitmaps.
+//! UPDATE, nothing on DELETE and gap events), and the header's field bitmaps. An UPDATE of a long
+//! text field may carry a unified diff instead of the new value (see [`super::diff`]).
 
 use apache_avro::types::Value as Avro;
 use chrono::{DateTime, NaiveDate, Utc};
 
+use super::diff;
 use super::schema::{AvroKind, ChangeSchema, EventField, CHANGE_TYPES};
 use crate::schema::Value;
 
@@ -82,12 +84,14 @@ pub(crate) fn full_body(schema: &ChangeSchema, row: &[Value]) -> Body {
         .collect()
 }
 
-/// An update: the changed fields' new values (unchanged fields null), and the bitmaps of the
-/// changed and of the nulled fields.
+/// An update: the changed fields' new values (unchanged fields null; a long text field's value
+/// may be a unified diff), and the bitmaps of the changed, the nulled and the diffed fields.
 pub(crate) struct Update {
     pub(crate) body: Body,
     pub(crate) changed: Vec<String>,
     pub(crate) nulled: Vec<String>,
+    /// `diffFields`: the fields whose value is a diff (they are in `changed` too).
+    pub(crate) diff: Vec<String>,
     /// How many fields changed (what counts toward a transaction's overflow limit).
     pub(crate) field_count: usize,
 }
@@ -95,6 +99,7 @@ pub(crate) struct Update {
 pub(crate) fn update(schema: &ChangeSchema, before: &[Value], after: &[Value]) -> Update {
     let mut changed = Bitmaps::default();
     let mut nulled = Bitmaps::default();
+    let mut diffed = Bitmaps::default();
     let mut field_count = 0;
     let body = schema
         .fields
@@ -103,7 +108,12 @@ pub(crate) fn update(schema: &ChangeSchema, before: &[Value], after: &[Value]) -
         .map(|(i, field)| {
             let position = i + 1;
             match field {
-                EventField::Scalar { name, source, kind } => {
+                EventField::Scalar {
+                    name,
+                    source,
+                    kind,
+                    long_text,
+                } => {
                     // Every update sets LastModifiedDate, even when the org's clock stands
                     // still and the value comes out the same.
                     if before[*source] == after[*source] && name != "LastModifiedDate" {
@@ -111,6 +121,14 @@ pub(crate) fn update(schema: &ChangeSchema, before: &[Value], after: &[Value]) -
                     }
                     field_count += 1;
                     changed.set(position, None);
+                    if let (true, Value::Text(old), Value::Text(new)) =
+                        (*long_text, &before[*source], &after[*source])
+                    {
+                        if let Some(text) = diff::unified(old, new) {
+                            diffed.set(position, None);
+                            return FieldValue::Scalar(Avro::String(text));
+                        }
+                    }
                     match scalar(&after[*source], *kind) {
                         Some(v) => FieldValue::Scalar(v),
                         None => {
@@ -119,6 +137,8 @@ pub(crate) fn update(schema: &ChangeSchema, before: &[Value], after: &[Value]) -
                         }
                     }
                 }
+                // Components of compounds are short (a street is a 255-character text area),
+                // so they never travel as diffs.
                 EventField::Compound { parts, .. } => {
                     let mut any = false;
                     let values: Vec<Option<Avro>> = parts
@@ -151,6 +171,7 @@ pub(crate) fn update(schema: &ChangeSchema, before: &[Value], after: &[Value]) -
         body,
         changed: changed.encode(),
         nulled: nulled.encode(),
+        diff: diffed.encode(),
         field_count,
     }
 }
@@ -160,7 +181,7 @@ pub(crate) fn empty_body(schema: &ChangeSchema) -> Body {
     vec![FieldValue::Null; schema.fields.len()]
 }
 
-/// The bitmaps of `changedFields` / `nulledFields`: element 0 `0x…` over the top-level fields
+/// The bitmaps of `changedFields` / `nulledFields` / `diffFields`: element 0 `0x…` over the top-level fields
 /// (bit i = schema field i, the header being 0), then `pos-0x…` over the fields of the compound
 /// at top-level position `pos`.
 #[derive(Default)]
@@ -305,6 +326,155 @@ pub(crate) fn header_json(schema: &ChangeSchema, payload: &[u8]) -> serde_json::
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog;
+    use crate::schema::SObject;
+
+    fn account() -> SObject {
+        catalog::objects()
+            .into_iter()
+            .find(|d| d.sobject.name == "Account")
+            .unwrap()
+            .sobject
+    }
+
+    /// The event position of a top-level field (the header being 0) and its row index.
+    fn position(schema: &ChangeSchema, sobject: &SObject, name: &str) -> (usize, usize) {
+        let event = schema.fields.iter().position(|f| f.name() == name).unwrap() + 1;
+        let row = sobject.fields.iter().position(|f| f.name == name).unwrap();
+        (event, row)
+    }
+
+    /// 20 lines of 100 characters.
+    fn long_description() -> String {
+        (1..=20)
+            .map(|i| {
+                format!(
+                    "{:.<100}",
+                    format!("Paragraph {i:02}: business applications are moving to the cloud")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    struct Updated {
+        update: Update,
+        description: (usize, usize),
+        last_modified: (usize, usize),
+        schema: ChangeSchema,
+    }
+
+    /// An Account updated from `old` to `new` Description (and a new LastModifiedDate).
+    fn update_description(old: Value, new: Value) -> Updated {
+        let sobject = account();
+        let schema = ChangeSchema::of(&sobject);
+        let description = position(&schema, &sobject, "Description");
+        let last_modified = position(&schema, &sobject, "LastModifiedDate");
+        let mut before = vec![Value::Null; sobject.fields.len()];
+        before[description.1] = old;
+        let mut after = before.clone();
+        after[description.1] = new;
+        after[last_modified.1] = Value::DateTime(Utc::now());
+        Updated {
+            update: update(&schema, &before, &after),
+            description,
+            last_modified,
+            schema,
+        }
+    }
+
+    fn text(body: &Body, position: usize) -> Option<String> {
+        match &body[position - 1] {
+            FieldValue::Scalar(Avro::String(s)) => Some(s.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_long_description_update_carries_a_diff_listed_in_diff_fields() {
+        let old = long_description();
+        let new = old.replace(
+            "Paragraph 02: business applications",
+            "Paragraph 02: business apps",
+        );
+        let u = update_description(Value::Text(old), Value::Text(new.clone()));
+        let (description, _) = u.description;
+        let (last_modified, _) = u.last_modified;
+        let value = text(&u.update.body, description).unwrap();
+        let lines: Vec<&str> = value.split('\n').collect();
+        assert_eq!(
+            lines[..3],
+            [
+                "--- ",
+                &format!("+++ {}", diff::sha256_hex(&new)),
+                "@@ -2,1 +2,1 @@"
+            ]
+        );
+        assert!(lines[3].starts_with("-Paragraph 02: business applications are"));
+        assert!(lines[4].starts_with("+Paragraph 02: business apps are"));
+        assert_eq!(u.update.diff, vec![hex_bitmap(&[description])]);
+        assert_eq!(
+            u.update.changed,
+            vec![hex_bitmap(&[description, last_modified])]
+        );
+        assert!(u.update.nulled.is_empty());
+        // The datum carries the header's diffFields as written.
+        let header = Header {
+            entity_name: "Account".into(),
+            record_ids: vec!["001000000000001AAA".into()],
+            change_type: "UPDATE",
+            change_origin: String::new(),
+            transaction_key: "k".into(),
+            sequence_number: 1,
+            commit_timestamp: Utc::now(),
+            commit_number: 1,
+            commit_user: "005000000000001AAA".into(),
+            nulled_fields: u.update.nulled.clone(),
+            diff_fields: u.update.diff.clone(),
+            changed_fields: u.update.changed.clone(),
+        };
+        let payload = datum(&u.schema, &header, &u.update.body);
+        let json = header_json(&u.schema, &payload);
+        assert_eq!(
+            json["diffFields"],
+            serde_json::json!([hex_bitmap(&[description])])
+        );
+    }
+
+    #[test]
+    fn a_short_description_update_carries_the_full_value() {
+        let u = update_description(
+            Value::Text("A short description.".into()),
+            Value::Text("A short description, edited.".into()),
+        );
+        let (description, _) = u.description;
+        assert_eq!(
+            text(&u.update.body, description).as_deref(),
+            Some("A short description, edited.")
+        );
+        assert!(u.update.diff.is_empty());
+    }
+
+    #[test]
+    fn a_long_value_from_null_or_rewritten_is_sent_whole() {
+        let new = long_description();
+        let u = update_description(Value::Null, Value::Text(new.clone()));
+        assert_eq!(text(&u.update.body, u.description.0), Some(new.clone()));
+        assert!(u.update.diff.is_empty());
+        let rewritten = new.replace("Paragraph", "Section");
+        let u = update_description(Value::Text(new), Value::Text(rewritten.clone()));
+        assert_eq!(text(&u.update.body, u.description.0), Some(rewritten));
+        assert!(u.update.diff.is_empty());
+    }
+
+    #[test]
+    fn a_long_description_set_to_null_is_nulled_not_diffed() {
+        let u = update_description(Value::Text(long_description()), Value::Null);
+        let (description, _) = u.description;
+        assert_eq!(u.update.body[description - 1], FieldValue::Null);
+        assert_eq!(u.update.nulled, vec![hex_bitmap(&[description])]);
+        assert!(u.update.diff.is_empty());
+    }
 
     #[test]
     fn bitmaps_are_hex_with_bit_zero_the_header() {

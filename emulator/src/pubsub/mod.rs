@@ -4,12 +4,14 @@
 //!
 //! - [`proto`]: the messages and service of `proto/pubsub_api.proto` (the wire contract).
 //! - [`schema`]: an object's change event Avro schema; [`encode`]: an event's Avro datum.
+//! - [`diff`]: the unified diffs of long text fields in UPDATE events (`diffFields`).
 //! - [`bus`]: the retained events, replay ids, transactions, merging, gaps and overflow.
 //! - [`service`]: the RPCs (auth, GetTopic, GetSchema, Subscribe); [`server`]: serving them.
 //! - [`admin`]: `/__emulator/pubsub/…` (published events, CDC-enabled objects).
 
 pub(crate) mod admin;
 pub(crate) mod bus;
+pub(crate) mod diff;
 pub(crate) mod encode;
 pub(crate) mod schema;
 pub(crate) mod server;

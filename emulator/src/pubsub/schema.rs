@@ -151,6 +151,9 @@ pub(crate) enum EventField {
         name: String,
         source: usize,
         kind: AvroKind,
+        /// A text area (Description, Long Text Area…): an update of 1,000 characters or more
+        /// may travel as a unified diff (see [`super::diff`]).
+        long_text: bool,
     },
     Compound {
         name: String,
@@ -269,6 +272,7 @@ impl ChangeSchema {
                     name: field.name.clone(),
                     source: index,
                     kind,
+                    long_text: field.field_type == FieldType::Textarea,
                 });
             }
         }
@@ -276,7 +280,9 @@ impl ChangeSchema {
         let mut defined_records: Vec<String> = Vec::new();
         for field in &fields {
             match field {
-                EventField::Scalar { name, source, kind } => {
+                EventField::Scalar {
+                    name, source, kind, ..
+                } => {
                     let f = &sobject.fields[*source];
                     let doc = format!("Data:{}", f.field_type.soap_type());
                     json_fields.push(nullable(name, json!(kind.avro_type()), doc));
