@@ -8,7 +8,10 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::parse::non_empty;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::parse::{from_json_and_unknown_keys, non_empty};
 use super::url::parse_base_url;
 use super::{CaCertificates, ConfigError, Connection, Credentials};
 use crate::secret::Secret;
@@ -59,21 +62,57 @@ pub(crate) struct AuthKeys {
     pub jwt_audience: Option<String>,
 }
 
-/// Collects a raw config's flat credential keys into [`AuthKeys`].
-macro_rules! auth_keys {
-    ($raw:expr) => {
-        $crate::config::AuthKeys {
-            auth_type: $raw.auth_type,
-            client_id: $raw.client_id.clone(),
-            client_secret: $raw.client_secret.clone(),
-            refresh_token: $raw.refresh_token.clone(),
-            username: $raw.username.clone(),
-            private_key: $raw.private_key.clone(),
-            jwt_audience: $raw.jwt_audience.clone(),
+impl AuthKeys {
+    /// Reads a raw config `T` and the flat credential keys from the same JSON object (Airbyte's
+    /// configs put `client_id`, ... at the top level; `T` leaves them to this struct, and the
+    /// spec adds them from it, see [`with_flat_keys`]). A top-level key neither has a use for is
+    /// unknown (sorted). When both refuse the object, the error is the one about the key that
+    /// comes first in it, as a single pass over the object would have reported.
+    pub(crate) fn read_with<T: DeserializeOwned>(
+        value: &Value,
+    ) -> Result<(T, AuthKeys, Vec<String>), ConfigError> {
+        match (
+            from_json_and_unknown_keys::<T>(value),
+            from_json_and_unknown_keys::<AuthKeys>(value),
+        ) {
+            (Ok((raw, unknown)), Ok((flat, unknown_to_auth))) => {
+                let unknown = unknown
+                    .into_iter()
+                    .filter(|key| unknown_to_auth.contains(key))
+                    .collect();
+                Ok((raw, flat, unknown))
+            }
+            (Err(raw), Err(auth)) => {
+                let position = |error: &ConfigError| {
+                    let key = error.key.split(['.', '[']).next().unwrap_or_default();
+                    value
+                        .as_object()
+                        .and_then(|map| map.keys().position(|k| k == key))
+                        .unwrap_or(usize::MAX)
+                };
+                Err(if position(&auth) < position(&raw) {
+                    auth
+                } else {
+                    raw
+                })
+            }
+            (Err(error), Ok(_)) | (Ok(_), Err(error)) => Err(error),
         }
-    };
+    }
 }
-pub(crate) use auth_keys;
+
+/// A config schema (`T`'s) with the flat credential keys of [`AuthKeys`] among its properties,
+/// all in name order as schemars writes them.
+pub(crate) fn with_flat_keys(mut schema: Value, auth_keys: &Value) -> Value {
+    if let (Some(properties), Some(flat)) = (
+        schema.get_mut("properties").and_then(Value::as_object_mut),
+        auth_keys.get("properties").and_then(Value::as_object),
+    ) {
+        properties.extend(flat.clone());
+        properties.sort_keys();
+    }
+    schema
+}
 
 /// Everything that decides the [`Connection`].
 pub(crate) struct AuthInput<'a> {

@@ -8,10 +8,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::auth::{auth_keys, AuthInput, AuthKeys, DEFAULT_API_VERSION};
-use super::parse::{from_json_and_unknown_keys, lenient_bool, non_empty};
+use super::auth::{AuthInput, AuthKeys, DEFAULT_API_VERSION};
+use super::parse::{lenient_bool, non_empty};
 use super::url::parse_base_url;
-use super::{AuthType, ConfigError, Connection};
+use super::{ConfigError, Connection};
 use crate::secret::Secret;
 
 const DEFAULT_DEAD_LETTER_FOLDER: &str = "./dead-letter";
@@ -68,28 +68,8 @@ pub(crate) const S3_REGIONS: [&str; 34] = [
     description = "Airbyte destination-salesforce configs work unchanged; the extra options are additive."
 )]
 pub(crate) struct RawDestinationConfig {
-    /// `Client` (refresh token, the default), `client_credentials` or `jwt_bearer`.
-    #[schemars(title = "Authentication")]
-    pub auth_type: Option<AuthType>,
-    /// Enter your Salesforce developer application's Client ID (consumer key).
-    #[schemars(title = "Client ID")]
-    pub client_id: Option<String>,
-    /// Enter your Salesforce developer application's Client secret (consumer secret).
-    #[schemars(title = "Client Secret")]
-    pub client_secret: Option<Secret>,
-    /// Enter your application's Salesforce Refresh Token, used to access your Salesforce
-    /// account.
-    #[schemars(title = "Refresh Token")]
-    pub refresh_token: Option<Secret>,
-    /// JWT bearer only: the Salesforce username the token acts as.
-    #[schemars(title = "Username (JWT bearer)")]
-    pub username: Option<String>,
-    /// JWT bearer only: the connected app's PEM-encoded RSA private key.
-    #[schemars(title = "Private Key (JWT bearer)")]
-    pub private_key: Option<Secret>,
-    /// JWT bearer only: the `aud` claim; defaults to the login host.
-    #[schemars(title = "JWT Audience (JWT bearer)")]
-    pub jwt_audience: Option<String>,
+    // The flat credential keys (`auth_type`, `client_id`, ...) are read into [`AuthKeys`]
+    // from the same object, and added to the spec from it: see `AuthKeys::read_with`.
     /// The same credential keys nested in one object. Keys here win over the top level.
     #[schemars(title = "Credentials (nested form)")]
     pub credentials: Option<AuthKeys>,
@@ -406,8 +386,7 @@ impl std::fmt::Debug for DestinationConfig {
 impl DestinationConfig {
     /// Parses and validates a config; every error names its key.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        let (raw, unknown_keys): (RawDestinationConfig, _) = from_json_and_unknown_keys(&value)?;
-        let flat = auth_keys!(raw);
+        let (raw, flat, unknown_keys): (RawDestinationConfig, _, _) = AuthKeys::read_with(&value)?;
         let connection = AuthInput {
             flat: &flat,
             nested: raw.credentials.as_ref(),

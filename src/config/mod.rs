@@ -13,7 +13,6 @@ mod spec;
 mod trust;
 mod url;
 
-pub(crate) use auth::{AuthKeys, AuthType};
 pub(crate) use connection::{Connection, Credentials};
 pub use destination::DestinationConfig;
 pub(crate) use destination::{Compression, DeadLetterQueue, OutputFormat};

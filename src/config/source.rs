@@ -6,11 +6,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::auth::{auth_keys, AuthInput, AuthKeys, DEFAULT_API_VERSION};
+use super::auth::{AuthInput, AuthKeys, DEFAULT_API_VERSION};
 use super::datetime::parse_config_datetime;
 use super::duration::IsoDuration;
-use super::parse::{from_json_and_unknown_keys, lenient_bool, non_empty};
-use super::{AuthType, ConfigError, Connection};
+use super::parse::{lenient_bool, non_empty};
+use super::{ConfigError, Connection};
 use crate::secret::Secret;
 
 /// How far back an absent `start_date` reaches, as Airbyte's source does.
@@ -44,28 +44,8 @@ pub(crate) struct RawSourceConfig {
     #[serde(default, deserialize_with = "lenient_bool")]
     #[schemars(title = "Sandbox", with = "bool")]
     pub is_sandbox: bool,
-    /// `Client` (refresh token, the default), `client_credentials` or `jwt_bearer`.
-    #[schemars(title = "Authentication")]
-    pub auth_type: Option<AuthType>,
-    /// Enter your Salesforce developer application's Client ID (consumer key).
-    #[schemars(title = "Client ID")]
-    pub client_id: Option<String>,
-    /// Enter your Salesforce developer application's Client secret (consumer secret).
-    #[schemars(title = "Client Secret")]
-    pub client_secret: Option<Secret>,
-    /// Enter your application's Salesforce Refresh Token, used to access your Salesforce
-    /// account.
-    #[schemars(title = "Refresh Token")]
-    pub refresh_token: Option<Secret>,
-    /// JWT bearer only: the Salesforce username the token acts as.
-    #[schemars(title = "Username (JWT bearer)")]
-    pub username: Option<String>,
-    /// JWT bearer only: the connected app's PEM-encoded RSA private key.
-    #[schemars(title = "Private Key (JWT bearer)")]
-    pub private_key: Option<Secret>,
-    /// JWT bearer only: the `aud` claim; defaults to the login host.
-    #[schemars(title = "JWT Audience (JWT bearer)")]
-    pub jwt_audience: Option<String>,
+    // The flat credential keys (`auth_type`, `client_id`, ...) are read into [`AuthKeys`]
+    // from the same object, and added to the spec from it: see `AuthKeys::read_with`.
     /// The same credential keys nested in one object (Estuary's form). Keys here win over
     /// the same keys at the top level.
     #[schemars(title = "Credentials (nested form)")]
@@ -337,9 +317,8 @@ impl std::fmt::Debug for SourceConfig {
 impl SourceConfig {
     /// Parses and validates a config; every error names its key.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        let (raw, unknown_keys): (RawSourceConfig, _) = from_json_and_unknown_keys(&value)?;
+        let (raw, flat, unknown_keys): (RawSourceConfig, _, _) = AuthKeys::read_with(&value)?;
         let nested = raw.credentials.as_ref();
-        let flat = auth_keys!(raw);
         let connection = AuthInput {
             flat: &flat,
             nested,

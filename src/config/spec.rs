@@ -10,6 +10,7 @@ use schemars::gen::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
+use super::auth::{with_flat_keys, AuthKeys};
 use super::destination::{RawDestinationConfig, S3_REGIONS};
 use super::source::RawSourceConfig;
 use crate::protocol::{AdvancedAuth, AuthFlowType, ConnectorSpecification, DestinationSyncMode};
@@ -25,7 +26,7 @@ const DURATION_PATTERN: &str =
 
 /// The source's SPEC payload.
 pub fn source_spec() -> ConnectorSpecification {
-    let mut schema = schema_of::<RawSourceConfig>();
+    let mut schema = config_schema::<RawSourceConfig>();
     let groups = [
         ("auth", "Authentication"),
         ("replication", "Replication"),
@@ -178,7 +179,7 @@ pub fn source_spec() -> ConnectorSpecification {
 
 /// The destination's SPEC payload.
 pub fn destination_spec() -> ConnectorSpecification {
-    let mut schema = schema_of::<RawDestinationConfig>();
+    let mut schema = config_schema::<RawDestinationConfig>();
     let s3 = "object_storage_config/oneOf/1/properties";
     annotate(
         &mut schema,
@@ -328,7 +329,7 @@ pub fn destination_spec() -> ConnectorSpecification {
 /// Top-level property names of the source config (for spotting unknown keys).
 #[cfg(test)]
 pub(crate) fn source_property_names() -> Vec<String> {
-    property_names(&schema_of::<RawSourceConfig>())
+    property_names(&config_schema::<RawSourceConfig>())
 }
 
 #[cfg(test)]
@@ -374,6 +375,11 @@ fn oauth() -> AdvancedAuth {
 
 /// The draft-07 schema of `T`, inlined (no `$ref`, `definitions` or `anyOf`: Airbyte's
 /// acceptance tests forbid them), every object open to unknown keys.
+/// A raw config's schema with the flat credential keys it reads through [`AuthKeys`].
+fn config_schema<T: JsonSchema>() -> Value {
+    with_flat_keys(schema_of::<T>(), &schema_of::<AuthKeys>())
+}
+
 fn schema_of<T: JsonSchema>() -> Value {
     let settings = SchemaSettings::draft07().with(|s| {
         s.option_nullable = false;

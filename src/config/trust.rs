@@ -121,32 +121,30 @@ mod tests {
         assert_eq!(format!("{two:?}"), "CaCertificates(2 certificate(s))");
     }
 
+    /// The error for `pem`, which must start with the key and contain each of `needles`.
+    fn assert_refused(pem: &str, needles: &[&str]) {
+        let error = CaCertificates::parse("ca_certificate", Some(pem))
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("ca_certificate: "), "{error}");
+        for needle in needles {
+            assert!(error.contains(needle), "{needle}: {error}");
+        }
+    }
+
     #[test]
     fn bad_pem_names_the_key() {
-        let no_block = CaCertificates::parse("ca_certificate", Some("not a certificate"))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            no_block.starts_with("ca_certificate: expected one or more PEM certificates")
-                && no_block.ends_with("found no CERTIFICATE block"),
-            "{no_block}"
+        assert_refused(
+            "not a certificate",
+            &[
+                "ca_certificate: expected one or more PEM certificates",
+                "found no CERTIFICATE block",
+            ],
         );
-        let garbled = TEST_CA.replacen("MII", "M!I", 1);
-        let garbled = CaCertificates::parse("ca_certificate", Some(&garbled))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            garbled.starts_with("ca_certificate: ") && garbled.contains("malformed"),
-            "{garbled}"
-        );
-        let not_x509 = "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n";
-        let not_x509 = CaCertificates::parse("ca_certificate", Some(not_x509))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            not_x509.starts_with("ca_certificate: ")
-                && not_x509.contains("certificate 1 of 1 is not a valid X.509 certificate"),
-            "{not_x509}"
+        assert_refused(&TEST_CA.replacen("MII", "M!I", 1), &["malformed"]);
+        assert_refused(
+            "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n",
+            &["certificate 1 of 1 is not a valid X.509 certificate"],
         );
     }
 }

@@ -323,7 +323,7 @@ impl Loader {
                                 original,
                             ))
                             .await
-                            .map_err(|source| self.dead_letter(target, source))?;
+                            .map_err(dead_letter(target))?;
                         }
                     },
                     Next::Reject {
@@ -342,19 +342,16 @@ impl Loader {
                             original,
                         ))
                         .await
-                        .map_err(|source| self.dead_letter(target, source))?;
+                        .map_err(dead_letter(target))?;
                     }
                 }
             }
             let rejected = dlq.rows();
-            let keys = dlq
-                .finish(now)
-                .await
-                .map_err(|source| self.dead_letter(target, source))?;
+            let keys = dlq.finish(now).await.map_err(dead_letter(target))?;
             outcomes
                 .write(&self.dlq, &target.stream)
                 .await
-                .map_err(|source| self.dead_letter(target, source))?;
+                .map_err(dead_letter(target))?;
             let retried = retry_batch.len() as u64;
             let committed = batch.len() as u64 - rejected - retried;
             self.stats
@@ -424,19 +421,16 @@ impl Loader {
                             row.original,
                         ))
                         .await
-                        .map_err(|source| self.dead_letter(target, source))?;
+                        .map_err(dead_letter(target))?;
                     }
                 }
             }
             outcomes
                 .write(&self.dlq, &target.stream)
                 .await
-                .map_err(|source| self.dead_letter(target, source))?;
+                .map_err(dead_letter(target))?;
         }
-        let keys = dlq
-            .finish(now)
-            .await
-            .map_err(|source| self.dead_letter(target, source))?;
+        let keys = dlq.finish(now).await.map_err(dead_letter(target))?;
         let tally = std::mem::take(&mut filter.tally);
         let send = filter.finish().map_err(|e| self.io(target, e))?;
         for (interval, skipped) in &tally.skipped {
@@ -732,12 +726,13 @@ impl Loader {
             source,
         }
     }
+}
 
-    fn dead_letter(&self, target: &StreamTarget, source: DlqError) -> LoadError {
-        LoadError::DeadLetter {
-            stream: target.stream.clone(),
-            source,
-        }
+/// The error of `target`'s stream when its dead-letter queue cannot be written.
+fn dead_letter(target: &StreamTarget) -> impl Fn(DlqError) -> LoadError + '_ {
+    |source| LoadError::DeadLetter {
+        stream: target.stream.clone(),
+        source,
     }
 }
 

@@ -93,8 +93,7 @@ mod tests {
 
     #[test]
     fn events_become_log_messages_with_fields() {
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         let subscriber = tracing_subscriber::registry()
             .with(LogLayer::new(output.clone()).with_filter(LevelFilter::INFO));
         tracing::subscriber::with_default(subscriber, || {

@@ -93,69 +93,38 @@ impl MessageParser {
             return Err(fail("message has no \"type\"".into()));
         };
         // Fields the types do not know are collected (to log once) and otherwise ignored.
-        let mut unknown_fields: Vec<String> = Vec::new();
+        let mut payloads = Payloads {
+            line,
+            text,
+            message_type,
+            unknown_fields: Vec::new(),
+        };
         let parsed = match message_type {
-            "RECORD" => {
-                let raw = payload(envelope.record, message_type, "record").map_err(fail)?;
-                InputMessage::Record(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                )
-            }
+            "RECORD" => InputMessage::Record(payloads.read(envelope.record, "record")?),
             "STATE" => {
-                let raw = payload(envelope.state, message_type, "state").map_err(fail)?;
+                let raw = payloads.raw(envelope.state, "state")?;
                 InputMessage::State(InputStateMessage {
-                    message: typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
+                    message: payloads.typed(raw)?,
                     raw: raw.to_owned(),
                 })
             }
-            "LOG" => {
-                let raw = payload(envelope.log, message_type, "log").map_err(fail)?;
-                InputMessage::Other(Message::Log(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                ))
-            }
-            "SPEC" => {
-                let raw = payload(envelope.spec, message_type, "spec").map_err(fail)?;
-                InputMessage::Other(Message::Spec(Box::new(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                )))
-            }
-            "CONNECTION_STATUS" => {
-                let raw = payload(envelope.connection_status, message_type, "connectionStatus")
-                    .map_err(fail)?;
-                InputMessage::Other(Message::ConnectionStatus(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                ))
-            }
-            "CATALOG" => {
-                let raw = payload(envelope.catalog, message_type, "catalog").map_err(fail)?;
-                InputMessage::Other(Message::Catalog(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                ))
-            }
-            "TRACE" => {
-                let raw = payload(envelope.trace, message_type, "trace").map_err(fail)?;
-                InputMessage::Other(Message::Trace(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                ))
-            }
-            "CONTROL" => {
-                let raw = payload(envelope.control, message_type, "control").map_err(fail)?;
-                InputMessage::Other(Message::Control(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                ))
-            }
-            "DESTINATION_CATALOG" => {
-                let raw = payload(
-                    envelope.destination_catalog,
-                    message_type,
-                    "destination_catalog",
-                )
-                .map_err(fail)?;
-                InputMessage::Other(Message::DestinationCatalog(
-                    typed(raw, text, message_type, &mut unknown_fields).map_err(fail)?,
-                ))
-            }
+            "LOG" => InputMessage::Other(Message::Log(payloads.read(envelope.log, "log")?)),
+            "SPEC" => InputMessage::Other(Message::Spec(Box::new(
+                payloads.read(envelope.spec, "spec")?,
+            ))),
+            "CONNECTION_STATUS" => InputMessage::Other(Message::ConnectionStatus(
+                payloads.read(envelope.connection_status, "connectionStatus")?,
+            )),
+            "CATALOG" => InputMessage::Other(Message::Catalog(
+                payloads.read(envelope.catalog, "catalog")?,
+            )),
+            "TRACE" => InputMessage::Other(Message::Trace(payloads.read(envelope.trace, "trace")?)),
+            "CONTROL" => InputMessage::Other(Message::Control(
+                payloads.read(envelope.control, "control")?,
+            )),
+            "DESTINATION_CATALOG" => InputMessage::Other(Message::DestinationCatalog(
+                payloads.read(envelope.destination_catalog, "destination_catalog")?,
+            )),
             unknown => {
                 if self.unknown_types_logged.insert(unknown.to_owned()) {
                     tracing::warn!(
@@ -166,7 +135,7 @@ impl MessageParser {
                 return Ok(None);
             }
         };
-        for field in unknown_fields {
+        for field in payloads.unknown_fields {
             let key = format!("{message_type}.{field}");
             if self.unknown_fields_logged.insert(key.clone()) {
                 tracing::info!(
@@ -179,34 +148,59 @@ impl MessageParser {
     }
 }
 
-/// The payload object under `key`, or what is missing.
-fn payload<'a>(
-    value: Option<&'a RawValue>,
-    message_type: &str,
-    key: &str,
-) -> Result<&'a RawValue, String> {
-    value.ok_or_else(|| format!("{message_type} message has no \"{key}\" object"))
+/// The payload objects of one line's message, and the fields of them its types do not know.
+struct Payloads<'a> {
+    line: u64,
+    text: &'a str,
+    message_type: &'a str,
+    unknown_fields: Vec<String>,
 }
 
-/// Deserialises a payload, collecting the paths of fields `T` does not know. Error columns
-/// count from the start of the line, not of the payload.
-fn typed<'a, T: Deserialize<'a>>(
-    raw: &'a RawValue,
-    line_text: &str,
-    message_type: &str,
-    unknown_fields: &mut Vec<String>,
-) -> Result<T, String> {
-    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
-    serde_ignored::deserialize(&mut deserializer, |path| {
-        unknown_fields.push(path.to_string());
-    })
-    .map_err(|e| {
-        let offset = (raw.get().as_ptr() as usize).saturating_sub(line_text.as_ptr() as usize);
-        format!(
-            "invalid {message_type}: {}",
-            describe_json_error(&e, offset)
-        )
-    })
+impl<'a> Payloads<'a> {
+    /// The payload object under `key`, deserialised.
+    fn read<T: Deserialize<'a>>(
+        &mut self,
+        value: Option<&'a RawValue>,
+        key: &str,
+    ) -> Result<T, ReadError> {
+        let raw = self.raw(value, key)?;
+        self.typed(raw)
+    }
+
+    /// The payload object under `key`, or what is missing.
+    fn raw(&self, value: Option<&'a RawValue>, key: &str) -> Result<&'a RawValue, ReadError> {
+        value.ok_or_else(|| {
+            self.fail(format!(
+                "{} message has no \"{key}\" object",
+                self.message_type
+            ))
+        })
+    }
+
+    /// Deserialises a payload, collecting the paths of fields `T` does not know. Error columns
+    /// count from the start of the line, not of the payload.
+    fn typed<T: Deserialize<'a>>(&mut self, raw: &'a RawValue) -> Result<T, ReadError> {
+        let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+        let unknown_fields = &mut self.unknown_fields;
+        serde_ignored::deserialize(&mut deserializer, |path| {
+            unknown_fields.push(path.to_string());
+        })
+        .map_err(|e| {
+            let offset = (raw.get().as_ptr() as usize).saturating_sub(self.text.as_ptr() as usize);
+            self.fail(format!(
+                "invalid {}: {}",
+                self.message_type,
+                describe_json_error(&e, offset)
+            ))
+        })
+    }
+
+    fn fail(&self, problem: String) -> ReadError {
+        ReadError::Line {
+            line: self.line,
+            problem,
+        }
+    }
 }
 
 /// serde_json's message without its "at line 1 column N" suffix plus the column, which is
@@ -304,8 +298,7 @@ mod tests {
     #[test]
     fn unknown_fields_and_types_are_logged_once() {
         use tracing_subscriber::layer::SubscriberExt;
-        let sink = crate::protocol::MemoryOutput::new();
-        let output = crate::protocol::Output::new(sink.clone());
+        let (sink, output) = crate::protocol::MemoryOutput::with_output();
         let subscriber = tracing_subscriber::registry()
             .with(crate::protocol::logging::LogLayer::new(output.clone()));
         let record = "{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":1,\"file_reference\":{}}}\n";
@@ -331,26 +324,26 @@ mod tests {
         );
     }
 
+    /// The error of each message line of `input`, in order (every line must be refused).
+    fn errors(input: &[u8]) -> Vec<String> {
+        MessageReader::new(input)
+            .map(|m| m.unwrap_err().to_string())
+            .collect()
+    }
+
     #[test]
     fn invalid_json_names_the_line_and_column() {
-        let messages = read_all("\n{\"type\":\"RECORD\",\n");
-        let err = messages.into_iter().next().unwrap().unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "stdin line 2: expected one JSON object per line (EOF while parsing a value at column 17)"
+            errors(b"\n{\"type\":\"RECORD\",\n"),
+            ["stdin line 2: expected one JSON object per line (EOF while parsing a value at column 17)"]
         );
     }
 
     #[test]
     fn missing_type_and_missing_payload_are_named() {
-        let messages = read_all("{\"record\":{}}\n{\"type\":\"RECORD\"}\n");
-        let errors: Vec<String> = messages
-            .into_iter()
-            .map(|m| m.unwrap_err().to_string())
-            .collect();
         assert_eq!(
-            errors,
-            vec![
+            errors(b"{\"record\":{}}\n{\"type\":\"RECORD\"}\n"),
+            [
                 "stdin line 1: message has no \"type\"",
                 "stdin line 2: RECORD message has no \"record\" object",
             ]
@@ -359,21 +352,19 @@ mod tests {
 
     #[test]
     fn invalid_payload_says_what_was_wrong() {
-        let messages = read_all("{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":\"soon\"}}\n");
-        let err = messages.into_iter().next().unwrap().unwrap_err();
         assert_eq!(
-            err.to_string(),
-            "stdin line 1: invalid RECORD: invalid type: string \"soon\", expected i64 at column 69"
+            errors(b"{\"type\":\"RECORD\",\"record\":{\"stream\":\"A\",\"data\":{},\"emitted_at\":\"soon\"}}\n"),
+            ["stdin line 1: invalid RECORD: invalid type: string \"soon\", expected i64 at column 69"]
         );
     }
 
     #[test]
     fn non_utf8_line_is_an_error_not_a_panic() {
-        let mut reader = MessageReader::new(&b"\xff\xfe\n"[..]);
-        let err = reader.next().unwrap().unwrap_err();
+        let errors = errors(b"\xff\xfe\n");
+        assert_eq!(errors.len(), 1);
         assert!(
-            err.to_string().starts_with("stdin line 1: not UTF-8"),
-            "{err}"
+            errors[0].starts_with("stdin line 1: not UTF-8"),
+            "{errors:?}"
         );
     }
 }

@@ -195,6 +195,13 @@ impl MemoryOutput {
         Self::default()
     }
 
+    /// A new sink and an [`Output`] writing into it.
+    pub fn with_output() -> (Self, Output) {
+        let sink = Self::new();
+        let output = Output::new(sink.clone());
+        (sink, output)
+    }
+
     /// Everything written (and flushed) so far, as text.
     pub fn text(&self) -> String {
         let bytes = self.0.lock().unwrap_or_else(|p| p.into_inner());
@@ -243,8 +250,7 @@ mod tests {
 
     #[test]
     fn messages_are_compact_single_lines() {
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         output.write(&log("line one\nline two")).unwrap();
         output
             .write(&Message::ConnectionStatus(ConnectionStatus {
@@ -262,8 +268,7 @@ mod tests {
 
     #[test]
     fn records_stay_buffered_until_a_state_flushes_them() {
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         output
             .write_record_line(
                 br#"{"type":"RECORD","record":{"stream":"A","data":{"x":1},"emitted_at":1}}"#,
@@ -285,8 +290,7 @@ mod tests {
 
     #[test]
     fn trace_error_is_flushed_at_once() {
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         output
             .write(&Message::Trace(Trace::error(ErrorTrace::new(
                 FailureType::SystemError,
@@ -309,8 +313,7 @@ mod tests {
             meta: None,
         });
         assert_eq!(line, serde_json::to_vec(&owned).unwrap());
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         output.write_record_line(&line).unwrap();
         output.flush().unwrap();
         assert_eq!(sink.json_lines().len(), 1);
@@ -331,8 +334,7 @@ mod tests {
 
     #[test]
     fn raw_state_is_echoed_byte_for_byte() {
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         let raw = r#"{"type":"STREAM","stream":{"stream_descriptor":{"name":"A"},"stream_state":{"c":1.50}},"id":9,"sourceStats":{"recordCount":3.0}}"#;
         let state: Box<RawValue> = serde_json::from_str(raw).unwrap();
         output.write_state_raw(&state).unwrap();
@@ -345,8 +347,7 @@ mod tests {
     #[test]
     fn logs_and_traces_are_scrubbed_of_registered_secrets() {
         crate::secret::register_secret("writer-test-secret-9f3a");
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         output
             .write(&log("got writer-test-secret-9f3a back"))
             .unwrap();
@@ -363,8 +364,7 @@ mod tests {
 
     #[test]
     fn concurrent_writers_never_interleave_lines() {
-        let sink = MemoryOutput::new();
-        let output = Output::new(sink.clone());
+        let (sink, output) = MemoryOutput::with_output();
         let threads: Vec<_> = (0..4)
             .map(|t| {
                 let output = output.clone();

@@ -139,6 +139,35 @@ fn token_form(
     Ok(form.finish())
 }
 
+/// Token endpoint `invalid_grant` refusals, told apart by a phrase of their
+/// `error_description` (lower case): the phrase and what the user should do.
+const INVALID_GRANT_HINTS: [(&str, &str); 6] = [
+    (
+        "expired access/refresh token",
+        "the refresh token has expired or was revoked: re-authenticate the connection to obtain a new refresh token",
+    ),
+    (
+        "approved",
+        "the user has not approved this connected app: approve it, or pre-authorize the user's profile or permission set in the connected app's OAuth policies",
+    ),
+    (
+        "inactive user",
+        "the Salesforce user is inactive: activate it or use another user",
+    ),
+    (
+        "ip restricted",
+        "logins from this IP address are refused: relax the connected app's IP restrictions or the profile's login IP ranges",
+    ),
+    (
+        "audience",
+        "the JWT audience is not accepted: set audience to https://login.salesforce.com (production) or https://test.salesforce.com (sandbox)",
+    ),
+    (
+        "expired authorization code",
+        "the JWT assertion had expired when Salesforce checked it: check this machine's clock",
+    ),
+];
+
 /// What the user should do about a token endpoint refusal.
 fn hint(credentials: &Credentials, host: &str, error: &str, description: &str) -> String {
     let description = description.to_ascii_lowercase();
@@ -151,43 +180,37 @@ fn hint(credentials: &Credentials, host: &str, error: &str, description: &str) -
             "check client_secret: it does not match the connected app's consumer secret".into()
         }
         "invalid_client" => "check client_id and client_secret against the connected app".into(),
-        "invalid_grant" if has("expired access/refresh token") => {
-            "the refresh token has expired or was revoked: re-authenticate the connection to obtain a new refresh token".into()
-        }
-        "invalid_grant" if has("approved") => {
-            "the user has not approved this connected app: approve it, or pre-authorize the user's profile or permission set in the connected app's OAuth policies".into()
-        }
-        "invalid_grant" if has("inactive user") => {
-            "the Salesforce user is inactive: activate it or use another user".into()
-        }
-        "invalid_grant" if has("ip restricted") => {
-            "logins from this IP address are refused: relax the connected app's IP restrictions or the profile's login IP ranges".into()
-        }
-        "invalid_grant" if has("audience") => {
-            "the JWT audience is not accepted: set audience to https://login.salesforce.com (production) or https://test.salesforce.com (sandbox)".into()
-        }
-        "invalid_grant" if has("expired authorization code") => {
-            "the JWT assertion had expired when Salesforce checked it: check this machine's clock".into()
-        }
-        "invalid_grant" if has("not supported on this domain") => format!(
-            "the client credentials grant needs the org's My Domain login URL (https://<domain>.my.salesforce.com), not {host}"
-        ),
-        "invalid_grant" => match credentials {
-            Credentials::RefreshToken { .. } => {
-                "check refresh_token and client_secret: Salesforce did not accept them for this client_id".into()
+        "invalid_grant" => {
+            if let Some((_, hint)) = INVALID_GRANT_HINTS.iter().find(|(needle, _)| has(needle)) {
+                return (*hint).to_owned();
             }
-            Credentials::ClientCredentials { .. } => {
-                "check client_id and client_secret, and that the connected app enables the client credentials flow with a run-as user".into()
+            if has("not supported on this domain") {
+                return format!(
+                    "the client credentials grant needs the org's My Domain login URL (https://<domain>.my.salesforce.com), not {host}"
+                );
             }
-            Credentials::JwtBearer { .. } => {
-                "check username and that the certificate uploaded to the connected app matches private_key".into()
-            }
-        },
+            invalid_grant_hint(credentials).to_owned()
+        }
         "unsupported_grant_type" => format!(
             "the {} grant is not enabled at {host}: enable it in the connected app or choose another auth type",
             grant_name(credentials)
         ),
         _ => String::new(),
+    }
+}
+
+/// The `invalid_grant` hint when the description names no known cause: which keys to check.
+fn invalid_grant_hint(credentials: &Credentials) -> &'static str {
+    match credentials {
+        Credentials::RefreshToken { .. } => {
+            "check refresh_token and client_secret: Salesforce did not accept them for this client_id"
+        }
+        Credentials::ClientCredentials { .. } => {
+            "check client_id and client_secret, and that the connected app enables the client credentials flow with a run-as user"
+        }
+        Credentials::JwtBearer { .. } => {
+            "check username and that the certificate uploaded to the connected app matches private_key"
+        }
     }
 }
 

@@ -17,8 +17,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use crate::support::admin_api;
-use crate::support::files::repo_root;
-use crate::support::org::runtime;
+use crate::support::files::{assert_generated_file, repo_root};
+use crate::support::org::{runtime, start_emulator};
 use crate::support::protocol::assert_conforms as validate_messages;
 use crate::support::run::{run_command, Run};
 use crate::support::tools;
@@ -82,9 +82,7 @@ fn python_check(test: &str, args: &[&str], stdin: &str) {
 impl Cat {
     fn start() -> Cat {
         let runtime = runtime();
-        let emulator = runtime
-            .block_on(Emulator::start(EmulatorConfig::default()))
-            .expect("emulator starts");
+        let emulator = start_emulator(&runtime, EmulatorConfig::default());
         let config =
             serde_yaml::from_str(&file_text("integration_tests/acceptance-test-config.yml"))
                 .expect("acceptance-test-config.yml is YAML");
@@ -239,16 +237,12 @@ fn expected_records_from_org(cat: &Cat) -> String {
 fn expected_records_file_matches_the_seeded_org() {
     let cat = Cat::start();
     let generated = expected_records_from_org(&cat);
-    let path = repo_root().join("integration_tests/expected_records.jsonl");
-    if std::env::var_os("SF_UPDATE_ACCEPTANCE").is_some() {
-        std::fs::write(&path, &generated).expect("expected_records.jsonl written");
-        return;
-    }
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        current == generated,
+    assert_generated_file(
+        &repo_root().join("integration_tests/expected_records.jsonl"),
+        &generated,
+        "SF_UPDATE_ACCEPTANCE",
         "integration_tests/expected_records.jsonl differs from the emulator's org (seed 1, scale 1); \
-         regenerate it with `SF_UPDATE_ACCEPTANCE=1 cargo test -p salesforce-connector --test it acceptance::expected`"
+         regenerate it with `SF_UPDATE_ACCEPTANCE=1 cargo test -p salesforce-connector --test it acceptance::expected`",
     );
 }
 

@@ -3,8 +3,10 @@
 //! the per-record outcome report, each checked against the org afterwards.
 
 use crate::support::admin_api::json_reply;
-use crate::support::destination::{catalog, dlq_lines, record_line, state_line, Harness};
-use crate::support::run::Run;
+use crate::support::destination::{
+    catalog, dlq_lines, operation, product_upserts, record_line, state_line, Harness,
+};
+use crate::support::run::{message_of, Run};
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,11 +51,8 @@ async fn relationship_columns_link_parents_by_external_id_and_missing_parents_go
             None,
             &["Id", "Account.External_Id__c"],
         ),
-        (
+        product_upserts(
             "products",
-            Some("Product_Catalog__c"),
-            "append_dedup",
-            Some("External_Id__c"),
             &["External_Id__c", "Name", "Supplier__r.External_Id__c"],
         ),
         // A polymorphic lookup names the parent's type.
@@ -190,22 +189,9 @@ async fn relationship_columns_salesforce_would_refuse_fail_the_catalog_before_an
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discover_lists_each_objects_relationship_columns() {
-    let h = Harness::start().await;
-    let path = h.write_file("config.json", &h.config(json!({})));
-    let run = h
-        .run(&["discover", "--config", path.to_str().unwrap()], "")
-        .await;
-    let catalogs = run.of_type("DESTINATION_CATALOG");
-    assert_eq!(catalogs.len(), 1, "{}", run.stderr);
-    let operations = catalogs[0]["destination_catalog"]["operations"]
-        .as_array()
-        .unwrap();
+    let operations = Harness::start().await.discovered_operations().await;
     let properties = |object: &str, mode: &str| {
-        operations
-            .iter()
-            .find(|o| o["object_name"] == object && o["sync_mode"] == mode)
-            .unwrap()["json_schema"]["properties"]
-            .clone()
+        operation(&operations, object, mode)["json_schema"]["properties"].clone()
     };
     let store = properties("Store__c", "append");
     assert_eq!(
@@ -326,7 +312,7 @@ async fn without_the_bulk_api_hard_delete_permission_check_and_write_say_so_and_
     let check = h.check(&config).await;
     let status = &check.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
     assert_eq!(status["status"], "FAILED");
-    let message = status["message"].as_str().unwrap();
+    let message = message_of(status);
     assert!(message.contains("Bulk API Hard Delete"), "{message}");
     assert!(message.contains("FEATURENOTENABLED"), "{message}");
 
@@ -338,9 +324,7 @@ async fn without_the_bulk_api_hard_delete_permission_check_and_write_say_so_and_
     let error = run.trace_errors()[0].clone();
     assert_eq!(error["failure_type"], "config_error", "{error}");
     assert!(
-        error["message"]
-            .as_str()
-            .unwrap()
+        message_of(&error)
             .contains("hardDelete operation requires special user profile permission"),
         "{error}"
     );
@@ -502,13 +486,7 @@ async fn the_outcome_report_names_every_input_once_with_its_salesforce_id() {
         .await;
     let doomed = h.create("Account", json!({"Name": "O1 Doomed"})).await;
     let cat = catalog(&[
-        (
-            "products",
-            Some("Product_Catalog__c"),
-            "append_dedup",
-            Some("External_Id__c"),
-            &["External_Id__c", "Name", "Price__c"],
-        ),
+        product_upserts("products", &["External_Id__c", "Name", "Price__c"]),
         ("gone", Some("Account"), "soft_delete", None, &["Id"]),
     ]);
     let mut input = String::new();
@@ -621,11 +599,8 @@ async fn skip_case(h: &Harness) -> SkipCase {
     let store_same = h.create("Store__c", store(5)).await;
     let store_changed = h.create("Store__c", store(6)).await;
     let catalog = catalog(&[
-        (
+        product_upserts(
             "products",
-            Some("Product_Catalog__c"),
-            "append_dedup",
-            Some("External_Id__c"),
             &[
                 "External_Id__c",
                 "Name",
@@ -974,11 +949,8 @@ async fn unchanged_products_through(fault: Value) -> (Run, u64) {
         .await;
     }
     h.add_fault(fault.clone()).await;
-    let cat = catalog(&[(
+    let cat = catalog(&[product_upserts(
         "products",
-        Some("Product_Catalog__c"),
-        "append_dedup",
-        Some("External_Id__c"),
         &["External_Id__c", "Name", "Price__c"],
     )]);
     let mut input = String::new();

@@ -1,7 +1,8 @@
 //! `destination check` and `destination discover` through the real binary against the emulator.
 
-use crate::support::destination::Harness;
+use crate::support::destination::{operation, Harness};
 use crate::support::files::files_under;
+use crate::support::run::{message_of, Run};
 use crate::support::s3s;
 use serde_json::{json, Value};
 
@@ -55,7 +56,7 @@ async fn check_with_a_wrong_refresh_token_fails_with_what_to_fix() {
         .await;
     let status = &run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
     assert_eq!(status["status"], "FAILED");
-    let message = status["message"].as_str().unwrap();
+    let message = message_of(status);
     assert!(message.contains("log in"), "{message}");
     assert!(!message.contains("not-the-token"), "{message}");
     assert_eq!(run.code, Some(0));
@@ -72,12 +73,18 @@ async fn check_with_an_unwritable_dead_letter_folder_fails() {
     let status = &run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
     assert_eq!(status["status"], "FAILED");
     assert!(
-        status["message"]
-            .as_str()
-            .unwrap()
-            .contains("dead_letter_folder"),
+        message_of(status).contains("dead_letter_folder"),
         "{status}"
     );
+}
+
+/// A check with the dead-letter queue in a new S3 server, signing with `secret`: the server and
+/// the run (`None`, test SKIPPED, without s3s-fs).
+async fn check_with_s3(secret: &str) -> Option<(s3s::S3Server, Run)> {
+    let server = s3s::S3Server::start()?;
+    let h = Harness::start().await;
+    let run = h.check(&h.config(s3_config(&server, secret))).await;
+    Some((server, run))
 }
 
 fn s3_config(server: &s3s::S3Server, secret: &str) -> Value {
@@ -95,13 +102,9 @@ fn s3_config(server: &s3s::S3Server, secret: &str) -> Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_writes_and_deletes_a_probe_in_s3() {
-    let Some(server) = s3s::S3Server::start() else {
+    let Some((server, run)) = check_with_s3(s3s::SECRET_KEY).await else {
         return;
     };
-    let h = Harness::start().await;
-    let run = h
-        .check(&h.config(s3_config(&server, s3s::SECRET_KEY)))
-        .await;
     let status = &run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
     assert_eq!(status["status"], "SUCCEEDED", "{status} {}", run.stderr);
     assert!(
@@ -113,16 +116,12 @@ async fn check_writes_and_deletes_a_probe_in_s3() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn check_with_a_wrong_s3_secret_fails_naming_the_keys() {
-    let Some(server) = s3s::S3Server::start() else {
+    let Some((_server, run)) = check_with_s3("wrong-secret-value").await else {
         return;
     };
-    let h = Harness::start().await;
-    let run = h
-        .check(&h.config(s3_config(&server, "wrong-secret-value")))
-        .await;
     let status = &run.of_type("CONNECTION_STATUS")[0]["connectionStatus"];
     assert_eq!(status["status"], "FAILED");
-    let message = status["message"].as_str().unwrap();
+    let message = message_of(status);
     assert!(
         message.contains("access_key_id and secret_access_key"),
         "{message}"
@@ -133,22 +132,8 @@ async fn check_with_a_wrong_s3_secret_fails_naming_the_keys() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn discover_lists_each_objects_operations_with_schemas_and_keys() {
-    let h = Harness::start().await;
-    let path = h.write_file("config.json", &h.config(json!({})));
-    let run = h
-        .run(&["discover", "--config", path.to_str().unwrap()], "")
-        .await;
-    let catalogs = run.of_type("DESTINATION_CATALOG");
-    assert_eq!(catalogs.len(), 1, "{:?} {}", run.stdout, run.stderr);
-    let operations = catalogs[0]["destination_catalog"]["operations"]
-        .as_array()
-        .unwrap();
-    let find = |object: &str, mode: &str| {
-        operations
-            .iter()
-            .find(|o| o["object_name"] == object && o["sync_mode"] == mode)
-            .unwrap_or_else(|| panic!("no {mode} for {object}"))
-    };
+    let operations = Harness::start().await.discovered_operations().await;
+    let find = |object: &str, mode: &str| operation(&operations, object, mode);
     let insert = find("Account", "append");
     assert_eq!(insert["json_schema"]["additionalProperties"], false);
     assert!(insert["json_schema"]["properties"]["Name"].is_object());

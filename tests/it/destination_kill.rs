@@ -6,7 +6,7 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use crate::support::destination::{catalog, record_line, Harness};
+use crate::support::destination::{catalog, product_upserts, record_line, Harness};
 use crate::support::run::BINARY;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -64,13 +64,7 @@ fn input(accounts: &[String]) -> Vec<Line> {
 fn config_and_catalog(h: &Harness) -> (Value, Value) {
     let config = h.config(json!({"batch_size_bytes": 300, "max_concurrent_jobs": 2}));
     let cat = catalog(&[
-        (
-            "products",
-            Some("Product_Catalog__c"),
-            "append_dedup",
-            Some("External_Id__c"),
-            &["External_Id__c", "Name", "Price__c"],
-        ),
+        product_upserts("products", &["External_Id__c", "Name", "Price__c"]),
         (
             "fixes",
             Some("Account"),
@@ -198,11 +192,7 @@ async fn killed_mid_write_and_rerun_from_the_last_echoed_state_loses_nothing() {
         .collect();
     let rerun = h.run(&args[1..], &rest).await;
     assert_eq!(rerun.code, Some(0), "{}", rerun.stderr);
-    let rerun_ids: Vec<u64> = rerun
-        .all_states()
-        .iter()
-        .map(|s| s["id"].as_u64().unwrap())
-        .collect();
+    let rerun_ids = rerun.state_ids();
     let remaining: Vec<u64> = (last + 1..=(SEGMENTS * 3) as u64).collect();
     assert_eq!(rerun_ids, remaining);
 

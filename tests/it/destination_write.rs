@@ -397,11 +397,7 @@ async fn states_between_batches_are_released_in_order_as_their_batches_commit() 
         .write(&h.config(json!({"batch_size_bytes": 200})), &cat, &input)
         .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let ids: Vec<u64> = run
-        .all_states()
-        .iter()
-        .map(|s| s["id"].as_u64().unwrap())
-        .collect();
+    let ids = run.state_ids();
     assert_eq!(ids, [0, 1, 2, 3]);
     for state in run.all_states() {
         assert_eq!(state["destinationStats"]["recordCount"], 25.0);

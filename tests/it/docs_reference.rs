@@ -8,6 +8,8 @@ use std::path::Path;
 
 use serde_json::{Map, Value};
 
+use crate::support::files::assert_generated_file;
+
 const TARGET: &str = "docs/configuration.md";
 
 fn escape(text: &str) -> String {
@@ -309,16 +311,14 @@ fn configuration_reference_is_generated_from_the_current_specs() {
         &read_spec(root, "spec/source.json"),
         &read_spec(root, "spec/destination.json"),
     );
-    let path = root.join(TARGET);
-    if std::env::var_os("SF_UPDATE_DOCS").is_some() {
-        std::fs::write(&path, &rendered).expect("docs/configuration.md written");
-        return;
-    }
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        current == rendered,
-        "{TARGET} is stale (the spec changed); regenerate it with \
-         `SF_UPDATE_DOCS=1 cargo test -p salesforce-connector --test it docs_reference`"
+    assert_generated_file(
+        &root.join(TARGET),
+        &rendered,
+        "SF_UPDATE_DOCS",
+        &format!(
+            "{TARGET} is stale (the spec changed); regenerate it with \
+             `SF_UPDATE_DOCS=1 cargo test -p salesforce-connector --test it docs_reference`"
+        ),
     );
 }
 

@@ -6,8 +6,8 @@ use crate::support::tools::python;
 use salesforce_connector::protocol::{
     AirbyteCatalog, AirbyteStream, ChangeKind, ChangeReason, ConnectionStatus, Control,
     DestinationCatalog, DestinationOperation, DestinationSyncMode, ErrorTrace, EstimateTrace,
-    EstimateType, FailureType, GlobalState, Log, LogLevel, MemoryOutput, Message, Output,
-    RateLimited, Record, RecordChange, RecordMeta, StateMessage, StateStats, StateType, Status,
+    EstimateType, FailureType, GlobalState, Log, LogLevel, MemoryOutput, Message, RateLimited,
+    Record, RecordChange, RecordMeta, StateMessage, StateStats, StateType, Status,
     StreamDescriptor, StreamState, StreamStatus, StreamStatusReason, StreamStatusReasonType,
     StreamStatusTrace, SyncMode, Trace,
 };
@@ -126,8 +126,7 @@ fn every_message_type_validates_with_airbyte_protocol_models() {
     let Some(python) = python("every_message_type_validates_with_airbyte_protocol_models") else {
         return;
     };
-    let sink = MemoryOutput::new();
-    let output = Output::new(sink.clone());
+    let (sink, output) = MemoryOutput::with_output();
     for message in every_message() {
         output.write(&message).unwrap();
     }

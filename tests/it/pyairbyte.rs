@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use crate::support::admin_api;
 use crate::support::files::{files_under, repo_root};
-use crate::support::org::{org_config, runtime};
+use crate::support::org::{org_config, runtime, start_emulator};
 use crate::support::tools::pyairbyte_python;
 use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
@@ -30,15 +30,14 @@ struct Orgs {
 impl Orgs {
     fn start() -> Orgs {
         let runtime = runtime();
-        let source_org = runtime
-            .block_on(Emulator::start(EmulatorConfig::default()))
-            .expect("emulator starts");
-        let destination_org = runtime
-            .block_on(Emulator::start(EmulatorConfig {
+        let source_org = start_emulator(&runtime, EmulatorConfig::default());
+        let destination_org = start_emulator(
+            &runtime,
+            EmulatorConfig {
                 seed: 2,
                 ..EmulatorConfig::default()
-            }))
-            .expect("emulator starts");
+            },
+        );
         let dir = tempfile::tempdir().expect("temp dir");
         for name in ["source-salesforce", "destination-salesforce"] {
             std::os::unix::fs::symlink(BINARY, dir.path().join(name)).expect("link");

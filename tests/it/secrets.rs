@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::support::run::{connector, write_file, Run};
+use crate::support::run::{connector, message_of, write_file, Run};
 use serde_json::json;
 
 const CLIENT_SECRET: &str = "GREPME-client-secret-4b1d9e";
@@ -310,9 +310,7 @@ fn the_panic_hook_reports_a_trace_error_without_secrets() {
         let error = run.the_trace_error();
         assert_eq!(error["failure_type"], "system_error");
         assert!(
-            error["message"]
-                .as_str()
-                .unwrap()
+            message_of(&error)
                 .starts_with("salesforce-connector hit an internal error at src/run.rs:"),
             "{error}"
         );

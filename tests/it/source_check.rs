@@ -1,7 +1,9 @@
 //! `source check` through the real binary against the in-process emulator: every auth type
 //! succeeds; each kind of bad connection is a FAILED status that says what to fix, exit 0.
 
+use crate::support::run::message_of;
 use crate::support::source::{emulator_config, TestOrg};
+use crate::support::tools::free_port;
 use serde_json::{json, Value};
 
 fn status(org: &TestOrg, config: &Value) -> Value {
@@ -10,6 +12,18 @@ fn status(org: &TestOrg, config: &Value) -> Value {
     let statuses = run.of_type("CONNECTION_STATUS");
     assert_eq!(statuses.len(), 1, "one CONNECTION_STATUS: {}", run.stdout);
     statuses[0]["connectionStatus"].clone()
+}
+
+/// The message of a check that must fail, with the org's config changed by `changes`; it must
+/// mention each of `mentions`.
+fn failure(org: &TestOrg, changes: Value, mentions: &[&str]) -> String {
+    let status = status(org, &org.config(changes));
+    assert_eq!(status["status"], "FAILED", "{status}");
+    let message = message_of(&status);
+    for needle in mentions {
+        assert!(message.contains(needle), "{needle}: {message}");
+    }
+    message.to_owned()
 }
 
 #[test]
@@ -31,9 +45,7 @@ fn refresh_token_client_credentials_and_jwt_bearer_all_succeed() {
 #[test]
 fn a_wrong_client_secret_fails_with_a_message_naming_the_credentials() {
     let org = TestOrg::start(emulator_config());
-    let s = status(&org, &org.config(json!({"client_secret": "wrong"})));
-    assert_eq!(s["status"], "FAILED");
-    let message = s["message"].as_str().unwrap();
+    let message = failure(&org, json!({"client_secret": "wrong"}), &[]);
     assert!(
         message.contains("invalid_client") || message.to_lowercase().contains("client"),
         "{message}"
@@ -47,33 +59,22 @@ fn a_wrong_client_secret_fails_with_a_message_naming_the_credentials() {
 #[test]
 fn an_expired_refresh_token_fails_with_a_message_to_reauthenticate() {
     let org = TestOrg::start(emulator_config());
-    let s = status(
+    failure(
         &org,
-        &org.config(json!({"refresh_token": "5Aep861expired"})),
+        json!({"refresh_token": "5Aep861expired"}),
+        &["invalid_grant"],
     );
-    assert_eq!(s["status"], "FAILED");
-    let message = s["message"].as_str().unwrap();
-    assert!(message.contains("invalid_grant"), "{message}");
 }
 
 #[test]
 fn an_unreachable_login_host_fails_with_a_message_naming_it() {
     let org = TestOrg::start(emulator_config());
     // A loopback port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let s = status(
+    let port = free_port();
+    failure(
         &org,
-        &org.config(json!({"login_url": format!("http://127.0.0.1:{port}")})),
-    );
-    assert_eq!(s["status"], "FAILED");
-    let message = s["message"].as_str().unwrap();
-    assert!(
-        message.contains("login_url") && message.contains("127.0.0.1"),
-        "{message}"
+        json!({"login_url": format!("http://127.0.0.1:{port}")}),
+        &["login_url", "127.0.0.1"],
     );
 }
 
@@ -84,21 +85,13 @@ fn api_disabled_for_the_org_fails_with_a_message_saying_so() {
         json!({"path": "/services/data/*/limits*", "type": "status", "status": 403,
                      "error_code": "API_DISABLED_FOR_ORG", "when": "always"}),
     );
-    let s = status(&org, &org.config(json!({})));
-    assert_eq!(s["status"], "FAILED");
-    let message = s["message"].as_str().unwrap();
-    assert!(
-        message.contains("API_DISABLED_FOR_ORG") && message.contains("API Enabled"),
-        "{message}"
-    );
+    failure(&org, json!({}), &["API_DISABLED_FOR_ORG", "API Enabled"]);
 }
 
 #[test]
 fn a_bad_start_date_fails_naming_the_setting() {
     let org = TestOrg::start(emulator_config());
-    let s = status(&org, &org.config(json!({"start_date": "yesterday"})));
-    assert_eq!(s["status"], "FAILED");
-    assert!(s["message"].as_str().unwrap().contains("start_date"), "{s}");
+    failure(&org, json!({"start_date": "yesterday"}), &["start_date"]);
 }
 
 /// The refresh token in the CONNECTOR_CONFIG control messages of `run`; exactly one expected.

@@ -102,21 +102,22 @@ fn every_criterion_kind_filters_as_airbyte_defines_it() {
     };
     let all = names("not exacts", "nothing-has-this-name");
     assert!(all.len() > 10);
-    assert!(names("ends with", "history")
-        .iter()
-        .all(|n| n.to_lowercase().ends_with("history")));
-    assert!(names("ends not with", "history")
-        .iter()
-        .all(|n| !n.to_lowercase().ends_with("history")));
-    assert!(names("contains", "RECORD")
-        .iter()
-        .all(|n| n.to_lowercase().contains("record")));
-    assert!(names("not contains", "record")
-        .iter()
-        .all(|n| !n.to_lowercase().contains("record")));
-    assert!(names("starts not with", "a")
-        .iter()
-        .all(|n| !n.to_lowercase().starts_with('a')));
+    // Each criterion, its value, and what every name offered (lower-cased) satisfies.
+    type Case = (&'static str, &'static str, fn(&str) -> bool);
+    let cases: [Case; 5] = [
+        ("ends with", "history", |n| n.ends_with("history")),
+        ("ends not with", "history", |n| !n.ends_with("history")),
+        ("contains", "RECORD", |n| n.contains("record")),
+        ("not contains", "record", |n| !n.contains("record")),
+        ("starts not with", "a", |n| !n.starts_with('a')),
+    ];
+    for (criteria, value, holds) in cases {
+        let offered = names(criteria, value);
+        assert!(
+            offered.iter().all(|n| holds(&n.to_lowercase())),
+            "{criteria} {value:?}: {offered:?}"
+        );
+    }
     assert_eq!(names("exacts", "lead"), vec!["Lead"]);
 }
 

@@ -19,10 +19,7 @@ const OBJECTS: [&str; 6] = [
 #[test]
 fn bulk_full_refresh_equals_the_org_and_address_objects_stay_on_bulk() {
     let org = TestOrg::start(emulator_config());
-    let config = org.config(json!({}));
-    let catalog = org.catalog(&config, &OBJECTS, false);
-    let run = org.read(&config, &catalog, None);
-    run.assert_success();
+    let (run, _) = org.read_objects(&OBJECTS, false);
     for object in OBJECTS {
         assert_same_as_org(&org, object, &run.records(object), &[]);
         assert_eq!(run.statuses(object), vec!["STARTED", "RUNNING", "COMPLETE"]);
@@ -42,10 +39,7 @@ fn bulk_full_refresh_equals_the_org_and_address_objects_stay_on_bulk() {
 #[test]
 fn every_bulk_record_validates_against_its_discovered_schema() {
     let org = TestOrg::start(emulator_config());
-    let config = org.config(json!({}));
-    let catalog = org.catalog(&config, &OBJECTS, true);
-    let run = org.read(&config, &catalog, None);
-    run.assert_success();
+    let (run, catalog) = org.read_objects(&OBJECTS, true);
     assert_records_match_schemas(&run, &catalog);
 }
 
@@ -62,10 +56,7 @@ fn null_markers_stay_strings_and_empty_values_are_null() {
             ),
         ));
     }
-    let config = org.config(json!({}));
-    let catalog = org.catalog(&config, &["Account"], false);
-    let run = org.read(&config, &catalog, None);
-    run.assert_success();
+    let (run, _) = org.read_objects(&["Account"], false);
     let records = by_id(&run.records("Account"));
     for (marker, id) in ids {
         let record = &records[&id];

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::support::run::Run;
+use crate::support::run::{message_of, Run};
 use crate::support::source::{emulator_config, TestOrg};
 use serde_json::{json, Value};
 
@@ -282,10 +282,7 @@ fn an_object_the_user_cannot_read_fails_only_its_stream() {
         .iter()
         .find(|e| e["stream_descriptor"]["name"] == "Contact")
         .expect("a TRACE ERROR for Contact");
-    assert!(contact_error["message"]
-        .as_str()
-        .unwrap()
-        .contains("INSUFFICIENT_ACCESS"));
+    assert!(message_of(contact_error).contains("INSUFFICIENT_ACCESS"));
     assert_eq!(contact_error["failure_type"], "config_error");
     assert_exactly_once(&org, &run, "Account");
     assert_exactly_once(&org, &run, "Lead");

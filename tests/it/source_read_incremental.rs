@@ -4,26 +4,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::support::run::Run;
-use crate::support::source::{emulator_config, normalise_org_record, TestOrg};
-use chrono::{Duration, Utc};
+use crate::support::source::{
+    days_ago, emulator_config, ids, normalise_org_record, org_ids, TestOrg,
+};
 use serde_json::{json, Value};
 
 fn config(org: &TestOrg) -> Value {
-    let start = (Utc::now() - Duration::days(800))
-        .format("%Y-%m-%d")
-        .to_string();
+    let start = days_ago(800);
     org.config(json!({"start_date": start, "stream_slice_step": "P120D"}))
-}
-
-fn ids(records: &[Value]) -> BTreeSet<String> {
-    records
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn org_ids(org: &TestOrg, object: &str) -> BTreeSet<String> {
-    ids(&org.org_records(object, true))
 }
 
 /// The STATE blob as a `--state` file: a list of per-stream STATE messages.
@@ -233,9 +221,7 @@ fn a_long_window_gets_exact_states_inside_it() {
     let mut emulator = emulator_config();
     emulator.scale = 30;
     let org = TestOrg::start(emulator);
-    let start = (Utc::now() - Duration::days(800))
-        .format("%Y-%m-%d")
-        .to_string();
+    let start = days_ago(800);
     let config = org.config(json!({"start_date": start, "stream_slice_step": "P1000D"}));
     let catalog = org.catalog(&config, &["Contact"], true);
     let run = org.read(&config, &catalog, None);

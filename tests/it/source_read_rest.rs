@@ -9,10 +9,7 @@ use serde_json::json;
 #[test]
 fn rest_streams_hold_exactly_the_orgs_records_including_soft_deleted_ones() {
     let org = TestOrg::start(emulator_config());
-    let config = org.config(json!({}));
-    let catalog = org.catalog(&config, &["Attachment", "CaseStatus"], false);
-    let run = org.read(&config, &catalog, None);
-    run.assert_success();
+    let (run, _) = org.read_objects(&["Attachment", "CaseStatus"], false);
     for object in ["Attachment", "CaseStatus"] {
         // REST gives a blob's URL, the admin API its content.
         assert_same_as_org(&org, object, &run.records(object), &["Body"]);
@@ -31,9 +28,6 @@ fn rest_streams_hold_exactly_the_orgs_records_including_soft_deleted_ones() {
 #[test]
 fn every_rest_record_validates_against_its_discovered_schema() {
     let org = TestOrg::start(emulator_config());
-    let config = org.config(json!({}));
-    let catalog = org.catalog(&config, &["Attachment", "CaseStatus"], false);
-    let run = org.read(&config, &catalog, None);
-    run.assert_success();
+    let (run, catalog) = org.read_objects(&["Attachment", "CaseStatus"], false);
     assert_records_match_schemas(&run, &catalog);
 }

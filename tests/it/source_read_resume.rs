@@ -6,20 +6,8 @@ use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader, Read};
 
 use crate::support::admin_api::jobs_created;
-use crate::support::source::{emulator_config, TestOrg};
-use chrono::{Duration, Utc};
+use crate::support::source::{days_ago, emulator_config, ids, org_ids, TestOrg};
 use serde_json::{json, Value};
-
-fn ids_of(records: &[Value]) -> BTreeSet<String> {
-    records
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect()
-}
-
-fn org_ids(org: &TestOrg, object: &str) -> BTreeSet<String> {
-    ids_of(&org.org_records(object, true))
-}
 
 #[test]
 fn a_read_killed_with_sigkill_and_resumed_from_its_last_state_loses_no_record() {
@@ -29,9 +17,7 @@ fn a_read_killed_with_sigkill_and_resumed_from_its_last_state_loses_no_record() 
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
                      "type": "delay", "millis": 150, "when": "always"}),
     );
-    let start = (Utc::now() - Duration::days(760))
-        .format("%Y-%m-%d")
-        .to_string();
+    let start = days_ago(760);
     let config =
         org.config(json!({"start_date": start, "stream_slice_step": "P30D", "num_workers": 2}));
     let catalog = org.catalog(&config, &["Contact"], true);
@@ -73,14 +59,11 @@ fn a_read_killed_with_sigkill_and_resumed_from_its_last_state_loses_no_record() 
         .collect();
     let last_state: Value = serde_json::from_str(&lines[last_state_at]).unwrap();
     let all = org_ids(&org, "Contact");
-    assert!(
-        ids_of(&committed).len() < all.len(),
-        "killed before the end"
-    );
+    assert!(ids(&committed).len() < all.len(), "killed before the end");
     let resumed = org.read(&config, &catalog, Some(&json!([last_state["state"]])));
     resumed.assert_success();
-    let mut union = ids_of(&committed);
-    union.extend(ids_of(&resumed.records("Contact")));
+    let mut union = ids(&committed);
+    union.extend(ids(&resumed.records("Contact")));
     assert_eq!(union, all, "no record lost across the kill");
 }
 
@@ -91,9 +74,7 @@ fn the_api_budget_stops_new_jobs_with_a_clear_message_and_a_resumable_state() {
     let mut emulator = emulator_config();
     emulator.daily_bulk_query_jobs = 40;
     let org = TestOrg::start(emulator);
-    let start = (Utc::now() - Duration::days(790))
-        .format("%Y-%m-%d")
-        .to_string();
+    let start = days_ago(790);
     let config = org.config(json!({"start_date": start, "stream_slice_step": "P30D",
                                    "api_budget_percent": 50}));
     let catalog = org.catalog(&config, &["Contact"], true);
@@ -128,11 +109,11 @@ fn the_api_budget_stops_new_jobs_with_a_clear_message_and_a_resumable_state() {
     resumed.assert_success();
     let all = org_ids(&org, "Contact");
     assert!(
-        ids_of(&resumed.records("Contact")).len() < all.len(),
+        ids(&resumed.records("Contact")).len() < all.len(),
         "not a full resync"
     );
-    let mut union = ids_of(&run.records("Contact"));
-    union.extend(ids_of(&resumed.records("Contact")));
+    let mut union = ids(&run.records("Contact"));
+    union.extend(ids(&resumed.records("Contact")));
     assert_eq!(union, all, "nothing lost across the budget stop");
 }
 
@@ -147,7 +128,7 @@ fn a_full_refresh_resumes_after_the_last_id_of_its_state() {
                         "stream_state": {"full_refresh_after_id": middle}}}]);
     let run = org.read(&config, &catalog, Some(&state));
     run.assert_success();
-    let got = ids_of(&run.records("Contact"));
+    let got = ids(&run.records("Contact"));
     let expected: BTreeSet<String> = all.iter().filter(|id| **id > middle).cloned().collect();
     assert_eq!(got, expected);
     assert_eq!(
@@ -168,10 +149,7 @@ fn pyairbyte_style_incremental_on_a_stream_without_cursor_reads_in_full() {
     }
     let run = org.read(&config, &catalog, Some(&json!([])));
     run.assert_success();
-    assert_eq!(
-        ids_of(&run.records("CaseStatus")),
-        org_ids(&org, "CaseStatus")
-    );
+    assert_eq!(ids(&run.records("CaseStatus")), org_ids(&org, "CaseStatus"));
     let describes = run.records("Describe");
     assert_eq!(describes.len(), 1, "one describe per other catalog stream");
     assert_eq!(describes[0]["name"], "CaseStatus");

@@ -11,17 +11,16 @@
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use chrono::{SubsecRound, Utc};
 use serde_json::{json, Value};
 use sf_emulator::{Emulator, EmulatorConfig};
 
 use crate::support::admin_api::json_reply;
-use crate::support::org::{org_config, runtime};
-use crate::support::run::{connector, Run};
+use crate::support::org::{org_config, runtime, start_emulator};
+use crate::support::run::{connector, message_of, Run};
 use crate::support::s3s;
-use crate::support::tools::{path_from_env, require_tool};
+use crate::support::tools::{free_port, path_from_env, require_tool, wait_until_listening};
 
 /// A TLS emulator on its own runtime, and a client that trusts its CA (for the admin API).
 struct TlsOrg {
@@ -39,13 +38,14 @@ impl TlsOrg {
     /// `tls` false: plain http on loopback (no CA).
     fn start_with(tls: bool) -> TlsOrg {
         let runtime = runtime();
-        let emulator = runtime
-            .block_on(Emulator::start(EmulatorConfig {
+        let emulator = start_emulator(
+            &runtime,
+            EmulatorConfig {
                 tls,
                 start_time: Utc::now().trunc_subsecs(0),
                 ..EmulatorConfig::default()
-            }))
-            .expect("emulator starts");
+            },
+        );
         let mut admin = reqwest::Client::builder().no_proxy();
         if let Some(pem) = emulator.ca_certificate_pem() {
             admin =
@@ -269,7 +269,7 @@ fn a_bad_ca_certificate_is_a_config_error_naming_the_key() {
         let read = org.read_accounts(config, &[]);
         let error = read.the_trace_error();
         assert_eq!(error["failure_type"], "config_error", "{error}");
-        let message = error["message"].as_str().unwrap();
+        let message = message_of(&error);
         assert!(
             message.contains("ca_certificate: expected one or more PEM certificates"),
             "{message}"
@@ -278,19 +278,14 @@ fn a_bad_ca_certificate_is_a_config_error_naming_the_key() {
         let error = write.the_trace_error();
         assert_eq!(error["failure_type"], "config_error", "{error}");
         assert!(
-            error["message"]
-                .as_str()
-                .unwrap()
-                .contains("ca_certificate: expected one or more PEM certificates"),
+            message_of(&error).contains("ca_certificate: expected one or more PEM certificates"),
             "{error}"
         );
         for role in ["source", "destination"] {
             let status = connection_status(&org.run(role, "check", config, &[]));
             assert_eq!(status["status"], "FAILED", "{role}: {status}");
             assert!(
-                status["message"]
-                    .as_str()
-                    .unwrap()
+                message_of(&status)
                     .contains("ca_certificate: expected one or more PEM certificates"),
                 "{role}: {status}"
             );
@@ -322,7 +317,7 @@ fn the_dead_letter_queues_s3_client_trusts_ca_certificate_too() {
     };
     let untrusted = connection_status(&org.run("destination", "check", &config(None), &[]));
     assert_eq!(untrusted["status"], "FAILED");
-    let message = untrusted["message"].as_str().unwrap();
+    let message = message_of(&untrusted);
     assert!(
         message.contains("dead-letter queue") && message.contains("error sending request"),
         "logged in to Salesforce, then S3 could not be reached: {message}"
@@ -340,7 +335,7 @@ fn the_dead_letter_queues_s3_client_trusts_ca_certificate_too() {
         &[],
     ));
     assert_eq!(trusted["status"], "FAILED", "the emulator is no S3 server");
-    let message = trusted["message"].as_str().unwrap();
+    let message = message_of(&trusted);
     assert!(
         message.contains("dead-letter queue") && !message.to_lowercase().contains("certificate"),
         "the S3 request got past TLS: {message}"
@@ -377,11 +372,7 @@ impl Tinyproxy {
             "tinyproxy not found (apt-get install tinyproxy-bin, or set SF_TINYPROXY_BIN)",
         )?;
         let dir = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let log = dir.path().join("tinyproxy.log");
         let config = dir.path().join("tinyproxy.conf");
         std::fs::write(
@@ -406,14 +397,7 @@ impl Tinyproxy {
             log,
             _dir: dir,
         };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "tinyproxy did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        wait_until_listening("tinyproxy", port);
         Some(proxy)
     }
 

@@ -8,9 +8,9 @@ stores them (lower-cased column names). Run with AIRBYTE_OFFLINE_MODE=1.
 """
 
 import json
-import sys
 
 import airbyte as ab
+from script_support import run_main
 
 
 def main(config_path, executable, streams):
@@ -32,7 +32,4 @@ def main(config_path, executable, streams):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 4:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(*sys.argv[1:]))
+    run_main(main, __doc__, 3)

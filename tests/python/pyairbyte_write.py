@@ -11,9 +11,9 @@ AIRBYTE_OFFLINE_MODE=1.
 """
 
 import json
-import sys
 
 import airbyte as ab
+from script_support import run_main
 
 
 def main(source_config, source_exe, destination_config, destination_exe, stream, fields):
@@ -52,7 +52,4 @@ def main(source_config, source_exe, destination_config, destination_exe, stream,
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 7:
-        print(__doc__, file=sys.stderr)
-        sys.exit(2)
-    sys.exit(main(*sys.argv[1:]))
+    run_main(main, __doc__, 6)

@@ -10,21 +10,15 @@ external id SSFA-DUP, one Account SSFA-PARENT and a Lead whose Email is ssfa-lea
 and has taken the hard-delete permission away. Prints one JSON object with what the client saw.
 """
 
-import csv
-import io
 import json
 import sys
 
-from simple_salesforce import Salesforce
+from script_support import csv_rows as rows
+from script_support import run_main, salesforce
 
 
-def rows(text):
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def main():
-    instance_url, session_id = sys.argv[1], sys.argv[2]
-    sf = Salesforce(instance_url=instance_url, session_id=session_id, version="62.0")
+def main(instance_url, session_id):
+    sf = salesforce(instance_url, session_id)
     out = {}
 
     # Contacts naming their Account by its external id: found, not found, held by two Accounts.
@@ -66,4 +60,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main, __doc__, 2)

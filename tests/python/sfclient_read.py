@@ -8,12 +8,10 @@ more (Contact then has more than 2,000 records, so REST queries page). Prints on
 figures and exits non-zero on the first mismatch.
 """
 
-import csv
-import io
 import json
 import sys
 
-from simple_salesforce import Salesforce
+from script_support import csv_rows, run_main, salesforce
 
 
 def check(condition, message):
@@ -22,12 +20,8 @@ def check(condition, message):
         sys.exit(1)
 
 
-def main():
-    if len(sys.argv) != 3:
-        print("usage: sfclient_read.py <instance_url> <session_id>", file=sys.stderr)
-        sys.exit(2)
-    instance_url, session_id = sys.argv[1], sys.argv[2]
-    sf = Salesforce(instance_url=instance_url, session_id=session_id, version="62.0")
+def main(instance_url, session_id):
+    sf = salesforce(instance_url, session_id)
     figures = {}
 
     # describe: global and one object
@@ -71,7 +65,7 @@ def main():
     check(len(pages) > 1, f"Bulk 2.0 query returns several pages: {len(pages)}")
     bulk_ids = []
     for page in pages:
-        rows = list(csv.DictReader(io.StringIO(page)))
+        rows = csv_rows(page)
         check(rows and set(rows[0].keys()) == {"Id", "LastName", "Email"}, "each page has the header")
         bulk_ids.extend(r["Id"] for r in rows)
     check(sorted(bulk_ids) == sorted(ids), f"Bulk returns the same {len(ids)} ids as REST ({len(bulk_ids)})")
@@ -82,4 +76,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main, "usage: sfclient_read.py <instance_url> <session_id>", 2)

@@ -11,21 +11,15 @@ the result CSVs it downloaded); the Rust test (emulator/tests/it/ingest_simple_s
 those against the org through the emulator's admin API. Exits non-zero on any client error.
 """
 
-import csv
-import io
 import json
 import sys
 
-from simple_salesforce import Salesforce
+from script_support import csv_rows as rows
+from script_support import run_main, salesforce
 
 
-def rows(text):
-    return list(csv.DictReader(io.StringIO(text)))
-
-
-def main():
-    instance_url, session_id = sys.argv[1], sys.argv[2]
-    sf = Salesforce(instance_url=instance_url, session_id=session_id, version="62.0")
+def main(instance_url, session_id):
+    sf = salesforce(instance_url, session_id)
     out = {}
 
     # REST: create, update, upsert (create then update), delete.
@@ -88,4 +82,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    run_main(main, __doc__, 2)

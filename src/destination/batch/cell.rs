@@ -475,37 +475,50 @@ mod tests {
         assert_eq!(err.got, "42.5");
     }
 
+    /// Each JSON value of `cases` becomes its cell text in a field of `describe_type`.
+    fn assert_cells(describe_type: &str, cases: &[(&str, &str)]) {
+        for (json, text) in cases {
+            assert_eq!(cell(describe_type, json).unwrap(), *text, "{json}");
+        }
+    }
+
+    /// Each JSON value is refused in a field of `describe_type`.
+    fn assert_refused(describe_type: &str, jsons: &[&str]) {
+        for json in jsons {
+            assert!(cell(describe_type, json).is_err(), "{json}");
+        }
+    }
+
     #[test]
     fn datetimes_become_utc_with_milliseconds() {
-        assert_eq!(
-            cell("datetime", "\"2024-05-01T12:00:00+02:00\"").unwrap(),
-            "2024-05-01T10:00:00.000Z"
+        assert_cells(
+            "datetime",
+            &[
+                ("\"2024-05-01T12:00:00+02:00\"", "2024-05-01T10:00:00.000Z"),
+                (
+                    "\"2024-05-01T10:00:00.123456Z\"",
+                    "2024-05-01T10:00:00.123Z",
+                ),
+                ("\"2024-05-01 10:00:00\"", "2024-05-01T10:00:00.000Z"),
+                (
+                    "\"2024-05-01T10:00:00.000+0000\"",
+                    "2024-05-01T10:00:00.000Z",
+                ),
+            ],
         );
-        assert_eq!(
-            cell("datetime", "\"2024-05-01T10:00:00.123456Z\"").unwrap(),
-            "2024-05-01T10:00:00.123Z"
-        );
-        assert_eq!(
-            cell("datetime", "\"2024-05-01 10:00:00\"").unwrap(),
-            "2024-05-01T10:00:00.000Z"
-        );
-        assert_eq!(
-            cell("datetime", "\"2024-05-01T10:00:00.000+0000\"").unwrap(),
-            "2024-05-01T10:00:00.000Z"
-        );
-        assert!(cell("datetime", "\"yesterday\"").is_err());
-        assert!(cell("datetime", "1714557600").is_err());
+        assert_refused("datetime", &["\"yesterday\"", "1714557600"]);
     }
 
     #[test]
     fn dates_accept_midnight_timestamps_only() {
-        assert_eq!(cell("date", "\"2024-05-01\"").unwrap(), "2024-05-01");
-        assert_eq!(
-            cell("date", "\"2024-05-01T00:00:00Z\"").unwrap(),
-            "2024-05-01"
+        assert_cells(
+            "date",
+            &[
+                ("\"2024-05-01\"", "2024-05-01"),
+                ("\"2024-05-01T00:00:00Z\"", "2024-05-01"),
+            ],
         );
-        assert!(cell("date", "\"2024-05-01T10:00:00Z\"").is_err());
-        assert!(cell("date", "\"2024-13-01\"").is_err());
+        assert_refused("date", &["\"2024-05-01T10:00:00Z\"", "\"2024-13-01\""]);
     }
 
     #[test]

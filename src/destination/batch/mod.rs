@@ -253,41 +253,38 @@ mod tests {
         assert_eq!(sealed.rows[0].hash, row_hash(["Acme, Inc.", "1"]));
     }
 
-    #[test]
-    fn a_batch_refuses_the_row_that_would_pass_the_byte_limit() {
+    /// Pushes one-cell rows into a `Name` batch with these limits: whether each was taken.
+    fn push_names(max_bytes: u64, max_records: usize, names: &[&str]) -> (Vec<bool>, Batch) {
         let limits = BatchLimits {
-            max_bytes: 20,
-            max_records: 100,
+            max_bytes,
+            max_records,
         };
         let mut batch = Batch::new(&["Name"]).unwrap();
-        assert!(batch.push(&["aaaaaa"], &raw("{}"), 0, &limits).unwrap());
-        assert!(batch.push(&["bbbbbb"], &raw("{}"), 0, &limits).unwrap());
-        assert!(!batch.push(&["cccccc"], &raw("{}"), 0, &limits).unwrap());
+        let taken = names
+            .iter()
+            .map(|name| batch.push(&[name], &raw("{}"), 0, &limits).unwrap())
+            .collect();
+        (taken, batch)
+    }
+
+    #[test]
+    fn a_batch_refuses_the_row_that_would_pass_the_byte_limit() {
+        let (taken, batch) = push_names(20, 100, &["aaaaaa", "bbbbbb", "cccccc"]);
+        assert_eq!(taken, [true, true, false]);
         assert_eq!(batch.len(), 2);
         assert!(batch.bytes() <= 20);
     }
 
     #[test]
     fn a_batch_refuses_rows_past_the_record_limit() {
-        let limits = BatchLimits {
-            max_bytes: 1_000,
-            max_records: 1,
-        };
-        let mut batch = Batch::new(&["Name"]).unwrap();
-        assert!(batch.push(&["a"], &raw("{}"), 0, &limits).unwrap());
-        assert!(!batch.push(&["b"], &raw("{}"), 0, &limits).unwrap());
+        let (taken, _) = push_names(1_000, 1, &["a", "b"]);
+        assert_eq!(taken, [true, false]);
     }
 
     #[test]
     fn an_oversized_row_still_goes_into_an_empty_batch() {
-        let limits = BatchLimits {
-            max_bytes: 5,
-            max_records: 10,
-        };
-        let mut batch = Batch::new(&["Name"]).unwrap();
-        assert!(batch
-            .push(&["much too long"], &raw("{}"), 0, &limits)
-            .unwrap());
+        let (taken, _) = push_names(5, 10, &["much too long"]);
+        assert_eq!(taken, [true]);
     }
 
     #[test]

@@ -344,15 +344,17 @@ pub(crate) fn plan_stream(
             let field = &column.field;
             let lower = column.header.to_ascii_lowercase();
             let target_lower = column.target_field().name.to_ascii_lowercase();
+            // `field` set by the property of column `existing` and again by this one.
+            let duplicate = |existing: usize, field: &str| MappingError::DuplicateColumn {
+                stream: stream.clone(),
+                object: object.name.clone(),
+                field: field.to_owned(),
+                first: property_of[existing].clone(),
+                second: property.clone(),
+            };
             if column.relationship.is_some() {
                 if let Some(&existing) = targets.get(&target_lower) {
-                    return Err(MappingError::DuplicateColumn {
-                        stream,
-                        object: object.name.clone(),
-                        field: column.target_field().name.clone(),
-                        first: property_of[existing].clone(),
-                        second: property.clone(),
-                    });
+                    return Err(duplicate(existing, &column.target_field().name));
                 }
             }
             if let Some(&existing) = by_lower_name.get(&lower) {
@@ -363,23 +365,11 @@ pub(crate) fn plan_stream(
                 {
                     continue;
                 }
-                return Err(MappingError::DuplicateColumn {
-                    stream,
-                    object: object.name.clone(),
-                    field: field.name.clone(),
-                    first: property_of[existing].clone(),
-                    second: property.clone(),
-                });
+                return Err(duplicate(existing, &field.name));
             }
             if let Some(&existing) = targets.get(&target_lower) {
                 if column.relationship.is_none() && columns[existing].relationship.is_some() {
-                    return Err(MappingError::DuplicateColumn {
-                        stream,
-                        object: object.name.clone(),
-                        field: field.name.clone(),
-                        first: property_of[existing].clone(),
-                        second: property.clone(),
-                    });
+                    return Err(duplicate(existing, &field.name));
                 }
             }
             check_writable(&stream, object, column.target_field(), &operation)?;
@@ -562,6 +552,11 @@ mod tests {
         SObjectInfo::writable("Account", fields)
     }
 
+    /// Why an `Account` stream with these properties cannot be planned.
+    fn refusal(mode: &str, properties: &[&str]) -> MappingError {
+        plan(&route(mode, Some("Account"), properties)).unwrap_err()
+    }
+
     fn route(mode: &str, object: Option<&str>, properties: &[&str]) -> StreamRoute {
         StreamRoute {
             stream: "accounts".into(),
@@ -608,8 +603,7 @@ mod tests {
 
     #[test]
     fn upsert_without_a_single_key_is_a_config_error() {
-        let r = route("append_dedup", Some("Account"), &["Name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("append_dedup", &["Name"]);
         assert!(
             matches!(err, MappingError::UpsertWithoutKey { .. }),
             "{err}"
@@ -646,8 +640,7 @@ mod tests {
 
     #[test]
     fn update_needs_id_in_the_schema() {
-        let r = route("update", Some("Account"), &["Name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("update", &["Name"]);
         assert!(
             matches!(err, MappingError::MissingKeyColumn { .. }),
             "{err}"
@@ -670,22 +663,19 @@ mod tests {
 
     #[test]
     fn overwrite_is_refused_for_data_activation_catalogs() {
-        let r = route("overwrite", Some("Account"), &["Name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("overwrite", &["Name"]);
         assert!(matches!(err, MappingError::UnsupportedSyncMode { .. }));
     }
 
     #[test]
     fn compound_fields_are_refused() {
-        let r = route("append", Some("Account"), &["BillingAddress"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("append", &["BillingAddress"]);
         assert!(matches!(err, MappingError::UnsupportedFieldType { .. }));
     }
 
     #[test]
     fn two_properties_differing_only_in_case_are_refused() {
-        let r = route("append", Some("Account"), &["Name", "name"]);
-        let err = plan(&r).unwrap_err();
+        let err = refusal("append", &["Name", "name"]);
         assert!(matches!(err, MappingError::DuplicateColumn { .. }));
     }
 

@@ -329,6 +329,11 @@ mod tests {
         assert_eq!(RelationshipName::parse("Account.Owner.Name"), None);
     }
 
+    /// Why the relationship column `name` cannot be resolved on the test task.
+    fn refusal(name: &str) -> RelationshipError {
+        resolve(&task(), &RelationshipName::parse(name).unwrap(), &parents()).unwrap_err()
+    }
+
     #[test]
     fn a_lookup_resolves_to_the_salesforce_spelling() {
         let parsed = RelationshipName::parse("what.external_id__c").unwrap();
@@ -345,44 +350,19 @@ mod tests {
             resolve(&task(), &parsed, &parents()).unwrap().header,
             "Lead:Who.Email"
         );
-        let err = resolve(
-            &task(),
-            &RelationshipName::parse("Who.Email").unwrap(),
-            &parents(),
-        )
-        .unwrap_err();
+        let err = refusal("Who.Email");
         assert!(matches!(err, RelationshipError::TypeNeeded { .. }), "{err}");
-        let err = resolve(
-            &task(),
-            &RelationshipName::parse("Account:What.External_Id__c").unwrap(),
-            &parents(),
-        )
-        .unwrap_err();
+        let err = refusal("Account:What.External_Id__c");
         assert!(err.to_string().contains("type is not needed"), "{err}");
-        let err = resolve(
-            &task(),
-            &RelationshipName::parse("User:Who.Email").unwrap(),
-            &parents(),
-        )
-        .unwrap_err();
+        let err = refusal("User:Who.Email");
         assert!(matches!(err, RelationshipError::WrongType { .. }), "{err}");
     }
 
     #[test]
     fn only_indexed_parent_fields_identify_a_parent() {
-        let err = resolve(
-            &task(),
-            &RelationshipName::parse("What.Name").unwrap(),
-            &parents(),
-        )
-        .unwrap_err();
+        let err = refusal("What.Name");
         assert!(err.to_string().contains("External_Id__c"), "{err}");
-        let err = resolve(
-            &task(),
-            &RelationshipName::parse("Nope.Name").unwrap(),
-            &parents(),
-        )
-        .unwrap_err();
+        let err = refusal("Nope.Name");
         assert!(err.to_string().contains("Who, What"), "{err}");
     }
 

@@ -169,38 +169,50 @@ pub(crate) fn exclusion(object: &str, queryable: bool, in_criteria: bool) -> Opt
 mod tests {
     use super::*;
 
+    /// Each `(object, queryable, in streams_criteria, expected exclusion)`.
+    fn assert_exclusions(cases: &[(&str, bool, bool, Option<Exclusion>)]) {
+        for (name, queryable, in_criteria, expected) in cases {
+            assert_eq!(
+                exclusion(name, *queryable, *in_criteria),
+                *expected,
+                "{name}"
+            );
+        }
+    }
+
     #[test]
     fn objects_outside_streams_criteria_are_left_out() {
-        assert_eq!(exclusion("Account", true, true), None);
-        assert_eq!(
-            exclusion("Contact", true, false),
-            Some(Exclusion::NotInStreamsCriteria)
-        );
-        assert_eq!(
-            exclusion("Foo", false, false),
-            Some(Exclusion::NotQueryable)
-        );
+        assert_exclusions(&[
+            ("Account", true, true, None),
+            (
+                "Contact",
+                true,
+                false,
+                Some(Exclusion::NotInStreamsCriteria),
+            ),
+            ("Foo", false, false, Some(Exclusion::NotQueryable)),
+        ]);
     }
 
     #[test]
     fn unqueryable_and_restricted_objects_are_left_out_with_a_reason() {
-        assert_eq!(exclusion("Foo", false, true), Some(Exclusion::NotQueryable));
-        assert_eq!(
-            exclusion("AccountChangeEvent", true, true),
-            Some(Exclusion::ChangeEvent)
-        );
-        assert_eq!(
-            exclusion("Vote", true, true),
-            Some(Exclusion::QueryRestricted)
-        );
-        assert_eq!(
-            exclusion("ActivityHistory", true, true),
-            Some(Exclusion::QueryIncompatible)
-        );
-        assert_eq!(
-            exclusion("ActivityMetric", true, true),
-            Some(Exclusion::NeedsObjectId)
-        );
-        assert_eq!(exclusion("Account", true, true), None);
+        assert_exclusions(&[
+            ("Foo", false, true, Some(Exclusion::NotQueryable)),
+            (
+                "AccountChangeEvent",
+                true,
+                true,
+                Some(Exclusion::ChangeEvent),
+            ),
+            ("Vote", true, true, Some(Exclusion::QueryRestricted)),
+            (
+                "ActivityHistory",
+                true,
+                true,
+                Some(Exclusion::QueryIncompatible),
+            ),
+            ("ActivityMetric", true, true, Some(Exclusion::NeedsObjectId)),
+            ("Account", true, true, None),
+        ]);
     }
 }

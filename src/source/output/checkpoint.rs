@@ -85,7 +85,7 @@ impl RecordSink for CheckpointSink<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::{MemoryOutput, Output, StreamDescriptor};
+    use crate::protocol::{MemoryOutput, StreamDescriptor};
     use chrono::{TimeZone, Utc};
 
     fn keys(id: &str, cursor: &str) -> RecordKeys {
@@ -97,8 +97,7 @@ mod tests {
 
     #[test]
     fn ordered_incremental_states_never_pass_an_unemitted_row() {
-        let memory = MemoryOutput::new();
-        let output = Output::new(memory.clone());
+        let (memory, output) = MemoryOutput::with_output();
         let mut emitter = StreamEmitter::new(output.clone(), StreamDescriptor::new("Account"));
         let start = Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap();
         let mut state = IncrementalState::starting_at(start);
@@ -164,8 +163,7 @@ mod tests {
 
     #[test]
     fn unordered_rows_get_no_state_inside_the_query() {
-        let memory = MemoryOutput::new();
-        let output = Output::new(memory.clone());
+        let (memory, output) = MemoryOutput::with_output();
         let mut emitter = StreamEmitter::new(output.clone(), StreamDescriptor::new("Account"));
         let mut state =
             IncrementalState::starting_at(Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).unwrap());
@@ -191,8 +189,7 @@ mod tests {
 
     #[test]
     fn ordered_full_refresh_states_name_the_last_emitted_id() {
-        let memory = MemoryOutput::new();
-        let output = Output::new(memory.clone());
+        let (memory, output) = MemoryOutput::with_output();
         let mut emitter = StreamEmitter::new(output.clone(), StreamDescriptor::new("Account"));
         let mut sink = CheckpointSink {
             emitter: &mut emitter,

@@ -183,8 +183,7 @@ mod tests {
 
     #[test]
     fn records_are_valid_messages_and_states_count_them() {
-        let memory = MemoryOutput::new();
-        let output = Output::new(memory.clone());
+        let (memory, output) = MemoryOutput::with_output();
         let mut emitter = StreamEmitter::new(output.clone(), StreamDescriptor::new("Acc\"ount"));
         for i in 0..3 {
             emitter

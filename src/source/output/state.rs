@@ -356,6 +356,13 @@ mod tests {
         StreamState::parse("Account", Some("SystemModstamp"), &blob).unwrap()
     }
 
+    /// Why the state `blob` of stream `Account` (cursor `cursor`) is refused.
+    fn refusal(cursor: Option<&str>, blob: &Value) -> String {
+        StreamState::parse("Account", cursor, blob)
+            .unwrap_err()
+            .to_string()
+    }
+
     #[test]
     fn airbytes_old_cursor_blob_is_accepted() {
         let state = parse(json!({"SystemModstamp": "2024-03-01T10:00:00.000+0000"}));
@@ -419,13 +426,11 @@ mod tests {
         let blob = state.to_json();
         assert_eq!(blob["cdc"]["replay_id"], "AAAAAAAAAf8=");
         assert_eq!(parse(blob), StreamState::Incremental(state));
-        let err = StreamState::parse(
-            "Account",
+        let err = refusal(
             Some("SystemModstamp"),
             &json!({"state_type": "date-range", "slices": [], "cdc": {"topic": "/data/AccountChangeEvent", "replay_id": "%%"}}),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("cdc: expected"), "{err}");
+        );
+        assert!(err.contains("cdc: expected"), "{err}");
     }
 
     #[test]
@@ -471,24 +476,20 @@ mod tests {
 
     #[test]
     fn bad_state_names_the_stream_and_the_key() {
-        let err = StreamState::parse(
-            "Account",
+        let err = refusal(
             Some("SystemModstamp"),
             &json!({"SystemModstamp": "yesterday"}),
-        )
-        .unwrap_err();
+        );
         assert_eq!(
-            err.to_string(),
+            err,
             "state for stream Account: SystemModstamp: expected a datetime, got \"yesterday\""
         );
-        let err = StreamState::parse("Account", None, &json!({"foo": 1})).unwrap_err();
-        assert!(err.to_string().contains("foo"), "{err}");
-        let err = StreamState::parse(
-            "Account",
+        let err = refusal(None, &json!({"foo": 1}));
+        assert!(err.contains("foo"), "{err}");
+        let err = refusal(
             None,
             &json!({"state_type": "date-range", "slices": [{"start": "x"}]}),
-        )
-        .unwrap_err();
-        assert!(err.to_string().contains("slices[0].start"), "{err}");
+        );
+        assert!(err.contains("slices[0].start"), "{err}");
     }
 }

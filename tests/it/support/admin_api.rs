@@ -10,6 +10,16 @@ pub(crate) async fn json_reply<T: serde::de::DeserializeOwned>(
     reply.json().await.expect("a JSON reply")
 }
 
+/// Sends an admin API call that must succeed (panics naming `what` and the reply when it does
+/// not); its JSON reply, null when it has none.
+pub(crate) async fn admin_call(request: reqwest::RequestBuilder, what: &str) -> Value {
+    let response = request.send().await.expect("the emulator answers");
+    let status = response.status();
+    let body = response.text().await.expect("a reply body");
+    assert!(status.is_success(), "{what}: {status} {body}");
+    serde_json::from_str(&body).unwrap_or(Value::Null)
+}
+
 /// The requests of the emulator's log (`/__emulator/requests`) on which a fault of type `fault`
 /// fired.
 pub(crate) fn fired(requests: &[Value], fault: &str) -> Vec<Value> {

@@ -95,6 +95,20 @@ impl Harness {
             .await
     }
 
+    /// The operations of the one DESTINATION_CATALOG a discover with the default config prints.
+    pub(crate) async fn discovered_operations(&self) -> Vec<Value> {
+        let path = self.write_file("config.json", &self.config(json!({})));
+        let run = self
+            .run(&["discover", "--config", path.to_str().unwrap()], "")
+            .await;
+        let catalogs = run.of_type("DESTINATION_CATALOG");
+        assert_eq!(catalogs.len(), 1, "{:?} {}", run.stdout, run.stderr);
+        catalogs[0]["destination_catalog"]["operations"]
+            .as_array()
+            .expect("operations")
+            .clone()
+    }
+
     pub(crate) async fn write(&self, config: &Value, catalog: &Value, stdin: &str) -> Run {
         self.write_env(config, catalog, stdin, &[]).await
     }
@@ -153,12 +167,7 @@ impl Harness {
 
     pub(crate) async fn add_fault(&self, rule: Value) {
         let url = format!("{}/__emulator/faults", self.emulator.base_url());
-        let reply = self.http.post(url).json(&rule).send().await.unwrap();
-        assert!(
-            reply.status().is_success(),
-            "fault {rule}: {}",
-            reply.text().await.unwrap()
-        );
+        admin_api::admin_call(self.http.post(url).json(&rule), &format!("fault {rule}")).await;
     }
 
     /// Requests the emulator served (method, path, status).
@@ -178,12 +187,31 @@ pub(crate) type StreamSpec<'a> = (
     &'a [&'a str],
 );
 
-/// A configured catalog of data-activation streams.
+/// The discovered operation of `object` with sync mode `mode`.
+pub(crate) fn operation<'a>(operations: &'a [Value], object: &str, mode: &str) -> &'a Value {
+    operations
+        .iter()
+        .find(|o| o["object_name"] == object && o["sync_mode"] == mode)
+        .unwrap_or_else(|| panic!("no {mode} operation for {object}"))
+}
+
+/// One stream `name` upserting `fields` into Product_Catalog__c on its `External_Id__c`.
+pub(crate) fn product_upserts<'a>(name: &'a str, fields: &'a [&'a str]) -> StreamSpec<'a> {
+    (
+        name,
+        Some("Product_Catalog__c"),
+        "append_dedup",
+        Some("External_Id__c"),
+        fields,
+    )
+}
+
 /// One stream `name` appending (inserting) `fields` into Account.
 pub(crate) fn account_inserts(name: &str, fields: &[&str]) -> Value {
     catalog(&[(name, Some("Account"), "append", None, fields)])
 }
 
+/// A configured catalog of data-activation streams.
 pub(crate) fn catalog(streams: &[StreamSpec]) -> Value {
     let streams: Vec<Value> = streams
         .iter()

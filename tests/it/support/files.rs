@@ -43,3 +43,15 @@ pub(crate) fn files_under(dir: &Path) -> Vec<(PathBuf, String)> {
     out.sort();
     out
 }
+
+/// Asserts the checked-in file at `path` holds `generated`, or rewrites it when the environment
+/// variable `update_var` is set; `stale` says what differs and how to regenerate it.
+pub(crate) fn assert_generated_file(path: &Path, generated: &str, update_var: &str, stale: &str) {
+    if std::env::var_os(update_var).is_some() {
+        std::fs::write(path, generated)
+            .unwrap_or_else(|e| panic!("{} not written: {e}", path.display()));
+        return;
+    }
+    let current = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(current == generated, "{stale}");
+}

@@ -2,7 +2,7 @@
 //! holding its org's refresh-token credentials.
 
 use serde_json::{json, Value};
-use sf_emulator::Emulator;
+use sf_emulator::{Emulator, EmulatorConfig};
 
 /// A two-worker runtime, the emulator's home in tests that run the binary synchronously.
 pub(crate) fn runtime() -> tokio::runtime::Runtime {
@@ -11,6 +11,16 @@ pub(crate) fn runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("runtime")
+}
+
+/// An emulator with `config`, serving from `runtime`.
+pub(crate) fn start_emulator(
+    runtime: &tokio::runtime::Runtime,
+    config: EmulatorConfig,
+) -> Emulator {
+    runtime
+        .block_on(Emulator::start(config))
+        .expect("emulator starts")
 }
 
 /// A config for `emulator`'s org: its refresh-token credentials and login URL, then `base`'s

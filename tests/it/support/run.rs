@@ -93,6 +93,14 @@ impl Run {
             .collect()
     }
 
+    /// The `id` of every STATE message, in order (the destination's tests number their states).
+    pub(crate) fn state_ids(&self) -> Vec<u64> {
+        self.all_states()
+            .iter()
+            .map(|s| s["id"].as_u64().expect("a numbered state"))
+            .collect()
+    }
+
     /// The `state` objects of `stream`'s STATE messages.
     pub(crate) fn states(&self, stream: &str) -> Vec<Value> {
         self.all_states()
@@ -181,6 +189,11 @@ fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(40);
     lines[start..].join("\n")
+}
+
+/// The `message` of a TRACE error or a connection status (panics when it has none).
+pub(crate) fn message_of(value: &Value) -> &str {
+    value["message"].as_str().expect("a message")
 }
 
 /// Spawns `command` with piped stdio, feeds it `stdin`, waits for it.

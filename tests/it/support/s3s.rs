@@ -1,12 +1,10 @@
 //! Starts `s3s-fs` (a real S3-compatible server keeping objects as files) on loopback for a
 //! test. Found via env `S3S_FS_BIN` or `PATH`; when absent, see [`super::tools::require_tool`].
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use super::tools::{path_from_env, require_tool};
+use super::tools::{free_port, path_from_env, require_tool, wait_until_listening};
 
 pub(crate) const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
 pub(crate) const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
@@ -38,11 +36,7 @@ impl S3Server {
         )?;
         let root = tempfile::tempdir().unwrap();
         std::fs::create_dir(root.path().join(BUCKET)).unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let port = free_port();
         let child = Command::new(&binary)
             .args(["--host", "127.0.0.1", "--port", &port.to_string()])
             .args(["--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY])
@@ -52,14 +46,7 @@ impl S3Server {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
         let server = S3Server { child, port, root };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "s3s-fs did not start listening on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(5));
-        }
+        wait_until_listening("s3s-fs", port);
         Some(server)
     }
 

@@ -1,7 +1,7 @@
 //! What the source's end-to-end tests share: an in-process emulator, the real binary run against
 //! it, the org read back through the admin API, and a JSON-schema check of records.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
@@ -12,7 +12,7 @@ use sf_emulator::{Emulator, EmulatorConfig};
 use tempfile::TempDir;
 
 use super::admin_api::{self, json_reply};
-use super::org::{org_config, runtime};
+use super::org::{org_config, runtime, start_emulator};
 use super::protocol::assert_conforms;
 use super::run::{run_to_end, Run, BINARY};
 
@@ -36,9 +36,7 @@ pub(crate) fn emulator_config() -> EmulatorConfig {
 impl TestOrg {
     pub(crate) fn start(config: EmulatorConfig) -> TestOrg {
         let runtime = runtime();
-        let emulator = runtime
-            .block_on(Emulator::start(config))
-            .expect("emulator starts");
+        let emulator = start_emulator(&runtime, config);
         TestOrg {
             runtime,
             emulator,
@@ -135,6 +133,15 @@ impl TestOrg {
         json!({ "streams": configured })
     }
 
+    /// A successful first read of `objects` with the default config: the run and its catalog.
+    pub(crate) fn read_objects(&self, objects: &[&str], incremental: bool) -> (Run, Value) {
+        let config = self.config(json!({}));
+        let catalog = self.catalog(&config, objects, incremental);
+        let run = self.read(&config, &catalog, None);
+        run.assert_success();
+        (run, catalog)
+    }
+
     pub(crate) fn read(&self, config: &Value, catalog: &Value, state: Option<&Value>) -> Run {
         self.read_env(config, catalog, state, &[])
     }
@@ -208,78 +215,47 @@ impl TestOrg {
 
     /// Creates a record through the admin API; returns its Id.
     pub(crate) fn create(&self, object: &str, fields: Value) -> String {
-        let url = self.admin_url(&format!("records/{object}"));
-        let reply: Value = self.runtime.block_on(async {
-            let response = self.http.post(&url).json(&fields).send().await.unwrap();
-            assert!(
-                response.status().is_success(),
-                "create {object}: {}",
-                response.text().await.unwrap()
-            );
-            response.json().await.unwrap()
-        });
+        let request = self.http.post(self.admin_url(&format!("records/{object}")));
+        let reply = self.admin(request.json(&fields), &format!("create {object}"));
         reply["id"].as_str().unwrap().to_string()
     }
 
     pub(crate) fn update(&self, object: &str, id: &str, fields: Value) {
-        let url = self.admin_url(&format!("records/{object}/{id}"));
-        self.runtime.block_on(async {
-            let response = self.http.patch(&url).json(&fields).send().await.unwrap();
-            assert!(
-                response.status().is_success(),
-                "update {object} {id}: {}",
-                response.text().await.unwrap()
-            );
-        });
+        let request = self
+            .http
+            .patch(self.admin_url(&format!("records/{object}/{id}")));
+        self.admin(request.json(&fields), &format!("update {object} {id}"));
     }
 
     pub(crate) fn delete(&self, object: &str, id: &str, hard: bool) {
         let url = self.admin_url(&format!("records/{object}/{id}?hard={hard}"));
-        self.runtime.block_on(async {
-            let response = self.http.delete(&url).send().await.unwrap();
-            assert!(
-                response.status().is_success(),
-                "delete {object} {id}: {}",
-                response.text().await.unwrap()
-            );
-        });
+        self.admin(self.http.delete(url), &format!("delete {object} {id}"));
     }
 
     /// Moves the org's clock forward.
     pub(crate) fn advance_clock(&self, seconds: i64) {
-        let url = self.admin_url("clock");
-        self.runtime.block_on(async {
-            let response = self
-                .http
-                .post(&url)
-                .json(&json!({ "advance_seconds": seconds }))
-                .send()
-                .await
-                .unwrap();
-            assert!(response.status().is_success());
-        });
+        let request = self.http.post(self.admin_url("clock"));
+        self.admin(
+            request.json(&json!({ "advance_seconds": seconds })),
+            "advance the clock",
+        );
     }
 
     /// Adds a fault rule (see `sf_emulator::faults`).
     pub(crate) fn fault(&self, rule: Value) {
-        let url = self.admin_url("faults");
-        self.runtime.block_on(async {
-            let response = self.http.post(&url).json(&rule).send().await.unwrap();
-            assert!(
-                response.status().is_success(),
-                "fault {rule}: {}",
-                response.text().await.unwrap()
-            );
-        });
+        let request = self.http.post(self.admin_url("faults")).json(&rule);
+        self.admin(request, &format!("fault {rule}"));
     }
 
     /// Empties the org's request log.
     pub(crate) fn clear_requests(&self) {
-        let url = self.admin_url("requests");
-        self.runtime.block_on(async {
-            let response = self.http.delete(&url).send().await.unwrap();
-            assert!(response.status().is_success());
-        });
+        let request = self.http.delete(self.admin_url("requests"));
+        self.admin(request, "clear the request log");
+    }
+
+    /// An admin API call that must succeed, run to its end.
+    fn admin(&self, request: reqwest::RequestBuilder, what: &str) -> Value {
+        self.runtime.block_on(admin_api::admin_call(request, what))
     }
 
     /// The requests the org has served: (method, path).
@@ -338,6 +314,26 @@ pub(crate) fn by_id(records: &[Value]) -> BTreeMap<String, Value> {
         .iter()
         .map(|r| (r["Id"].as_str().unwrap().to_string(), r.clone()))
         .collect()
+}
+
+/// A `start_date` `days` before today (`YYYY-MM-DD`).
+pub(crate) fn days_ago(days: i64) -> String {
+    (Utc::now() - chrono::Duration::days(days))
+        .format("%Y-%m-%d")
+        .to_string()
+}
+
+/// The `Id`s of records.
+pub(crate) fn ids(records: &[Value]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|r| r["Id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The `Id`s of the org's `object` rows, deleted ones included.
+pub(crate) fn org_ids(org: &TestOrg, object: &str) -> BTreeSet<String> {
+    ids(&org.org_records(object, true))
 }
 
 /// Asserts the emitted records of `object` are exactly the org's (deleted ones included), but

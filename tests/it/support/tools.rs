@@ -41,3 +41,24 @@ pub(crate) fn pyairbyte_python(test: &str) -> Option<PathBuf> {
         "SF_PYAIRBYTE_PYTHON is not set (run .ci/run, or point it at a Python with tests/python/requirements-pyairbyte.txt installed)",
     )
 }
+
+/// A port nothing listens on right now, for a server a test starts.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (10 s at most) until the server `what` a test started accepts connections on `port`.
+pub(crate) fn wait_until_listening(what: &str, port: u16) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not start listening on {port}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
