@@ -514,9 +514,15 @@ pub(crate) async fn reread_rows(
             let (text, layout) = bulk_query(&plan.fields, &spec_of(plan, batch))?;
             ctx.budget.start_bulk_job()?;
             match prepare_job(&ctx.client, &text).await {
-                Ok(job) => {
-                    download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut sink)
-                        .await?;
+                Ok(mut job) => {
+                    download_job(
+                        &ctx.client,
+                        &mut job,
+                        &layout,
+                        &Downloads::of(ctx),
+                        &mut sink,
+                    )
+                    .await?;
                     continue;
                 }
                 Err(PrepareError::FallBack(e)) => {

@@ -77,6 +77,17 @@ impl Gate {
         self.freed.notify_waiters();
     }
 
+    /// Waits until no download holds a slot.
+    pub(crate) async fn idle(&self) {
+        loop {
+            let freed = self.freed.notified();
+            if self.lock().active == 0 {
+                return;
+            }
+            freed.await;
+        }
+    }
+
     /// Waits for a free slot; returns it and the number of downloads that were running before.
     pub(crate) async fn acquire(self: &Arc<Self>) -> (Slot, usize) {
         loop {

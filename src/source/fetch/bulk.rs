@@ -30,7 +30,9 @@ use crate::source::decode::csv_stream::CsvDecoder;
 use crate::source::fetch::page::{
     refetch_page, AbortOnDrop, DownloadError, PageAt, PageConverter, PAGE_ATTEMPTS,
 };
-use crate::source::fetch::result_pages::{emit_result_pages, is_refusal, offers_result_pages};
+use crate::source::fetch::result_pages::{
+    emit_pages, emit_result_pages, is_refusal, offers_result_pages, start_pages, JobPages,
+};
 use crate::source::output::sink::RecordSink;
 
 /// Chunks of result bytes buffered between the downloader and the converter.
@@ -46,9 +48,19 @@ pub(crate) enum PrepareError {
 }
 
 /// A completed job, ready to download.
-#[derive(Debug)]
 pub(crate) struct PreparedJob {
     pub job: QueryJob,
+    /// Its result pages, already downloading (see [`start_early`]).
+    pub early: Option<JobPages>,
+}
+
+impl std::fmt::Debug for PreparedJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PreparedJob")
+            .field("job", &self.job)
+            .field("early", &self.early.is_some())
+            .finish()
+    }
 }
 
 /// Creates a `queryAll` job for `soql` and waits until it completes.
@@ -67,7 +79,7 @@ pub(crate) async fn prepare_job(
             }
         })?;
     match client.wait_for_job::<QueryJob>(&job.id).await {
-        Ok(job) => Ok(PreparedJob { job }),
+        Ok(job) => Ok(PreparedJob { job, early: None }),
         Err(e @ Error::JobFailed { .. }) => Err(PrepareError::FallBack(e)),
         Err(e) => Err(PrepareError::Other(e)),
     }
@@ -127,6 +139,52 @@ impl Downloads<'_> {
     }
 }
 
+/// Starts downloading `job`'s result pages before the job is read, once `after` (the read's
+/// previous job: true when all its pages are downloaded, closed when it is not read that way)
+/// lets it: the downloads of consecutive jobs then follow each other without a pause while the
+/// previous job's last pages are emitted and the job is deleted and counted. Nothing starts when
+/// the job's pages would follow the locator chain, or when `resultPages` is refused (the job is
+/// then read as usual).
+pub(crate) async fn start_early(
+    client: &SalesforceClient,
+    job: &mut PreparedJob,
+    downloads: &Downloads<'_>,
+    after: Option<tokio::sync::watch::Receiver<bool>>,
+) {
+    if downloads.parallel < 2
+        || downloads.refused.load(Ordering::Relaxed)
+        || !offers_result_pages(client, &job.job)
+    {
+        return;
+    }
+    if let Some(mut after) = after {
+        // An error means the previous job will not download through resultPages: go now.
+        let _ = after.wait_for(|done| *done).await;
+    }
+    match client.query_result_pages(&job.job.id, None).await {
+        Ok(first) => {
+            job.early = Some(start_pages(
+                client,
+                &job.job.id,
+                first,
+                downloads.parallel,
+                downloads.learned,
+            ));
+        }
+        Err(e) if is_refusal(&e) => {
+            downloads.refused.store(true, Ordering::Relaxed);
+            tracing::warn!(
+                "Bulk job {}: Salesforce refused resultPages ({e}); downloading result pages one at a time by locator",
+                job.job.id
+            );
+        }
+        Err(e) => tracing::debug!(
+            "Bulk job {}: resultPages not started early ({e}); it is asked again when the job is read",
+            job.job.id
+        ),
+    }
+}
+
 /// Streams every result page of `job` through `layout` into `sink`. Returns the number of rows.
 ///
 /// Every page's row count is checked against its `Sforce-NumberOfRecords`: a page that arrives
@@ -134,7 +192,7 @@ impl Downloads<'_> {
 /// already emitted skipped, and its unfinished last row never emitted.
 pub(crate) async fn download_job<S: RecordSink>(
     client: &SalesforceClient,
-    job: &PreparedJob,
+    job: &mut PreparedJob,
     layout: &RecordLayout,
     downloads: &Downloads<'_>,
     sink: &mut S,
@@ -145,6 +203,11 @@ pub(crate) async fn download_job<S: RecordSink>(
     let job_id = job.job.id.as_str();
     let page_size = downloads.page_size;
     let mut converter = PageConverter::new(layout);
+    if let Some(pages) = job.early.take() {
+        emit_pages(client, pages, &mut converter, sink).await?;
+        finish_job(client, job_id).await;
+        return Ok(converter.rows);
+    }
     if downloads.parallel > 1
         && !downloads.refused.load(Ordering::Relaxed)
         && offers_result_pages(client, &job.job)

@@ -180,9 +180,82 @@ struct StartedPage {
     _window: OwnedSemaphorePermit,
 }
 
+/// A job's result pages, listed and downloading: started when the job is read, or earlier,
+/// while the read's previous job is still being emitted (see [`start_pages`]).
+pub(crate) struct JobPages {
+    job_id: String,
+    receiver: mpsc::Receiver<Result<StartedPage, SpoolError>>,
+    meter: Arc<Meter>,
+    /// Set when the reader takes the job: from then on a download that starts alone streams.
+    current: watch::Sender<bool>,
+    /// True once the reader has the job and every page has been downloaded (the read's next
+    /// job may start).
+    downloaded: watch::Receiver<bool>,
+    _lister: AbortOnDrop<()>,
+    _controller: AbortOnDrop<()>,
+}
+
+impl JobPages {
+    /// True once the reader has the job and every page has been downloaded; closed when the
+    /// job's pages stop being listed without that (a failure).
+    pub(crate) fn downloaded(&self) -> watch::Receiver<bool> {
+        self.downloaded.clone()
+    }
+}
+
+/// Starts listing and downloading the pages listed by `first` and the answers after it, up to
+/// `most` at once; `learned` is the level the job starts at, and holds the level it reaches for
+/// the next job. Until the job is [emitted](emit_pages), every page goes to a spool.
+pub(crate) fn start_pages(
+    client: &SalesforceClient,
+    job_id: &str,
+    first: ResultPages,
+    most: usize,
+    learned: &Arc<DownloadLevel>,
+) -> JobPages {
+    let most = most.max(1);
+    let controller = Controller::resume(
+        learned.level.load(Ordering::Relaxed),
+        learned.failures.load(Ordering::Relaxed),
+        most,
+    );
+    let gate = Gate::new(controller.confirmed());
+    let meter = Arc::new(Meter::new());
+    let (current, taken) = watch::channel(false);
+    let (sender, receiver) = mpsc::channel(2 * most);
+    let (downloaded_sender, downloaded) = watch::channel(false);
+    let lister = AbortOnDrop(tokio::spawn(list_pages(
+        client.clone(),
+        job_id.to_string(),
+        first,
+        Lister {
+            window: Arc::new(Semaphore::new(2 * most)),
+            gate: gate.clone(),
+            meter: meter.clone(),
+            taken,
+            downloaded: downloaded_sender,
+        },
+        sender,
+    )));
+    let controller = AbortOnDrop(tokio::spawn(control(
+        controller,
+        gate,
+        meter.clone(),
+        learned.clone(),
+    )));
+    JobPages {
+        job_id: job_id.to_string(),
+        receiver,
+        meter,
+        current,
+        downloaded,
+        _lister: lister,
+        _controller: controller,
+    }
+}
+
 /// Emits every page listed by `first` and the answers after it, in page order, downloading up
-/// to `most` at once; `learned` is the level this job starts at, and holds the level it reached
-/// for the next job.
+/// to `most` at once (see [`start_pages`]).
 pub(crate) async fn emit_result_pages<S: RecordSink>(
     client: &SalesforceClient,
     job_id: &str,
@@ -192,32 +265,26 @@ pub(crate) async fn emit_result_pages<S: RecordSink>(
     converter: &mut PageConverter<'_>,
     sink: &mut S,
 ) -> Result<(), DownloadError<S::Error>> {
-    let most = most.max(1);
-    let controller = Controller::resume(
-        learned.level.load(Ordering::Relaxed),
-        learned.failures.load(Ordering::Relaxed),
-        most,
-    );
-    let gate = Gate::new(controller.confirmed());
-    let meter = Arc::new(Meter::new());
-    let (sender, mut receiver) = mpsc::channel(2 * most);
-    let _lister = AbortOnDrop(tokio::spawn(list_pages(
-        client.clone(),
-        job_id.to_string(),
-        first,
-        Lister {
-            window: Arc::new(Semaphore::new(2 * most)),
-            gate: gate.clone(),
-            meter: meter.clone(),
-        },
-        sender,
-    )));
-    let _controller = AbortOnDrop(tokio::spawn(control(
-        controller,
-        gate,
-        meter.clone(),
-        learned.clone(),
-    )));
+    let pages = start_pages(client, job_id, first, most, learned);
+    emit_pages(client, pages, converter, sink).await
+}
+
+/// Emits the pages of a started job in page order, as their downloads deliver them.
+pub(crate) async fn emit_pages<S: RecordSink>(
+    client: &SalesforceClient,
+    pages: JobPages,
+    converter: &mut PageConverter<'_>,
+    sink: &mut S,
+) -> Result<(), DownloadError<S::Error>> {
+    let JobPages {
+        job_id,
+        mut receiver,
+        meter,
+        current,
+        ..
+    } = pages;
+    let job_id = job_id.as_str();
+    current.send_replace(true);
     let mut buffer = vec![0u8; READ_CHUNK];
     while let Some(page) = meter.waiting(receiver.recv()).await {
         let mut page = page.map_err(|e| spool_failure(job_id, e))?;
@@ -391,6 +458,10 @@ struct Lister {
     /// Downloads at once.
     gate: Arc<Gate>,
     meter: Arc<Meter>,
+    /// True once the reader has taken the job.
+    taken: watch::Receiver<bool>,
+    /// Set once every page is started and no download runs.
+    downloaded: watch::Sender<bool>,
 }
 
 /// Walks the `resultPages` answers and starts each page's download in order, within the
@@ -412,7 +483,15 @@ async fn list_pages(
         }
         let next = match answer.next_records_url.take() {
             Some(next) if !answer.done => next,
-            _ => return,
+            _ => {
+                // The next job may start downloading once this one is the reader's and every
+                // page is on its way to it: at most two jobs download or wait on disk at once.
+                let mut taken = lister.taken.clone();
+                let _ = taken.wait_for(|taken| *taken).await;
+                lister.gate.idle().await;
+                let _ = lister.downloaded.send(true);
+                return;
+            }
         };
         answer = match client.query_result_pages(&job_id, Some(&next)).await {
             Ok(answer) => answer,
@@ -425,7 +504,8 @@ async fn list_pages(
 }
 
 /// Waits for room (a window slot, then a download slot), then starts downloading `url`:
-/// streamed when no other download runs, else spooled.
+/// streamed when no other download runs and the reader has the job (or takes one page at a
+/// time), else spooled.
 async fn start_page(
     client: &SalesforceClient,
     job_id: &str,
@@ -442,7 +522,8 @@ async fn start_page(
     lister.meter.pending.store(true, Ordering::Relaxed);
     let (slot, others) = lister.gate.acquire().await;
     lister.meter.pending.store(false, Ordering::Relaxed);
-    let (source, destination) = if others == 0 {
+    let alone = others == 0 && (*lister.taken.borrow() || lister.gate.now().level == 1);
+    let (source, destination) = if alone {
         let (sender, receiver) = mpsc::channel(STREAM_CHUNKS);
         (Source::Stream(receiver), Destination::Stream(sender))
     } else {

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use futures::StreamExt;
 use serde_json::Value;
+use tokio::sync::{oneshot, watch};
 
 use crate::protocol::{ConfiguredAirbyteStream, SyncMode};
 use crate::salesforce::SObjectDescribe;
@@ -29,7 +30,9 @@ use crate::source::discover::object_filter::UNSUPPORTED_FILTERING;
 use crate::source::discover::schema::{
     default_cursor, described_fields, field_kind, layout_fields, CDC_DELETED_AT,
 };
-use crate::source::fetch::bulk::{download_job, prepare_job, Downloads, PrepareError, PreparedJob};
+use crate::source::fetch::bulk::{
+    download_job, prepare_job, start_early, Downloads, PrepareError, PreparedJob,
+};
 use crate::source::fetch::hard_deletes::emit_hard_deletes;
 use crate::source::fetch::page::AbortOnDrop;
 use crate::source::fetch::rest::read_rest;
@@ -188,7 +191,10 @@ type PreparedJobs = Pin<
 >;
 
 /// For a Bulk stream, the jobs of `specs` prepared in the background in order, up to
-/// `num_workers` (at most 8) at once, each counted by the budget when it starts.
+/// `num_workers` (at most 8) at once, each counted by the budget when it starts. A prepared job
+/// starts downloading its result pages once the job before it is being read and all its pages
+/// are downloaded ([`start_early`]), so the downloads of consecutive jobs follow each other
+/// without a pause.
 fn prepare_ahead(
     ctx: &Arc<ReadContext>,
     plan: &StreamPlan,
@@ -203,14 +209,31 @@ fn prepare_ahead(
         queries.push(bulk_query(&plan.fields, spec)?);
     }
     let ctx = ctx.clone();
+    // Each job hands the next the signal of its pages downloaded (None: not downloading early).
+    let mut previous: Option<oneshot::Receiver<Option<watch::Receiver<bool>>>> = None;
     let stream = futures::stream::iter(queries.into_iter().map(move |(text, layout)| {
         let ctx = ctx.clone();
+        let after = previous.take();
+        let (hand_on, next) = oneshot::channel();
+        previous = Some(next);
         AbortOnDrop(tokio::spawn(async move {
             ctx.budget
                 .start_bulk_job()
                 .map_err(StreamFailure::Budget)
                 .map(|_| ())?;
-            Ok::<_, StreamFailure>((prepare_job(&ctx.client, &text).await, layout))
+            let mut prepared = prepare_job(&ctx.client, &text).await;
+            match &mut prepared {
+                Ok(job) => {
+                    let after = match after {
+                        Some(after) => after.await.ok().flatten(),
+                        None => None,
+                    };
+                    start_early(&ctx.client, job, &Downloads::of(&ctx), after).await;
+                    let _ = hand_on.send(job.early.as_ref().map(|pages| pages.downloaded()));
+                }
+                Err(_) => drop(hand_on),
+            }
+            Ok::<_, StreamFailure>((prepared, layout))
         }))
     }))
     .buffered(depth);
@@ -443,9 +466,15 @@ async fn read_windows(
             };
             let mut tally = Tally::new(&mut sink);
             match bulk_job {
-                Some((job, layout)) => {
-                    download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut tally)
-                        .await?;
+                Some((mut job, layout)) => {
+                    download_job(
+                        &ctx.client,
+                        &mut job,
+                        &layout,
+                        &Downloads::of(ctx),
+                        &mut tally,
+                    )
+                    .await?;
                     estimated += job.job.number_records_processed.unwrap_or(0);
                 }
                 None => {
@@ -571,8 +600,15 @@ async fn read_id_range(
         };
         let mut tally = Tally::new(&mut sink);
         let mut read_ordered = ordered;
-        if let Some((job, layout)) = bulk_job {
-            download_job(&ctx.client, &job, &layout, &Downloads::of(ctx), &mut tally).await?;
+        if let Some((mut job, layout)) = bulk_job {
+            download_job(
+                &ctx.client,
+                &mut job,
+                &layout,
+                &Downloads::of(ctx),
+                &mut tally,
+            )
+            .await?;
         } else {
             ctx.budget.check_api_call()?;
             let (chunks, still_ordered) =
