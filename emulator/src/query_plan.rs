@@ -90,15 +90,17 @@ fn id_range(prefix: &str, n: u64, lower: &Bound<Value>, upper: &Bound<Value>) ->
     lo.min(n)..hi.min(n)
 }
 
-/// True when records in index order are already in the query's ORDER BY order: no ORDER BY,
-/// or `ORDER BY Id ASC` (ids encode the index).
-fn index_order_suffices(org: &Org, object: usize, query: &ResolvedQuery) -> bool {
+/// Whether records in index order are already in the query's ORDER BY order: `Some(false)`
+/// for no ORDER BY or `ORDER BY Id ASC` (ids encode the index), `Some(true)` for
+/// `ORDER BY Id DESC` (the reverse), `None` when they must be sorted. Salesforce answers an
+/// order on Id from its index, so the last Id costs no more than the first.
+fn index_order(org: &Org, object: usize, query: &ResolvedQuery) -> Option<bool> {
     match query.order_by() {
-        [] => true,
-        [only] => {
-            !only.descending && matches!(org.object(object).def.gens.get(only.field), Some(Gen::Id))
+        [] => Some(false),
+        [only] if matches!(org.object(object).def.gens.get(only.field), Some(Gen::Id)) => {
+            Some(only.descending)
         }
-        _ => false,
+        _ => None,
     }
 }
 
@@ -120,7 +122,11 @@ pub(crate) fn run(
         |index| !filtered || query.matches(&GeneratedRow { org, object, index }, now),
         |_, values, _| query.matches(&values, now),
     );
-    if !index_order_suffices(org, object, query) {
+    let order = index_order(org, object, query);
+    if order == Some(true) {
+        indexes.reverse();
+    }
+    if order.is_none() {
         let key_fields: Vec<usize> = query.order_by().iter().map(|o| o.field).collect();
         let mut keyed: Vec<(KeyRow, u64)> = indexes
             .iter()
@@ -248,6 +254,30 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert!(amount(every[0]) >= amount(every[1]));
+    }
+
+    #[test]
+    fn order_by_id_descending_is_the_index_order_reversed() {
+        let org = org();
+        let o = org.object_index("Opportunity").unwrap();
+        let ascending = run(
+            &org,
+            o,
+            &resolve(&org, "SELECT Id FROM Opportunity ORDER BY Id ASC"),
+            false,
+            org.now(),
+        );
+        let last = run(
+            &org,
+            o,
+            &resolve(&org, "SELECT Id FROM Opportunity ORDER BY Id DESC LIMIT 3"),
+            false,
+            org.now(),
+        );
+        let mut expected: Vec<u64> = ascending.iter().rev().take(3).copied().collect();
+        assert_eq!(last, expected);
+        expected.sort_unstable();
+        assert!(expected.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

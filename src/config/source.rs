@@ -30,6 +30,8 @@ const DEFAULT_IDLE_TIMEOUT_SECONDS: u64 = 10;
 const DEFAULT_PUBSUB_ENDPOINT: &str = "api.pubsub.salesforce.com:7443";
 /// Salesforce's PK chunking allows chunks of up to 250,000 rows.
 const DEFAULT_ID_RANGE_ROWS: u64 = 250_000;
+/// The same size for a window of an incremental read.
+const DEFAULT_INCREMENTAL_WINDOW_ROWS: u64 = 250_000;
 
 /// The config JSON as written, before validation. Its schema is the source spec.
 #[derive(Debug, Deserialize, JsonSchema)]
@@ -130,6 +132,14 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "default_id_range_rows")]
     #[schemars(title = "Rows per Id Range")]
     pub id_range_rows: Option<u64>,
+    /// An incremental read through Bulk whose pending windows hold more than this many rows
+    /// (one SELECT COUNT() per read) cuts them by cursor value into windows of about this many
+    /// rows, read as Bulk jobs Salesforce prepares at once (as many as num_workers allows, at
+    /// most 8), each counted and checkpointed as a window; stream_slice_step stays the longest
+    /// window. 0 keeps the fixed stream_slice_step windows.
+    #[serde(default = "default_incremental_window_rows")]
+    #[schemars(title = "Rows per Incremental Window")]
+    pub incremental_window_rows: Option<u64>,
     /// Follow Salesforce Change Data Capture events (Pub/Sub API) for incremental streams whose
     /// object is enabled for it in Setup: after the first snapshot, changes arrive within
     /// seconds, with no Bulk job per sync. See docs/change-data-capture.md.
@@ -196,6 +206,9 @@ fn default_bulk_page_size() -> Option<u32> {
 }
 fn default_id_range_rows() -> Option<u64> {
     Some(DEFAULT_ID_RANGE_ROWS)
+}
+fn default_incremental_window_rows() -> Option<u64> {
+    Some(DEFAULT_INCREMENTAL_WINDOW_ROWS)
 }
 fn default_max_parallel_downloads() -> Option<u32> {
     Some(DEFAULT_MAX_PARALLEL_DOWNLOADS)
@@ -279,6 +292,7 @@ pub struct SourceConfig {
     pub bulk_page_size: u32,
     pub max_parallel_downloads: usize,
     pub id_range_rows: u64,
+    pub incremental_window_rows: u64,
     /// `change_data_capture` when enabled.
     pub change_data_capture: Option<ChangeDataCapture>,
     /// Top-level keys this connector does not know (kept, logged once).
@@ -408,6 +422,9 @@ impl SourceConfig {
             bulk_page_size,
             max_parallel_downloads: max_parallel_downloads as usize,
             id_range_rows: raw.id_range_rows.unwrap_or(DEFAULT_ID_RANGE_ROWS),
+            incremental_window_rows: raw
+                .incremental_window_rows
+                .unwrap_or(DEFAULT_INCREMENTAL_WINDOW_ROWS),
             change_data_capture,
             unknown_keys,
             credentials_nested,
@@ -553,6 +570,7 @@ mod tests {
         assert_eq!(config.bulk_page_size, 50_000);
         assert_eq!(config.max_parallel_downloads, 5);
         assert_eq!(config.id_range_rows, 250_000);
+        assert_eq!(config.incremental_window_rows, 250_000);
         assert!(config.unknown_keys.is_empty());
     }
 

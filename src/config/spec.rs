@@ -152,6 +152,10 @@ pub fn source_spec() -> ConnectorSpecification {
             "examples": ["api.pubsub.salesforce.com:7443", "api.deu.pubsub.salesforce.com:7443"]}),
             ),
             ("id_range_rows", json!({"order": 27, "group": "advanced"})),
+            (
+                "incremental_window_rows",
+                json!({"order": 28, "group": "advanced"}),
+            ),
         ],
     );
     schema["groups"] = Value::Array(

@@ -140,7 +140,12 @@ fn read_window_with_late_rows(when: Value) -> (TestOrg, Run) {
     }
     org.fault(rule);
     let start = (Utc::now() - Duration::days(10)).format("%Y-%m-%dT%H:%M:%SZ");
-    let config = org.config(json!({"start_date": start.to_string(), "stream_slice_step": "P30D"}));
+    // The fault is on the window's count after the read; incremental_window_rows 0 keeps the
+    // count that decides whether to cut windows (the same query) from taking it.
+    let config = org.config(
+        json!({"start_date": start.to_string(), "stream_slice_step": "P30D",
+        "incremental_window_rows": 0}),
+    );
     let catalog = org.catalog(&config, &["Account"], true);
     let run = org.read_env(&config, &catalog, None, &env());
     (org, run)

@@ -164,10 +164,12 @@ fn pages_downloaded_in_parallel_give_exactly_the_locator_chains_output() {
 #[test]
 fn a_slow_first_page_finishes_after_the_pages_behind_it_and_records_keep_page_order() {
     let org = org();
-    // The first page (locator = offset 0) is answered a second late.
+    // The first page (locator = offset 0) is answered three seconds late: the reader waits on
+    // it, so more downloads open (one more per half second while nothing flows) and the pages
+    // behind it arrive first.
     org.fault(
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
-                     "query": "locator=MA", "type": "delay", "millis": 1000, "when": "once"}),
+                     "query": "locator=MA", "type": "delay", "millis": 3000, "when": "once"}),
     );
     let run = read(&org, &["Contact"], json!({}));
     run.assert_success();
@@ -425,4 +427,136 @@ fn a_range_whose_job_fails_is_read_through_rest_and_no_job_is_left_open() {
             "job {id} aborted or deleted at the end: {requests:?}"
         );
     }
+}
+
+/// Reads `Contact` incrementally (one fixed window of 1,000 days over the whole org) with
+/// `extra` config keys.
+fn read_incremental(org: &TestOrg, extra: Value) -> Run {
+    let start = (chrono::Utc::now() - chrono::Duration::days(800))
+        .format("%Y-%m-%d")
+        .to_string();
+    let mut keys = json!({"start_date": start, "stream_slice_step": "P1000D", "num_workers": 4});
+    for (k, v) in extra.as_object().unwrap() {
+        keys[k] = v.clone();
+    }
+    let config = org.config(keys);
+    let catalog = org.catalog(&config, &["Contact"], true);
+    org.read_env(
+        &config,
+        &catalog,
+        None,
+        &[("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")],
+    )
+}
+
+/// The `SELECT COUNT()` queries the org answered.
+fn count_queries(org: &TestOrg) -> Vec<String> {
+    requests_to(org, "/query")
+        .into_iter()
+        .map(|r| r["path"].as_str().unwrap_or_default().to_string())
+        .filter(|path| path.contains("COUNT"))
+        .collect()
+}
+
+/// The windows of the incremental STATEs in `output`, each checked never ahead: every record
+/// before it is below its end, every record after it at or above.
+fn incremental_state_ends(output: &[Value]) -> Vec<String> {
+    let mut ends = Vec::new();
+    for (i, message) in output.iter().enumerate() {
+        let Some(end) = message["state"]["slices"][0]["end"].as_str() else {
+            continue;
+        };
+        for (j, other) in output.iter().enumerate() {
+            if let Some(cursor) = other["record"]["SystemModstamp"].as_str() {
+                assert_eq!(
+                    j < i,
+                    cursor < end,
+                    "record at {cursor} and the STATE ending {end}: the state is never ahead"
+                );
+            }
+        }
+        ends.push(end.to_string());
+    }
+    ends
+}
+
+#[test]
+fn an_incremental_window_with_many_rows_is_cut_by_count_into_jobs_prepared_at_once() {
+    let org = org();
+    let fixed = read_incremental(&org, json!({"incremental_window_rows": 0}));
+    fixed.assert_success();
+    assert_eq!(query_job_ids(&org).len(), 1, "one fixed window: one job");
+    assert!(
+        count_queries(&org).len() <= 1,
+        "0 never counts before reading (only the window's verification)"
+    );
+    org.clear_requests();
+
+    let cut = read_incremental(&org, json!({"incremental_window_rows": 2000}));
+    cut.assert_success();
+    let jobs = query_job_ids(&org);
+    assert!(
+        (6..=12).contains(&jobs.len()),
+        "12,000 rows in windows of about 2,000: {} jobs",
+        jobs.len()
+    );
+    let counts = count_queries(&org);
+    // One count of the whole span, one per cut, one verification per window.
+    assert!(
+        counts.len() >= 1 + (jobs.len() - 1) + jobs.len(),
+        "counted before cutting and after each window: {counts:?}"
+    );
+    // Jobs were prepared at once: a job was created before the first one's results were read.
+    let requests = org.requests();
+    let created: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| {
+            r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/jobs/query")
+        })
+        .map(|(i, _)| i)
+        .collect();
+    let first_results = requests
+        .iter()
+        .position(|r| r["path"].as_str().unwrap().contains("/results"))
+        .expect("results were read");
+    assert!(
+        created.iter().filter(|&&i| i < first_results).count() >= 2,
+        "several jobs created before the first results were read"
+    );
+
+    let whole = stream_output(&fixed, "Contact");
+    let parts = stream_output(&cut, "Contact");
+    let records = |output: &[Value]| -> Vec<Value> {
+        output
+            .iter()
+            .filter(|m| m.get("record").is_some())
+            .cloned()
+            .collect()
+    };
+    assert_eq!(records(&whole).len(), CONTACTS as usize);
+    assert!(
+        records(&parts) == records(&whole),
+        "the same records in the same order, cut or not"
+    );
+    let ends = incremental_state_ends(&parts);
+    assert!(
+        ends.len() >= jobs.len(),
+        "a STATE after every window: {ends:?}"
+    );
+    let mut sorted = ends.clone();
+    sorted.sort();
+    assert_eq!(ends, sorted, "the state only moves forward");
+    incremental_state_ends(&whole);
+}
+
+#[test]
+fn an_incremental_read_with_few_rows_counts_once_and_keeps_its_windows() {
+    let org = org();
+    let run = read_incremental(&org, json!({"incremental_window_rows": 20_000}));
+    run.assert_success();
+    assert_eq!(query_job_ids(&org).len(), 1, "under the threshold: one job");
+    // The count before reading and the window's verification.
+    assert_eq!(count_queries(&org).len(), 2, "{:?}", count_queries(&org));
+    assert_eq!(run.records("Contact").len(), CONTACTS as usize);
 }

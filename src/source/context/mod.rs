@@ -7,7 +7,8 @@ pub(crate) mod budget;
 pub(crate) mod settings;
 
 use std::fmt;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize};
+use std::sync::Arc;
 
 use crate::protocol::{FailureType, OutputError};
 use crate::salesforce::{Error, ErrorClass, SalesforceClient};
@@ -23,6 +24,27 @@ pub(crate) struct ReadContext {
     pub catalog_streams: Vec<String>,
     /// Set once Salesforce refused `resultPages`: later jobs read their pages by locator.
     pub result_pages_refused: AtomicBool,
+    /// Result pages downloaded at once where the read's next Bulk job starts: what paid off in
+    /// the previous one (see `fetch::adaptive`).
+    pub download_level: Arc<DownloadLevel>,
+}
+
+/// What the read's Bulk jobs learned about downloading result pages at once.
+#[derive(Debug)]
+pub(crate) struct DownloadLevel {
+    /// Downloads at once that paid off.
+    pub level: AtomicUsize,
+    /// Tries of one more that failed in a row (the next job waits before trying again).
+    pub failures: AtomicU32,
+}
+
+impl Default for DownloadLevel {
+    fn default() -> Self {
+        DownloadLevel {
+            level: AtomicUsize::new(1),
+            failures: AtomicU32::new(0),
+        }
+    }
 }
 
 /// Why a stream ended INCOMPLETE.

@@ -33,6 +33,9 @@ pub(crate) struct ReadSettings {
     pub max_parallel_downloads: usize,
     /// Fewest rows per Id range of a full refresh (`id_range_rows`); 0 never splits.
     pub id_range_rows: u64,
+    /// Rows above which pending incremental windows are cut by count
+    /// (`incremental_window_rows`); 0 keeps the fixed windows.
+    pub incremental_window_rows: u64,
     /// A STATE is emitted at least every this many records when rows arrive in cursor (or Id)
     /// order.
     pub checkpoint_every: u64,
@@ -62,6 +65,7 @@ impl ReadSettings {
             bulk_page_size: 50_000,
             max_parallel_downloads: 5,
             id_range_rows: 250_000,
+            incremental_window_rows: 250_000,
             checkpoint_every: 10_000,
             max_uri_bytes: crate::salesforce::rest::MAX_URI_BYTES,
             now,

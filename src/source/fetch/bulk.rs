@@ -10,11 +10,12 @@
 //! no row is emitted twice.
 //!
 //! When the job's API version has `resultPages` and more than one download is allowed, the pages
-//! are downloaded several at once instead ([`result_pages`](super::result_pages)); a refusal of
+//! are downloaded several at once instead, as many as pay off ([`result_pages`](super::result_pages)); a refusal of
 //! that endpoint (404 where it does not exist) falls back to the locator chain, for this job and
 //! the rest of the read.
 
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -23,7 +24,7 @@ use tokio::sync::mpsc;
 
 use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
 
-use crate::source::context::ReadContext;
+use crate::source::context::{DownloadLevel, ReadContext};
 use crate::source::decode::convert::RecordLayout;
 use crate::source::decode::csv_stream::CsvDecoder;
 use crate::source::fetch::page::{
@@ -106,8 +107,10 @@ fn spawn_downloader(
 pub(crate) struct Downloads<'a> {
     /// `maxRecords` of a page read by locator.
     pub page_size: u64,
-    /// Pages downloaded at once through `resultPages`; 1 follows the locator chain.
+    /// Most pages downloaded at once through `resultPages`; 1 follows the locator chain.
     pub parallel: usize,
+    /// Pages downloaded at once that paid off in the read's previous job (where the next starts).
+    pub learned: &'a Arc<DownloadLevel>,
     /// Set once Salesforce refused `resultPages`: the read's later jobs go by locator at once.
     pub refused: &'a AtomicBool,
 }
@@ -118,6 +121,7 @@ impl Downloads<'_> {
         Downloads {
             page_size: ctx.settings.bulk_page_size,
             parallel: ctx.settings.max_parallel_downloads,
+            learned: &ctx.download_level,
             refused: &ctx.result_pages_refused,
         }
     }
@@ -152,6 +156,7 @@ pub(crate) async fn download_job<S: RecordSink>(
                     job_id,
                     first,
                     downloads.parallel,
+                    downloads.learned,
                     &mut converter,
                     sink,
                 )

@@ -2,26 +2,33 @@
 //! facts §14), emitted in page order.
 //!
 //! A lister task walks the job's `resultPages` answers (up to five result URLs each) and starts
-//! one download per URL, at most `parallel` at once. Every download streams its body into its
-//! own temporary spool file as it arrives; the reader takes the pages in order and decodes each
-//! from its spool while it is still being written, so the page being emitted is never waited
-//! for whole, and the pages ahead of it wait on disk, not in memory. At most `2 × parallel`
-//! pages are started and not yet emitted (the spools on disk at once); memory holds only the
-//! chunks in flight. Records therefore leave in the same order as through the locator chain,
-//! and the STATE that follows them is never ahead of them: a kill loses at most the pages in
-//! flight.
+//! one download per URL in order, as many at once as the [`adaptive`](super::adaptive) gate
+//! allows (from one up to `max_parallel_downloads`, raised only while another download raises
+//! the aggregate rate). A download that starts while no other runs is the next page the reader
+//! needs (every page before it is downloaded): it streams through a small bounded channel,
+//! straight to the decoder, as the locator chain does. A download that starts beside others is a
+//! page ahead of the reader: it streams into its own temporary spool file, and the reader decodes
+//! it from there while it is still being written, so no page is waited for whole and the pages
+//! ahead wait on disk, not in memory. At most `2 × max_parallel_downloads` pages are started and
+//! not yet emitted; memory holds only the chunks in flight. Records leave in the same order as
+//! through the locator chain, and the STATE that follows them is never ahead of them: a kill
+//! loses at most the pages in flight.
 
 use std::io::{Read, Write};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use futures::StreamExt;
 use tempfile::NamedTempFile;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
 use crate::salesforce::{Error, ErrorClass, QueryJob, ResultPages, SalesforceClient};
 
+use crate::source::context::DownloadLevel;
 use crate::source::decode::csv_stream::CsvDecoder;
+use crate::source::fetch::adaptive::{Controller, Gate, Observation, Slot, TICK};
 use crate::source::fetch::page::{
     refetch_page, AbortOnDrop, DownloadError, PageAt, PageConverter, PAGE_ATTEMPTS,
 };
@@ -29,6 +36,9 @@ use crate::source::output::sink::RecordSink;
 
 /// Bytes decoded from a spool per step.
 const READ_CHUNK: usize = 256 * 1024;
+
+/// Chunks buffered between a streamed page's download and the decoder.
+const STREAM_CHUNKS: usize = 16;
 
 /// The first API version with `resultPages`.
 const RESULT_PAGES_SINCE: f64 = 58.0;
@@ -49,53 +59,174 @@ pub(crate) fn is_refusal(e: &Error) -> bool {
     matches!(e.status(), Some(400 | 403 | 404 | 405 | 409 | 501))
 }
 
+/// What the controller watches: bytes received, time the reader waited for bytes (a wait still
+/// going on counts up to now), and whether a page is waiting for a download slot.
+#[derive(Debug)]
+struct Meter {
+    epoch: Instant,
+    bytes: AtomicU64,
+    waited_nanos: AtomicU64,
+    /// When the reader's current wait began (nanoseconds after `epoch`, plus one); 0 when it is
+    /// not waiting. Whoever moves it on (the reader when the wait ends, the controller at a
+    /// tick) counts the time before.
+    waiting_since: AtomicU64,
+    pending: AtomicBool,
+}
+
+impl Meter {
+    fn new() -> Meter {
+        Meter {
+            epoch: Instant::now(),
+            bytes: AtomicU64::new(0),
+            waited_nanos: AtomicU64::new(0),
+            waiting_since: AtomicU64::new(0),
+            pending: AtomicBool::new(false),
+        }
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos())
+            .unwrap_or(u64::MAX - 1)
+            .saturating_add(1)
+    }
+
+    /// Runs `wait`, counting its time as the reader's waiting.
+    async fn waiting<T>(&self, wait: impl std::future::Future<Output = T>) -> T {
+        self.waiting_since.store(self.now(), Ordering::Relaxed);
+        let out = wait.await;
+        let since = self.waiting_since.swap(0, Ordering::Relaxed);
+        if since != 0 {
+            let spent = self.now().saturating_sub(since);
+            self.waited_nanos.fetch_add(spent, Ordering::Relaxed);
+        }
+        out
+    }
+
+    /// The waiting since the last call, the wait going on included.
+    fn take_waited(&self) -> u64 {
+        let mut waited = self.waited_nanos.swap(0, Ordering::Relaxed);
+        let since = self.waiting_since.load(Ordering::Relaxed);
+        if since != 0 {
+            let now = self.now();
+            if self
+                .waiting_since
+                .compare_exchange(since, now, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+            {
+                waited += now.saturating_sub(since);
+            }
+        }
+        waited
+    }
+}
+
 /// Why one page's download failed.
 enum SpoolError {
     Api(Error),
     File(std::io::Error),
 }
 
-/// How far a page's download has got: bytes in its spool, and whether the body is complete.
+/// How far a spooled page's download has got: bytes in its spool, and whether the body is
+/// complete.
 type Progress = (u64, bool);
 
-/// One page, started: its spool (deleted when dropped), a reader of it, its download.
-struct SpooledPage {
+/// Where a started page's bytes go.
+enum Source {
+    /// Straight to the decoder through a bounded channel (closed when the body ends).
+    Stream(mpsc::Receiver<Bytes>),
+    /// Into a spool file (deleted when dropped), read back as it grows.
+    Spool {
+        _spool: NamedTempFile,
+        reader: std::fs::File,
+        progress: watch::Receiver<Progress>,
+    },
+}
+
+/// The writing end of a [`Source`].
+enum Destination {
+    Stream(mpsc::Sender<Bytes>),
+    Spool {
+        file: std::fs::File,
+        progress: watch::Sender<Progress>,
+    },
+}
+
+impl Destination {
+    /// Passes on one chunk; false when the reader is gone.
+    async fn put(&mut self, bytes: Bytes) -> Result<bool, SpoolError> {
+        match self {
+            Destination::Stream(sender) => Ok(sender.send(bytes).await.is_ok()),
+            Destination::Spool { file, progress } => {
+                file.write_all(&bytes).map_err(SpoolError::File)?;
+                progress.send_modify(|p| p.0 += bytes.len() as u64);
+                Ok(true)
+            }
+        }
+    }
+
+    fn complete(&mut self) {
+        if let Destination::Spool { progress, .. } = self {
+            progress.send_modify(|p| p.1 = true);
+        }
+    }
+}
+
+/// One page, started: where its bytes arrive, its download.
+struct StartedPage {
     url: String,
-    _spool: NamedTempFile,
-    reader: std::fs::File,
-    progress: watch::Receiver<Progress>,
+    source: Source,
     download: AbortOnDrop<Result<Option<u64>, SpoolError>>,
     /// Held until the page is emitted: bounds the pages started ahead of the reader.
     _window: OwnedSemaphorePermit,
 }
 
 /// Emits every page listed by `first` and the answers after it, in page order, downloading up
-/// to `parallel` at once.
+/// to `most` at once; `learned` is the level this job starts at, and holds the level it reached
+/// for the next job.
 pub(crate) async fn emit_result_pages<S: RecordSink>(
     client: &SalesforceClient,
     job_id: &str,
     first: ResultPages,
-    parallel: usize,
+    most: usize,
+    learned: &Arc<DownloadLevel>,
     converter: &mut PageConverter<'_>,
     sink: &mut S,
 ) -> Result<(), DownloadError<S::Error>> {
-    let parallel = parallel.max(1);
-    let (sender, mut receiver) = mpsc::channel(2 * parallel);
+    let most = most.max(1);
+    let controller = Controller::resume(
+        learned.level.load(Ordering::Relaxed),
+        learned.failures.load(Ordering::Relaxed),
+        most,
+    );
+    let gate = Gate::new(controller.confirmed());
+    let meter = Arc::new(Meter::new());
+    let (sender, mut receiver) = mpsc::channel(2 * most);
     let _lister = AbortOnDrop(tokio::spawn(list_pages(
         client.clone(),
         job_id.to_string(),
         first,
-        parallel,
+        Lister {
+            window: Arc::new(Semaphore::new(2 * most)),
+            gate: gate.clone(),
+            meter: meter.clone(),
+        },
         sender,
     )));
+    let _controller = AbortOnDrop(tokio::spawn(control(
+        controller,
+        gate,
+        meter.clone(),
+        learned.clone(),
+    )));
     let mut buffer = vec![0u8; READ_CHUNK];
-    while let Some(page) = receiver.recv().await {
+    while let Some(page) = meter.waiting(receiver.recv()).await {
         let mut page = page.map_err(|e| spool_failure(job_id, e))?;
         let mut decoder = CsvDecoder::new();
         converter.start_page(0);
-        let expected = decode_spool(
+        let expected = decode_page(
             job_id,
             &mut page,
+            &meter,
             &mut buffer,
             &mut decoder,
             converter,
@@ -122,48 +253,109 @@ pub(crate) async fn emit_result_pages<S: RecordSink>(
     Ok(())
 }
 
-/// Decodes `page` from its spool as its download writes it; returns the page's announced row
-/// count once the download is complete.
-async fn decode_spool<S: RecordSink>(
+/// Adjusts the gate's level every tick from what the downloads yielded, and keeps the level
+/// confirmed so far in `learned`.
+async fn control(
+    mut controller: Controller,
+    gate: Arc<Gate>,
+    meter: Arc<Meter>,
+    learned: Arc<DownloadLevel>,
+) {
+    let mut ticks = tokio::time::interval(TICK);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks.tick().await;
+    let mut last = Instant::now();
+    loop {
+        ticks.tick().await;
+        let elapsed = last.elapsed().as_secs_f64().max(1e-3);
+        last = Instant::now();
+        let now = gate.now();
+        let seen = Observation {
+            rate: meter.bytes.swap(0, Ordering::Relaxed) as f64 / elapsed,
+            waited: meter.take_waited() as f64 / 1e9 / elapsed,
+            active: now.active,
+            pending: meter.pending.load(Ordering::Relaxed),
+        };
+        let level = controller.tick(seen);
+        if level != now.level {
+            tracing::debug!(
+                "result downloads: {} at once ({:.1} MB/s received, reader waited {:.0}% of the last {:.2} s)",
+                level,
+                seen.rate / 1e6,
+                seen.waited * 100.0,
+                elapsed
+            );
+            gate.set_level(level);
+        }
+        learned
+            .level
+            .store(controller.confirmed(), Ordering::Relaxed);
+        learned
+            .failures
+            .store(controller.failures(), Ordering::Relaxed);
+    }
+}
+
+/// Decodes `page` as its download delivers it; returns the page's announced row count once the
+/// download is complete.
+async fn decode_page<S: RecordSink>(
     job_id: &str,
-    page: &mut SpooledPage,
+    page: &mut StartedPage,
+    meter: &Meter,
     buffer: &mut [u8],
     decoder: &mut CsvDecoder,
     converter: &mut PageConverter<'_>,
     sink: &mut S,
 ) -> Result<Option<u64>, DownloadError<S::Error>> {
-    let mut offset = 0u64;
-    loop {
-        let (written, done) = *page.progress.borrow_and_update();
-        if offset < written {
-            let want = usize::try_from(written - offset)
-                .unwrap_or(usize::MAX)
-                .min(buffer.len());
-            let n = page
-                .reader
-                .read(&mut buffer[..want])
-                .map_err(|e| spool_failure(job_id, SpoolError::File(e)))?;
-            if n == 0 {
-                return Err(spool_failure(
-                    job_id,
-                    SpoolError::File(std::io::ErrorKind::UnexpectedEof.into()),
-                ));
+    match &mut page.source {
+        Source::Stream(chunks) => loop {
+            let bytes = match chunks.try_recv() {
+                Ok(bytes) => bytes,
+                Err(mpsc::error::TryRecvError::Empty) => match meter.waiting(chunks.recv()).await {
+                    Some(bytes) => bytes,
+                    None => return finished(job_id, &mut page.download).await,
+                },
+                Err(mpsc::error::TryRecvError::Disconnected) => {
+                    return finished(job_id, &mut page.download).await
+                }
+            };
+            decoder.feed(&bytes, |row| converter.on_row(row, sink))?;
+        },
+        Source::Spool {
+            reader, progress, ..
+        } => {
+            let mut offset = 0u64;
+            loop {
+                let (written, done) = *progress.borrow_and_update();
+                if offset < written {
+                    let want = usize::try_from(written - offset)
+                        .unwrap_or(usize::MAX)
+                        .min(buffer.len());
+                    let n = reader
+                        .read(&mut buffer[..want])
+                        .map_err(|e| spool_failure(job_id, SpoolError::File(e)))?;
+                    if n == 0 {
+                        return Err(spool_failure(
+                            job_id,
+                            SpoolError::File(std::io::ErrorKind::UnexpectedEof.into()),
+                        ));
+                    }
+                    offset += n as u64;
+                    decoder.feed(&buffer[..n], |row| converter.on_row(row, sink))?;
+                    continue;
+                }
+                if done {
+                    return finished(job_id, &mut page.download).await;
+                }
+                if meter.waiting(progress.changed()).await.is_err() {
+                    // The download ended without completing the page: its result says why.
+                    finished::<S::Error>(job_id, &mut page.download).await?;
+                    return Err(spool_failure(
+                        job_id,
+                        SpoolError::File(std::io::ErrorKind::UnexpectedEof.into()),
+                    ));
+                }
             }
-            offset += n as u64;
-            decoder.feed(&buffer[..n], |row| converter.on_row(row, sink))?;
-            continue;
-        }
-        if done {
-            let expected = finished(job_id, &mut page.download).await?;
-            return Ok(expected);
-        }
-        if page.progress.changed().await.is_err() {
-            // The download ended without completing the page: its result says why.
-            finished::<S::Error>(job_id, &mut page.download).await?;
-            return Err(spool_failure(
-                job_id,
-                SpoolError::File(std::io::ErrorKind::UnexpectedEof.into()),
-            ));
         }
     }
 }
@@ -192,21 +384,28 @@ fn spool_failure<E>(job_id: &str, e: SpoolError) -> DownloadError<E> {
     }
 }
 
+/// What the lister starts pages within.
+struct Lister {
+    /// Pages started and not yet emitted.
+    window: Arc<Semaphore>,
+    /// Downloads at once.
+    gate: Arc<Gate>,
+    meter: Arc<Meter>,
+}
+
 /// Walks the `resultPages` answers and starts each page's download in order, within the
 /// bounds; hands the started pages to the reader.
 async fn list_pages(
     client: SalesforceClient,
     job_id: String,
     first: ResultPages,
-    parallel: usize,
-    sender: mpsc::Sender<Result<SpooledPage, SpoolError>>,
+    lister: Lister,
+    sender: mpsc::Sender<Result<StartedPage, SpoolError>>,
 ) {
-    let downloads = Arc::new(Semaphore::new(parallel));
-    let window = Arc::new(Semaphore::new(2 * parallel));
     let mut answer = first;
     loop {
         for entry in std::mem::take(&mut answer.result_pages) {
-            let started = start_page(&client, &job_id, entry.result_url, &downloads, &window).await;
+            let started = start_page(&client, &job_id, entry.result_url, &lister).await;
             if sender.send(started).await.is_err() {
                 return;
             }
@@ -225,48 +424,69 @@ async fn list_pages(
     }
 }
 
-/// Waits for room (a window slot, then a download slot), then starts downloading `url`.
+/// Waits for room (a window slot, then a download slot), then starts downloading `url`:
+/// streamed when no other download runs, else spooled.
 async fn start_page(
     client: &SalesforceClient,
     job_id: &str,
     url: String,
-    downloads: &Arc<Semaphore>,
-    window: &Arc<Semaphore>,
-) -> Result<SpooledPage, SpoolError> {
+    lister: &Lister,
+) -> Result<StartedPage, SpoolError> {
     let closed = |_| SpoolError::File(std::io::Error::other("download slots closed"));
-    let window = window.clone().acquire_owned().await.map_err(closed)?;
-    let slot = downloads.clone().acquire_owned().await.map_err(closed)?;
-    let spool = NamedTempFile::new().map_err(SpoolError::File)?;
-    let reader = spool.reopen().map_err(SpoolError::File)?;
-    let writer = spool.as_file().try_clone().map_err(SpoolError::File)?;
-    let (progress_sender, progress) = watch::channel((0, false));
-    let download = AbortOnDrop(tokio::spawn(spool_page(
+    let window = lister
+        .window
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(closed)?;
+    lister.meter.pending.store(true, Ordering::Relaxed);
+    let (slot, others) = lister.gate.acquire().await;
+    lister.meter.pending.store(false, Ordering::Relaxed);
+    let (source, destination) = if others == 0 {
+        let (sender, receiver) = mpsc::channel(STREAM_CHUNKS);
+        (Source::Stream(receiver), Destination::Stream(sender))
+    } else {
+        let spool = NamedTempFile::new().map_err(SpoolError::File)?;
+        let reader = spool.reopen().map_err(SpoolError::File)?;
+        let file = spool.as_file().try_clone().map_err(SpoolError::File)?;
+        let (progress_sender, progress) = watch::channel((0, false));
+        (
+            Source::Spool {
+                _spool: spool,
+                reader,
+                progress,
+            },
+            Destination::Spool {
+                file,
+                progress: progress_sender,
+            },
+        )
+    };
+    let download = AbortOnDrop(tokio::spawn(download_page(
         client.clone(),
         job_id.to_string(),
         url.clone(),
-        writer,
-        progress_sender,
+        destination,
+        lister.meter.clone(),
         slot,
     )));
-    Ok(SpooledPage {
+    Ok(StartedPage {
         url,
-        _spool: spool,
-        reader,
-        progress,
+        source,
         download,
         _window: window,
     })
 }
 
-/// Downloads one page into its spool; a body that breaks off is fetched again and the bytes
-/// already spooled skipped (result pages are stored files). Returns `Sforce-NumberOfRecords`.
-async fn spool_page(
+/// Downloads one page into `destination`; a body that breaks off is fetched again and the bytes
+/// already passed on skipped (result pages are stored files). Returns `Sforce-NumberOfRecords`.
+async fn download_page(
     client: SalesforceClient,
     job_id: String,
     url: String,
-    mut spool: std::fs::File,
-    progress: watch::Sender<Progress>,
-    _slot: OwnedSemaphorePermit,
+    mut destination: Destination,
+    meter: Arc<Meter>,
+    _slot: Slot,
 ) -> Result<Option<u64>, SpoolError> {
     let mut delivered: u64 = 0;
     let mut attempt = 0;
@@ -282,6 +502,7 @@ async fn spool_page(
         while let Some(chunk) = body.next().await {
             match chunk {
                 Ok(mut bytes) => {
+                    meter.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
                     let start = seen;
                     seen += bytes.len() as u64;
                     if seen <= delivered {
@@ -290,9 +511,10 @@ async fn spool_page(
                     if start < delivered {
                         bytes = bytes.slice(usize::try_from(delivered - start).unwrap_or(0)..);
                     }
-                    spool.write_all(&bytes).map_err(SpoolError::File)?;
                     delivered = seen;
-                    progress.send_modify(|p| p.0 = delivered);
+                    if !destination.put(bytes).await? {
+                        return Ok(None);
+                    }
                 }
                 Err(e) => {
                     broke = Some(e);
@@ -302,7 +524,7 @@ async fn spool_page(
         }
         match broke {
             None => {
-                progress.send_modify(|p| p.1 = true);
+                destination.complete();
                 return Ok(page.number_of_records);
             }
             Some(e) if e.class() == ErrorClass::Transient && attempt < PAGE_ATTEMPTS => {

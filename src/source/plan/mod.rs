@@ -7,11 +7,13 @@
 //!
 //! Windows: from `start_date`, or from the saved state's end minus `lookback_window` (never before
 //! `start_date`), up to an upper bound fixed when the read starts (`min(now, end_date)`), cut into
-//! half-open windows of `stream_slice_step`.
+//! half-open windows of `stream_slice_step`; a Bulk read whose windows hold many rows cuts them
+//! further by count (`window_rows`).
 
 pub(crate) mod id_ranges;
 pub(crate) mod query_build;
 pub(crate) mod soql;
+pub(crate) mod window_rows;
 
 use chrono::{DateTime, Utc};
 

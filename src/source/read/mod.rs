@@ -46,6 +46,7 @@ pub(crate) fn read_settings(
     settings.bulk_page_size = u64::from(config.bulk_page_size.max(1));
     settings.max_parallel_downloads = config.max_parallel_downloads.max(1);
     settings.id_range_rows = config.id_range_rows;
+    settings.incremental_window_rows = config.incremental_window_rows;
     settings.change_data_capture = config.change_data_capture.clone();
     if let Some(max) = max_uri_bytes {
         settings.max_uri_bytes = max.min(settings.max_uri_bytes);
@@ -101,6 +102,7 @@ pub(crate) async fn read(
             .collect(),
         settings,
         result_pages_refused: AtomicBool::new(false),
+        download_level: Arc::default(),
     });
     let permits = Arc::new(Semaphore::new(ctx.settings.num_workers));
     let state = Arc::new(state);

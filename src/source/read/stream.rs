@@ -39,6 +39,7 @@ use crate::source::output::state::{FullRefreshState, IncrementalState, StreamSta
 use crate::source::plan::id_ranges::{id_ranges, IdRange};
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
 use crate::source::plan::soql::CursorWindow;
+use crate::source::plan::window_rows::{cut_by_rows, Counter};
 use crate::source::plan::{choose_api, split_windows, WindowSettings};
 use crate::source::read::window_count::{count_rows, verdict, Tally, Verdict, MAX_REREADS};
 
@@ -377,6 +378,31 @@ async fn read_windows(
             Some(last) => last.1 = bounds.upper,
             None => windows.push((windows_of.lower(Some(state)), bounds.upper)),
         }
+    }
+    // A Bulk read of windows holding many rows cuts them by count, so several jobs prepare at
+    // once. Not a Change Data Capture catch-up (its last window reaches past now, where a count
+    // means nothing) and not for REST, which has no jobs to prepare.
+    if plan.api == Api::Bulk && !bounds.open_ended && settings.incremental_window_rows > 0 {
+        let counter = Counter {
+            client: &ctx.client,
+            budget: &ctx.budget,
+            object: &plan.object,
+            cursor,
+        };
+        let fixed = windows.clone();
+        windows = match cut_by_rows(&counter, windows, settings.incremental_window_rows).await {
+            Ok(cut) => cut,
+            // Cutting is an optimisation: a count that fails (a timeout over a huge span) leaves
+            // the fixed windows.
+            Err(StreamFailure::Budget(e)) => return Err(StreamFailure::Budget(e)),
+            Err(e) => {
+                tracing::warn!(
+                    "{}: cannot count the pending windows' rows ({e}); reading them as fixed windows",
+                    plan.object
+                );
+                fixed
+            }
+        };
     }
     let last_window = windows.len().saturating_sub(1);
     let mut estimated = 0u64;
