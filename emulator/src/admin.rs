@@ -60,6 +60,14 @@ fn error(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
+/// 204 when a change to record `id` of `object` took effect, else the store's error.
+fn no_content(object: &str, id: &str, result: Result<(), StoreError>) -> Response {
+    match result {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => store_error(object, id, e),
+    }
+}
+
 fn store_error(object: &str, id: &str, e: StoreError) -> Response {
     match e {
         StoreError::NotFound => error(
@@ -123,10 +131,7 @@ async fn update(
         Ok(v) => v,
         Err((status, message)) => return error(status, message),
     };
-    match state.org_mut().update(&object, &id, values) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => store_error(&object, &id, e),
-    }
+    no_content(&object, &id, state.org_mut().update(&object, &id, values))
 }
 
 /// One operation of `POST /__emulator/transaction`.
@@ -208,20 +213,18 @@ async fn remove(
     Path((object, id)): Path<(String, String)>,
     Query(options): Query<DeleteOptions>,
 ) -> Response {
-    match state.org_mut().delete(&object, &id, options.hard) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => store_error(&object, &id, e),
-    }
+    no_content(
+        &object,
+        &id,
+        state.org_mut().delete(&object, &id, options.hard),
+    )
 }
 
 async fn undelete(
     State(state): State<AppState>,
     Path((object, id)): Path<(String, String)>,
 ) -> Response {
-    match state.org_mut().undelete(&object, &id) {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
-        Err(e) => store_error(&object, &id, e),
-    }
+    no_content(&object, &id, state.org_mut().undelete(&object, &id))
 }
 
 async fn read(

@@ -233,6 +233,32 @@ pub(crate) fn parse_api_version(text: &str) -> Result<String, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    /// A raw config with one key of its own, read beside the credential keys.
+    #[derive(Debug, Deserialize)]
+    struct Raw {
+        start_date: Option<String>,
+    }
+
+    #[test]
+    fn flat_keys_are_read_beside_the_raw_config_and_unknown_keys_are_those_neither_uses() {
+        let (raw, flat, unknown) = AuthKeys::read_with::<Raw>(
+            &json!({"client_id": "c", "start_date": "2024-01-01", "nope": 1, "api_type": 2}),
+        )
+        .unwrap();
+        assert_eq!(raw.start_date.as_deref(), Some("2024-01-01"));
+        assert_eq!(flat.client_id.as_deref(), Some("c"));
+        assert_eq!(unknown, ["api_type", "nope"]);
+    }
+
+    #[test]
+    fn of_two_bad_keys_the_one_written_first_is_reported_as_one_pass_did() {
+        let key = |config: Value| AuthKeys::read_with::<Raw>(&config).unwrap_err().key;
+        assert_eq!(key(json!({"client_id": 5, "start_date": 7})), "client_id");
+        assert_eq!(key(json!({"start_date": 7, "client_id": 5})), "start_date");
+        assert_eq!(key(json!({"client_secret": 5})), "client_secret");
+    }
 
     #[test]
     fn api_version_accepts_common_spellings() {

@@ -26,7 +26,11 @@ pub(crate) mod service;
     unreachable_pub
 )]
 pub mod proto {
-    tonic::include_proto!("eventbus.v1");
+    // The Pub/Sub API's messages, server and client (proto/generate made them).
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../proto/generated/server/eventbus.v1.rs"
+    ));
 }
 
 pub(crate) use bus::{ChangeKind, EventBus, RecordChange};

@@ -36,7 +36,11 @@ use crate::secret::Secret;
     missing_docs
 )]
 pub(crate) mod proto {
-    tonic::include_proto!("eventbus.v1");
+    // The Pub/Sub API's messages and client (proto/generate made them).
+    include!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/proto/generated/client/eventbus.v1.rs"
+    ));
 }
 
 use proto::pub_sub_client::PubSubClient;
