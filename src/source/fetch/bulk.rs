@@ -139,12 +139,13 @@ impl Downloads<'_> {
     }
 }
 
-/// Starts downloading `job`'s result pages before the job is read, once `after` (the read's
-/// previous job: true when all its pages are downloaded, closed when it is not read that way)
-/// lets it: the downloads of consecutive jobs then follow each other without a pause while the
-/// previous job's last pages are emitted and the job is deleted and counted. Nothing starts when
-/// the job's pages would follow the locator chain, or when `resultPages` is refused (the job is
-/// then read as usual).
+/// Starts downloading `job`'s result pages before the job is read, once `after` lets it (the
+/// read's previous job: true once that job is being read and all its pages have started
+/// downloading; closed when it is not read that way): the downloads of consecutive jobs then
+/// overlap instead of pausing while the previous job's last pages download and are emitted and
+/// the job is deleted and counted. Each job keeps its own `max_parallel_downloads`. Nothing
+/// starts when the job's pages would follow the locator chain, or when `resultPages` is refused
+/// (the job is then read as usual).
 pub(crate) async fn start_early(
     client: &SalesforceClient,
     job: &mut PreparedJob,

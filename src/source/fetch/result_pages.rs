@@ -188,16 +188,16 @@ pub(crate) struct JobPages {
     meter: Arc<Meter>,
     /// Set when the reader takes the job: from then on a download that starts alone streams.
     current: watch::Sender<bool>,
-    /// True once the reader has the job and every page has been downloaded (the read's next
-    /// job may start).
+    /// True once the reader has the job and every page has started downloading (the read's
+    /// next job may start).
     downloaded: watch::Receiver<bool>,
     _lister: AbortOnDrop<()>,
     _controller: AbortOnDrop<()>,
 }
 
 impl JobPages {
-    /// True once the reader has the job and every page has been downloaded; closed when the
-    /// job's pages stop being listed without that (a failure).
+    /// True once the reader has the job and every page has started downloading; closed when
+    /// the job's pages stop being listed without that (a failure).
     pub(crate) fn downloaded(&self) -> watch::Receiver<bool> {
         self.downloaded.clone()
     }
@@ -214,12 +214,7 @@ pub(crate) fn start_pages(
     learned: &Arc<DownloadLevel>,
 ) -> JobPages {
     let most = most.max(1);
-    let controller = Controller::resume(
-        learned.level.load(Ordering::Relaxed),
-        learned.failures.load(Ordering::Relaxed),
-        most,
-    );
-    let gate = Gate::new(controller.confirmed());
+    let gate = Gate::new(learned.level.load(Ordering::Relaxed).clamp(1, most));
     let meter = Arc::new(Meter::new());
     let (current, taken) = watch::channel(false);
     let (sender, receiver) = mpsc::channel(2 * most);
@@ -238,10 +233,11 @@ pub(crate) fn start_pages(
         sender,
     )));
     let controller = AbortOnDrop(tokio::spawn(control(
-        controller,
+        most,
         gate,
         meter.clone(),
         learned.clone(),
+        current.subscribe(),
     )));
     JobPages {
         job_id: job_id.to_string(),
@@ -323,11 +319,25 @@ pub(crate) async fn emit_pages<S: RecordSink>(
 /// Adjusts the gate's level every tick from what the downloads yielded, and keeps the level
 /// confirmed so far in `learned`.
 async fn control(
-    mut controller: Controller,
+    most: usize,
     gate: Arc<Gate>,
     meter: Arc<Meter>,
     learned: Arc<DownloadLevel>,
+    mut taken: watch::Receiver<bool>,
 ) {
+    // A job started early keeps its first level until the reader takes it, then goes on from
+    // what the job before it learned (which it alone updates meanwhile).
+    if taken.wait_for(|taken| *taken).await.is_err() {
+        return;
+    }
+    let mut controller = Controller::resume(
+        learned.level.load(Ordering::Relaxed),
+        learned.failures.load(Ordering::Relaxed),
+        most,
+    );
+    gate.set_level(controller.confirmed());
+    let _ = meter.take_waited();
+    meter.bytes.store(0, Ordering::Relaxed);
     let mut ticks = tokio::time::interval(TICK);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     ticks.tick().await;
@@ -409,6 +419,10 @@ async fn decode_page<S: RecordSink>(
                     }
                     offset += n as u64;
                     decoder.feed(&buffer[..n], |row| converter.on_row(row, sink))?;
+                    // A spool read never waits, so without this the reader would keep the
+                    // runtime's thread while it drains a spool, and the downloads (whose
+                    // connections are what is being waited for) would stall meanwhile.
+                    tokio::task::yield_now().await;
                     continue;
                 }
                 if done {
@@ -460,7 +474,7 @@ struct Lister {
     meter: Arc<Meter>,
     /// True once the reader has taken the job.
     taken: watch::Receiver<bool>,
-    /// Set once every page is started and no download runs.
+    /// Set once the reader has the job and every page is started.
     downloaded: watch::Sender<bool>,
 }
 
@@ -485,10 +499,15 @@ async fn list_pages(
             Some(next) if !answer.done => next,
             _ => {
                 // The next job may start downloading once this one is the reader's and every
-                // page is on its way to it: at most two jobs download or wait on disk at once.
+                // page of it has started (at most two jobs download or wait on disk at once):
+                // where downloads pay off, a job's last pages then do not leave connections
+                // idle. At one download at a time (a server limited by its CPU) the next job
+                // waits for the last download to end instead, as the locator chain would.
                 let mut taken = lister.taken.clone();
                 let _ = taken.wait_for(|taken| *taken).await;
-                lister.gate.idle().await;
+                if lister.gate.now().level == 1 {
+                    lister.gate.idle().await;
+                }
                 let _ = lister.downloaded.send(true);
                 return;
             }

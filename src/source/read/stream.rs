@@ -193,8 +193,7 @@ type PreparedJobs = Pin<
 /// For a Bulk stream, the jobs of `specs` prepared in the background in order, up to
 /// `num_workers` (at most 8) at once, each counted by the budget when it starts. A prepared job
 /// starts downloading its result pages once the job before it is being read and all its pages
-/// are downloaded ([`start_early`]), so the downloads of consecutive jobs follow each other
-/// without a pause.
+/// have started ([`start_early`]), so the downloads of consecutive jobs overlap.
 fn prepare_ahead(
     ctx: &Arc<ReadContext>,
     plan: &StreamPlan,
@@ -209,7 +208,7 @@ fn prepare_ahead(
         queries.push(bulk_query(&plan.fields, spec)?);
     }
     let ctx = ctx.clone();
-    // Each job hands the next the signal of its pages downloaded (None: not downloading early).
+    // Each job hands the next the signal of its pages started (None: not downloading early).
     let mut previous: Option<oneshot::Receiver<Option<watch::Receiver<bool>>>> = None;
     let stream = futures::stream::iter(queries.into_iter().map(move |(text, layout)| {
         let ctx = ctx.clone();
