@@ -120,9 +120,10 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "default_bulk_page_size")]
     #[schemars(title = "Bulk Result Page Size", range(min = 1))]
     pub bulk_page_size: Option<u32>,
-    /// Result pages of one Bulk query job downloaded at once (1 to 10), through the job's
-    /// `resultPages` (API version 58.0 and later). 1 reads the pages one after another by
-    /// locator, as Airbyte's source does.
+    /// Most result pages of one Bulk query job downloaded at once (1 to 10), through the job's
+    /// `resultPages` (API version 58.0 and later); downloads open one by one while each raises
+    /// the download rate. 1 reads the pages one after another by locator, as Airbyte's source
+    /// does.
     #[serde(default = "default_max_parallel_downloads")]
     #[schemars(title = "Parallel Result Downloads", range(min = 1, max = 10))]
     pub max_parallel_downloads: Option<u32>,
