@@ -560,3 +560,48 @@ fn an_incremental_read_with_few_rows_counts_once_and_keeps_its_windows() {
     assert_eq!(count_queries(&org).len(), 2, "{:?}", count_queries(&org));
     assert_eq!(run.records("Contact").len(), CONTACTS as usize);
 }
+
+#[test]
+fn the_next_ranges_downloads_start_while_the_range_before_it_is_still_being_finished() {
+    let org = org();
+    // The first job's DELETE (its range read, the job finished) answers 1.5 s late: without the
+    // early start the next range's pages would be listed only after it.
+    org.fault(
+        json!({"method": "DELETE", "path": "/services/data/*/jobs/query/*",
+        "type": "delay", "millis": 1500, "when": "once"}),
+    );
+    let run = read(&org, &["Contact"], ranged(json!({})));
+    run.assert_success();
+    let requests = org.requests();
+    let path = |r: &Value| r["path"].as_str().unwrap().to_string();
+    let delete = requests
+        .iter()
+        .find(|r| r["method"] == "DELETE" && r["faults"] == json!(["delay"]))
+        .unwrap_or_else(|| panic!("the delay fired on a DELETE: {requests:?}"));
+    let first_job = path(delete).rsplit('/').next().unwrap().to_string();
+    let listed_first = requests
+        .iter()
+        .position(|r| path(r).contains("/resultPages") && path(r).contains(&first_job))
+        .expect("the first range's pages were listed");
+    assert!(
+        requests[..listed_first]
+            .iter()
+            .all(|r| !path(r).contains("/resultPages")),
+        "the delayed DELETE is the first range's job ({first_job})"
+    );
+    let deleted_at = delete["finished"].as_u64().unwrap();
+    let early: Vec<&Value> = requests
+        .iter()
+        .filter(|r| {
+            path(r).contains("/resultPages")
+                && !path(r).contains(&first_job)
+                && r["finished"].as_u64().unwrap() < deleted_at
+        })
+        .collect();
+    assert!(
+        !early.is_empty(),
+        "the next range's pages were listed before the first range's job was deleted: {requests:?}"
+    );
+    assert_every_record_once_in_order(&org, &run, "Contact");
+    assert!(assert_states_never_ahead(&stream_output(&run, "Contact")) >= 1);
+}
