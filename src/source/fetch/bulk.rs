@@ -31,7 +31,7 @@ use crate::source::fetch::page::{
     refetch_page, AbortOnDrop, DownloadError, PageAt, PageConverter, PAGE_ATTEMPTS,
 };
 use crate::source::fetch::result_pages::{
-    emit_pages, emit_result_pages, is_refusal, offers_result_pages, start_pages, JobPages,
+    emit_pages, is_refusal, offers_result_pages, start_pages, JobPages,
 };
 use crate::source::output::sink::RecordSink;
 
@@ -152,37 +152,58 @@ pub(crate) async fn start_early(
     downloads: &Downloads<'_>,
     after: Option<tokio::sync::watch::Receiver<bool>>,
 ) {
-    if downloads.parallel < 2
-        || downloads.refused.load(Ordering::Relaxed)
-        || !offers_result_pages(client, &job.job)
-    {
+    if !uses_result_pages(client, &job.job, downloads) {
         return;
     }
     if let Some(mut after) = after {
         // An error means the previous job will not download through resultPages: go now.
         let _ = after.wait_for(|done| *done).await;
     }
-    match client.query_result_pages(&job.job.id, None).await {
-        Ok(first) => {
-            job.early = Some(start_pages(
-                client,
-                &job.job.id,
-                first,
-                downloads.parallel,
-                downloads.learned,
-            ));
-        }
-        Err(e) if is_refusal(&e) => {
-            downloads.refused.store(true, Ordering::Relaxed);
-            tracing::warn!(
-                "Bulk job {}: Salesforce refused resultPages ({e}); downloading result pages one at a time by locator",
-                job.job.id
-            );
-        }
+    match begin_result_pages(client, &job.job, downloads).await {
+        Ok(pages) => job.early = pages,
         Err(e) => tracing::debug!(
             "Bulk job {}: resultPages not started early ({e}); it is asked again when the job is read",
             job.job.id
         ),
+    }
+}
+
+/// Whether `job`'s pages are downloaded through `resultPages` (more than one download allowed,
+/// the endpoint not refused earlier in the read, the job's API version offering it).
+fn uses_result_pages(client: &SalesforceClient, job: &QueryJob, downloads: &Downloads<'_>) -> bool {
+    downloads.parallel > 1
+        && !downloads.refused.load(Ordering::Relaxed)
+        && offers_result_pages(client, job)
+}
+
+/// Lists `job`'s first result pages and starts their downloads. `None` when the pages follow the
+/// locator chain instead: `resultPages` not used for this job, or refused by Salesforce (then
+/// for the rest of the read, with a warning).
+async fn begin_result_pages(
+    client: &SalesforceClient,
+    job: &QueryJob,
+    downloads: &Downloads<'_>,
+) -> Result<Option<JobPages>, Error> {
+    if !uses_result_pages(client, job, downloads) {
+        return Ok(None);
+    }
+    match client.query_result_pages(&job.id, None).await {
+        Ok(first) => Ok(Some(start_pages(
+            client,
+            &job.id,
+            first,
+            downloads.parallel,
+            downloads.learned,
+        ))),
+        Err(e) if is_refusal(&e) => {
+            downloads.refused.store(true, Ordering::Relaxed);
+            tracing::warn!(
+                "Bulk job {}: Salesforce refused resultPages ({e}); downloading result pages one at a time by locator",
+                job.id
+            );
+            Ok(None)
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -204,38 +225,14 @@ pub(crate) async fn download_job<S: RecordSink>(
     let job_id = job.job.id.as_str();
     let page_size = downloads.page_size;
     let mut converter = PageConverter::new(layout);
-    if let Some(pages) = job.early.take() {
+    let pages = match job.early.take() {
+        Some(pages) => Some(pages),
+        None => begin_result_pages(client, &job.job, downloads).await?,
+    };
+    if let Some(pages) = pages {
         emit_pages(client, pages, &mut converter, sink).await?;
         finish_job(client, job_id).await;
         return Ok(converter.rows);
-    }
-    if downloads.parallel > 1
-        && !downloads.refused.load(Ordering::Relaxed)
-        && offers_result_pages(client, &job.job)
-    {
-        match client.query_result_pages(job_id, None).await {
-            Ok(first) => {
-                emit_result_pages(
-                    client,
-                    job_id,
-                    first,
-                    downloads.parallel,
-                    downloads.learned,
-                    &mut converter,
-                    sink,
-                )
-                .await?;
-                finish_job(client, job_id).await;
-                return Ok(converter.rows);
-            }
-            Err(e) if is_refusal(&e) => {
-                downloads.refused.store(true, Ordering::Relaxed);
-                tracing::warn!(
-                    "Bulk job {job_id}: Salesforce refused resultPages ({e}); downloading result pages one at a time by locator"
-                );
-            }
-            Err(e) => return Err(e.into()),
-        }
     }
     let (first, mut receiver) = spawn_downloader(client, job_id, page_size, None);
     let mut downloader = Some(first);

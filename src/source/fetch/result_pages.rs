@@ -250,21 +250,6 @@ pub(crate) fn start_pages(
     }
 }
 
-/// Emits every page listed by `first` and the answers after it, in page order, downloading up
-/// to `most` at once (see [`start_pages`]).
-pub(crate) async fn emit_result_pages<S: RecordSink>(
-    client: &SalesforceClient,
-    job_id: &str,
-    first: ResultPages,
-    most: usize,
-    learned: &Arc<DownloadLevel>,
-    converter: &mut PageConverter<'_>,
-    sink: &mut S,
-) -> Result<(), DownloadError<S::Error>> {
-    let pages = start_pages(client, job_id, first, most, learned);
-    emit_pages(client, pages, converter, sink).await
-}
-
 /// Emits the pages of a started job in page order, as their downloads deliver them.
 pub(crate) async fn emit_pages<S: RecordSink>(
     client: &SalesforceClient,
