@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -14,7 +13,7 @@ use super::http::Payload;
 use super::job::check_job_id;
 use super::job::{BulkJob, JobState};
 use super::job_registry::{CreateKey, JobKind};
-use super::{body_stream, ByteStream, SalesforceClient};
+use super::{body_stream, ApiRequest, ByteStream, SalesforceClient};
 
 /// What an ingest job does with each row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -206,7 +205,7 @@ impl SalesforceClient {
         };
         self.act_once(
             &format!("uploading the CSV of ingest job {job_id}"),
-            || self.send_empty(Method::PUT, &path, &payload),
+            || self.send_empty(ApiRequest::new(Method::PUT, &path).payload(&payload)),
             // An `Open` job's info shows nothing of what was uploaded; the caller aborts it.
             || async { Ok(Found::Unknown) },
         )
@@ -239,9 +238,7 @@ impl SalesforceClient {
     ) -> Result<ByteStream, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}/{}", kind.path_segment()));
-        let response = self
-            .send(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await?;
+        let response = self.send(ApiRequest::get(&path)).await?;
         Ok(body_stream(&Method::GET, response))
     }
 }

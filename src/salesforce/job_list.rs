@@ -2,7 +2,6 @@
 //! leaves no job of this run open.
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use super::error::{Error, RequestLine};
 use super::http::Payload;
 use super::job::{BulkJob, JobState};
 use super::job_registry::{parse_created_date, same_id, CreateKey, JobKind, Unfinished};
-use super::{IngestJob, QueryJob, SalesforceClient};
+use super::{ApiRequest, IngestJob, QueryJob, SalesforceClient};
 
 /// Pages of "Get All Jobs" followed at most (1,000 jobs a page).
 const MAX_LIST_PAGES: usize = 100;
@@ -42,15 +41,7 @@ impl SalesforceClient {
         let mut query = vec![("jobType", kind.job_type())];
         let mut records = Vec::new();
         for _ in 0..MAX_LIST_PAGES {
-            let page: JobListPage = self
-                .send_json(
-                    Method::GET,
-                    &path,
-                    &query,
-                    &HeaderMap::new(),
-                    &Payload::Empty,
-                )
-                .await?;
+            let page: JobListPage = self.send_json(ApiRequest::get(&path).query(&query)).await?;
             records.extend(page.records);
             match page.next_records_url.filter(|_| !page.done) {
                 Some(next) => {
@@ -176,7 +167,7 @@ impl SalesforceClient {
             let payload = Payload::Json(body.clone());
             let path = &path;
             async move {
-                self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
+                self.send_json(ApiRequest::new(Method::POST, path).payload(&payload))
                     .await
             }
         })
