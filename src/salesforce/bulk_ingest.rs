@@ -39,16 +39,6 @@ pub(crate) struct IngestJobRequest {
     pub assignment_rule_id: Option<String>,
 }
 
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateIngestJob<'a> {
-    #[serde(flatten)]
-    request: &'a IngestJobRequest,
-    content_type: &'static str,
-    column_delimiter: &'static str,
-    line_ending: &'static str,
-}
-
 /// An ingest job's info.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -138,13 +128,7 @@ impl SalesforceClient {
             object: Some(request.object.clone()),
             operation: operation_name(request.operation),
         };
-        let request = CreateIngestJob {
-            request,
-            content_type: "CSV",
-            column_delimiter: "COMMA",
-            line_ending: "LF",
-        };
-        self.post_job(key, &request).await
+        self.post_job(key, request).await
     }
 
     /// Creates a job, uploads `csv_file` into it and closes it; Salesforce then runs it.

@@ -45,9 +45,6 @@ pub(crate) struct QueryJob {
 struct CreateQueryJob<'a> {
     operation: QueryOperation,
     query: &'a str,
-    content_type: &'static str,
-    column_delimiter: &'static str,
-    line_ending: &'static str,
 }
 
 /// One page of a job's results: a complete CSV (header included), streamed as it arrives.
@@ -127,9 +124,6 @@ impl SalesforceClient {
         let request = CreateQueryJob {
             operation,
             query: soql,
-            content_type: "CSV",
-            column_delimiter: "COMMA",
-            line_ending: "LF",
         };
         self.post_job(key, &request).await
     }

@@ -34,6 +34,18 @@ struct JobStateOnly {
     state: JobState,
 }
 
+/// A create's JSON body: what the job does, then the one CSV form this client reads and writes
+/// (comma-separated, LF line endings).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateJob<'a, R> {
+    #[serde(flatten)]
+    request: &'a R,
+    content_type: &'static str,
+    column_delimiter: &'static str,
+    line_ending: &'static str,
+}
+
 impl SalesforceClient {
     /// Every job of `kind` in the org, through `nextRecordsUrl`.
     async fn list_jobs(&self, kind: JobKind) -> Result<Vec<Value>, Error> {
@@ -144,7 +156,7 @@ impl SalesforceClient {
         }
     }
 
-    /// `POST jobs/{KIND}` with `request` as its JSON body, through
+    /// `POST jobs/{KIND}` with `request` and the CSV form as its JSON body, through
     /// [`create_job`](Self::create_job): one create at a time, the job found in the org's list
     /// when the answer is lost.
     pub(crate) async fn post_job<J: BulkJob>(
@@ -153,7 +165,13 @@ impl SalesforceClient {
         request: &impl Serialize,
     ) -> Result<J, Error> {
         let jobs = format!("jobs/{}", J::KIND);
-        let body = serde_json::to_vec(request).map_err(|e| Error::Decode {
+        let body = CreateJob {
+            request,
+            content_type: "CSV",
+            column_delimiter: "COMMA",
+            line_ending: "LF",
+        };
+        let body = serde_json::to_vec(&body).map_err(|e| Error::Decode {
             request: Box::new(RequestLine {
                 method: "POST".into(),
                 host: String::new(),
