@@ -146,6 +146,14 @@ impl Stub {
             .filter(|r| r.path.ends_with(suffix))
             .collect()
     }
+
+    /// The methods of the requests whose path ends with `suffix`, in order.
+    pub(super) fn methods_at(&self, suffix: &str) -> Vec<String> {
+        self.received_at(suffix)
+            .into_iter()
+            .map(|r| r.method)
+            .collect()
+    }
 }
 
 async fn serve(

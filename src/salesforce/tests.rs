@@ -119,6 +119,28 @@ async fn connect(stub: &Stub) -> (SalesforceClient, Arc<RecordingSleeper>) {
     (client, sleeper)
 }
 
+/// Refuses the first access token as expired (`bearer(0)`), answers `GET limits/` otherwise.
+fn first_token_expired(request: &Received) -> Reply {
+    if request.header("authorization") == Some(&bearer(0)) {
+        sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
+    } else {
+        Reply::json(200, LIMITS)
+    }
+}
+
+fn ingest_request(
+    object: &str,
+    operation: IngestOperation,
+    external_id_field_name: Option<&str>,
+) -> IngestJobRequest {
+    IngestJobRequest {
+        object: object.into(),
+        operation,
+        external_id_field_name: external_id_field_name.map(str::to_string),
+        assignment_rule_id: None,
+    }
+}
+
 fn value(pairs: &[(String, String)], key: &str) -> Option<String> {
     pairs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
 }
@@ -364,14 +386,7 @@ async fn bad_api_version_is_refused_before_any_request() {
 
 #[tokio::test]
 async fn invalid_session_refreshes_the_token_once_and_replays_the_request() {
-    let stub = api_stub(|r| {
-        if r.header("authorization") == Some(&bearer(0)) {
-            sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        } else {
-            Reply::json(200, LIMITS)
-        }
-    })
-    .await;
+    let stub = api_stub(first_token_expired).await;
     let (client, sleeper) = connect(&stub).await;
     let limits = client.limits().await.unwrap();
     assert_eq!(limits["DailyApiRequests"].remaining, 14998);
@@ -396,14 +411,7 @@ async fn a_second_invalid_session_fails_without_another_refresh() {
 
 #[tokio::test]
 async fn concurrent_invalid_sessions_share_one_refresh() {
-    let stub = api_stub(|r| {
-        if r.header("authorization") == Some(&bearer(0)) {
-            sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")
-        } else {
-            Reply::json(200, LIMITS)
-        }
-    })
-    .await;
+    let stub = api_stub(first_token_expired).await;
     let (client, _) = connect(&stub).await;
     let calls = (0..6).map(|_| {
         let client = client.clone();
@@ -915,12 +923,11 @@ async fn ingest_job_uploads_a_file_streamed_and_downloads_results() {
     let (client, _) = connect(&stub).await;
 
     let job = client
-        .create_ingest_job(&IngestJobRequest {
-            object: "Contact".into(),
-            operation: IngestOperation::Upsert,
-            external_id_field_name: Some("Ext__c".into()),
-            assignment_rule_id: None,
-        })
+        .create_ingest_job(&ingest_request(
+            "Contact",
+            IngestOperation::Upsert,
+            Some("Ext__c"),
+        ))
         .await
         .unwrap();
     let sent: serde_json::Value =
@@ -981,12 +988,7 @@ async fn upsert_without_external_id_field_is_refused() {
     let stub = api_stub(|_| Reply::empty(500)).await;
     let (client, _) = connect(&stub).await;
     let err = client
-        .create_ingest_job(&IngestJobRequest {
-            object: "Contact".into(),
-            operation: IngestOperation::Upsert,
-            external_id_field_name: None,
-            assignment_rule_id: None,
-        })
+        .create_ingest_job(&ingest_request("Contact", IngestOperation::Upsert, None))
         .await
         .unwrap_err();
     assert!(err.to_string().starts_with("externalIdFieldName:"), "{err}");
@@ -1156,10 +1158,7 @@ async fn a_close_answered_with_a_5xx_is_not_replayed_when_the_job_shows_it_took_
     let job = client.close_ingest_job("750C").await.unwrap();
     assert_eq!(job.state, JobState::InProgress);
     assert_eq!(
-        stub.received_at("/jobs/ingest/750C")
-            .iter()
-            .map(|r| r.method.as_str())
-            .collect::<Vec<_>>(),
+        stub.methods_at("/jobs/ingest/750C"),
         ["PATCH", "GET"],
         "one close, then a read of the job's state"
     );
@@ -1187,10 +1186,7 @@ async fn a_close_refused_with_a_429_is_replayed_and_a_lost_one_still_open_is_sen
     let job = client.close_ingest_job("750D").await.unwrap();
     assert_eq!(job.state, JobState::UploadComplete);
     assert_eq!(
-        stub.received_at("/jobs/ingest/750D")
-            .iter()
-            .map(|r| r.method.as_str())
-            .collect::<Vec<_>>(),
+        stub.methods_at("/jobs/ingest/750D"),
         ["PATCH", "PATCH", "GET", "PATCH"],
         "the 429 is replayed at once; the 503 is resolved by reading the job (still Open)"
     );
@@ -1231,12 +1227,7 @@ async fn a_lost_create_matching_several_unknown_jobs_aborts_them_all_and_creates
     .await;
     let (client, _) = connect(&stub).await;
     let job = client
-        .create_ingest_job(&IngestJobRequest {
-            object: "Account".into(),
-            operation: IngestOperation::Insert,
-            external_id_field_name: None,
-            assignment_rule_id: None,
-        })
+        .create_ingest_job(&ingest_request("Account", IngestOperation::Insert, None))
         .await
         .unwrap();
     assert_eq!(job.id, "750N");
