@@ -258,11 +258,7 @@ impl RecordLayout {
             }
         };
         out.push(b'{');
-        for (i, output) in self.outputs.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(&output.key);
+        self.write_members(out, |out, output| {
             match &output.source {
                 Source::Column { column, kind } => {
                     write_csv_value(out, &output.name, *kind, cell(*column)?)?;
@@ -277,7 +273,7 @@ impl RecordLayout {
                         .all(|p| row.field(binding.positions[p.column]).is_empty())
                     {
                         out.extend_from_slice(b"null");
-                        continue;
+                        return Ok(());
                     }
                     out.push(b'{');
                     let mut first = true;
@@ -302,20 +298,13 @@ impl RecordLayout {
                     out.push(b'}');
                 }
             }
-        }
+            Ok(())
+        })?;
         out.push(b'}');
-        keys.id.clear();
-        if let Some(column) = self.id_column {
-            keys.id.push_str(cell(column)?);
-        }
-        keys.cursor.clear();
-        if let Some(column) = self.cursor_column {
-            let text = cell(column)?;
-            if !text.is_empty() {
-                push_datetime(&mut keys.cursor, "cursor", text)?;
-            }
-        }
-        Ok(())
+        // An empty cell is no value.
+        self.fill_keys(keys, |column| {
+            Ok(Some(cell(column)?).filter(|t| !t.is_empty()))
+        })
     }
 
     /// Appends the JSON object for one REST record (a `records[]` element) to `out`.
@@ -341,39 +330,55 @@ impl RecordLayout {
         keys: &mut RecordKeys,
     ) -> Result<(), ConvertError> {
         let values = self.rest_values(record)?;
+        self.write_members(out, |out, output| match &output.source {
+            Source::Column { column, kind } => {
+                write_rest_value(out, &output.name, *kind, values[*column])
+            }
+            Source::WholeCompound { column, keys } => {
+                write_rest_compound(out, &output.name, keys, values[*column])
+            }
+            Source::Compound { .. } => {
+                // Layouts for REST select compound fields whole; components only for Bulk.
+                unreachable_compound(out);
+                Ok(())
+            }
+        })?;
+        // A value that is not a JSON string is no value.
+        self.fill_keys(keys, |column| {
+            Ok(values[column].and_then(|raw| serde_json::from_str::<&str>(raw.get()).ok()))
+        })
+    }
+
+    /// Appends `"key":value` for every output, comma-separated; `value` writes one output's
+    /// value (the CSV and REST writers differ only there).
+    fn write_members(
+        &self,
+        out: &mut Vec<u8>,
+        mut value: impl FnMut(&mut Vec<u8>, &Output) -> Result<(), ConvertError>,
+    ) -> Result<(), ConvertError> {
         for (i, output) in self.outputs.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(&output.key);
-            match &output.source {
-                Source::Column { column, kind } => {
-                    write_rest_value(out, &output.name, *kind, values[*column])?;
-                }
-                Source::WholeCompound { column, keys } => {
-                    write_rest_compound(out, &output.name, keys, values[*column])?;
-                }
-                Source::Compound { .. } => {
-                    // Layouts for REST select compound fields whole; components only for Bulk.
-                    unreachable_compound(out);
-                }
-            }
+            value(out, output)?;
         }
+        Ok(())
+    }
+
+    /// Sets `keys` to the row's Id and cursor; `text` reads a column (`None`: no value).
+    fn fill_keys<'t>(
+        &self,
+        keys: &mut RecordKeys,
+        mut text: impl FnMut(usize) -> Result<Option<&'t str>, ConvertError>,
+    ) -> Result<(), ConvertError> {
         keys.id.clear();
-        if let Some(column) = self.id_column {
-            if let Some(raw) = values[column] {
-                if let Ok(id) = serde_json::from_str::<&str>(raw.get()) {
-                    keys.id.push_str(id);
-                }
-            }
+        if let Some(id) = self.id_column.map(&mut text).transpose()?.flatten() {
+            keys.id.push_str(id);
         }
         keys.cursor.clear();
-        if let Some(column) = self.cursor_column {
-            if let Some(raw) = values[column] {
-                if let Ok(text) = serde_json::from_str::<&str>(raw.get()) {
-                    push_datetime(&mut keys.cursor, "cursor", text)?;
-                }
-            }
+        if let Some(cursor) = self.cursor_column.map(&mut text).transpose()?.flatten() {
+            push_datetime(&mut keys.cursor, "cursor", cursor)?;
         }
         Ok(())
     }
