@@ -675,6 +675,11 @@ mod tests {
         }
     }
 
+    /// The layout of [`account_fields`] keyed by `Id`, its cursor `SystemModstamp`.
+    fn account_layout(api: Api) -> RecordLayout {
+        RecordLayout::new(&account_fields(), api, Some("Id"), Some("SystemModstamp")).unwrap()
+    }
+
     fn account_fields() -> Vec<LayoutField> {
         vec![
             LayoutField::new("Id", FieldKind::Text),
@@ -724,35 +729,17 @@ mod tests {
 
     #[test]
     fn bulk_layout_selects_components_instead_of_compound_fields() {
-        let layout = RecordLayout::new(
-            &account_fields(),
-            Api::Bulk,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let layout = account_layout(Api::Bulk);
         let fields = layout.select_fields();
         assert!(fields.contains(&"BillingStreet".to_string()));
         assert!(!fields.contains(&"BillingAddress".to_string()));
-        let rest = RecordLayout::new(
-            &account_fields(),
-            Api::Rest,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let rest = account_layout(Api::Rest);
         assert!(rest.select_fields().contains(&"BillingAddress".to_string()));
     }
 
     #[test]
     fn csv_cells_become_typed_values() {
-        let layout = RecordLayout::new(
-            &account_fields(),
-            Api::Bulk,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let layout = account_layout(Api::Bulk);
         let text = format!(
             "{}\n\"001A\",\"NA\",\"false\",\"42\",\"9.9213206E7\",\"2024-02-29\",\"2024-01-01T10:00:00.000Z\",\"1 Main St\",\"Paris\",\"\",\"75001\",\"France\",\"48.85\",\"2.35\",\"Address\"\n",
             csv_header(&layout)
@@ -894,20 +881,8 @@ mod tests {
 
     #[test]
     fn rest_and_bulk_produce_the_same_record() {
-        let bulk = RecordLayout::new(
-            &account_fields(),
-            Api::Bulk,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
-        let rest = RecordLayout::new(
-            &account_fields(),
-            Api::Rest,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let bulk = account_layout(Api::Bulk);
+        let rest = account_layout(Api::Rest);
         let text = format!(
             "{}\n\"001A\",\"N/A\",\"true\",\"\",\"1.0E7\",\"\",\"2024-01-01T10:00:00.000Z\",\"1 Main St\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n",
             csv_header(&bulk)
