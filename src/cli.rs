@@ -38,6 +38,10 @@ pub struct Environment {
     /// `SALESFORCE_CONNECTOR_MAX_URI_BYTES`: lowers the longest REST URI the source builds
     /// (below Salesforce's 16,384 bytes), for proxies with a smaller limit.
     pub max_uri_bytes: Option<usize>,
+    /// `SALESFORCE_CONNECTOR_CHECKPOINT_EVERY`: a STATE at least every this many records of a
+    /// stream read in cursor or Id order, instead of 10,000 (tests set it low so a small org
+    /// shows a mid-read STATE).
+    pub checkpoint_every: Option<u64>,
     /// `SALESFORCE_CONNECTOR_TEST_PANIC=1`: panic once the config is loaded (the tests of the
     /// panic path). Read only in debug builds: the release binary has no such hook.
     pub test_panic: bool,
@@ -51,6 +55,7 @@ impl Environment {
             backoff_cap_ms: number("SALESFORCE_CONNECTOR_BACKOFF_MS"),
             read_timeout_ms: number("SALESFORCE_CONNECTOR_READ_TIMEOUT_MS"),
             max_uri_bytes: number("SALESFORCE_CONNECTOR_MAX_URI_BYTES").map(|n: u64| n as usize),
+            checkpoint_every: number("SALESFORCE_CONNECTOR_CHECKPOINT_EVERY"),
             test_panic: cfg!(debug_assertions)
                 && std::env::var("SALESFORCE_CONNECTOR_TEST_PANIC").as_deref() == Ok("1"),
         }

@@ -65,6 +65,7 @@ pub async fn run(
                 state,
                 client,
                 environment.max_uri_bytes,
+                environment.checkpoint_every,
                 output,
             )
             .await

@@ -9,7 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::auth::{AuthInput, AuthKeys, DEFAULT_API_VERSION};
-use super::parse::{lenient_bool, non_empty};
+use super::parse::{integer_in, lenient_bool, non_empty};
 use super::url::parse_base_url;
 use super::{ConfigError, Connection};
 use crate::secret::Secret;
@@ -413,31 +413,23 @@ impl DestinationConfig {
                 format!("expected 1 to {MAX_BATCH_SIZE_BYTES} (100 MiB), got {batch_size_bytes}"),
             ));
         }
-        let max_concurrent_jobs = raw
-            .max_concurrent_jobs
-            .unwrap_or(DEFAULT_MAX_CONCURRENT_JOBS);
-        if !(1..=100).contains(&max_concurrent_jobs) {
-            return Err(ConfigError::new(
-                "max_concurrent_jobs",
-                format!("expected an integer from 1 to 100, got {max_concurrent_jobs}"),
-            ));
-        }
-        let max_retries = raw.max_retries.unwrap_or(DEFAULT_MAX_RETRIES);
-        if max_retries > 20 {
-            return Err(ConfigError::new(
-                "max_retries",
-                format!("expected an integer from 0 to 20, got {max_retries}"),
-            ));
-        }
-        let state_flush_seconds = raw
-            .state_flush_seconds
-            .unwrap_or(DEFAULT_STATE_FLUSH_SECONDS);
-        if !(1..=3600).contains(&state_flush_seconds) {
-            return Err(ConfigError::new(
-                "state_flush_seconds",
-                format!("expected an integer from 1 to 3600, got {state_flush_seconds}"),
-            ));
-        }
+        let max_concurrent_jobs = integer_in(
+            "max_concurrent_jobs",
+            raw.max_concurrent_jobs
+                .unwrap_or(DEFAULT_MAX_CONCURRENT_JOBS),
+            1..=100,
+        )?;
+        let max_retries = integer_in(
+            "max_retries",
+            raw.max_retries.unwrap_or(DEFAULT_MAX_RETRIES),
+            0..=20,
+        )?;
+        let state_flush_seconds = integer_in(
+            "state_flush_seconds",
+            raw.state_flush_seconds
+                .unwrap_or(DEFAULT_STATE_FLUSH_SECONDS),
+            1..=3600,
+        )?;
         let hard_delete_streams = raw.hard_delete_streams.unwrap_or_default();
         if let Some(blank) = hard_delete_streams.iter().position(|s| s.trim().is_empty()) {
             return Err(ConfigError::new(

@@ -15,6 +15,30 @@ pub(crate) const SECRET_KEYS: [&str; 5] = [
     "secret_access_key",
 ];
 
+/// `value` when `range` holds it, else an error naming `key`: "expected an integer from 1 to
+/// 100, got 0".
+pub(crate) fn integer_in<T>(
+    key: &str,
+    value: T,
+    range: std::ops::RangeInclusive<T>,
+) -> Result<T, ConfigError>
+where
+    T: PartialOrd + std::fmt::Display,
+{
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(ConfigError::new(
+            key,
+            format!(
+                "expected an integer from {} to {}, got {value}",
+                range.start(),
+                range.end()
+            ),
+        ))
+    }
+}
+
 /// Deserialises `value` into `T`, and the top-level keys `T` has no use for (sorted), reported
 /// by `serde_ignored` as the config is read. A failure names the dotted key path
 /// (`object_storage_config.s3_bucket_name`, `streams_criteria[0].criteria`).

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::auth::{AuthInput, AuthKeys, DEFAULT_API_VERSION};
 use super::datetime::parse_config_datetime;
 use super::duration::IsoDuration;
-use super::parse::{lenient_bool, non_empty};
+use super::parse::{integer_in, lenient_bool, non_empty};
 use super::{ConfigError, Connection};
 use crate::secret::Secret;
 
@@ -364,20 +364,16 @@ impl SourceConfig {
             "lookback_window",
             non_empty(&raw.lookback_window).unwrap_or(DEFAULT_LOOKBACK_WINDOW),
         )?;
-        let num_workers = raw.num_workers.unwrap_or(DEFAULT_NUM_WORKERS);
-        if !(1..=MAX_NUM_WORKERS).contains(&num_workers) {
-            return Err(ConfigError::new(
-                "num_workers",
-                format!("expected an integer from 1 to {MAX_NUM_WORKERS}, got {num_workers}"),
-            ));
-        }
-        let api_budget_percent = raw.api_budget_percent.unwrap_or(DEFAULT_API_BUDGET_PERCENT);
-        if !(1..=100).contains(&api_budget_percent) {
-            return Err(ConfigError::new(
-                "api_budget_percent",
-                format!("expected an integer from 1 to 100, got {api_budget_percent}"),
-            ));
-        }
+        let num_workers = integer_in(
+            "num_workers",
+            raw.num_workers.unwrap_or(DEFAULT_NUM_WORKERS),
+            1..=MAX_NUM_WORKERS,
+        )?;
+        let api_budget_percent = integer_in(
+            "api_budget_percent",
+            raw.api_budget_percent.unwrap_or(DEFAULT_API_BUDGET_PERCENT),
+            1..=100,
+        )?;
         let bulk_page_size = raw.bulk_page_size.unwrap_or(DEFAULT_BULK_PAGE_SIZE);
         if bulk_page_size == 0 {
             return Err(ConfigError::new(
@@ -385,17 +381,12 @@ impl SourceConfig {
                 "expected a positive integer, got 0",
             ));
         }
-        let max_parallel_downloads = raw
-            .max_parallel_downloads
-            .unwrap_or(DEFAULT_MAX_PARALLEL_DOWNLOADS);
-        if !(1..=MAX_PARALLEL_DOWNLOADS).contains(&max_parallel_downloads) {
-            return Err(ConfigError::new(
-                "max_parallel_downloads",
-                format!(
-                    "expected an integer from 1 to {MAX_PARALLEL_DOWNLOADS}, got {max_parallel_downloads}"
-                ),
-            ));
-        }
+        let max_parallel_downloads = integer_in(
+            "max_parallel_downloads",
+            raw.max_parallel_downloads
+                .unwrap_or(DEFAULT_MAX_PARALLEL_DOWNLOADS),
+            1..=MAX_PARALLEL_DOWNLOADS,
+        )?;
         let change_data_capture = change_data_capture(
             raw.change_data_capture.unwrap_or_default(),
             non_empty(&raw.pubsub_endpoint).unwrap_or(DEFAULT_PUBSUB_ENDPOINT),

@@ -72,12 +72,12 @@ pub(crate) fn now_ms() -> i64 {
 /// A RECORD payload. `emitted_at` is an integer in epoch milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Record {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
     pub stream: String,
     pub data: Map<String, Value>,
     pub emitted_at: i64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub meta: Option<RecordMeta>,
 }
 
@@ -124,7 +124,7 @@ pub enum ChangeReason {
 pub struct Log {
     pub level: LogLevel,
     pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stack_trace: Option<String>,
 }
 
@@ -142,43 +142,29 @@ pub enum LogLevel {
 /// The payload of a SPEC message.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConnectorSpecification {
-    #[serde(
-        rename = "documentationUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "documentationUrl", skip_serializing_if = "Option::is_none")]
     pub documentation_url: Option<String>,
-    #[serde(
-        rename = "changelogUrl",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "changelogUrl", skip_serializing_if = "Option::is_none")]
     pub changelog_url: Option<String>,
     #[serde(rename = "connectionSpecification")]
     pub connection_specification: Value,
     #[serde(
         rename = "supportsIncremental",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub supports_incremental: Option<bool>,
     #[serde(
         rename = "supportsNormalization",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub supports_normalization: Option<bool>,
-    #[serde(
-        rename = "supportsDBT",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "supportsDBT", skip_serializing_if = "Option::is_none")]
     pub supports_dbt: Option<bool>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub supported_destination_sync_modes: Option<Vec<DestinationSyncMode>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub advanced_auth: Option<AdvancedAuth>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub protocol_version: Option<String>,
 }
 
@@ -186,11 +172,11 @@ pub struct ConnectorSpecification {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AdvancedAuth {
     pub auth_flow_type: AuthFlowType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate_key: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub predicate_value: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub oauth_config_specification: Option<Value>,
 }
 
@@ -206,7 +192,7 @@ pub enum AuthFlowType {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ConnectionStatus {
     pub status: Status,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
@@ -223,13 +209,13 @@ pub struct Trace {
     #[serde(rename = "type")]
     pub trace_type: TraceType,
     pub emitted_at: f64,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<ErrorTrace>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub estimate: Option<EstimateTrace>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_status: Option<StreamStatusTrace>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub analytics: Option<AnalyticsTrace>,
 }
 
@@ -284,13 +270,13 @@ pub enum TraceType {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ErrorTrace {
     pub message: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub internal_message: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stack_trace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub failure_type: Option<FailureType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_descriptor: Option<StreamDescriptor>,
 }
 
@@ -321,11 +307,11 @@ pub struct EstimateTrace {
     pub name: String,
     #[serde(rename = "type")]
     pub estimate_type: EstimateType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub namespace: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub row_estimate: Option<i64>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub byte_estimate: Option<i64>,
 }
 
@@ -341,7 +327,7 @@ pub enum EstimateType {
 pub struct StreamStatusTrace {
     pub stream_descriptor: StreamDescriptor,
     pub status: StreamStatus,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub reasons: Option<Vec<StreamStatusReason>>,
 }
 
@@ -359,7 +345,7 @@ pub enum StreamStatus {
 pub struct StreamStatusReason {
     #[serde(rename = "type")]
     pub reason_type: StreamStatusReasonType,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub rate_limited: Option<RateLimited>,
 }
 
@@ -372,7 +358,7 @@ pub enum StreamStatusReasonType {
 /// `reasons[].rate_limited`: when the quota resets, epoch milliseconds.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RateLimited {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub quota_reset: Option<i64>,
 }
 
@@ -381,7 +367,7 @@ pub struct RateLimited {
 pub struct AnalyticsTrace {
     #[serde(rename = "type")]
     pub analytics_type: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
 }
 
@@ -391,11 +377,7 @@ pub struct Control {
     #[serde(rename = "type")]
     pub control_type: ControlType,
     pub emitted_at: f64,
-    #[serde(
-        rename = "connectorConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "connectorConfig", skip_serializing_if = "Option::is_none")]
     pub connector_config: Option<ConnectorConfig>,
 }
 

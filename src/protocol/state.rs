@@ -20,26 +20,18 @@ pub enum StateType {
 /// kept in `extra` and written back out, so a typed round trip keeps them.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StateMessage {
-    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
     pub state_type: Option<StateType>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stream: Option<StreamState>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub global: Option<GlobalState>,
     /// The deprecated LEGACY blob.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub data: Option<Value>,
-    #[serde(
-        rename = "sourceStats",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourceStats", skip_serializing_if = "Option::is_none")]
     pub source_stats: Option<StateStats>,
-    #[serde(
-        rename = "destinationStats",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "destinationStats", skip_serializing_if = "Option::is_none")]
     pub destination_stats: Option<StateStats>,
     #[serde(flatten)]
     pub extra: Map<String, Value>,
@@ -81,14 +73,14 @@ impl StateMessage {
 pub struct StreamState {
     pub stream_descriptor: StreamDescriptor,
     /// `None` (or JSON `null`) means "no state": the stream starts over.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub stream_state: Option<Value>,
 }
 
 /// `state.global`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GlobalState {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_state: Option<Value>,
     #[serde(default, deserialize_with = "super::serde_helpers::null_as_default")]
     pub stream_states: Vec<StreamState>,
@@ -97,15 +89,10 @@ pub struct GlobalState {
 /// `sourceStats` / `destinationStats`. Counts are doubles on the wire (`12.0`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StateStats {
-    #[serde(
-        rename = "recordCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "recordCount", skip_serializing_if = "Option::is_none")]
     pub record_count: Option<f64>,
     #[serde(
         rename = "rejectedRecordCount",
-        default,
         skip_serializing_if = "Option::is_none"
     )]
     pub rejected_record_count: Option<f64>,

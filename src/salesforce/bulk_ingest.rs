@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -14,7 +13,7 @@ use super::http::Payload;
 use super::job::check_job_id;
 use super::job::{BulkJob, JobState};
 use super::job_registry::{CreateKey, JobKind};
-use super::{body_stream, ByteStream, SalesforceClient};
+use super::{body_stream, ApiRequest, ByteStream, SalesforceClient};
 
 /// What an ingest job does with each row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,16 +37,6 @@ pub(crate) struct IngestJobRequest {
     pub external_id_field_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub assignment_rule_id: Option<String>,
-}
-
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct CreateIngestJob<'a> {
-    #[serde(flatten)]
-    request: &'a IngestJobRequest,
-    content_type: &'static str,
-    column_delimiter: &'static str,
-    line_ending: &'static str,
 }
 
 /// An ingest job's info.
@@ -139,13 +128,7 @@ impl SalesforceClient {
             object: Some(request.object.clone()),
             operation: operation_name(request.operation),
         };
-        let request = CreateIngestJob {
-            request,
-            content_type: "CSV",
-            column_delimiter: "COMMA",
-            line_ending: "LF",
-        };
-        self.post_job(key, &request).await
+        self.post_job(key, request).await
     }
 
     /// Creates a job, uploads `csv_file` into it and closes it; Salesforce then runs it.
@@ -206,7 +189,7 @@ impl SalesforceClient {
         };
         self.act_once(
             &format!("uploading the CSV of ingest job {job_id}"),
-            || self.send_empty(Method::PUT, &path, &payload),
+            || self.send_empty(ApiRequest::new(Method::PUT, &path).payload(&payload)),
             // An `Open` job's info shows nothing of what was uploaded; the caller aborts it.
             || async { Ok(Found::Unknown) },
         )
@@ -239,9 +222,7 @@ impl SalesforceClient {
     ) -> Result<ByteStream, Error> {
         check_job_id(job_id)?;
         let path = self.data_path(&format!("jobs/ingest/{job_id}/{}", kind.path_segment()));
-        let response = self
-            .send(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await?;
+        let response = self.send(ApiRequest::get(&path)).await?;
         Ok(body_stream(&Method::GET, response))
     }
 }

@@ -6,10 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::error::Error;
-use super::http::Payload;
 use super::job::{check_job_id, BulkJob, JobState};
 use super::job_registry::{query_object, CreateKey, JobKind};
-use super::{body_stream, ByteStream, SalesforceClient};
+use super::{body_stream, ApiRequest, ByteStream, SalesforceClient};
 
 /// `query` reads live rows; `queryAll` adds soft-deleted and archived ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,9 +45,6 @@ pub(crate) struct QueryJob {
 struct CreateQueryJob<'a> {
     operation: QueryOperation,
     query: &'a str,
-    content_type: &'static str,
-    column_delimiter: &'static str,
-    line_ending: &'static str,
 }
 
 /// One page of a job's results: a complete CSV (header included), streamed as it arrives.
@@ -128,9 +124,6 @@ impl SalesforceClient {
         let request = CreateQueryJob {
             operation,
             query: soql,
-            content_type: "CSV",
-            column_delimiter: "COMMA",
-            line_ending: "LF",
         };
         self.post_job(key, &request).await
     }
@@ -177,7 +170,7 @@ impl SalesforceClient {
         let mut headers = HeaderMap::new();
         headers.insert(ACCEPT, HeaderValue::from_static("text/csv"));
         let response = self
-            .send(Method::GET, path, query, &headers, &Payload::Empty)
+            .send(ApiRequest::get(path).query(query).headers(headers))
             .await?;
         let header = |name: &str| {
             response
@@ -213,7 +206,6 @@ impl SalesforceClient {
             Some(url) => self.server_path(url)?,
             None => self.data_path(&format!("jobs/query/{job_id}/resultPages")),
         };
-        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await
+        self.send_json(ApiRequest::get(&path)).await
     }
 }

@@ -4,7 +4,6 @@
 
 use std::time::Duration;
 
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -12,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::act_once::Found;
 use super::error::Error;
 use super::http::Payload;
-use super::SalesforceClient;
+use super::{ApiRequest, SalesforceClient};
 
 /// Job ids go into URL paths.
 pub(crate) fn check_job_id(id: &str) -> Result<(), Error> {
@@ -125,9 +124,7 @@ impl SalesforceClient {
     /// The job's current info.
     pub(crate) async fn get_job<J: BulkJob>(&self, job_id: &str) -> Result<J, Error> {
         let path = self.job_path::<J>(job_id)?;
-        let job: J = self
-            .send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await?;
+        let job: J = self.send_json(ApiRequest::get(&path)).await?;
         self.inner.jobs.observed(job_id, job.state());
         Ok(job)
     }
@@ -141,13 +138,7 @@ impl SalesforceClient {
         let path = self.job_path::<J>(job_id)?;
         let body = serde_json::json!({ "state": state }).to_string();
         let job: J = self
-            .send_json(
-                Method::PATCH,
-                &path,
-                &[],
-                &HeaderMap::new(),
-                &Payload::Json(body.into()),
-            )
+            .send_json(ApiRequest::new(Method::PATCH, &path).payload(&Payload::Json(body.into())))
             .await?;
         self.inner.jobs.observed(job_id, job.state());
         Ok(job)
@@ -176,7 +167,7 @@ impl SalesforceClient {
     pub(crate) async fn delete_job<J: BulkJob>(&self, job_id: &str) -> Result<(), Error> {
         let path = self.job_path::<J>(job_id)?;
         match self
-            .send_empty(Method::DELETE, &path, &Payload::Empty)
+            .send_empty(ApiRequest::new(Method::DELETE, &path))
             .await
         {
             Err(e) if e.status() == Some(404) && self.inner.jobs.is_known(job_id) => {

@@ -2,7 +2,6 @@
 //! leaves no job of this run open.
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
 use reqwest::Method;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use super::error::{Error, RequestLine};
 use super::http::Payload;
 use super::job::{BulkJob, JobState};
 use super::job_registry::{parse_created_date, same_id, CreateKey, JobKind, Unfinished};
-use super::{IngestJob, QueryJob, SalesforceClient};
+use super::{ApiRequest, IngestJob, QueryJob, SalesforceClient};
 
 /// Pages of "Get All Jobs" followed at most (1,000 jobs a page).
 const MAX_LIST_PAGES: usize = 100;
@@ -35,6 +34,18 @@ struct JobStateOnly {
     state: JobState,
 }
 
+/// A create's JSON body: what the job does, then the one CSV form this client reads and writes
+/// (comma-separated, LF line endings).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateJob<'a, R> {
+    #[serde(flatten)]
+    request: &'a R,
+    content_type: &'static str,
+    column_delimiter: &'static str,
+    line_ending: &'static str,
+}
+
 impl SalesforceClient {
     /// Every job of `kind` in the org, through `nextRecordsUrl`.
     async fn list_jobs(&self, kind: JobKind) -> Result<Vec<Value>, Error> {
@@ -42,15 +53,7 @@ impl SalesforceClient {
         let mut query = vec![("jobType", kind.job_type())];
         let mut records = Vec::new();
         for _ in 0..MAX_LIST_PAGES {
-            let page: JobListPage = self
-                .send_json(
-                    Method::GET,
-                    &path,
-                    &query,
-                    &HeaderMap::new(),
-                    &Payload::Empty,
-                )
-                .await?;
+            let page: JobListPage = self.send_json(ApiRequest::get(&path).query(&query)).await?;
             records.extend(page.records);
             match page.next_records_url.filter(|_| !page.done) {
                 Some(next) => {
@@ -153,7 +156,7 @@ impl SalesforceClient {
         }
     }
 
-    /// `POST jobs/{KIND}` with `request` as its JSON body, through
+    /// `POST jobs/{KIND}` with `request` and the CSV form as its JSON body, through
     /// [`create_job`](Self::create_job): one create at a time, the job found in the org's list
     /// when the answer is lost.
     pub(crate) async fn post_job<J: BulkJob>(
@@ -162,7 +165,13 @@ impl SalesforceClient {
         request: &impl Serialize,
     ) -> Result<J, Error> {
         let jobs = format!("jobs/{}", J::KIND);
-        let body = serde_json::to_vec(request).map_err(|e| Error::Decode {
+        let body = CreateJob {
+            request,
+            content_type: "CSV",
+            column_delimiter: "COMMA",
+            line_ending: "LF",
+        };
+        let body = serde_json::to_vec(&body).map_err(|e| Error::Decode {
             request: Box::new(RequestLine {
                 method: "POST".into(),
                 host: String::new(),
@@ -176,7 +185,7 @@ impl SalesforceClient {
             let payload = Payload::Json(body.clone());
             let path = &path;
             async move {
-                self.send_json(Method::POST, path, &[], &HeaderMap::new(), &payload)
+                self.send_json(ApiRequest::new(Method::POST, path).payload(&payload))
                     .await
             }
         })

@@ -375,33 +375,29 @@ impl SalesforceClient {
         self.inner.http.sleeper()
     }
 
-    /// Sends an authenticated request to `path` on the instance and hands the reply to
+    /// Sends an authenticated request to its path on the instance and hands the reply to
     /// `finish`; on 401 `INVALID_SESSION_ID` refreshes the token once and replays the request
     /// once.
     async fn send_with<F: Finish>(
         &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        headers: &HeaderMap,
-        payload: &Payload,
+        request: &ApiRequest<'_>,
         finish: &F,
     ) -> Result<F::Output, Error> {
         let mut token = self.inner.tokens.current();
         let mut refreshed = false;
         loop {
-            let url = api_url(&token.instance_url, path, query)?;
+            let url = api_url(&token.instance_url, request.path, request.query)?;
             match self
                 .inner
                 .http
                 .execute(
                     &Request {
-                        method: method.clone(),
+                        method: request.method.clone(),
                         url: &url,
-                        headers,
-                        payload,
+                        headers: &request.headers,
+                        payload: request.payload,
                         bearer: Some(&token.access_token),
-                        idempotency: Idempotency::of(&method),
+                        idempotency: Idempotency::of(&request.method),
                     },
                     finish,
                 )
@@ -418,67 +414,79 @@ impl SalesforceClient {
     }
 
     /// An authenticated request whose reply body the caller streams.
-    pub(crate) async fn send(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        headers: &HeaderMap,
-        payload: &Payload,
-    ) -> Result<reqwest::Response, Error> {
-        self.send_with(method, path, query, headers, payload, &KeepOpen)
-            .await
+    pub(crate) async fn send(&self, request: ApiRequest<'_>) -> Result<reqwest::Response, Error> {
+        self.send_with(&request, &KeepOpen).await
     }
 
     /// An authenticated request whose (small) reply body is read whole.
-    pub(crate) async fn send_bytes(
-        &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        headers: &HeaderMap,
-        payload: &Payload,
-    ) -> Result<Bytes, Error> {
-        self.send_with(method, path, query, headers, payload, &ReadAll)
-            .await
+    pub(crate) async fn send_bytes(&self, request: ApiRequest<'_>) -> Result<Bytes, Error> {
+        self.send_with(&request, &ReadAll).await
     }
 
     /// An authenticated request whose JSON reply is decoded into `T`.
     pub(crate) async fn send_json<T: DeserializeOwned>(
         &self,
-        method: Method,
-        path: &str,
-        query: &[(&str, &str)],
-        headers: &HeaderMap,
-        payload: &Payload,
+        request: ApiRequest<'_>,
     ) -> Result<T, Error> {
-        let body = self
-            .send_bytes(method.clone(), path, query, headers, payload)
-            .await?;
+        let body = self.send_with(&request, &ReadAll).await?;
         serde_json::from_slice(&body).map_err(|e| Error::Decode {
             request: Box::new(RequestLine {
-                method: method.as_str().to_string(),
+                method: request.method.as_str().to_string(),
                 host: self
                     .instance_url()
                     .host_str()
                     .unwrap_or_default()
                     .to_string(),
-                path: path.to_string(),
+                path: request.path.to_string(),
             }),
             detail: e.to_string(),
         })
     }
 
     /// [`send`](Self::send) for calls whose reply has no body worth reading (201, 204).
-    pub(crate) async fn send_empty(
-        &self,
-        method: Method,
-        path: &str,
-        payload: &Payload,
-    ) -> Result<(), Error> {
-        self.send_bytes(method, path, &[], &HeaderMap::new(), payload)
-            .await
-            .map(drop)
+    pub(crate) async fn send_empty(&self, request: ApiRequest<'_>) -> Result<(), Error> {
+        self.send_bytes(request).await.map(drop)
+    }
+}
+
+/// One authenticated API call: a method and a path on the instance, with the query, headers
+/// and body most calls leave empty.
+pub(crate) struct ApiRequest<'a> {
+    method: Method,
+    path: &'a str,
+    query: &'a [(&'a str, &'a str)],
+    headers: HeaderMap,
+    payload: &'a Payload,
+}
+
+impl<'a> ApiRequest<'a> {
+    /// `method` on `path`, no query, no extra headers, no body.
+    pub(crate) fn new(method: Method, path: &'a str) -> Self {
+        ApiRequest {
+            method,
+            path,
+            query: &[],
+            headers: HeaderMap::new(),
+            payload: &Payload::Empty,
+        }
+    }
+
+    /// `GET path`.
+    pub(crate) fn get(path: &'a str) -> Self {
+        Self::new(Method::GET, path)
+    }
+
+    /// Query parameters, URL-encoded onto the path.
+    pub(crate) fn query(self, query: &'a [(&'a str, &'a str)]) -> Self {
+        ApiRequest { query, ..self }
+    }
+
+    pub(crate) fn headers(self, headers: HeaderMap) -> Self {
+        ApiRequest { headers, ..self }
+    }
+
+    pub(crate) fn payload(self, payload: &'a Payload) -> Self {
+        ApiRequest { payload, ..self }
     }
 }
 

@@ -5,15 +5,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use reqwest::header::{HeaderMap, HeaderValue};
-use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::error::Error;
 use super::field_type::FieldType;
-use super::http::Payload;
-use super::SalesforceClient;
+use super::{ApiRequest, SalesforceClient};
 
 /// `GET sobjects/` (describeGlobal).
 #[derive(Clone, Debug, Default, Deserialize, Serialize)]
@@ -199,17 +197,14 @@ impl SalesforceClient {
     /// describeGlobal: every object of the org.
     pub(crate) async fn describe_global(&self) -> Result<GlobalDescribe, Error> {
         let path = self.data_path("sobjects/");
-        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await
+        self.send_json(ApiRequest::get(&path)).await
     }
 
     /// describe of one object with all its fields.
     pub(crate) async fn describe(&self, sobject: &str) -> Result<SObjectDescribe, Error> {
         check_object_name(sobject)?;
         let path = self.data_path(&format!("sobjects/{sobject}/describe/"));
-        let body = self
-            .send_bytes(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await?;
+        let body = self.send_bytes(ApiRequest::get(&path)).await?;
         let decode_error = |e: serde_json::Error| Error::Decode {
             request: Box::new(super::RequestLine {
                 method: "GET".into(),
@@ -241,11 +236,9 @@ impl SalesforceClient {
             "query/"
         });
         self.send_json(
-            Method::GET,
-            &path,
-            &[("q", soql)],
-            &query_headers(batch_size),
-            &Payload::Empty,
+            ApiRequest::get(&path)
+                .query(&[("q", soql)])
+                .headers(query_headers(batch_size)),
         )
         .await
     }
@@ -263,14 +256,8 @@ impl SalesforceClient {
                 reason: "expected a path under /services/data/".into(),
             });
         }
-        self.send_json(
-            Method::GET,
-            next_records_url,
-            &[],
-            &query_headers(batch_size),
-            &Payload::Empty,
-        )
-        .await
+        self.send_json(ApiRequest::get(next_records_url).headers(query_headers(batch_size)))
+            .await
     }
 
     /// getDeleted: ids of `sobject` rows deleted between `start` and `end`.
@@ -284,21 +271,14 @@ impl SalesforceClient {
         let path = self.data_path(&format!("sobjects/{sobject}/deleted/"));
         let start = start.to_rfc3339_opts(SecondsFormat::Secs, false);
         let end = end.to_rfc3339_opts(SecondsFormat::Secs, false);
-        self.send_json(
-            Method::GET,
-            &path,
-            &[("start", &start), ("end", &end)],
-            &HeaderMap::new(),
-            &Payload::Empty,
-        )
-        .await
+        self.send_json(ApiRequest::get(&path).query(&[("start", &start), ("end", &end)]))
+            .await
     }
 
     /// `GET limits/`: the org's limits by name (`DailyApiRequests`, `DailyBulkV2QueryJobs`...).
     pub(crate) async fn limits(&self) -> Result<BTreeMap<String, Limit>, Error> {
         let path = self.data_path("limits/");
-        self.send_json(Method::GET, &path, &[], &HeaderMap::new(), &Payload::Empty)
-            .await
+        self.send_json(ApiRequest::get(&path)).await
     }
 }
 

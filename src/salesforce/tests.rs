@@ -100,13 +100,23 @@ async fn api_stub(api: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> S
     Stub::start(move |r| if is_token(r) { token_reply(r) } else { api(r) }).await
 }
 
-async fn connect(stub: &Stub, sleeper: &Arc<RecordingSleeper>) -> SalesforceClient {
-    SalesforceClient::connect(
-        &connection(&stub.base, refresh_credentials()),
-        options(sleeper),
-    )
-    .await
-    .unwrap()
+/// Logs in at `base` with `credentials`; retries pause on `sleeper`.
+async fn login(
+    base: &str,
+    credentials: Credentials,
+    sleeper: &Arc<RecordingSleeper>,
+) -> Result<SalesforceClient, Error> {
+    SalesforceClient::connect(&connection(base, credentials), options(sleeper)).await
+}
+
+/// A client logged in at `stub` with the refresh-token grant, and the sleeper that records its
+/// pauses.
+async fn connect(stub: &Stub) -> (SalesforceClient, Arc<RecordingSleeper>) {
+    let sleeper = Arc::new(RecordingSleeper::default());
+    let client = login(&stub.base, refresh_credentials(), &sleeper)
+        .await
+        .unwrap();
+    (client, sleeper)
 }
 
 fn value(pairs: &[(String, String)], key: &str) -> Option<String> {
@@ -120,8 +130,7 @@ const LIMITS: &str = r#"{"DailyApiRequests":{"Max":15000,"Remaining":14998},"Dai
 #[tokio::test]
 async fn refresh_token_grant_posts_the_form_and_reads_the_reply() {
     let stub = api_stub(|_| Reply::empty(404)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
 
     let login = &stub.received_at("/services/oauth2/token")[0];
     assert_eq!(login.method, "POST");
@@ -150,12 +159,11 @@ async fn refresh_token_grant_posts_the_form_and_reads_the_reply() {
 #[tokio::test]
 async fn client_credentials_grant_sends_id_and_secret_in_the_body() {
     let stub = api_stub(|_| Reply::empty(404)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
     let credentials = Credentials::ClientCredentials {
         client_id: "consumer-key".into(),
         client_secret: Secret::new(CLIENT_SECRET),
     };
-    SalesforceClient::connect(&connection(&stub.base, credentials), options(&sleeper))
+    login(&stub.base, credentials, &Arc::default())
         .await
         .unwrap();
     let form = stub.received_at("/services/oauth2/token")[0].form();
@@ -179,14 +187,13 @@ async fn jwt_bearer_grant_sends_an_rs256_assertion_with_the_claims() {
         exp: u64,
     }
     let stub = api_stub(|_| Reply::empty(404)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
     let credentials = Credentials::JwtBearer {
         client_id: "consumer-key".into(),
         username: "integration@example.com".into(),
         private_key: Secret::new(JWT_KEY),
         audience: None,
     };
-    SalesforceClient::connect(&connection(&stub.base, credentials), options(&sleeper))
+    login(&stub.base, credentials, &Arc::default())
         .await
         .unwrap();
     let form = stub.received_at("/services/oauth2/token")[0].form();
@@ -212,14 +219,13 @@ async fn jwt_bearer_grant_sends_an_rs256_assertion_with_the_claims() {
 #[tokio::test]
 async fn jwt_audience_setting_overrides_the_login_origin() {
     let stub = api_stub(|_| Reply::empty(404)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
     let credentials = Credentials::JwtBearer {
         client_id: "consumer-key".into(),
         username: "u@example.com".into(),
         private_key: Secret::new(JWT_KEY),
         audience: Some("https://test.salesforce.com".into()),
     };
-    SalesforceClient::connect(&connection(&stub.base, credentials), options(&sleeper))
+    login(&stub.base, credentials, &Arc::default())
         .await
         .unwrap();
     let assertion = value(&stub.received()[0].form(), "assertion").unwrap();
@@ -270,12 +276,9 @@ async fn token_errors_say_what_to_fix_and_are_not_retried() {
         let body = format!(r#"{{"error":"{error}","error_description":"{description}"}}"#);
         let stub = Stub::start(move |_| Reply::json(400, body.clone())).await;
         let sleeper = Arc::new(RecordingSleeper::default());
-        let err = SalesforceClient::connect(
-            &connection(&stub.base, refresh_credentials()),
-            options(&sleeper),
-        )
-        .await
-        .unwrap_err();
+        let err = login(&stub.base, refresh_credentials(), &sleeper)
+            .await
+            .unwrap_err();
         let text = err.to_string();
         assert!(text.contains(expected), "{error}: {text}");
         assert!(text.contains(description), "{text}");
@@ -311,10 +314,10 @@ async fn unreachable_login_host_is_named_in_the_error() {
 
 #[tokio::test]
 async fn http_login_url_is_refused_for_a_non_loopback_host() {
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let err = SalesforceClient::connect(
-        &connection("http://login.salesforce.com", refresh_credentials()),
-        options(&sleeper),
+    let err = login(
+        "http://login.salesforce.com",
+        refresh_credentials(),
+        &Arc::default(),
     )
     .await
     .unwrap_err();
@@ -334,13 +337,9 @@ async fn http_instance_url_from_the_token_reply_is_refused_unless_loopback() {
         )
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let err = SalesforceClient::connect(
-        &connection(&stub.base, refresh_credentials()),
-        options(&sleeper),
-    )
-    .await
-    .unwrap_err();
+    let err = login(&stub.base, refresh_credentials(), &Arc::default())
+        .await
+        .unwrap_err();
     assert!(
         err.to_string()
             .starts_with("instance_url (token reply): expected https://"),
@@ -373,8 +372,7 @@ async fn invalid_session_refreshes_the_token_once_and_replays_the_request() {
         }
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
     let limits = client.limits().await.unwrap();
     assert_eq!(limits["DailyApiRequests"].remaining, 14998);
     let calls = stub.received_at("/limits/");
@@ -388,8 +386,7 @@ async fn invalid_session_refreshes_the_token_once_and_replays_the_request() {
 async fn a_second_invalid_session_fails_without_another_refresh() {
     let stub =
         api_stub(|_| sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let err = client.limits().await.unwrap_err();
     assert!(err.is_invalid_session(), "{err:?}");
     assert_eq!(err.class(), ErrorClass::Config);
@@ -407,8 +404,7 @@ async fn concurrent_invalid_sessions_share_one_refresh() {
         }
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let calls = (0..6).map(|_| {
         let client = client.clone();
         async move { client.limits().await }
@@ -441,8 +437,7 @@ async fn a_rotated_refresh_token_is_observable_and_used_for_the_next_refresh() {
         }
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let mut rotated = client.rotated_refresh_token();
     assert!(rotated.borrow().is_none());
     // token 0 refused -> refresh (rotates) -> token 1 refused -> fails.
@@ -474,8 +469,7 @@ async fn server_errors_are_retried_with_growing_backoff() {
         }
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
     client.limits().await.unwrap();
     assert_eq!(stub.received_at("/limits/").len(), 3);
     assert_eq!(
@@ -494,8 +488,7 @@ async fn a_cut_connection_is_retried() {
         }
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
     client.limits().await.unwrap();
     assert_eq!(stub.received_at("/limits/").len(), 2);
     assert_eq!(sleeper.delays(), vec![Duration::from_millis(300)]);
@@ -513,8 +506,7 @@ async fn a_reply_cut_off_mid_body_is_retried() {
         }
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
     let limits = client.limits().await.unwrap();
     assert_eq!(limits["DailyApiRequests"].max, 15000);
     assert_eq!(stub.received_at("/limits/").len(), 2);
@@ -533,8 +525,7 @@ async fn request_limit_exceeded_waits_longer_and_honours_retry_after() {
         _ => Reply::json(200, LIMITS),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
     client.limits().await.unwrap();
     assert_eq!(
         sleeper.delays(),
@@ -545,8 +536,7 @@ async fn request_limit_exceeded_waits_longer_and_honours_retry_after() {
 #[tokio::test]
 async fn retries_stop_after_max_retries() {
     let stub = api_stub(|_| Reply::json(502, "<html>bad gateway</html>")).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
     let err = client.limits().await.unwrap_err();
     assert_eq!(err.class(), ErrorClass::Transient);
     assert_eq!(err.status(), Some(502));
@@ -565,8 +555,7 @@ async fn invalid_field_fails_at_once() {
         )
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
     let err = client
         .query("SELECT Foo FROM Account", false, None)
         .await
@@ -591,8 +580,7 @@ async fn limit_info_header_updates_api_usage() {
         )
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     client.limits().await.unwrap();
     assert_eq!(client.api_usage(), Some((40, 15000)));
     client.limits().await.unwrap();
@@ -605,8 +593,7 @@ async fn limit_info_header_updates_api_usage() {
 #[tokio::test]
 async fn query_all_uses_the_query_all_resource() {
     let stub = api_stub(|_| Reply::json(200, r#"{"totalSize":0,"done":true,"records":[]}"#)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let page = client
         .query("SELECT Id FROM Account", true, None)
         .await
@@ -619,8 +606,7 @@ async fn query_all_uses_the_query_all_resource() {
 #[tokio::test]
 async fn next_records_url_must_be_an_api_path() {
     let stub = api_stub(|_| Reply::empty(404)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     for bad in [
         "https://evil.example.com/services/data/v62.0/query/x",
         "//evil.example.com/services/data/",
@@ -640,8 +626,7 @@ async fn get_deleted_sends_url_encoded_iso_dates_with_offset() {
         )
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let start = chrono::DateTime::parse_from_rfc3339("2024-01-01T00:00:00Z")
         .unwrap()
         .to_utc();
@@ -675,8 +660,7 @@ async fn describe_is_typed_and_unknown_objects_are_config_errors() {
         _ => sf_error(404, "NOT_FOUND", "The requested resource does not exist"),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let global = client.describe_global().await.unwrap();
     assert_eq!(global.sobjects[0].key_prefix.as_deref(), Some("001"));
     assert!(global.sobjects[0].extra.contains_key("deepCloneable"));
@@ -758,8 +742,7 @@ async fn query_job_is_created_polled_and_its_pages_streamed_by_locator() {
         _ => Reply::empty(404),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, sleeper) = connect(&stub).await;
 
     let job = client
         .create_query_job("SELECT Id FROM Account", QueryOperation::QueryAll)
@@ -821,8 +804,7 @@ async fn a_failed_query_job_returns_its_error_message() {
         )
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let err = client.wait_for_job::<QueryJob>("750A").await.unwrap_err();
     assert!(
         matches!(&err, Error::JobFailed { message, .. } if message.contains("Cannot serialize")),
@@ -854,8 +836,7 @@ async fn aborting_a_job_patches_its_state_and_waiting_reports_the_abort() {
         _ => Reply::json(200, r#"{"id":"750A","state":"Aborted"}"#),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let query_job = client.abort_job::<QueryJob>("750A").await.unwrap();
     assert_eq!(query_job.state, JobState::Aborted);
     let ingest_job = client.abort_job::<IngestJob>("750A").await.unwrap();
@@ -887,8 +868,7 @@ async fn bulk_query_refusal_is_recognisable() {
         )
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let err = client
         .create_query_job("SELECT BillingAddress FROM Account", QueryOperation::Query)
         .await
@@ -932,8 +912,7 @@ async fn ingest_job_uploads_a_file_streamed_and_downloads_results() {
         _ => Reply::empty(404),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
 
     let job = client
         .create_ingest_job(&IngestJobRequest {
@@ -1000,8 +979,7 @@ async fn ingest_job_uploads_a_file_streamed_and_downloads_results() {
 #[tokio::test]
 async fn upsert_without_external_id_field_is_refused() {
     let stub = api_stub(|_| Reply::empty(500)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let err = client
         .create_ingest_job(&IngestJobRequest {
             object: "Contact".into(),
@@ -1018,8 +996,7 @@ async fn upsert_without_external_id_field_is_refused() {
 #[tokio::test]
 async fn missing_upload_file_is_named() {
     let stub = api_stub(|_| Reply::empty(201)).await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let err = client
         .upload_ingest_file("750I", std::path::Path::new("/nonexistent/batch.csv"))
         .await
@@ -1125,7 +1102,9 @@ async fn no_secret_appears_in_errors_debug_output_or_logs() {
         _ => Reply::Cut,
     })
     .await;
-    let client = connect(&api, &sleeper).await;
+    let client = login(&api.base, refresh_credentials(), &sleeper)
+        .await
+        .unwrap();
     seen.push(format!("{client:?}"));
     seen.push(format!("{:?}", options(&sleeper)));
     note(&mut seen, &client.limits().await.unwrap_err());
@@ -1173,8 +1152,7 @@ async fn a_close_answered_with_a_5xx_is_not_replayed_when_the_job_shows_it_took_
         _ => Reply::empty(404),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let job = client.close_ingest_job("750C").await.unwrap();
     assert_eq!(job.state, JobState::InProgress);
     assert_eq!(
@@ -1205,8 +1183,7 @@ async fn a_close_refused_with_a_429_is_replayed_and_a_lost_one_still_open_is_sen
         _ => Reply::empty(404),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let job = client.close_ingest_job("750D").await.unwrap();
     assert_eq!(job.state, JobState::UploadComplete);
     assert_eq!(
@@ -1252,8 +1229,7 @@ async fn a_lost_create_matching_several_unknown_jobs_aborts_them_all_and_creates
         _ => Reply::empty(404),
     })
     .await;
-    let sleeper = Arc::new(RecordingSleeper::default());
-    let client = connect(&stub, &sleeper).await;
+    let (client, _) = connect(&stub).await;
     let job = client
         .create_ingest_job(&IngestJobRequest {
             object: "Account".into(),

@@ -580,7 +580,7 @@ fn basic_read_emits_schema_valid_records_statuses_states_and_the_expected_record
         let run = cat.read(&config, &catalog_file, None);
         assert_eq!(run.code, Some(0), "read: {}", run.stderr);
         validate_messages("acceptance basic_read", &run.stdout);
-        let messages: Vec<Value> = run.messages();
+        let messages: &[Value] = run.messages();
         let empty: BTreeSet<String> = test["empty_streams"]
             .as_sequence()
             .map(|s| {
@@ -591,7 +591,7 @@ fn basic_read_emits_schema_valid_records_statuses_states_and_the_expected_record
             .unwrap_or_default();
         for entry in catalog["streams"].as_array().expect("streams") {
             let name = entry["stream"]["name"].as_str().expect("name");
-            let own: Vec<&Value> = of_stream(&messages, name).collect();
+            let own: Vec<&Value> = of_stream(messages, name).collect();
             let records = own.iter().filter(|m| m["type"] == "RECORD").count();
             assert!(
                 records > 0 || empty.contains(name),

@@ -38,16 +38,22 @@ impl Cdc {
     }
 
     fn read(&self, state: Option<&Value>) -> Run {
+        self.read_with(&self.config, state)
+    }
+
+    /// A read with `config` (this org's, changed) from `state`.
+    fn read_with(&self, config: &Value, state: Option<&Value>) -> Run {
         let state = state.map(|s| {
             json!([{"type": "STREAM", "stream": {"stream_descriptor": {"name": "Account"},
                                                   "stream_state": s}}])
         });
-        self.org.read(&self.config, &self.catalog, state.as_ref())
+        self.org.read(config, &self.catalog, state.as_ref())
     }
 
     /// The first read, with an Account committed while its snapshot runs (when the Bulk job's
     /// results are asked for, well after the subscription opened): the read ends holding a
-    /// replay id.
+    /// replay id. That change is the one event it follows (`max_events_per_read` 1): the read
+    /// ends once it is read instead of waiting out the idle timeout.
     fn first_read(&self) -> (Run, Value) {
         self.org.fault(
             json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
@@ -55,7 +61,9 @@ impl Cdc {
             "fields": {"Name": "Committed during the snapshot"},
             "began_seconds_ago": 0, "when": "once"}),
         );
-        let run = self.read(None);
+        let mut config = self.config.clone();
+        config["change_data_capture"]["max_events_per_read"] = json!(1);
+        let run = self.read_with(&config, None);
         run.assert_success();
         let state = run.last_state("Account");
         replay_id(&state);
@@ -305,7 +313,10 @@ fn a_long_description_sent_as_a_diff_arrives_as_its_full_new_value() {
     );
     assert!(diff_fields[0].as_str().unwrap().starts_with("0x"));
 
-    let run = cdc.read(Some(&state));
+    // Two events follow (the CREATE and the UPDATE): the read ends once both are read.
+    let mut config = cdc.config.clone();
+    config["change_data_capture"]["max_events_per_read"] = json!(2);
+    let run = cdc.read_with(&config, Some(&state));
     run.assert_success();
     let records = last_by_id(&run.records("Account"));
     let record = records

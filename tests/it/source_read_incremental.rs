@@ -229,7 +229,7 @@ fn a_long_window_gets_exact_states_inside_it() {
     let messages = run.messages();
     let mut emitted: Vec<String> = Vec::new();
     let mut inside = 0;
-    for message in &messages {
+    for message in messages {
         if message["type"] == "RECORD" && message["record"]["stream"] == "Contact" {
             emitted.push(
                 message["record"]["data"]["SystemModstamp"]

@@ -11,11 +11,14 @@ use crate::support::run::Run;
 use crate::support::source::{emulator_config, TestOrg};
 
 /// Rows per result page, in the emulator's `resultPages` and in our locator chain.
-const PAGE: usize = 1000;
-/// Contacts in the org: twelve pages, and a mid-read STATE (every 10,000 records).
-const CONTACTS: u64 = 12_000;
+const PAGE: usize = 250;
+/// Contacts in the org: twelve pages, and a mid-read STATE (every [`CHECKPOINT_EVERY`] records).
+const CONTACTS: u64 = 3_000;
+/// `SALESFORCE_CONNECTOR_CHECKPOINT_EVERY` of the reads: one STATE inside a read of every
+/// Contact, as 10,000 (the default) gives in a read of 12,000.
+const CHECKPOINT_EVERY: &str = "2500";
 
-/// An org of 12,000 Contacts whose result pages hold 1,000 rows.
+/// An org of 3,000 Contacts whose result pages hold 250 rows.
 fn org() -> TestOrg {
     let mut config = emulator_config();
     config.bulk_page_records = PAGE;
@@ -23,22 +26,24 @@ fn org() -> TestOrg {
     TestOrg::start(config)
 }
 
-/// Reads `streams` in full with `extra` config keys, retry pauses capped at 20 ms.
+/// The environment of the reads: retry pauses capped at 20 ms, a STATE every
+/// [`CHECKPOINT_EVERY`] records.
+const READ_ENV: &[(&str, &str)] = &[
+    ("SALESFORCE_CONNECTOR_BACKOFF_MS", "20"),
+    ("SALESFORCE_CONNECTOR_CHECKPOINT_EVERY", CHECKPOINT_EVERY),
+];
+
+/// Reads `streams` in full with `extra` config keys and [`READ_ENV`].
 fn read(org: &TestOrg, streams: &[&str], extra: Value) -> Run {
     let config = org.config(extra);
     let catalog = org.catalog(&config, streams, false);
-    org.read_env(
-        &config,
-        &catalog,
-        None,
-        &[("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")],
-    )
+    org.read_env(&config, &catalog, None, READ_ENV)
 }
 
 /// The stream's RECORD data and STATE blobs, in the order they were emitted.
 fn stream_output(run: &Run, stream: &str) -> Vec<Value> {
     run.messages()
-        .into_iter()
+        .iter()
         .filter_map(|m| match m["type"].as_str() {
             Some("RECORD") if m["record"]["stream"] == stream => {
                 Some(json!({"record": m["record"]["data"]}))
@@ -214,7 +219,7 @@ fn a_refused_result_pages_falls_back_to_the_locator_chain_once_per_read() {
     );
     assert_eq!(listings[0]["status"], 404);
     assert_eq!(listings[0]["faults"], json!(["status"]), "the fault fired");
-    let chained = requests_to(&org, "/results?maxRecords=1000");
+    let chained = requests_to(&org, &format!("/results?maxRecords={PAGE}"));
     assert!(
         chained.len() >= 13,
         "both streams read by locator: {chained:?}"
@@ -237,15 +242,18 @@ fn an_api_version_before_58_reads_by_locator_without_asking_for_result_pages() {
     );
     run.assert_success();
     assert!(requests_to(&org, "/resultPages").is_empty());
-    assert_eq!(requests_to(&org, "/results?maxRecords=1000").len(), 12);
+    assert_eq!(
+        requests_to(&org, &format!("/results?maxRecords={PAGE}")).len(),
+        12
+    );
     assert_every_record_once_in_order(&org, &run, "Contact");
 }
 
 #[test]
 fn a_page_cut_mid_body_is_fetched_again_and_the_output_has_no_duplicate() {
     let org = org();
-    // The third page breaks off after 5,000 bytes.
-    let third = "locator=MjAwMA"; // base64("2000")
+    // The third page (250 rows, over 5,000 bytes) breaks off after 5,000 bytes.
+    let third = "locator=NTAw"; // base64("500")
     org.fault(
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
                      "query": third, "type": "cut_connection", "after_bytes": 5000,
@@ -262,8 +270,8 @@ fn a_page_cut_mid_body_is_fetched_again_and_the_output_has_no_duplicate() {
 #[test]
 fn a_page_that_keeps_failing_fails_its_stream_after_the_pages_before_it() {
     let org = org();
-    // The sixth page (offset 5000) always answers 503.
-    let sixth = "locator=NTAwMA";
+    // The sixth page (offset 1250) always answers 503.
+    let sixth = "locator=MTI1MA"; // base64("1250")
     org.fault(
         json!({"method": "GET", "path": "/services/data/*/jobs/query/*/results",
                      "query": sixth, "type": "status", "status": 503, "when": "always"}),
@@ -311,9 +319,9 @@ fn query_job_ids(org: &TestOrg) -> Vec<String> {
     ids
 }
 
-/// Ranges of at least 3,000 rows: the 12,000 Contacts are read as four Id ranges.
+/// Ranges of at least 750 rows: the 3,000 Contacts are read as four Id ranges.
 fn ranged(extra: Value) -> Value {
-    let mut config = json!({"id_range_rows": 3000, "num_workers": 4});
+    let mut config = json!({"id_range_rows": 750, "num_workers": 4});
     for (k, v) in extra.as_object().unwrap() {
         config[k] = v.clone();
     }
@@ -374,7 +382,7 @@ fn a_large_full_refresh_is_read_in_id_ranges_each_counted_and_each_row_once() {
 fn a_resumed_full_refresh_splits_only_the_ids_after_its_state() {
     let org = org();
     let all: Vec<String> = org_ids(&org, "Contact");
-    let after = all[2_999].clone();
+    let after = all[749].clone();
     let state = json!([{"type": "STREAM", "stream": {
         "stream_descriptor": {"name": "Contact"},
         "stream_state": {"full_refresh_after_id": after}}}]);
@@ -385,7 +393,7 @@ fn a_resumed_full_refresh_splits_only_the_ids_after_its_state() {
     let emitted: Vec<String> = emitted_ids(&run, "Contact");
     assert_eq!(
         emitted,
-        all[3_000..],
+        all[750..],
         "exactly the rows after the state, in order"
     );
     let creates = org
@@ -393,7 +401,7 @@ fn a_resumed_full_refresh_splits_only_the_ids_after_its_state() {
         .iter()
         .filter(|r| r["method"] == "POST" && r["path"].as_str().unwrap().ends_with("/jobs/query"))
         .count();
-    assert_eq!(creates, 3, "9,000 rows left: three ranges");
+    assert_eq!(creates, 3, "2,250 rows left: three ranges");
 }
 
 #[test]
@@ -441,12 +449,7 @@ fn read_incremental(org: &TestOrg, extra: Value) -> Run {
     }
     let config = org.config(keys);
     let catalog = org.catalog(&config, &["Contact"], true);
-    org.read_env(
-        &config,
-        &catalog,
-        None,
-        &[("SALESFORCE_CONNECTOR_BACKOFF_MS", "20")],
-    )
+    org.read_env(&config, &catalog, None, READ_ENV)
 }
 
 /// The `SELECT COUNT()` queries the org answered.
@@ -492,12 +495,12 @@ fn an_incremental_window_with_many_rows_is_cut_by_count_into_jobs_prepared_at_on
     );
     org.clear_requests();
 
-    let cut = read_incremental(&org, json!({"incremental_window_rows": 2000}));
+    let cut = read_incremental(&org, json!({"incremental_window_rows": 500}));
     cut.assert_success();
     let jobs = query_job_ids(&org);
     assert!(
         (6..=12).contains(&jobs.len()),
-        "12,000 rows in windows of about 2,000: {} jobs",
+        "3,000 rows in windows of about 500: {} jobs",
         jobs.len()
     );
     let counts = count_queries(&org);
@@ -553,7 +556,7 @@ fn an_incremental_window_with_many_rows_is_cut_by_count_into_jobs_prepared_at_on
 #[test]
 fn an_incremental_read_with_few_rows_counts_once_and_keeps_its_windows() {
     let org = org();
-    let run = read_incremental(&org, json!({"incremental_window_rows": 20_000}));
+    let run = read_incremental(&org, json!({"incremental_window_rows": 5_000}));
     run.assert_success();
     assert_eq!(query_job_ids(&org).len(), 1, "under the threshold: one job");
     // The count before reading and the window's verification.

@@ -105,14 +105,15 @@ impl ApiBudget {
 mod tests {
     use super::*;
 
-    fn limit(max: i64, remaining: i64) -> Limit {
-        serde_json::from_value(serde_json::json!({"Max": max, "Remaining": remaining})).unwrap()
+    /// `GET limits/` holding one limit.
+    fn limits(name: &str, max: i64, remaining: i64) -> BTreeMap<String, Limit> {
+        let limit = serde_json::json!({"Max": max, "Remaining": remaining});
+        BTreeMap::from([(name.to_string(), serde_json::from_value(limit).unwrap())])
     }
 
     #[test]
     fn bulk_jobs_stop_at_the_budget_share() {
-        let mut limits = BTreeMap::new();
-        limits.insert("DailyBulkV2QueryJobs".to_string(), limit(100, 12));
+        let limits = limits("DailyBulkV2QueryJobs", 100, 12);
         let budget = ApiBudget::new(90.0, Some(&limits), None);
         assert!(budget.start_bulk_job().is_ok());
         assert!(budget.start_bulk_job().is_ok());
@@ -124,8 +125,7 @@ mod tests {
 
     #[test]
     fn api_calls_stop_at_the_budget_share() {
-        let mut limits = BTreeMap::new();
-        limits.insert("DailyApiRequests".to_string(), limit(1000, 100));
+        let limits = limits("DailyApiRequests", 1000, 100);
         let budget = ApiBudget::new(90.0, Some(&limits), None);
         assert!(budget.check_api_call().is_err());
         let budget = ApiBudget::new(95.0, Some(&limits), None);

@@ -258,11 +258,7 @@ impl RecordLayout {
             }
         };
         out.push(b'{');
-        for (i, output) in self.outputs.iter().enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            out.extend_from_slice(&output.key);
+        self.write_members(out, |out, output| {
             match &output.source {
                 Source::Column { column, kind } => {
                     write_csv_value(out, &output.name, *kind, cell(*column)?)?;
@@ -277,7 +273,7 @@ impl RecordLayout {
                         .all(|p| row.field(binding.positions[p.column]).is_empty())
                     {
                         out.extend_from_slice(b"null");
-                        continue;
+                        return Ok(());
                     }
                     out.push(b'{');
                     let mut first = true;
@@ -302,20 +298,13 @@ impl RecordLayout {
                     out.push(b'}');
                 }
             }
-        }
+            Ok(())
+        })?;
         out.push(b'}');
-        keys.id.clear();
-        if let Some(column) = self.id_column {
-            keys.id.push_str(cell(column)?);
-        }
-        keys.cursor.clear();
-        if let Some(column) = self.cursor_column {
-            let text = cell(column)?;
-            if !text.is_empty() {
-                push_datetime(&mut keys.cursor, "cursor", text)?;
-            }
-        }
-        Ok(())
+        // An empty cell is no value.
+        self.fill_keys(keys, |column| {
+            Ok(Some(cell(column)?).filter(|t| !t.is_empty()))
+        })
     }
 
     /// Appends the JSON object for one REST record (a `records[]` element) to `out`.
@@ -341,39 +330,55 @@ impl RecordLayout {
         keys: &mut RecordKeys,
     ) -> Result<(), ConvertError> {
         let values = self.rest_values(record)?;
+        self.write_members(out, |out, output| match &output.source {
+            Source::Column { column, kind } => {
+                write_rest_value(out, &output.name, *kind, values[*column])
+            }
+            Source::WholeCompound { column, keys } => {
+                write_rest_compound(out, &output.name, keys, values[*column])
+            }
+            Source::Compound { .. } => {
+                // Layouts for REST select compound fields whole; components only for Bulk.
+                unreachable_compound(out);
+                Ok(())
+            }
+        })?;
+        // A value that is not a JSON string is no value.
+        self.fill_keys(keys, |column| {
+            Ok(values[column].and_then(|raw| serde_json::from_str::<&str>(raw.get()).ok()))
+        })
+    }
+
+    /// Appends `"key":value` for every output, comma-separated; `value` writes one output's
+    /// value (the CSV and REST writers differ only there).
+    fn write_members(
+        &self,
+        out: &mut Vec<u8>,
+        mut value: impl FnMut(&mut Vec<u8>, &Output) -> Result<(), ConvertError>,
+    ) -> Result<(), ConvertError> {
         for (i, output) in self.outputs.iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
             out.extend_from_slice(&output.key);
-            match &output.source {
-                Source::Column { column, kind } => {
-                    write_rest_value(out, &output.name, *kind, values[*column])?;
-                }
-                Source::WholeCompound { column, keys } => {
-                    write_rest_compound(out, &output.name, keys, values[*column])?;
-                }
-                Source::Compound { .. } => {
-                    // Layouts for REST select compound fields whole; components only for Bulk.
-                    unreachable_compound(out);
-                }
-            }
+            value(out, output)?;
         }
+        Ok(())
+    }
+
+    /// Sets `keys` to the row's Id and cursor; `text` reads a column (`None`: no value).
+    fn fill_keys<'t>(
+        &self,
+        keys: &mut RecordKeys,
+        mut text: impl FnMut(usize) -> Result<Option<&'t str>, ConvertError>,
+    ) -> Result<(), ConvertError> {
         keys.id.clear();
-        if let Some(column) = self.id_column {
-            if let Some(raw) = values[column] {
-                if let Ok(id) = serde_json::from_str::<&str>(raw.get()) {
-                    keys.id.push_str(id);
-                }
-            }
+        if let Some(id) = self.id_column.map(&mut text).transpose()?.flatten() {
+            keys.id.push_str(id);
         }
         keys.cursor.clear();
-        if let Some(column) = self.cursor_column {
-            if let Some(raw) = values[column] {
-                if let Ok(text) = serde_json::from_str::<&str>(raw.get()) {
-                    push_datetime(&mut keys.cursor, "cursor", text)?;
-                }
-            }
+        if let Some(cursor) = self.cursor_column.map(&mut text).transpose()?.flatten() {
+            push_datetime(&mut keys.cursor, "cursor", cursor)?;
         }
         Ok(())
     }
@@ -670,6 +675,11 @@ mod tests {
         }
     }
 
+    /// The layout of [`account_fields`] keyed by `Id`, its cursor `SystemModstamp`.
+    fn account_layout(api: Api) -> RecordLayout {
+        RecordLayout::new(&account_fields(), api, Some("Id"), Some("SystemModstamp")).unwrap()
+    }
+
     fn account_fields() -> Vec<LayoutField> {
         vec![
             LayoutField::new("Id", FieldKind::Text),
@@ -719,35 +729,17 @@ mod tests {
 
     #[test]
     fn bulk_layout_selects_components_instead_of_compound_fields() {
-        let layout = RecordLayout::new(
-            &account_fields(),
-            Api::Bulk,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let layout = account_layout(Api::Bulk);
         let fields = layout.select_fields();
         assert!(fields.contains(&"BillingStreet".to_string()));
         assert!(!fields.contains(&"BillingAddress".to_string()));
-        let rest = RecordLayout::new(
-            &account_fields(),
-            Api::Rest,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let rest = account_layout(Api::Rest);
         assert!(rest.select_fields().contains(&"BillingAddress".to_string()));
     }
 
     #[test]
     fn csv_cells_become_typed_values() {
-        let layout = RecordLayout::new(
-            &account_fields(),
-            Api::Bulk,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let layout = account_layout(Api::Bulk);
         let text = format!(
             "{}\n\"001A\",\"NA\",\"false\",\"42\",\"9.9213206E7\",\"2024-02-29\",\"2024-01-01T10:00:00.000Z\",\"1 Main St\",\"Paris\",\"\",\"75001\",\"France\",\"48.85\",\"2.35\",\"Address\"\n",
             csv_header(&layout)
@@ -889,20 +881,8 @@ mod tests {
 
     #[test]
     fn rest_and_bulk_produce_the_same_record() {
-        let bulk = RecordLayout::new(
-            &account_fields(),
-            Api::Bulk,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
-        let rest = RecordLayout::new(
-            &account_fields(),
-            Api::Rest,
-            Some("Id"),
-            Some("SystemModstamp"),
-        )
-        .unwrap();
+        let bulk = account_layout(Api::Bulk);
+        let rest = account_layout(Api::Rest);
         let text = format!(
             "{}\n\"001A\",\"N/A\",\"true\",\"\",\"1.0E7\",\"\",\"2024-01-01T10:00:00.000Z\",\"1 Main St\",\"\",\"\",\"\",\"\",\"\",\"\",\"\"\n",
             csv_header(&bulk)

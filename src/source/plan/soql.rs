@@ -99,29 +99,34 @@ impl Select {
         let mut soql =
             String::with_capacity(32 + self.fields.iter().map(|f| f.len() + 1).sum::<usize>());
         soql.push_str("SELECT ");
-        for (i, field) in self.fields.iter().enumerate() {
-            check_name("field", field)?;
-            if i > 0 {
-                soql.push(',');
-            }
-            soql.push_str(field);
-        }
+        push_names(&mut soql, "field", &self.fields, "")?;
         soql.push_str(" FROM ");
         soql.push_str(&self.object);
         soql.push_str(&self.where_clause(None)?);
         if !self.order_by.is_empty() {
             soql.push_str(" ORDER BY ");
-            for (i, field) in self.order_by.iter().enumerate() {
-                check_name("ORDER BY field", field)?;
-                if i > 0 {
-                    soql.push(',');
-                }
-                soql.push_str(field);
-                soql.push_str(" ASC");
-            }
+            push_names(&mut soql, "ORDER BY field", &self.order_by, " ASC")?;
         }
         Ok(soql)
     }
+}
+
+/// Appends `names`, each checked as a `what` name and followed by `suffix`, comma-separated.
+fn push_names(
+    soql: &mut String,
+    what: &'static str,
+    names: &[String],
+    suffix: &str,
+) -> Result<(), SoqlError> {
+    for (i, name) in names.iter().enumerate() {
+        check_name(what, name)?;
+        if i > 0 {
+            soql.push(',');
+        }
+        soql.push_str(name);
+        soql.push_str(suffix);
+    }
+    Ok(())
 }
 
 impl Select {

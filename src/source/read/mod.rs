@@ -33,6 +33,7 @@ pub(crate) fn read_settings(
     config: &SourceConfig,
     now: chrono::DateTime<Utc>,
     max_uri_bytes: Option<usize>,
+    checkpoint_every: Option<u64>,
 ) -> ReadSettings {
     let mut settings = ReadSettings::new(config.start_date_at(now), now);
     settings.end_date = config.end_date;
@@ -51,6 +52,9 @@ pub(crate) fn read_settings(
     if let Some(max) = max_uri_bytes {
         settings.max_uri_bytes = max.min(settings.max_uri_bytes);
     }
+    if let Some(every) = checkpoint_every {
+        settings.checkpoint_every = every.max(1);
+    }
     settings
 }
 
@@ -61,6 +65,7 @@ pub(crate) async fn read(
     state: InputState,
     client: ClientOptions,
     max_uri_bytes: Option<usize>,
+    checkpoint_every: Option<u64>,
     output: Output,
 ) -> Result<(), Failure> {
     let client = connect(&config, client)
@@ -68,7 +73,7 @@ pub(crate) async fn read(
         .map_err(|e| failure("Cannot log in to Salesforce", &e))?;
     // The org's clock, not ours, bounds the windows: a skewed local clock must not skip rows.
     let now = client.token_issued_at().unwrap_or_else(Utc::now);
-    let settings = read_settings(&config, now, max_uri_bytes);
+    let settings = read_settings(&config, now, max_uri_bytes, checkpoint_every);
     let token_watch = spawn_token_watch(&client, &config, &output);
     let budget = match client.limits().await {
         Ok(limits) => {

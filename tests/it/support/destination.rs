@@ -80,11 +80,7 @@ impl Harness {
         });
         let out = child.wait_with_output().await.unwrap();
         let _ = feeder.await;
-        let run = Run {
-            code: out.status.code(),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        };
+        let run = Run::from_output(out);
         assert_conforms(&format!("destination {}", args.join(" ")), &run.stdout);
         run
     }

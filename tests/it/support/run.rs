@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
@@ -15,46 +16,56 @@ pub(crate) struct Run {
     pub(crate) code: Option<i32>,
     pub(crate) stdout: String,
     pub(crate) stderr: String,
+    /// `stdout` parsed, once, on first use: a test asks for records, states and logs of the same
+    /// run, and a large read's output should not be parsed for each.
+    parsed: OnceLock<Vec<Value>>,
 }
 
 impl Run {
-    fn from_output(output: std::process::Output) -> Run {
+    pub(crate) fn from_output(output: std::process::Output) -> Run {
         Run {
             code: output.status.code(),
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            parsed: OnceLock::new(),
         }
     }
 
-    /// Every stdout line parsed as JSON; panics (naming the line) on anything else.
-    pub(crate) fn messages(&self) -> Vec<Value> {
-        self.stdout
-            .lines()
-            .enumerate()
-            .map(|(i, line)| {
-                serde_json::from_str(line).unwrap_or_else(|e| {
-                    panic!(
-                        "stdout line {} is not JSON ({e}): {line:?}\nstderr: {}",
-                        i + 1,
-                        self.stderr
-                    )
+    /// Every stdout line parsed as JSON (parsed once per run); panics (naming the line) on
+    /// anything else.
+    pub(crate) fn messages(&self) -> &[Value] {
+        self.parsed.get_or_init(|| {
+            self.stdout
+                .lines()
+                .enumerate()
+                .map(|(i, line)| {
+                    serde_json::from_str(line).unwrap_or_else(|e| {
+                        panic!(
+                            "stdout line {} is not JSON ({e}): {line:?}\nstderr: {}",
+                            i + 1,
+                            self.stderr
+                        )
+                    })
                 })
-            })
-            .collect()
+                .collect()
+        })
+    }
+
+    /// The messages of one `type`, borrowed from the parsed output.
+    fn of_type_ref<'a>(&'a self, message_type: &'a str) -> impl Iterator<Item = &'a Value> {
+        self.messages()
+            .iter()
+            .filter(move |m| m["type"] == message_type)
     }
 
     /// The messages of one `type`.
     pub(crate) fn of_type(&self, message_type: &str) -> Vec<Value> {
-        self.messages()
-            .into_iter()
-            .filter(|m| m["type"] == message_type)
-            .collect()
+        self.of_type_ref(message_type).cloned().collect()
     }
 
     /// RECORD data of `stream`, in emission order.
     pub(crate) fn records(&self, stream: &str) -> Vec<Value> {
-        self.of_type("RECORD")
-            .into_iter()
+        self.of_type_ref("RECORD")
             .filter(|m| m["record"]["stream"] == stream)
             .map(|m| m["record"]["data"].clone())
             .collect()
@@ -64,7 +75,7 @@ impl Run {
     /// JSON) so that streams read concurrently compare equal: `{"Account": [..], ..}`.
     pub(crate) fn records_by_stream(&self) -> Value {
         let mut by_stream: std::collections::BTreeMap<String, Vec<Value>> = Default::default();
-        for m in self.of_type("RECORD") {
+        for m in self.of_type_ref("RECORD") {
             let stream = m["record"]["stream"]
                 .as_str()
                 .unwrap_or_default()
@@ -87,8 +98,7 @@ impl Run {
 
     /// The `state` objects of every STATE message, in order.
     pub(crate) fn all_states(&self) -> Vec<Value> {
-        self.of_type("STATE")
-            .into_iter()
+        self.of_type_ref("STATE")
             .map(|m| m["state"].clone())
             .collect()
     }
@@ -120,8 +130,7 @@ impl Run {
 
     /// STREAM_STATUS values of `stream`, in order.
     pub(crate) fn statuses(&self, stream: &str) -> Vec<String> {
-        self.of_type("TRACE")
-            .into_iter()
+        self.of_type_ref("TRACE")
             .filter(|m| {
                 m["trace"]["type"] == "STREAM_STATUS"
                     && m["trace"]["stream_status"]["stream_descriptor"]["name"] == stream
@@ -137,8 +146,7 @@ impl Run {
 
     /// The `error` objects of the TRACE ERROR messages.
     pub(crate) fn trace_errors(&self) -> Vec<Value> {
-        self.of_type("TRACE")
-            .into_iter()
+        self.of_type_ref("TRACE")
             .filter(|m| m["trace"]["type"] == "ERROR")
             .map(|m| m["trace"]["error"].clone())
             .collect()
@@ -146,8 +154,7 @@ impl Run {
 
     /// The LOG messages' texts, in order.
     pub(crate) fn logs(&self) -> Vec<String> {
-        self.of_type("LOG")
-            .into_iter()
+        self.of_type_ref("LOG")
             .map(|m| m["log"]["message"].as_str().unwrap_or_default().to_string())
             .collect()
     }
