@@ -48,13 +48,20 @@ impl Row for KeyRow<'_> {
 }
 
 /// The generated indexes the WHERE clause can match, from its bounds on the cursor fields
-/// and on Id.
-pub(crate) fn generated_range(org: &Org, object: usize, query: &ResolvedQuery) -> Range<u64> {
+/// and on Id; and whether every index in that range matches, so that no generated record needs
+/// the WHERE clause evaluated (a clause of nothing but bounds on Id, each an Id of this object:
+/// the index range of an Id range is exact, as Salesforce's Id index answers it).
+pub(crate) fn generated_range(
+    org: &Org,
+    object: usize,
+    query: &ResolvedQuery,
+) -> (Range<u64>, bool) {
     let obj = org.object(object);
     let mut range = 0..obj.generated;
     if !query.has_filter() {
-        return range;
+        return (range, true);
     }
+    let mut exact = false;
     for (field, gen) in obj.def.gens.iter().enumerate() {
         let narrowed = match gen {
             Gen::Created | Gen::Modified | Gen::Modstamp => {
@@ -63,31 +70,53 @@ pub(crate) fn generated_range(org: &Org, object: usize, query: &ResolvedQuery) -
             }
             Gen::Id => {
                 let (lower, upper) = query.range_on(field);
-                id_range(obj.prefix(), obj.generated, &lower, &upper)
+                let (narrowed, decoded) = id_range(obj.prefix(), obj.generated, &lower, &upper);
+                exact = decoded && query.filter_is_range_on(field);
+                narrowed
             }
             _ => continue,
         };
         range = range.start.max(narrowed.start)..range.end.min(narrowed.end);
     }
-    range.start..range.end.max(range.start)
+    (range.start..range.end.max(range.start), exact)
 }
 
-fn id_range(prefix: &str, n: u64, lower: &Bound<Value>, upper: &Bound<Value>) -> Range<u64> {
-    let index = |v: &Value| match v {
-        Value::Text(id) => ids::decode(prefix, id),
-        _ => None,
+/// The generated indexes whose Ids lie within `lower` and `upper`, compared as SOQL compares
+/// Ids (as text: a 15-character literal sorts just before the 18-character Id it abbreviates),
+/// and whether every bound was an Id of this object (else the range is a superset).
+fn id_range(
+    prefix: &str,
+    n: u64,
+    lower: &Bound<Value>,
+    upper: &Bound<Value>,
+) -> (Range<u64>, bool) {
+    let mut decoded = true;
+    // The first index whose Id is above the literal (`above`) or at or above it (`!above`).
+    let mut first = |v: &Value, above: bool| match v {
+        Value::Text(id) => match ids::decode(prefix, id) {
+            Some(i) if above && id.len() == 18 => Some(i + 1),
+            Some(i) => Some(i),
+            None => {
+                decoded = false;
+                None
+            }
+        },
+        _ => {
+            decoded = false;
+            None
+        }
     };
     let lo = match lower {
-        Bound::Included(v) => index(v).unwrap_or(0),
-        Bound::Excluded(v) => index(v).map(|i| i + 1).unwrap_or(0),
+        Bound::Included(v) => first(v, false).unwrap_or(0),
+        Bound::Excluded(v) => first(v, true).unwrap_or(0),
         Bound::Unbounded => 0,
     };
     let hi = match upper {
-        Bound::Included(v) => index(v).map(|i| i + 1).unwrap_or(n),
-        Bound::Excluded(v) => index(v).unwrap_or(n),
+        Bound::Included(v) => first(v, true).unwrap_or(n),
+        Bound::Excluded(v) => first(v, false).unwrap_or(n),
         Bound::Unbounded => n,
     };
-    lo.min(n)..hi.min(n)
+    (lo.min(n)..hi.min(n), decoded)
 }
 
 /// Whether records in index order are already in the query's ORDER BY order: `Some(false)`
@@ -113,8 +142,8 @@ pub(crate) fn run(
     include_deleted: bool,
     now: DateTime<Utc>,
 ) -> Vec<u64> {
-    let range = generated_range(org, object, query);
-    let filtered = query.has_filter();
+    let (range, exact) = generated_range(org, object, query);
+    let filtered = !exact;
     let mut indexes = org.candidate_indexes(
         object,
         include_deleted,
@@ -193,7 +222,7 @@ mod tests {
         let org = org();
         let o = org.object_index("Contact").unwrap();
         let q = resolve(&org, "SELECT Id FROM Contact WHERE SystemModstamp >= 2025-03-01T00:00:00Z AND SystemModstamp < 2025-06-01T00:00:00.000+00:00");
-        let range = generated_range(&org, o, &q);
+        let (range, _) = generated_range(&org, o, &q);
         assert!(
             range.end - range.start < org.object(o).generated / 2,
             "{range:?}"
@@ -226,11 +255,56 @@ mod tests {
             ids::encode("001", 20)
         );
         let q = resolve(&org, &text);
-        assert_eq!(generated_range(&org, o, &q), 11..21);
+        assert_eq!(generated_range(&org, o, &q).0, 11..21);
         assert_eq!(
             run(&org, o, &q, false, org.now()),
             (11..21).collect::<Vec<_>>()
         );
+    }
+
+    #[test]
+    fn bounds_on_id_alone_are_answered_from_the_index_exactly_as_a_scan_compares_ids() {
+        let org = org();
+        let o = org.object_index("Account").unwrap();
+        let long = ids::encode("001", 10);
+        let short = &long[..15];
+        let upper = ids::encode("001", 14);
+        for clause in [
+            format!("Id > '{long}'"),
+            format!("Id >= '{long}'"),
+            format!("Id > '{short}'"),
+            format!("Id >= '{short}'"),
+            format!("Id < '{short}'"),
+            format!("Id <= '{short}'"),
+            format!("Id = '{short}'"),
+            format!("Id = '{long}'"),
+            format!("Id > '{short}' AND Id <= '{upper}'"),
+            format!("Id <= '{}' AND Id <= '{upper}'", &upper[..15]),
+            format!("Id >= '{short}' AND Id < '{}'", &upper[..15]),
+        ] {
+            let q = resolve(&org, &format!("SELECT Id FROM Account WHERE {clause}"));
+            assert!(generated_range(&org, o, &q).1, "{clause}: exact");
+            assert_eq!(
+                run(&org, o, &q, true, org.now()),
+                scan(&org, o, &q),
+                "{clause}"
+            );
+        }
+        // A bound that is an Id of another object, or another condition, leaves the rows to
+        // the WHERE clause.
+        for clause in [
+            format!("Id > '{}'", ids::encode("003", 10)),
+            format!("Id > '{long}' AND Name != null"),
+            format!("Id != '{long}'"),
+        ] {
+            let q = resolve(&org, &format!("SELECT Id FROM Account WHERE {clause}"));
+            assert!(!generated_range(&org, o, &q).1, "{clause}: not exact");
+            assert_eq!(
+                run(&org, o, &q, true, org.now()),
+                scan(&org, o, &q),
+                "{clause}"
+            );
+        }
     }
 
     #[test]

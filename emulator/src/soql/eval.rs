@@ -82,6 +82,22 @@ impl ResolvedQuery {
         self.filter.is_some()
     }
 
+    /// True when the WHERE clause is only comparisons (`=`, `<`, `<=`, `>`, `>=`) of
+    /// `field_index` with literals, alone or joined by AND: `range_on` then says all it does.
+    pub(crate) fn filter_is_range_on(&self, field_index: usize) -> bool {
+        let bound = |filter: &Filter| {
+            matches!(filter, Filter::Compare { field, field_type, comparison, operand }
+                if *field == field_index
+                    && *comparison != Comparison::Ne
+                    && operand_value(*field_type, operand).is_some())
+        };
+        match &self.filter {
+            Some(Filter::And(parts)) => parts.iter().all(bound),
+            Some(filter) => bound(filter),
+            None => false,
+        }
+    }
+
     /// True when `row` satisfies the WHERE clause; relative date literals (`TODAY`,
     /// `LAST_N_DAYS:n`) are taken relative to `now` (UTC days).
     pub(crate) fn matches(&self, row: &dyn Row, now: DateTime<Utc>) -> bool {

@@ -5,7 +5,8 @@
 //! or the connector is the limit: a server short of CPU then splits it between the pages, the
 //! page being emitted arrives at a fraction of the pace, and the pages ahead go through spool
 //! files. So a job's pages start one at a time and a [`Controller`] watches the aggregate rate:
-//! while the emitting side waits for bytes it opens one more download, keeps it when the
+//! while the emitting side waits for bytes long enough that one more download could pay off
+//! ([`starved_share`]), it opens one more download, keeps it when the
 //! aggregate rate rose by at least half of what one more stream would add if streams were the
 //! limit, and otherwise goes back and tries again later (waiting twice as long after each
 //! failure). The level reached carries over to the read's next jobs.
@@ -17,9 +18,16 @@ use tokio::sync::Notify;
 /// How often the controller looks at the rates.
 pub(crate) const TICK: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Share of a tick the emitting side must have waited for bytes before another download is
-/// tried: below it, downloads are not what limits the read.
-const STARVED_SHARE: f64 = 0.2;
+/// Share of a tick the emitting side must have waited for bytes at `level` downloads before one
+/// more is tried. A try is kept when the rate rises by half of what one more stream adds
+/// (`1 + 0.5 / level` times the rate); the emitting side, busy `1 - waited` of the tick, can take
+/// at most `1 / (1 - waited)` times today's rate, so a try can only pay off in the read when
+/// `waited >= 0.5 / (level + 0.5)`: a third of the tick at one download, a fifth at two. Below
+/// it the emitting side, or the server's CPU it shares with its other users, is the limit, and
+/// a try would only move pages through spool files.
+fn starved_share(level: usize) -> f64 {
+    0.5 / (level as f64 + 0.5)
+}
 
 /// Longest pause between two tries, in ticks.
 const MAX_BACKOFF_TICKS: u32 = 32;
@@ -189,8 +197,9 @@ impl Controller {
             Phase::Steady => {
                 self.wait = self.wait.saturating_sub(1);
                 self.steady += 1;
-                let limited_by_downloads =
-                    seen.waited >= STARVED_SHARE && seen.active >= self.level && seen.pending;
+                let limited_by_downloads = seen.waited >= starved_share(self.level)
+                    && seen.active >= self.level
+                    && seen.pending;
                 if self.wait == 0
                     && self.steady >= 2
                     && self.level < self.max
@@ -289,6 +298,31 @@ mod tests {
         let levels: Vec<usize> = (0..15).map(|_| failed.tick(seen(4e6, 1))).collect();
         assert_eq!(levels[..15], [1; 15], "three failures: waits 16 ticks");
         assert_eq!(failed.tick(seen(4e6, 1)), 2);
+    }
+
+    #[test]
+    fn tries_only_when_the_emitting_side_waits_long_enough_for_a_try_to_pay_off() {
+        let ticks = |waited: f64, level: usize| {
+            let mut controller = Controller::new(level, 5);
+            (0..8)
+                .map(|_| {
+                    controller.tick(Observation {
+                        rate: 40e6,
+                        waited,
+                        active: level,
+                        pending: true,
+                    })
+                })
+                .max()
+                .unwrap()
+        };
+        // One download: the emitting side must wait a third of the time (it could then take
+        // 1.5 times the rate, what a kept try must bring).
+        assert_eq!(ticks(0.30, 1), 1, "30% waited at one download: no try");
+        assert_eq!(ticks(0.34, 1), 2, "34% waited at one download: a try");
+        // Two downloads: a fifth (1.25 times).
+        assert_eq!(ticks(0.18, 2), 2, "18% waited at two: no try");
+        assert_eq!(ticks(0.21, 2), 3, "21% waited at two: a try");
     }
 
     #[test]

@@ -37,6 +37,9 @@ use crate::source::output::sink::RecordSink;
 /// Bytes decoded from a spool per step.
 const READ_CHUNK: usize = 256 * 1024;
 
+/// Bytes gathered before one write to a spool file.
+const SPOOL_WRITE: usize = 64 * 1024;
+
 /// Chunks buffered between a streamed page's download and the decoder.
 const STREAM_CHUNKS: usize = 16;
 
@@ -147,6 +150,9 @@ enum Destination {
     Stream(mpsc::Sender<Bytes>),
     Spool {
         file: std::fs::File,
+        /// Bytes not yet written: the download's chunks are small (a few KiB each), so they
+        /// reach the file, and the reader's wake-up, [`SPOOL_WRITE`] bytes at a time.
+        pending: Vec<u8>,
         progress: watch::Sender<Progress>,
     },
 }
@@ -156,18 +162,43 @@ impl Destination {
     async fn put(&mut self, bytes: Bytes) -> Result<bool, SpoolError> {
         match self {
             Destination::Stream(sender) => Ok(sender.send(bytes).await.is_ok()),
-            Destination::Spool { file, progress } => {
-                file.write_all(&bytes).map_err(SpoolError::File)?;
-                progress.send_modify(|p| p.0 += bytes.len() as u64);
+            Destination::Spool { pending, .. } => {
+                if pending.capacity() == 0 {
+                    pending.reserve_exact(SPOOL_WRITE);
+                }
+                pending.extend_from_slice(&bytes);
+                if pending.len() >= SPOOL_WRITE {
+                    self.flush()?;
+                }
                 Ok(true)
             }
         }
     }
 
-    fn complete(&mut self) {
+    /// Writes what is pending to the spool and tells the reader.
+    fn flush(&mut self) -> Result<(), SpoolError> {
+        if let Destination::Spool {
+            file,
+            pending,
+            progress,
+        } = self
+        {
+            if !pending.is_empty() {
+                file.write_all(pending).map_err(SpoolError::File)?;
+                progress.send_modify(|p| p.0 += pending.len() as u64);
+                pending.clear();
+            }
+        }
+        Ok(())
+    }
+
+    /// The page is whole: the last bytes written, the reader told.
+    fn complete(&mut self) -> Result<(), SpoolError> {
+        self.flush()?;
         if let Destination::Spool { progress, .. } = self {
             progress.send_modify(|p| p.1 = true);
         }
+        Ok(())
     }
 }
 
@@ -543,6 +574,7 @@ async fn start_page(
             },
             Destination::Spool {
                 file,
+                pending: Vec::new(),
                 progress: progress_sender,
             },
         )
@@ -609,7 +641,7 @@ async fn download_page(
         }
         match broke {
             None => {
-                destination.complete();
+                destination.complete()?;
                 return Ok(page.number_of_records);
             }
             Some(e) if e.class() == ErrorClass::Transient && attempt < PAGE_ATTEMPTS => {
