@@ -35,7 +35,7 @@ use crate::source::fetch::page::{
 use crate::source::output::sink::RecordSink;
 
 /// Bytes decoded from a spool per step.
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 64 * 1024;
 
 /// Bytes gathered before one write to a spool file.
 const SPOOL_WRITE: usize = 64 * 1024;
@@ -297,7 +297,8 @@ pub(crate) async fn emit_pages<S: RecordSink>(
     } = pages;
     let job_id = job_id.as_str();
     current.send_replace(true);
-    let mut buffer = vec![0u8; READ_CHUNK];
+    // Allocated when a page is first read from a spool (a read at one download has none).
+    let mut buffer = Vec::new();
     while let Some(page) = meter.waiting(receiver.recv()).await {
         let mut page = page.map_err(|e| spool_failure(job_id, e))?;
         let mut decoder = CsvDecoder::new();
@@ -395,7 +396,7 @@ async fn decode_page<S: RecordSink>(
     job_id: &str,
     page: &mut StartedPage,
     meter: &Meter,
-    buffer: &mut [u8],
+    buffer: &mut Vec<u8>,
     decoder: &mut CsvDecoder,
     converter: &mut PageConverter<'_>,
     sink: &mut S,
@@ -418,6 +419,9 @@ async fn decode_page<S: RecordSink>(
             reader, progress, ..
         } => {
             let mut offset = 0u64;
+            if buffer.is_empty() {
+                buffer.resize(READ_CHUNK, 0);
+            }
             loop {
                 let (written, done) = *progress.borrow_and_update();
                 if offset < written {
