@@ -147,6 +147,10 @@ pub(crate) struct Controller {
     /// Ticks seen at this level since it was set: a try needs a whole tick at the level before
     /// (the first tick of a job or after a change is partial).
     steady: u32,
+    /// The highest rate of a whole tick at this level: what a try must beat (one tick's rate dips
+    /// while the server starts a page, and a try measured against the dip would be kept for a
+    /// gain that is only the dip's end).
+    best: f64,
 }
 
 impl Controller {
@@ -159,6 +163,7 @@ impl Controller {
             wait: 0,
             failures: 0,
             steady: 0,
+            best: 0.0,
         }
     }
 
@@ -197,6 +202,9 @@ impl Controller {
             Phase::Steady => {
                 self.wait = self.wait.saturating_sub(1);
                 self.steady += 1;
+                if self.steady >= 2 {
+                    self.best = self.best.max(seen.rate);
+                }
                 let limited_by_downloads = seen.waited >= starved_share(self.level)
                     && seen.active >= self.level
                     && seen.pending;
@@ -206,13 +214,14 @@ impl Controller {
                     && limited_by_downloads
                 {
                     self.level += 1;
-                    self.phase = Phase::Settling { base: seen.rate };
+                    self.phase = Phase::Settling { base: self.best };
                 }
             }
             Phase::Settling { base } => self.phase = Phase::Measuring { base },
             Phase::Measuring { base } => {
                 self.phase = Phase::Steady;
                 self.steady = 0;
+                self.best = 0.0;
                 if seen.active < self.level {
                     // Fewer pages than slots (the job's last pages): nothing to learn; try
                     // again once pages are waiting.
@@ -226,6 +235,7 @@ impl Controller {
                     // This tick was a whole one at the level: the next try may start from it.
                     self.failures = 0;
                     self.steady = 1;
+                    self.best = seen.rate;
                 } else {
                     self.level -= 1;
                     self.failures = (self.failures + 1).min(5);
@@ -323,6 +333,36 @@ mod tests {
         // Two downloads: a fifth (1.25 times).
         assert_eq!(ticks(0.18, 2), 2, "18% waited at two: no try");
         assert_eq!(ticks(0.21, 2), 3, "21% waited at two: a try");
+    }
+
+    #[test]
+    fn a_try_must_beat_the_best_whole_tick_not_a_dip() {
+        // One download runs at 100 while the reader keeps up; then a tick dips to 40 (a page
+        // starting) and the reader waits. A second download that brings nothing (100 again) is
+        // not kept, though 100 >= 1.5 x 40.
+        let mut controller = Controller::new(1, 5);
+        let tick = |controller: &mut Controller, rate: f64, waited: f64, active: usize| {
+            controller.tick(Observation {
+                rate,
+                waited,
+                active,
+                pending: true,
+            })
+        };
+        for _ in 0..3 {
+            assert_eq!(tick(&mut controller, 100.0, 0.1, 1), 1);
+        }
+        assert_eq!(
+            tick(&mut controller, 40.0, 0.6, 1),
+            2,
+            "a try after the dip"
+        );
+        assert_eq!(tick(&mut controller, 100.0, 0.3, 2), 2, "settling");
+        assert_eq!(
+            tick(&mut controller, 100.0, 0.3, 2),
+            1,
+            "no gain over 100: back to one"
+        );
     }
 
     #[test]
