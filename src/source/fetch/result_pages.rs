@@ -163,9 +163,6 @@ impl Destination {
         match self {
             Destination::Stream(sender) => Ok(sender.send(bytes).await.is_ok()),
             Destination::Spool { pending, .. } => {
-                if pending.capacity() == 0 {
-                    pending.reserve_exact(SPOOL_WRITE);
-                }
                 pending.extend_from_slice(&bytes);
                 if pending.len() >= SPOOL_WRITE {
                     self.flush()?;
@@ -578,7 +575,7 @@ async fn start_page(
             },
             Destination::Spool {
                 file,
-                pending: Vec::new(),
+                pending: Vec::with_capacity(SPOOL_WRITE),
                 progress: progress_sender,
             },
         )
