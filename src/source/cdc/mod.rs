@@ -36,13 +36,14 @@ use crate::salesforce::pubsub::{
 
 use crate::source::context::{ReadContext, Reason, StreamFailure};
 use crate::source::decode::convert::{LayoutField, RecordKeys};
-use crate::source::fetch::bulk::{download_job, prepare_job, Downloads, PrepareError};
+use crate::source::fetch::bulk::{download_job, prepare_job, PrepareError};
 use crate::source::fetch::hard_deletes::emit_tombstone;
 use crate::source::fetch::rest::read_rest;
 use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::sink::RecordSink;
 use crate::source::output::state::{CdcPosition, IncrementalState};
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
+use crate::source::plan::soql::Select;
 
 /// Ids re-read by one query at most.
 pub(crate) const MAX_IDS_PER_QUERY: usize = 2_000;
@@ -515,14 +516,7 @@ pub(crate) async fn reread_rows(
             ctx.budget.start_bulk_job()?;
             match prepare_job(&ctx.client, &text).await {
                 Ok(mut job) => {
-                    download_job(
-                        &ctx.client,
-                        &mut job,
-                        &layout,
-                        &Downloads::of(ctx),
-                        &mut sink,
-                    )
-                    .await?;
+                    download_job(ctx, &mut job, &layout, &mut sink).await?;
                     continue;
                 }
                 Err(PrepareError::FallBack(e)) => {
@@ -549,14 +543,12 @@ pub(crate) async fn reread_rows(
 
 fn spec_of(plan: &RereadPlan, ids: &[String]) -> QuerySpec {
     QuerySpec {
-        object: plan.object.clone(),
-        window: None,
-        after_id: None,
-        until_id: None,
-        order_by: Vec::new(),
+        select: Select {
+            ids: ids.to_vec(),
+            ..Select::new(plan.object.clone(), Vec::new())
+        },
         cursor: Some(plan.cursor.clone()),
         has_id: plan.has_id,
-        ids: ids.to_vec(),
     }
 }
 

@@ -307,22 +307,8 @@ impl RecordLayout {
         })
     }
 
-    /// Appends the JSON object for one REST record (a `records[]` element) to `out`.
-    #[cfg(test)]
-    pub(crate) fn write_rest_record(
-        &self,
-        record: &str,
-        out: &mut Vec<u8>,
-        keys: &mut RecordKeys,
-    ) -> Result<(), ConvertError> {
-        out.push(b'{');
-        self.write_rest_members(record, out, keys)?;
-        out.push(b'}');
-        Ok(())
-    }
-
-    /// Like [`RecordLayout::write_rest_record`] without the braces, so the members of several
-    /// field chunks of one row can be joined into one object.
+    /// The members of the JSON object for one REST record (a `records[]` element), without the
+    /// braces, so the members of several field chunks of one row can be joined into one object.
     pub(crate) fn write_rest_members(
         &self,
         record: &str,
@@ -486,6 +472,14 @@ fn write_csv_value(
     Ok(())
 }
 
+/// The JSON text of a REST value; for an absent one, `null` is written and `None` returned.
+fn raw_or_null<'v>(out: &mut Vec<u8>, value: Option<&'v RawValue>) -> Option<&'v str> {
+    if value.is_none() {
+        out.extend_from_slice(b"null");
+    }
+    value.map(RawValue::get)
+}
+
 /// One REST JSON value as JSON.
 fn write_rest_value(
     out: &mut Vec<u8>,
@@ -493,11 +487,9 @@ fn write_rest_value(
     kind: FieldKind,
     value: Option<&RawValue>,
 ) -> Result<(), ConvertError> {
-    let Some(value) = value else {
-        out.extend_from_slice(b"null");
+    let Some(raw) = raw_or_null(out, value) else {
         return Ok(());
     };
-    let raw = value.get();
     match kind {
         FieldKind::DateTime => {
             let text: &str = serde_json::from_str(raw)
@@ -523,7 +515,7 @@ fn write_rest_value(
             out.extend_from_slice(raw.as_bytes());
         }
         FieldKind::Address | FieldKind::Location => {
-            write_rest_compound(out, field, default_compound_keys(kind), Some(value))?;
+            write_rest_compound(out, field, default_compound_keys(kind), value)?;
         }
     }
     Ok(())
@@ -564,11 +556,9 @@ fn write_rest_compound(
     keys: &[&str],
     value: Option<&RawValue>,
 ) -> Result<(), ConvertError> {
-    let Some(value) = value else {
-        out.extend_from_slice(b"null");
+    let Some(raw) = raw_or_null(out, value) else {
         return Ok(());
     };
-    let raw = value.get();
     let parts: HashMap<&str, &RawValue> =
         serde_json::from_str(raw).map_err(|_| bad(field, "an object", raw.as_bytes()))?;
     let present = |key: &str| parts.get(key).map(|v| v.get()).filter(|v| *v != "null");
@@ -718,6 +708,18 @@ mod tests {
         Ok(rows)
     }
 
+    /// Converts one REST record (a `records[]` element) as the REST reader does.
+    fn convert_rest(
+        layout: &RecordLayout,
+        record: &str,
+    ) -> Result<(Value, RecordKeys), ConvertError> {
+        let mut out = vec![b'{'];
+        let mut keys = RecordKeys::default();
+        layout.write_rest_members(record, &mut out, &mut keys)?;
+        out.push(b'}');
+        Ok((serde_json::from_slice(&out).expect("valid JSON"), keys))
+    }
+
     fn csv_header(layout: &RecordLayout) -> String {
         layout
             .select_fields()
@@ -761,15 +763,12 @@ mod tests {
 
     #[test]
     fn null_markers_stay_strings_and_empty_cells_are_null() {
-        let fields = vec![
-            LayoutField::new("Id", FieldKind::Text),
-            LayoutField::new("A", FieldKind::Text),
-            LayoutField::new("B", FieldKind::Text),
-            LayoutField::new("C", FieldKind::Text),
-            LayoutField::new("D", FieldKind::Text),
-            LayoutField::new("E", FieldKind::Text),
-            LayoutField::new("F", FieldKind::Number),
-        ];
+        // Text columns Id and A to E, and a number F.
+        let mut fields: Vec<LayoutField> = ["Id", "A", "B", "C", "D", "E"]
+            .into_iter()
+            .map(|name| LayoutField::new(name, FieldKind::Text))
+            .collect();
+        fields.push(LayoutField::new("F", FieldKind::Number));
         let layout = RecordLayout::new(&fields, Api::Bulk, Some("Id"), None).unwrap();
         let text = "\"Id\",\"A\",\"B\",\"C\",\"D\",\"E\",\"F\"\n\"1\",\"NA\",\"N/A\",\"NULL\",\"None\",\"\",\"\"\n";
         let rows = convert_csv(&layout, text).unwrap();
@@ -893,24 +892,15 @@ mod tests {
             "SLAExpirationDate__c":null,"SystemModstamp":"2024-01-01T10:00:00.000+0000",
             "BillingAddress":{"city":null,"country":null,"geocodeAccuracy":null,"latitude":null,
             "longitude":null,"postalCode":null,"state":null,"street":"1 Main St"}}"#;
-        let mut out = Vec::new();
-        let mut keys = RecordKeys::default();
-        rest.write_rest_record(rest_json, &mut out, &mut keys)
-            .unwrap();
-        let from_rest: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(from_rest, from_bulk.0);
-        assert_eq!(keys, from_bulk.1);
+        assert_eq!(convert_rest(&rest, rest_json).unwrap(), from_bulk);
     }
 
     #[test]
     fn rest_any_type_values_become_strings() {
         let fields = vec![LayoutField::new("OldValue", FieldKind::Text)];
         let layout = RecordLayout::new(&fields, Api::Rest, None, None).unwrap();
-        let mut out = Vec::new();
-        layout
-            .write_rest_record(r#"{"OldValue":12.5}"#, &mut out, &mut RecordKeys::default())
-            .unwrap();
-        assert_eq!(String::from_utf8(out).unwrap(), r#"{"OldValue":"12.5"}"#);
+        let (record, _) = convert_rest(&layout, r#"{"OldValue":12.5}"#).unwrap();
+        assert_eq!(record, json!({"OldValue": "12.5"}));
     }
 
     #[test]

@@ -251,13 +251,17 @@ impl Controller {
 mod tests {
     use super::*;
 
-    fn seen(rate: f64, active: usize) -> Observation {
+    fn observed(rate: f64, waited: f64, active: usize, pending: bool) -> Observation {
         Observation {
             rate,
-            waited: 0.5,
+            waited,
             active,
-            pending: true,
+            pending,
         }
+    }
+
+    fn seen(rate: f64, active: usize) -> Observation {
+        observed(rate, 0.5, active, true)
     }
 
     /// Runs the controller against a server where each of the first `streams_help` downloads
@@ -315,14 +319,7 @@ mod tests {
         let ticks = |waited: f64, level: usize| {
             let mut controller = Controller::new(level, 5);
             (0..8)
-                .map(|_| {
-                    controller.tick(Observation {
-                        rate: 40e6,
-                        waited,
-                        active: level,
-                        pending: true,
-                    })
-                })
+                .map(|_| controller.tick(observed(40e6, waited, level, true)))
                 .max()
                 .unwrap()
         };
@@ -342,12 +339,7 @@ mod tests {
         // not kept, though 100 >= 1.5 x 40.
         let mut controller = Controller::new(1, 5);
         let tick = |controller: &mut Controller, rate: f64, waited: f64, active: usize| {
-            controller.tick(Observation {
-                rate,
-                waited,
-                active,
-                pending: true,
-            })
+            controller.tick(observed(rate, waited, active, true))
         };
         for _ in 0..3 {
             assert_eq!(tick(&mut controller, 100.0, 0.1, 1), 1);
@@ -365,32 +357,25 @@ mod tests {
         );
     }
 
-    #[test]
-    fn never_rises_while_the_emitting_side_keeps_up() {
-        let mut controller = Controller::new(1, 5);
+    /// Asserts that twenty ticks of the same fast observation at `level` never move it.
+    fn stays_at(level: usize, waited: f64, pending: bool) {
+        let mut controller = Controller::new(level, 5);
         for _ in 0..20 {
-            let level = controller.tick(Observation {
-                rate: 4e6,
-                waited: 0.05,
-                active: 1,
-                pending: true,
-            });
-            assert_eq!(level, 1);
+            assert_eq!(
+                controller.tick(observed(4e6, waited, level, pending)),
+                level
+            );
         }
     }
 
     #[test]
+    fn never_rises_while_the_emitting_side_keeps_up() {
+        stays_at(1, 0.05, true);
+    }
+
+    #[test]
     fn never_rises_without_pages_waiting_for_a_slot() {
-        let mut controller = Controller::new(2, 5);
-        for _ in 0..20 {
-            let level = controller.tick(Observation {
-                rate: 4e6,
-                waited: 0.9,
-                active: 2,
-                pending: false,
-            });
-            assert_eq!(level, 2);
-        }
+        stays_at(2, 0.9, false);
     }
 
     #[test]

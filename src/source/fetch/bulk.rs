@@ -14,21 +14,20 @@
 //! that endpoint (404 where it does not exist) falls back to the locator chain, for this job and
 //! the rest of the read.
 
+use std::convert::Infallible;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
 use tokio::sync::mpsc;
 
-use crate::salesforce::{Error, ErrorClass, QueryJob, QueryOperation, SalesforceClient};
+use crate::salesforce::{Error, QueryJob, QueryOperation, SalesforceClient};
 
 use crate::source::context::{DownloadLevel, ReadContext};
 use crate::source::decode::convert::RecordLayout;
 use crate::source::decode::csv_stream::CsvDecoder;
 use crate::source::fetch::page::{
-    refetch_page, AbortOnDrop, DownloadError, PageAt, PageConverter, PAGE_ATTEMPTS,
+    refetch_page, AbortOnDrop, BodyRead, DownloadError, PageAt, PageConverter, PutBytes, Resume,
 };
 use crate::source::fetch::result_pages::{
     emit_pages, is_refusal, offers_result_pages, start_pages, JobPages,
@@ -116,7 +115,7 @@ fn spawn_downloader(
 }
 
 /// How a job's result pages are downloaded.
-pub(crate) struct Downloads<'a> {
+struct Downloads<'a> {
     /// `maxRecords` of a page read by locator.
     pub page_size: u64,
     /// Most pages downloaded at once through `resultPages`; 1 follows the locator chain.
@@ -129,7 +128,7 @@ pub(crate) struct Downloads<'a> {
 
 impl Downloads<'_> {
     /// The read's settings for downloading result pages.
-    pub(crate) fn of(ctx: &ReadContext) -> Downloads<'_> {
+    fn of(ctx: &ReadContext) -> Downloads<'_> {
         Downloads {
             page_size: ctx.settings.bulk_page_size,
             parallel: ctx.settings.max_parallel_downloads,
@@ -147,11 +146,11 @@ impl Downloads<'_> {
 /// starts when the job's pages would follow the locator chain, or when `resultPages` is refused
 /// (the job is then read as usual).
 pub(crate) async fn start_early(
-    client: &SalesforceClient,
+    ctx: &ReadContext,
     job: &mut PreparedJob,
-    downloads: &Downloads<'_>,
     after: Option<tokio::sync::watch::Receiver<bool>>,
 ) {
+    let (client, downloads) = (&ctx.client, &Downloads::of(ctx));
     if !uses_result_pages(client, &job.job, downloads) {
         return;
     }
@@ -213,12 +212,12 @@ async fn begin_result_pages(
 /// short (a body cut off yet ended as if complete) is fetched again from its locator, the rows
 /// already emitted skipped, and its unfinished last row never emitted.
 pub(crate) async fn download_job<S: RecordSink>(
-    client: &SalesforceClient,
+    ctx: &ReadContext,
     job: &mut PreparedJob,
     layout: &RecordLayout,
-    downloads: &Downloads<'_>,
     sink: &mut S,
 ) -> Result<u64, DownloadError<S::Error>> {
+    let (client, downloads) = (&ctx.client, &Downloads::of(ctx));
     if let Some(rows) = job.job.number_records_processed {
         sink.estimate(rows).map_err(DownloadError::Sink)?;
     }
@@ -316,6 +315,17 @@ async fn download_pages(
     }
 }
 
+/// The downloader's side of the channel, for a page body's chunks.
+struct ChunksTo<'a>(&'a mpsc::Sender<Result<Event, Error>>);
+
+impl PutBytes for ChunksTo<'_> {
+    type Error = Infallible;
+
+    async fn put(&mut self, bytes: Bytes) -> Result<bool, Infallible> {
+        Ok(self.0.send(Ok(Event::Chunk(bytes))).await.is_ok())
+    }
+}
+
 /// Sends one page (a `Page` marker, then its chunks), fetching it again from its locator when
 /// the body breaks off; returns the next page's locator.
 async fn download_page(
@@ -325,7 +335,7 @@ async fn download_page(
     page_size: u64,
     sender: &mpsc::Sender<Result<Event, Error>>,
 ) -> Result<Option<String>, Error> {
-    let mut delivered: usize = 0;
+    let mut resume = Resume::default();
     let mut announced = false;
     let mut attempt = 0;
     loop {
@@ -343,40 +353,11 @@ async fn download_page(
             }
             announced = true;
         }
-        let mut body = page.body;
-        let mut seen: usize = 0;
-        let mut broke = None;
-        while let Some(chunk) = body.next().await {
-            match chunk {
-                Ok(mut bytes) => {
-                    let start = seen;
-                    seen += bytes.len();
-                    if seen <= delivered {
-                        continue;
-                    }
-                    if start < delivered {
-                        bytes = bytes.slice(delivered - start..);
-                    }
-                    delivered = seen;
-                    if sender.send(Ok(Event::Chunk(bytes))).await.is_err() {
-                        return Ok(None);
-                    }
-                }
-                Err(e) => {
-                    broke = Some(e);
-                    break;
-                }
-            }
-        }
-        match broke {
-            None => return Ok(page.next_locator),
-            Some(e) if e.class() == ErrorClass::Transient && attempt < PAGE_ATTEMPTS => {
-                tracing::warn!(
-                    "Bulk job {job_id}: result page broke off after {delivered} bytes ({e}); fetching it again"
-                );
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-            }
-            Some(e) => return Err(e),
+        match resume.read(page.body, &mut ChunksTo(sender)).await {
+            Ok(BodyRead::Complete) => return Ok(page.next_locator),
+            Ok(BodyRead::Stopped) => return Ok(None),
+            Ok(BodyRead::BrokeOff(e)) => resume.again_after(job_id, attempt, e).await?,
+            Err(never) => match never {},
         }
     }
 }

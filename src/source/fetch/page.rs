@@ -1,14 +1,16 @@
 //! One result page of a Bulk query job, however it is downloaded: where it is fetched from
 //! ([`PageAt`]: a locator, or a `resultUrl`), the converter that turns its CSV rows into records
 //! and holds back a last row until the page's row count confirms it, a page fetched again when
-//! it arrived short, and the failures of a download.
+//! it arrived short, a body read again after it broke off ([`Resume`], the bytes already passed
+//! on skipped), and the failures of a download.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures::StreamExt;
+use bytes::Bytes;
+use futures::{Stream, StreamExt};
 
 use crate::salesforce::{Error, ErrorClass, QueryResultPage, SalesforceClient};
 
@@ -20,6 +22,91 @@ use crate::source::output::sink::RecordSink;
 
 /// Times a page whose body broke off is fetched again before the read fails.
 pub(crate) const PAGE_ATTEMPTS: u32 = 5;
+
+/// Where a page body stands when it is read again after breaking off: a re-fetch returns the
+/// same bytes (result pages are stored files), and the ones already passed on are skipped.
+#[derive(Default)]
+pub(crate) struct Resume {
+    /// Bytes of the page passed on, over every attempt.
+    delivered: u64,
+    /// Bytes of this attempt's body read so far.
+    seen: u64,
+}
+
+impl Resume {
+    /// Reads one attempt's `body` from its first byte, handing `to` the bytes not passed on yet.
+    pub(crate) async fn read<E>(
+        &mut self,
+        mut body: impl Stream<Item = Result<Bytes, Error>> + Unpin,
+        to: &mut impl PutBytes<Error = E>,
+    ) -> Result<BodyRead, E> {
+        self.seen = 0;
+        while let Some(chunk) = body.next().await {
+            match chunk {
+                Ok(bytes) => {
+                    if let Some(bytes) = self.unseen(bytes) {
+                        if !to.put(bytes).await? {
+                            return Ok(BodyRead::Stopped);
+                        }
+                    }
+                }
+                Err(e) => return Ok(BodyRead::BrokeOff(e)),
+            }
+        }
+        Ok(BodyRead::Complete)
+    }
+
+    /// The part of `bytes`, the body's next chunk, not passed on yet; `None` when all of it was.
+    fn unseen(&mut self, mut bytes: Bytes) -> Option<Bytes> {
+        let start = self.seen;
+        self.seen += bytes.len() as u64;
+        if self.seen <= self.delivered {
+            return None;
+        }
+        if start < self.delivered {
+            bytes = bytes.slice(usize::try_from(self.delivered - start).unwrap_or(0)..);
+        }
+        self.delivered = self.seen;
+        Some(bytes)
+    }
+
+    /// After attempt `attempt`'s body broke off with `error`: waits before the next attempt when
+    /// the error is transient and attempts remain, else gives the error back.
+    pub(crate) async fn again_after(
+        &self,
+        job_id: &str,
+        attempt: u32,
+        error: Error,
+    ) -> Result<(), Error> {
+        if error.class() != ErrorClass::Transient || attempt >= PAGE_ATTEMPTS {
+            return Err(error);
+        }
+        tracing::warn!(
+            "Bulk job {job_id}: result page broke off after {} bytes ({error}); fetching it again",
+            self.delivered
+        );
+        tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
+        Ok(())
+    }
+}
+
+/// Where the bytes of a page body go.
+pub(crate) trait PutBytes {
+    type Error;
+
+    /// Takes the next bytes; false: the receiving side is gone, stop reading.
+    fn put(&mut self, bytes: Bytes) -> impl Future<Output = Result<bool, Self::Error>> + Send;
+}
+
+/// How one attempt at reading a page body ended.
+pub(crate) enum BodyRead {
+    /// Every byte arrived.
+    Complete,
+    /// The receiving side stopped the read.
+    Stopped,
+    /// The body broke off with this error.
+    BrokeOff(Error),
+}
 
 /// Failures while downloading and converting a job's results.
 #[derive(Debug, thiserror::Error)]

@@ -17,20 +17,20 @@
 use std::io::{Read, Write};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use bytes::Bytes;
 use futures::StreamExt;
 use tempfile::NamedTempFile;
 use tokio::sync::{mpsc, watch, OwnedSemaphorePermit, Semaphore};
 
-use crate::salesforce::{Error, ErrorClass, QueryJob, ResultPages, SalesforceClient};
+use crate::salesforce::{Error, QueryJob, ResultPages, SalesforceClient};
 
 use crate::source::context::DownloadLevel;
 use crate::source::decode::csv_stream::CsvDecoder;
 use crate::source::fetch::adaptive::{Controller, Gate, Observation, Slot, TICK};
 use crate::source::fetch::page::{
-    refetch_page, AbortOnDrop, DownloadError, PageAt, PageConverter, PAGE_ATTEMPTS,
+    refetch_page, AbortOnDrop, BodyRead, DownloadError, PageAt, PageConverter, PutBytes, Resume,
 };
 use crate::source::output::sink::RecordSink;
 
@@ -157,7 +157,9 @@ enum Destination {
     },
 }
 
-impl Destination {
+impl PutBytes for Destination {
+    type Error = SpoolError;
+
     /// Passes on one chunk; false when the reader is gone.
     async fn put(&mut self, bytes: Bytes) -> Result<bool, SpoolError> {
         match self {
@@ -171,7 +173,9 @@ impl Destination {
             }
         }
     }
+}
 
+impl Destination {
     /// Writes what is pending to the spool and tells the reader.
     fn flush(&mut self) -> Result<(), SpoolError> {
         if let Destination::Spool {
@@ -606,7 +610,7 @@ async fn download_page(
     meter: Arc<Meter>,
     _slot: Slot,
 ) -> Result<Option<u64>, SpoolError> {
-    let mut delivered: u64 = 0;
+    let mut resume = Resume::default();
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -614,44 +618,21 @@ async fn download_page(
             .query_job_result_url(&job_id, &url)
             .await
             .map_err(SpoolError::Api)?;
-        let mut body = page.body;
-        let mut seen: u64 = 0;
-        let mut broke = None;
-        while let Some(chunk) = body.next().await {
-            match chunk {
-                Ok(mut bytes) => {
-                    meter.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                    let start = seen;
-                    seen += bytes.len() as u64;
-                    if seen <= delivered {
-                        continue;
-                    }
-                    if start < delivered {
-                        bytes = bytes.slice(usize::try_from(delivered - start).unwrap_or(0)..);
-                    }
-                    delivered = seen;
-                    if !destination.put(bytes).await? {
-                        return Ok(None);
-                    }
-                }
-                Err(e) => {
-                    broke = Some(e);
-                    break;
-                }
+        let body = page.body.inspect(|chunk| {
+            if let Ok(bytes) = chunk {
+                meter.bytes.fetch_add(bytes.len() as u64, Ordering::Relaxed);
             }
-        }
-        match broke {
-            None => {
+        });
+        match resume.read(body, &mut destination).await? {
+            BodyRead::Complete => {
                 destination.complete()?;
                 return Ok(page.number_of_records);
             }
-            Some(e) if e.class() == ErrorClass::Transient && attempt < PAGE_ATTEMPTS => {
-                tracing::warn!(
-                    "Bulk job {job_id}: result page broke off after {delivered} bytes ({e}); fetching it again"
-                );
-                tokio::time::sleep(Duration::from_millis(50 << attempt)).await;
-            }
-            Some(e) => return Err(SpoolError::Api(e)),
+            BodyRead::Stopped => return Ok(None),
+            BodyRead::BrokeOff(e) => resume
+                .again_after(&job_id, attempt, e)
+                .await
+                .map_err(SpoolError::Api)?,
         }
     }
 }

@@ -6,21 +6,16 @@ use crate::salesforce::SalesforceClient;
 
 use crate::source::context::{Reason, StreamFailure};
 use crate::source::decode::convert::{Api, LayoutField, RecordLayout};
-use crate::source::plan::soql::{field_list_budget, split_fields_for_uri, CursorWindow, Select};
+use crate::source::plan::soql::{field_list_budget, split_fields_for_uri, Select};
 
 /// One query of a stream, before its field list is known.
 #[derive(Clone, Debug)]
 pub(crate) struct QuerySpec {
-    pub object: String,
-    pub window: Option<CursorWindow>,
-    pub after_id: Option<String>,
-    /// The end of an Id range (`Id <= until_id`).
-    pub until_id: Option<String>,
-    pub order_by: Vec<String>,
+    /// The rows it selects (object, cursor window, Id bounds, order, Ids); `fields` stays empty
+    /// until the layout decides them.
+    pub select: Select,
     pub cursor: Option<String>,
     pub has_id: bool,
-    /// Only these rows (Change Data Capture re-reads).
-    pub ids: Vec<String>,
 }
 
 /// One field chunk of a query: its SOQL (ordered by Id when there are several chunks) and the
@@ -35,12 +30,11 @@ pub(crate) fn soql(
     fields: &[String],
     order_by: Vec<String>,
 ) -> Result<String, StreamFailure> {
-    let mut select = Select::new(spec.object.clone(), fields.to_vec());
-    select.window = spec.window.clone();
-    select.after_id = spec.after_id.clone();
-    select.until_id = spec.until_id.clone();
-    select.order_by = order_by;
-    select.ids = spec.ids.clone();
+    let select = Select {
+        fields: fields.to_vec(),
+        order_by,
+        ..spec.select.clone()
+    };
     select
         .to_soql()
         .map_err(|e| StreamFailure::Config(Reason::of(e)))
@@ -62,7 +56,12 @@ pub(crate) fn layout(
             None
         },
     )
-    .map_err(|e| StreamFailure::Config(Reason::in_context(format!("stream {}", spec.object), e)))
+    .map_err(|e| {
+        StreamFailure::Config(Reason::in_context(
+            format!("stream {}", spec.select.object),
+            e,
+        ))
+    })
 }
 
 /// The Bulk query text and the layout that converts its rows.
@@ -71,7 +70,7 @@ pub(crate) fn bulk_query(
     spec: &QuerySpec,
 ) -> Result<(String, RecordLayout), StreamFailure> {
     let layout = layout(fields, Api::Bulk, spec, true)?;
-    let text = soql(spec, layout.select_fields(), spec.order_by.clone())?;
+    let text = soql(spec, layout.select_fields(), spec.select.order_by.clone())?;
     Ok((text, layout))
 }
 
@@ -100,22 +99,22 @@ pub(crate) fn rest_chunks(
             .filter(|f| f.name != "Id" && Some(f.name.as_str()) != spec.cursor.as_deref()),
     );
     let names: Vec<String> = ordered.iter().map(|f| f.name.clone()).collect();
-    let split = split_fields_for_uri(&spec.object, "Id", &names, budget)
+    let split = split_fields_for_uri(&spec.select.object, "Id", &names, budget)
         .map_err(|e| StreamFailure::Config(Reason::of(e)))?;
     if split.len() == 1 {
         let layout = layout(fields, Api::Rest, spec, true)?;
-        let text = soql(spec, layout.select_fields(), spec.order_by.clone())?;
+        let text = soql(spec, layout.select_fields(), spec.select.order_by.clone())?;
         return Ok((vec![FieldChunk { soql: text, layout }], true));
     }
     if !spec.has_id {
         return Err(StreamFailure::Config(format!(
             "object {}: its fields do not fit in one REST query and it has no Id to join field chunks on",
-            spec.object
+            spec.select.object
         ).into()));
     }
     tracing::info!(
         "{}: {} fields are too many for one REST query URI; reading them in {} chunks joined on Id",
-        spec.object,
+        spec.select.object,
         fields.len(),
         split.len()
     );
@@ -130,6 +129,6 @@ pub(crate) fn rest_chunks(
         let text = soql(spec, layout.select_fields(), vec!["Id".to_string()])?;
         chunks.push(FieldChunk { soql: text, layout });
     }
-    let still_ordered = spec.order_by.first().map(String::as_str) == Some("Id");
+    let still_ordered = spec.select.order_by.first().map(String::as_str) == Some("Id");
     Ok((chunks, still_ordered))
 }

@@ -31,7 +31,7 @@ use crate::source::discover::schema::{
     default_cursor, described_fields, field_kind, layout_fields, CDC_DELETED_AT,
 };
 use crate::source::fetch::bulk::{
-    download_job, prepare_job, start_early, Downloads, PrepareError, PreparedJob,
+    download_job, prepare_job, start_early, PrepareError, PreparedJob,
 };
 use crate::source::fetch::hard_deletes::emit_hard_deletes;
 use crate::source::fetch::page::AbortOnDrop;
@@ -41,7 +41,7 @@ use crate::source::output::emitter::StreamEmitter;
 use crate::source::output::state::{FullRefreshState, IncrementalState, StreamState};
 use crate::source::plan::id_ranges::{id_ranges, IdRange};
 use crate::source::plan::query_build::{bulk_query, rest_chunks, QuerySpec};
-use crate::source::plan::soql::CursorWindow;
+use crate::source::plan::soql::{CursorWindow, Select};
 use crate::source::plan::window_rows::{cut_by_rows, Counter};
 use crate::source::plan::{choose_api, split_windows, WindowSettings};
 use crate::source::read::window_count::{count_rows, verdict, Tally, Verdict, MAX_REREADS};
@@ -166,14 +166,14 @@ impl StreamPlan {
             (None, true) => vec!["Id".to_string()],
         };
         QuerySpec {
-            object: self.object.clone(),
-            window,
-            after_id,
-            until_id: None,
-            order_by,
+            select: Select {
+                window,
+                after_id,
+                order_by,
+                ..Select::new(self.object.clone(), Vec::new())
+            },
             cursor: self.cursor.clone(),
             has_id: self.has_id,
-            ids: Vec::new(),
         }
     }
 }
@@ -227,7 +227,7 @@ fn prepare_ahead(
                         Some(after) => after.await.ok().flatten(),
                         None => None,
                     };
-                    start_early(&ctx.client, job, &Downloads::of(&ctx), after).await;
+                    start_early(&ctx, job, after).await;
                     let _ = hand_on.send(job.early.as_ref().map(|pages| pages.downloaded()));
                 }
                 Err(_) => drop(hand_on),
@@ -447,6 +447,7 @@ async fn read_windows(
 
     for (index, spec) in specs.iter().enumerate() {
         let window = spec
+            .select
             .window
             .as_ref()
             .expect("incremental specs have windows");
@@ -457,7 +458,7 @@ async fn read_windows(
                 emitter: &mut *emitter,
                 progress: Progress::Incremental {
                     state: &mut *state,
-                    ordered: !spec.order_by.is_empty(),
+                    ordered: !spec.select.order_by.is_empty(),
                     last_cursor: String::new(),
                 },
                 checkpoint_every: settings.checkpoint_every,
@@ -466,14 +467,7 @@ async fn read_windows(
             let mut tally = Tally::new(&mut sink);
             match bulk_job {
                 Some((mut job, layout)) => {
-                    download_job(
-                        &ctx.client,
-                        &mut job,
-                        &layout,
-                        &Downloads::of(ctx),
-                        &mut tally,
-                    )
-                    .await?;
+                    download_job(ctx, &mut job, &layout, &mut tally).await?;
                     estimated += job.job.number_records_processed.unwrap_or(0);
                 }
                 None => {
@@ -564,9 +558,10 @@ async fn read_full_refresh(
     };
     let specs: Vec<QuerySpec> = ranges
         .into_iter()
-        .map(|range| QuerySpec {
-            until_id: range.until,
-            ..plan.spec(None, range.after)
+        .map(|range| {
+            let mut spec = plan.spec(None, range.after);
+            spec.select.until_id = range.until;
+            spec
         })
         .collect();
     let mut prepared = prepare_ahead(ctx, &plan, &specs)?;
@@ -600,14 +595,7 @@ async fn read_id_range(
         let mut tally = Tally::new(&mut sink);
         let mut read_ordered = ordered;
         if let Some((mut job, layout)) = bulk_job {
-            download_job(
-                &ctx.client,
-                &mut job,
-                &layout,
-                &Downloads::of(ctx),
-                &mut tally,
-            )
-            .await?;
+            download_job(ctx, &mut job, &layout, &mut tally).await?;
         } else {
             ctx.budget.check_api_call()?;
             let (chunks, still_ordered) =
@@ -625,7 +613,7 @@ async fn read_id_range(
             return Ok(());
         }
         ctx.budget.check_api_call()?;
-        let from = spec.after_id.as_deref().unwrap_or("(first)");
+        let from = spec.select.after_id.as_deref().unwrap_or("(first)");
         match verdict(count_rows(&ctx.client, spec, Some(&last_id)).await?, emitted) {
             Verdict::Complete => return Ok(()),
             Verdict::Missed { counted } if rereads < MAX_REREADS => {

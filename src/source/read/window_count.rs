@@ -13,7 +13,6 @@ use crate::source::context::{Reason, StreamFailure};
 use crate::source::decode::convert::RecordKeys;
 use crate::source::output::sink::RecordSink;
 use crate::source::plan::query_build::QuerySpec;
-use crate::source::plan::soql::Select;
 
 /// Times a window is read again while Salesforce counts more rows than were emitted.
 pub(crate) const MAX_REREADS: u32 = 2;
@@ -65,11 +64,8 @@ pub(crate) async fn count_rows(
     spec: &QuerySpec,
     up_to_id: Option<&str>,
 ) -> Result<u64, StreamFailure> {
-    let mut select = Select::new(spec.object.clone(), vec!["Id".to_string()]);
-    select.window = spec.window.clone();
-    select.after_id = spec.after_id.clone();
-    select.until_id = spec.until_id.clone();
-    let soql = select
+    let soql = spec
+        .select
         .to_count_soql(up_to_id)
         .map_err(|e| StreamFailure::Config(Reason::of(e)))?;
     Ok(client.query(&soql, true, None).await?.total_size)
