@@ -95,6 +95,23 @@ fn sf_error(status: u16, code: &str, message: &str) -> Reply {
     )
 }
 
+/// The JSON body of the first request `stub` received at `path`.
+fn first_body_at(stub: &Stub, path: &str) -> serde_json::Value {
+    serde_json::from_slice(&stub.received_at(path)[0].body).unwrap()
+}
+
+/// The error `call` fails with on a client of a stub that logs in and answers everything else
+/// with the same Salesforce error (status, code, message); the stub and the sleeper that records
+/// the client's pauses too.
+async fn failing<T: fmt::Debug>(
+    (status, code, message): (u16, &'static str, &'static str),
+    call: impl AsyncFnOnce(&SalesforceClient) -> Result<T, Error>,
+) -> (Error, Stub, Arc<RecordingSleeper>) {
+    let stub = api_stub(move |_| sf_error(status, code, message)).await;
+    let (client, sleeper) = connect(&stub).await;
+    (call(&client).await.unwrap_err(), stub, sleeper)
+}
+
 /// A stub that logs in and answers everything else with `api`.
 async fn api_stub(api: impl Fn(&Received) -> Reply + Send + Sync + 'static) -> Stub {
     Stub::start(move |r| if is_token(r) { token_reply(r) } else { api(r) }).await
@@ -399,10 +416,8 @@ async fn invalid_session_refreshes_the_token_once_and_replays_the_request() {
 
 #[tokio::test]
 async fn a_second_invalid_session_fails_without_another_refresh() {
-    let stub =
-        api_stub(|_| sf_error(401, "INVALID_SESSION_ID", "Session expired or invalid")).await;
-    let (client, _) = connect(&stub).await;
-    let err = client.limits().await.unwrap_err();
+    let session_expired = (401, "INVALID_SESSION_ID", "Session expired or invalid");
+    let (err, stub, _) = failing(session_expired, async |client| client.limits().await).await;
     assert!(err.is_invalid_session(), "{err:?}");
     assert_eq!(err.class(), ErrorClass::Config);
     assert_eq!(stub.received_at("/limits/").len(), 2);
@@ -467,11 +482,15 @@ async fn a_rotated_refresh_token_is_observable_and_used_for_the_next_refresh() {
 
 // ---- retry policy ----------------------------------------------------------------------
 
-#[tokio::test]
-async fn server_errors_are_retried_with_growing_backoff() {
-    let stub = api_stub(|r| {
-        if r.repeat < 2 {
-            sf_error(503, "SERVER_UNAVAILABLE", "Service Unavailable")
+/// Reads `GET limits/` from a stub that answers the first `failures` tries with `failure`: the
+/// tries it took and the pauses between them.
+async fn limits_after(
+    failures: usize,
+    failure: impl Fn() -> Reply + Send + Sync + 'static,
+) -> (usize, Vec<Duration>) {
+    let stub = api_stub(move |r| {
+        if r.repeat < failures {
+            failure()
         } else {
             Reply::json(200, LIMITS)
         }
@@ -479,27 +498,27 @@ async fn server_errors_are_retried_with_growing_backoff() {
     .await;
     let (client, sleeper) = connect(&stub).await;
     client.limits().await.unwrap();
-    assert_eq!(stub.received_at("/limits/").len(), 3);
+    (stub.received_at("/limits/").len(), sleeper.delays())
+}
+
+#[tokio::test]
+async fn server_errors_are_retried_with_growing_backoff() {
+    let (tries, delays) = limits_after(2, || {
+        sf_error(503, "SERVER_UNAVAILABLE", "Service Unavailable")
+    })
+    .await;
+    assert_eq!(tries, 3);
     assert_eq!(
-        sleeper.delays(),
+        delays,
         vec![Duration::from_millis(300), Duration::from_millis(900)]
     );
 }
 
 #[tokio::test]
 async fn a_cut_connection_is_retried() {
-    let stub = api_stub(|r| {
-        if r.repeat == 0 {
-            Reply::Cut
-        } else {
-            Reply::json(200, LIMITS)
-        }
-    })
-    .await;
-    let (client, sleeper) = connect(&stub).await;
-    client.limits().await.unwrap();
-    assert_eq!(stub.received_at("/limits/").len(), 2);
-    assert_eq!(sleeper.delays(), vec![Duration::from_millis(300)]);
+    let (tries, delays) = limits_after(1, || Reply::Cut).await;
+    assert_eq!(tries, 2);
+    assert_eq!(delays, vec![Duration::from_millis(300)]);
 }
 
 #[tokio::test]
@@ -555,19 +574,15 @@ async fn retries_stop_after_max_retries() {
 
 #[tokio::test]
 async fn invalid_field_fails_at_once() {
-    let stub = api_stub(|_| {
-        sf_error(
-            400,
-            "INVALID_FIELD",
-            "No such column 'Foo' on entity 'Account'.",
-        )
+    let no_such_column = (
+        400,
+        "INVALID_FIELD",
+        "No such column 'Foo' on entity 'Account'.",
+    );
+    let (err, stub, sleeper) = failing(no_such_column, async |client| {
+        client.query("SELECT Foo FROM Account", false, None).await
     })
     .await;
-    let (client, sleeper) = connect(&stub).await;
-    let err = client
-        .query("SELECT Foo FROM Account", false, None)
-        .await
-        .unwrap_err();
     assert_eq!(err.code(), Some("INVALID_FIELD"));
     assert_eq!(err.class(), ErrorClass::Config);
     assert!(
@@ -756,10 +771,8 @@ async fn query_job_is_created_polled_and_its_pages_streamed_by_locator() {
         .create_query_job("SELECT Id FROM Account", QueryOperation::QueryAll)
         .await
         .unwrap();
-    let sent: serde_json::Value =
-        serde_json::from_slice(&stub.received_at("/jobs/query")[0].body).unwrap();
     assert_eq!(
-        sent,
+        first_body_at(&stub, "/jobs/query"),
         serde_json::json!({"operation":"queryAll","query":"SELECT Id FROM Account","contentType":"CSV","columnDelimiter":"COMMA","lineEnding":"LF"})
     );
     let done = client.wait_for_job::<QueryJob>(&job.id).await.unwrap();
@@ -868,19 +881,16 @@ async fn aborting_a_job_patches_its_state_and_waiting_reports_the_abort() {
 
 #[tokio::test]
 async fn bulk_query_refusal_is_recognisable() {
-    let stub = api_stub(|_| {
-        sf_error(
-            400,
-            "API_ERROR",
-            "Selecting compound data not supported in Bulk Query",
-        )
+    let refusal = (
+        400,
+        "API_ERROR",
+        "Selecting compound data not supported in Bulk Query",
+    );
+    let soql = "SELECT BillingAddress FROM Account";
+    let (err, _, _) = failing(refusal, async |client| {
+        client.create_query_job(soql, QueryOperation::Query).await
     })
     .await;
-    let (client, _) = connect(&stub).await;
-    let err = client
-        .create_query_job("SELECT BillingAddress FROM Account", QueryOperation::Query)
-        .await
-        .unwrap_err();
     assert!(err.is_bulk_refusal(), "{err:?}");
 }
 
@@ -930,10 +940,8 @@ async fn ingest_job_uploads_a_file_streamed_and_downloads_results() {
         ))
         .await
         .unwrap();
-    let sent: serde_json::Value =
-        serde_json::from_slice(&stub.received_at("/jobs/ingest")[0].body).unwrap();
     assert_eq!(
-        sent,
+        first_body_at(&stub, "/jobs/ingest"),
         serde_json::json!({"object":"Contact","operation":"upsert","externalIdFieldName":"Ext__c","contentType":"CSV","columnDelimiter":"COMMA","lineEnding":"LF"})
     );
 
@@ -1142,6 +1150,14 @@ async fn no_secret_appears_in_errors_debug_output_or_logs() {
 
 // ---- Acting-once calls --------------------------------------------------------------------
 
+/// Closes ingest job `id` through a client of `stub`: the state it ends in, and the methods the
+/// job's path received.
+async fn close_at(stub: &Stub, id: &str) -> (JobState, Vec<String>) {
+    let (client, _) = connect(stub).await;
+    let job = client.close_ingest_job(id).await.unwrap();
+    (job.state, stub.methods_at(&format!("/jobs/ingest/{id}")))
+}
+
 #[tokio::test]
 async fn a_close_answered_with_a_5xx_is_not_replayed_when_the_job_shows_it_took_effect() {
     let stub = api_stub(|r| match (r.method.as_str(), r.path.as_str()) {
@@ -1154,12 +1170,9 @@ async fn a_close_answered_with_a_5xx_is_not_replayed_when_the_job_shows_it_took_
         _ => Reply::empty(404),
     })
     .await;
-    let (client, _) = connect(&stub).await;
-    let job = client.close_ingest_job("750C").await.unwrap();
-    assert_eq!(job.state, JobState::InProgress);
     assert_eq!(
-        stub.methods_at("/jobs/ingest/750C"),
-        ["PATCH", "GET"],
+        close_at(&stub, "750C").await,
+        (JobState::InProgress, vec!["PATCH".into(), "GET".into()]),
         "one close, then a read of the job's state"
     );
 }
@@ -1182,12 +1195,12 @@ async fn a_close_refused_with_a_429_is_replayed_and_a_lost_one_still_open_is_sen
         _ => Reply::empty(404),
     })
     .await;
-    let (client, _) = connect(&stub).await;
-    let job = client.close_ingest_job("750D").await.unwrap();
-    assert_eq!(job.state, JobState::UploadComplete);
+    let methods = ["PATCH", "PATCH", "GET", "PATCH"]
+        .map(String::from)
+        .to_vec();
     assert_eq!(
-        stub.methods_at("/jobs/ingest/750D"),
-        ["PATCH", "PATCH", "GET", "PATCH"],
+        close_at(&stub, "750D").await,
+        (JobState::UploadComplete, methods),
         "the 429 is replayed at once; the 503 is resolved by reading the job (still Open)"
     );
 }
