@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::parse::{from_json_and_unknown_keys, non_empty};
+use super::parse::{from_json_and_unknown_keys, lenient_bool, non_empty};
 use super::url::parse_base_url;
 use super::{CaCertificates, ConfigError, Connection, Credentials};
 use crate::secret::Secret;
@@ -62,47 +62,9 @@ pub(crate) struct AuthKeys {
     pub jwt_audience: Option<String>,
 }
 
-impl AuthKeys {
-    /// Reads a raw config `T` and the flat credential keys from the same JSON object (Airbyte's
-    /// configs put `client_id`, ... at the top level; `T` leaves them to this struct, and the
-    /// spec adds them from it, see [`with_flat_keys`]). A top-level key neither has a use for is
-    /// unknown (sorted). When both refuse the object, the error is the one about the key that
-    /// comes first in it, as a single pass over the object would have reported.
-    pub(crate) fn read_with<T: DeserializeOwned>(
-        value: &Value,
-    ) -> Result<(T, AuthKeys, Vec<String>), ConfigError> {
-        match (
-            from_json_and_unknown_keys::<T>(value),
-            from_json_and_unknown_keys::<AuthKeys>(value),
-        ) {
-            (Ok((raw, unknown)), Ok((flat, unknown_to_auth))) => {
-                let unknown = unknown
-                    .into_iter()
-                    .filter(|key| unknown_to_auth.contains(key))
-                    .collect();
-                Ok((raw, flat, unknown))
-            }
-            (Err(raw), Err(auth)) => {
-                let position = |error: &ConfigError| {
-                    let key = error.key.split(['.', '[']).next().unwrap_or_default();
-                    value
-                        .as_object()
-                        .and_then(|map| map.keys().position(|k| k == key))
-                        .unwrap_or(usize::MAX)
-                };
-                Err(if position(&auth) < position(&raw) {
-                    auth
-                } else {
-                    raw
-                })
-            }
-            (Err(error), Ok(_)) | (Ok(_), Err(error)) => Err(error),
-        }
-    }
-}
-
-/// A config schema (`T`'s) with the flat credential keys of [`AuthKeys`] among its properties,
-/// all in name order as schemars writes them.
+/// A config schema (`T`'s) with the properties of another schema read from the same object (the
+/// [`ConnectionKeys`], the flat credential keys of [`AuthKeys`]) among its own, all in name order
+/// as schemars writes them.
 pub(crate) fn with_flat_keys(mut schema: Value, auth_keys: &Value) -> Value {
     if let (Some(properties), Some(flat)) = (
         schema.get_mut("properties").and_then(Value::as_object_mut),
@@ -114,37 +76,108 @@ pub(crate) fn with_flat_keys(mut schema: Value, auth_keys: &Value) -> Value {
     schema
 }
 
-/// Everything that decides the [`Connection`].
-pub(crate) struct AuthInput<'a> {
-    pub flat: &'a AuthKeys,
-    pub nested: Option<&'a AuthKeys>,
+/// The keys that decide the [`Connection`], the same in both roles' configs: read from the
+/// config's top-level object beside the role's own raw config (see [`ConnectionKeys::read_with`]),
+/// and added to both specs from here (the destination's spec words three of them its own way).
+#[derive(Debug, Deserialize, JsonSchema)]
+pub(crate) struct ConnectionKeys {
+    /// The same credential keys nested in one object (Estuary's form). Keys here win over
+    /// the same keys at the top level.
+    #[schemars(title = "Credentials (nested form)")]
+    pub credentials: Option<AuthKeys>,
+    /// Toggle if you're using a Salesforce Sandbox.
+    #[serde(default, deserialize_with = "lenient_bool")]
+    #[schemars(title = "Sandbox", with = "bool")]
     pub is_sandbox: bool,
-    pub login_url: Option<&'a str>,
-    pub api_version: &'a str,
-    pub ca_certificate: Option<&'a str>,
+    /// The login host for the token request: a My Domain or custom login URL. Defaults to
+    /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
+    #[schemars(title = "Login URL")]
+    pub login_url: Option<String>,
+    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
+    /// CERTIFICATE----- blocks), trusted for every Salesforce connection: for a TLS-inspecting
+    /// proxy or a private CA. The built-in public roots stay trusted.
+    #[schemars(title = "CA Certificate")]
+    pub ca_certificate: Option<String>,
+    /// The Salesforce REST and Bulk API version.
+    #[serde(default = "default_api_version")]
+    #[schemars(title = "API Version")]
+    pub api_version: Option<String>,
+    /// The flat credential keys (Airbyte's `client_id`, ... at the top level), read into
+    /// [`AuthKeys`] from the same object.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub flat: AuthKeys,
 }
 
-impl AuthInput<'_> {
+fn default_api_version() -> Option<String> {
+    Some(DEFAULT_API_VERSION.into())
+}
+
+impl ConnectionKeys {
+    /// Reads a raw config `T`, the connection keys and the flat credential keys from the same
+    /// JSON object (`T` leaves the other two to [`ConnectionKeys`] and [`AuthKeys`]; the spec adds
+    /// their keys, see [`with_flat_keys`]). A top-level key none of them has a use for is unknown
+    /// (sorted). When several refuse the object, the error is the one about the key that comes
+    /// first in it, as a single pass over the object would have reported.
+    pub(crate) fn read_with<T: DeserializeOwned>(
+        value: &Value,
+    ) -> Result<(T, ConnectionKeys, Vec<String>), ConfigError> {
+        match (
+            from_json_and_unknown_keys::<T>(value),
+            from_json_and_unknown_keys::<ConnectionKeys>(value),
+            from_json_and_unknown_keys::<AuthKeys>(value),
+        ) {
+            (Ok((raw, unknown)), Ok((mut keys, unknown_to_keys)), Ok((flat, unknown_to_auth))) => {
+                keys.flat = flat;
+                let unknown = unknown
+                    .into_iter()
+                    .filter(|key| unknown_to_keys.contains(key) && unknown_to_auth.contains(key))
+                    .collect();
+                Ok((raw, keys, unknown))
+            }
+            (raw, keys, flat) => {
+                let position = |error: &ConfigError| {
+                    let key = error.key.split(['.', '[']).next().unwrap_or_default();
+                    value
+                        .as_object()
+                        .and_then(|map| map.keys().position(|k| k == key))
+                        .unwrap_or(usize::MAX)
+                };
+                // Of equally placed errors, the first of raw, connection, flat.
+                let first = [raw.err(), keys.err(), flat.err()]
+                    .into_iter()
+                    .flatten()
+                    .min_by_key(position);
+                Err(first.expect("a read failed"))
+            }
+        }
+    }
+
     fn pick<'k, T>(&'k self, get: impl Fn(&'k AuthKeys) -> Option<&'k T>) -> Option<&'k T> {
-        self.nested.and_then(&get).or_else(|| get(self.flat))
+        self.credentials
+            .as_ref()
+            .and_then(&get)
+            .or_else(|| get(&self.flat))
     }
 
     fn string(&self, get: impl Fn(&AuthKeys) -> &Option<String>) -> Option<String> {
-        self.nested
+        self.credentials
+            .as_ref()
             .and_then(|n| non_empty(get(n)))
-            .or_else(|| non_empty(get(self.flat)))
+            .or_else(|| non_empty(get(&self.flat)))
             .map(str::to_owned)
     }
 
     fn secret(&self, get: impl Fn(&AuthKeys) -> &Option<Secret>) -> Option<Secret> {
         let usable = |s: &Option<Secret>| s.clone().filter(|s| !s.expose().trim().is_empty());
-        self.nested
+        self.credentials
+            .as_ref()
             .and_then(|n| usable(get(n)))
-            .or_else(|| usable(get(self.flat)))
+            .or_else(|| usable(get(&self.flat)))
     }
 
     /// Resolves and validates the connection settings.
-    pub(super) fn connection(&self) -> Result<Connection, ConfigError> {
+    pub(crate) fn connection(&self) -> Result<Connection, ConfigError> {
         let auth_type = self
             .pick(|k| k.auth_type.as_ref())
             .copied()
@@ -160,6 +193,7 @@ impl AuthInput<'_> {
         };
         let explicit_login_url = self
             .login_url
+            .as_deref()
             .map(str::trim)
             .filter(|url| !url.is_empty())
             .map(str::to_owned);
@@ -208,8 +242,13 @@ impl AuthInput<'_> {
         Ok(Connection {
             login_url,
             credentials,
-            api_version: parse_api_version(self.api_version)?,
-            ca_certificate: CaCertificates::parse("ca_certificate", self.ca_certificate)?,
+            api_version: parse_api_version(
+                self.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
+            )?,
+            ca_certificate: CaCertificates::parse(
+                "ca_certificate",
+                self.ca_certificate.as_deref(),
+            )?,
         })
     }
 }
@@ -243,18 +282,19 @@ mod tests {
 
     #[test]
     fn flat_keys_are_read_beside_the_raw_config_and_unknown_keys_are_those_neither_uses() {
-        let (raw, flat, unknown) = AuthKeys::read_with::<Raw>(
-            &json!({"client_id": "c", "start_date": "2024-01-01", "nope": 1, "api_type": 2}),
-        )
+        let (raw, keys, unknown) = ConnectionKeys::read_with::<Raw>(&json!({
+            "client_id": "c", "start_date": "2024-01-01", "nope": 1, "api_type": 2, "is_sandbox": true
+        }))
         .unwrap();
         assert_eq!(raw.start_date.as_deref(), Some("2024-01-01"));
-        assert_eq!(flat.client_id.as_deref(), Some("c"));
+        assert_eq!(keys.flat.client_id.as_deref(), Some("c"));
+        assert!(keys.is_sandbox);
         assert_eq!(unknown, ["api_type", "nope"]);
     }
 
     #[test]
     fn of_two_bad_keys_the_one_written_first_is_reported_as_one_pass_did() {
-        let key = |config: Value| AuthKeys::read_with::<Raw>(&config).unwrap_err().key;
+        let key = |config: Value| ConnectionKeys::read_with::<Raw>(&config).unwrap_err().key;
         assert_eq!(key(json!({"client_id": 5, "start_date": 7})), "client_id");
         assert_eq!(key(json!({"start_date": 7, "client_id": 5})), "start_date");
         assert_eq!(key(json!({"client_secret": 5})), "client_secret");

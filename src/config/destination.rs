@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value;
 use url::Url;
 
-use super::auth::{AuthInput, AuthKeys, DEFAULT_API_VERSION};
+use super::auth::ConnectionKeys;
 use super::parse::{integer_in, lenient_bool, non_empty};
 use super::url::parse_base_url;
 use super::{ConfigError, Connection};
@@ -68,28 +68,10 @@ pub(crate) const S3_REGIONS: [&str; 34] = [
     description = "Airbyte destination-salesforce configs work unchanged; the extra options are additive."
 )]
 pub(crate) struct RawDestinationConfig {
-    // The flat credential keys (`auth_type`, `client_id`, ...) are read into [`AuthKeys`]
-    // from the same object, and added to the spec from it: see `AuthKeys::read_with`.
-    /// The same credential keys nested in one object. Keys here win over the top level.
-    #[schemars(title = "Credentials (nested form)")]
-    pub credentials: Option<AuthKeys>,
-    /// Toggle if you're using a Salesforce Sandbox.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    #[schemars(title = "Is Sandbox", with = "bool")]
-    pub is_sandbox: bool,
-    /// The login host for the token request: a My Domain or custom login URL. Defaults to
-    /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
-    #[schemars(title = "Login URL")]
-    pub login_url: Option<String>,
-    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
-    /// CERTIFICATE----- blocks), trusted for every Salesforce connection and the S3 dead-letter queue: for a TLS-inspecting
-    /// proxy or a private CA. The built-in public roots stay trusted.
-    #[schemars(title = "CA Certificate")]
-    pub ca_certificate: Option<String>,
-    /// The Salesforce REST and Bulk API version.
-    #[serde(default = "default_api_version")]
-    #[schemars(title = "API Version")]
-    pub api_version: Option<String>,
+    // The connection keys (`credentials`, `is_sandbox`, `login_url`, `ca_certificate`,
+    // `api_version`) and the flat credential keys (`auth_type`, `client_id`, ...) are read into
+    // [`ConnectionKeys`] from the same object, and added to the spec from it: see
+    // `ConnectionKeys::read_with`.
     /// Where records Salesforce rejects are written (the dead-letter queue): S3, or nothing
     /// here to use the local `dead_letter_folder`.
     #[schemars(title = "Object Storage Spec", with = "Option<ObjectStorageSchema>")]
@@ -147,9 +129,6 @@ pub(crate) struct RawDestinationConfig {
     pub skip_unchanged_records: bool,
 }
 
-fn default_api_version() -> Option<String> {
-    Some(DEFAULT_API_VERSION.into())
-}
 fn default_dead_letter_folder() -> Option<String> {
     Some(DEFAULT_DEAD_LETTER_FOLDER.into())
 }
@@ -386,16 +365,9 @@ impl std::fmt::Debug for DestinationConfig {
 impl DestinationConfig {
     /// Parses and validates a config; every error names its key.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        let (raw, flat, unknown_keys): (RawDestinationConfig, _, _) = AuthKeys::read_with(&value)?;
-        let connection = AuthInput {
-            flat: &flat,
-            nested: raw.credentials.as_ref(),
-            is_sandbox: raw.is_sandbox,
-            login_url: raw.login_url.as_deref(),
-            api_version: raw.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
-            ca_certificate: raw.ca_certificate.as_deref(),
-        }
-        .connection()?;
+        let (raw, keys, unknown_keys): (RawDestinationConfig, _, _) =
+            ConnectionKeys::read_with(&value)?;
+        let connection = keys.connection()?;
         let dead_letter = match raw.object_storage_config {
             Some(s3) if s3.storage_type == StorageType::S3 => {
                 DeadLetterQueue::S3(Box::new(validate_s3(s3)?))
@@ -441,7 +413,7 @@ impl DestinationConfig {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }
         Ok(DestinationConfig {
-            is_sandbox: raw.is_sandbox,
+            is_sandbox: keys.is_sandbox,
             connection,
             dead_letter,
             batch_size_bytes,

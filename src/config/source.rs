@@ -6,7 +6,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::auth::{AuthInput, AuthKeys, DEFAULT_API_VERSION};
+use super::auth::ConnectionKeys;
 use super::datetime::parse_config_datetime;
 use super::duration::IsoDuration;
 use super::parse::{integer_in, lenient_bool, non_empty};
@@ -40,16 +40,10 @@ const DEFAULT_INCREMENTAL_WINDOW_ROWS: u64 = 250_000;
     description = "Airbyte source-salesforce configs work unchanged; the nested credentials form and the extra options are additive."
 )]
 pub(crate) struct RawSourceConfig {
-    /// Toggle if you're using a Salesforce Sandbox.
-    #[serde(default, deserialize_with = "lenient_bool")]
-    #[schemars(title = "Sandbox", with = "bool")]
-    pub is_sandbox: bool,
-    // The flat credential keys (`auth_type`, `client_id`, ...) are read into [`AuthKeys`]
-    // from the same object, and added to the spec from it: see `AuthKeys::read_with`.
-    /// The same credential keys nested in one object (Estuary's form). Keys here win over
-    /// the same keys at the top level.
-    #[schemars(title = "Credentials (nested form)")]
-    pub credentials: Option<AuthKeys>,
+    // The connection keys (`credentials`, `is_sandbox`, `login_url`, `ca_certificate`,
+    // `api_version`) and the flat credential keys (`auth_type`, `client_id`, ...) are read into
+    // [`ConnectionKeys`] from the same object, and added to the spec from it: see
+    // `ConnectionKeys::read_with`.
     /// Enter the date in the YYYY-MM-DD format. Data added on and after this date is
     /// replicated. If this field is blank, the last two years are replicated.
     #[schemars(title = "Start Date")]
@@ -87,19 +81,6 @@ pub(crate) struct RawSourceConfig {
     #[serde(default = "default_num_workers")]
     #[schemars(title = "Number of Workers", range(min = 1, max = 50))]
     pub num_workers: Option<u32>,
-    /// The login host for the token request: a My Domain or custom login URL. Defaults to
-    /// https://login.salesforce.com, or https://test.salesforce.com for a sandbox.
-    #[schemars(title = "Login URL")]
-    pub login_url: Option<String>,
-    /// Extra certificate authorities, as PEM text (one or more -----BEGIN
-    /// CERTIFICATE----- blocks), trusted for every Salesforce connection: for a TLS-inspecting
-    /// proxy or a private CA. The built-in public roots stay trusted.
-    #[schemars(title = "CA Certificate")]
-    pub ca_certificate: Option<String>,
-    /// The Salesforce REST and Bulk API version.
-    #[serde(default = "default_api_version")]
-    #[schemars(title = "API Version")]
-    pub api_version: Option<String>,
     /// Detect records deleted for good (hard deletes) by comparing Ids, and emit them as
     /// deleted.
     #[serde(default = "some_true")]
@@ -195,9 +176,6 @@ fn default_lookback_window() -> Option<String> {
 }
 fn default_num_workers() -> Option<u32> {
     Some(DEFAULT_NUM_WORKERS)
-}
-fn default_api_version() -> Option<String> {
-    Some(DEFAULT_API_VERSION.into())
 }
 fn default_api_budget_percent() -> Option<u32> {
     Some(DEFAULT_API_BUDGET_PERCENT)
@@ -318,17 +296,8 @@ impl std::fmt::Debug for SourceConfig {
 impl SourceConfig {
     /// Parses and validates a config; every error names its key.
     pub fn from_value(value: Value) -> Result<Self, ConfigError> {
-        let (raw, flat, unknown_keys): (RawSourceConfig, _, _) = AuthKeys::read_with(&value)?;
-        let nested = raw.credentials.as_ref();
-        let connection = AuthInput {
-            flat: &flat,
-            nested,
-            is_sandbox: raw.is_sandbox,
-            login_url: raw.login_url.as_deref(),
-            api_version: raw.api_version.as_deref().unwrap_or(DEFAULT_API_VERSION),
-            ca_certificate: raw.ca_certificate.as_deref(),
-        }
-        .connection()?;
+        let (raw, keys, unknown_keys): (RawSourceConfig, _, _) = ConnectionKeys::read_with(&value)?;
+        let connection = keys.connection()?;
         let start_date = non_empty(&raw.start_date)
             .map(|text| parse_config_datetime("start_date", text))
             .transpose()?;
@@ -394,11 +363,11 @@ impl SourceConfig {
         if !unknown_keys.is_empty() {
             tracing::info!("config: ignoring keys this connector does not use: {unknown_keys:?}");
         }
-        let credentials_nested = nested.is_some_and(|c| {
+        let credentials_nested = keys.credentials.as_ref().is_some_and(|c| {
             c.client_id.is_some() || c.refresh_token.is_some() || c.client_secret.is_some()
         });
         Ok(SourceConfig {
-            is_sandbox: raw.is_sandbox,
+            is_sandbox: keys.is_sandbox,
             connection,
             start_date,
             end_date,

@@ -10,7 +10,7 @@ use schemars::gen::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
-use super::auth::{with_flat_keys, AuthKeys};
+use super::auth::{with_flat_keys, AuthKeys, ConnectionKeys};
 use super::destination::{RawDestinationConfig, S3_REGIONS};
 use super::source::RawSourceConfig;
 use crate::protocol::{AdvancedAuth, AuthFlowType, ConnectorSpecification, DestinationSyncMode};
@@ -187,7 +187,8 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("client_id", json!({"order": 0})),
             ("client_secret", json!({"order": 1})),
             ("refresh_token", json!({"order": 2})),
-            ("is_sandbox", json!({"order": 3})),
+            // The shared connection keys in the destination's own words.
+            ("is_sandbox", json!({"title": "Is Sandbox", "order": 3})),
             ("auth_type", json!({"order": 4, "default": "Client"})),
             (
                 "object_storage_config",
@@ -288,14 +289,22 @@ pub fn destination_spec() -> ConnectorSpecification {
             ("batch_size_bytes", json!({"order": 12})),
             ("max_concurrent_jobs", json!({"order": 13})),
             ("max_retries", json!({"order": 14})),
-            ("credentials", json!({"order": 15, "airbyte_hidden": true})),
+            (
+                "credentials",
+                json!({"description": "The same credential keys nested in one object. Keys here win over the top level.",
+            "order": 15, "airbyte_hidden": true}),
+            ),
             ("state_flush_seconds", json!({"order": 16})),
             (
                 "hard_delete_streams",
                 json!({"order": 17, "examples": [["contacts_to_purge"]]}),
             ),
             ("dry_run", json!({"order": 18, "default": false})),
-            ("ca_certificate", json!({"order": 19, "multiline": true})),
+            (
+                "ca_certificate",
+                json!({"description": "Extra certificate authorities, as PEM text (one or more -----BEGIN CERTIFICATE----- blocks), trusted for every Salesforce connection and the S3 dead-letter queue: for a TLS-inspecting proxy or a private CA. The built-in public roots stay trusted.",
+            "order": 19, "multiline": true}),
+            ),
             ("outcome_report", json!({"order": 20, "default": false})),
             (
                 "skip_unchanged_records",
@@ -375,9 +384,11 @@ fn oauth() -> AdvancedAuth {
 
 /// The draft-07 schema of `T`, inlined (no `$ref`, `definitions` or `anyOf`: Airbyte's
 /// acceptance tests forbid them), every object open to unknown keys.
-/// A raw config's schema with the flat credential keys it reads through [`AuthKeys`].
+/// A raw config's schema with the connection keys and flat credential keys it reads through
+/// [`ConnectionKeys`].
 fn config_schema<T: JsonSchema>() -> Value {
-    with_flat_keys(schema_of::<T>(), &schema_of::<AuthKeys>())
+    let with_connection = with_flat_keys(schema_of::<T>(), &schema_of::<ConnectionKeys>());
+    with_flat_keys(with_connection, &schema_of::<AuthKeys>())
 }
 
 fn schema_of<T: JsonSchema>() -> Value {
