@@ -55,8 +55,8 @@ pub(crate) async fn destination_catalog(
     let mut missing: Vec<String> = objects
         .iter()
         .flat_map(|o| o.fields.iter())
-        .filter(|f| f.relationship_name.is_some())
-        .flat_map(|f| f.reference_to.iter())
+        .filter(|f| f.describe.relationship_name.is_some())
+        .flat_map(|f| f.describe.reference_to.iter())
         .filter(|p| !described.contains_key(*p) && visible.contains(p.as_str()))
         .cloned()
         .collect();
@@ -97,7 +97,9 @@ pub(crate) fn operations(
             .collect()
     };
     let writable = |f: &&FieldInfo| f.kind != FieldKind::Unsupported;
-    let required_on_create = |f: &FieldInfo| f.createable && !f.nillable && !f.defaulted_on_create;
+    let required_on_create = |f: &FieldInfo| {
+        f.describe.createable && !f.describe.nillable && !f.describe.defaulted_on_create
+    };
     let mut out = Vec::new();
     let id = object.field("Id");
 
@@ -105,19 +107,19 @@ pub(crate) fn operations(
         let fields: Vec<&FieldInfo> = object
             .fields
             .iter()
-            .filter(|f| f.createable)
+            .filter(|f| f.describe.createable)
             .filter(writable)
             .collect();
         let required = fields
             .iter()
             .filter(|f| required_on_create(f))
-            .map(|f| f.name.clone())
+            .map(|f| f.describe.name.clone())
             .collect();
         out.push(operation(
             object,
             DestinationSyncMode::Append,
             &fields,
-            &related(|f| f.createable),
+            &related(|f| f.describe.createable),
             required,
             None,
         ));
@@ -129,16 +131,16 @@ pub(crate) fn operations(
                 object
                     .fields
                     .iter()
-                    .filter(|f| f.updateable && f.name != "Id")
+                    .filter(|f| f.describe.updateable && f.describe.name != "Id")
                     .filter(writable),
             );
             out.push(operation(
                 object,
                 DestinationSyncMode::Update,
                 &fields,
-                &related(|f| f.updateable),
-                vec![id.name.clone()],
-                Some(vec![vec![id.name.clone()]]),
+                &related(|f| f.describe.updateable),
+                vec![id.describe.name.clone()],
+                Some(vec![vec![id.describe.name.clone()]]),
             ));
         }
     }
@@ -148,23 +150,23 @@ pub(crate) fn operations(
             let fields: Vec<&FieldInfo> = object
                 .fields
                 .iter()
-                .filter(|f| f.createable && f.updateable)
+                .filter(|f| f.describe.createable && f.describe.updateable)
                 .filter(writable)
                 .collect();
             let mut required: Vec<String> = fields
                 .iter()
                 .filter(|f| required_on_create(f))
-                .map(|f| f.name.clone())
+                .map(|f| f.describe.name.clone())
                 .collect();
             // Any external id may serve as the key; a record must carry the one chosen.
-            required.retain(|name| !keys.iter().any(|k| &k.name == name));
+            required.retain(|name| !keys.iter().any(|k| &k.describe.name == name));
             out.push(operation(
                 object,
                 DestinationSyncMode::AppendDedup,
                 &fields,
-                &related(|f| f.createable && f.updateable),
+                &related(|f| f.describe.createable && f.describe.updateable),
                 required,
-                Some(keys.iter().map(|k| vec![k.name.clone()]).collect()),
+                Some(keys.iter().map(|k| vec![k.describe.name.clone()]).collect()),
             ));
         }
     }
@@ -175,8 +177,8 @@ pub(crate) fn operations(
                 DestinationSyncMode::SoftDelete,
                 &[id],
                 &[],
-                vec![id.name.clone()],
-                Some(vec![vec![id.name.clone()]]),
+                vec![id.describe.name.clone()],
+                Some(vec![vec![id.describe.name.clone()]]),
             ));
         }
     }
@@ -193,15 +195,15 @@ fn operation(
 ) -> DestinationOperation {
     let mut properties: Map<String, Value> = fields
         .iter()
-        .map(|f| (f.name.clone(), field_schema(f)))
+        .map(|f| (f.describe.name.clone(), field_schema(f)))
         .collect();
     for r in relationships {
         let mut key = r.parent_field.clone();
-        key.nillable = r.reference.nillable;
+        key.describe.nillable = r.reference.describe.nillable;
         let mut schema = field_schema(&key);
         schema["description"] = json!(format!(
             "Sets {} to the {} whose {} is this value",
-            r.reference.name, r.parent, r.parent_field.name
+            r.reference.describe.name, r.parent, r.parent_field.describe.name
         ));
         properties.insert(r.header.clone(), schema);
     }
@@ -226,7 +228,7 @@ pub(crate) fn field_schema(field: &FieldInfo) -> Value {
         FieldKind::Long | FieldKind::Decimal => "number",
         _ => "string",
     };
-    let types = if field.nillable {
+    let types = if field.describe.nillable {
         json!([base, "null"])
     } else {
         json!(base)
@@ -251,9 +253,9 @@ mod tests {
 
     fn account() -> SObjectInfo {
         let mut active = FieldInfo::new("Active__c", "boolean").required();
-        active.defaulted_on_create = true;
+        active.describe.defaulted_on_create = true;
         let mut create_only = FieldInfo::new("Source__c", "picklist");
-        create_only.updateable = false;
+        create_only.describe.updateable = false;
         let mut fields = FieldInfo::account_keys();
         fields.extend([
             active,
@@ -348,7 +350,7 @@ mod tests {
     #[test]
     fn an_object_without_external_ids_offers_no_upsert() {
         let mut object = account();
-        object.fields.retain(|f| f.name != "Ext_Id__c");
+        object.fields.retain(|f| f.describe.name != "Ext_Id__c");
         let object = SObjectInfo::new("Account", true, true, true, object.fields);
         assert!(operations(&object, &[])
             .iter()

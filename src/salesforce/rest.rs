@@ -78,7 +78,7 @@ impl SObjectDescribe {
 }
 
 /// One field of a describe.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct SObjectField {
     pub name: String,
@@ -118,7 +118,7 @@ pub(crate) struct SObjectField {
 }
 
 /// One value of a picklist field.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub(crate) struct PicklistValue {
     pub active: bool,

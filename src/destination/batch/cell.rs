@@ -43,8 +43,8 @@ pub(crate) fn to_cell<'a>(
 ) -> Result<Cow<'a, str>, CellError> {
     let text = raw.get().trim();
     let fail = |expected: &'static str| CellError {
-        field: field.name.clone(),
-        describe_type: field.field_type.clone(),
+        field: field.describe.name.clone(),
+        describe_type: field.describe.field_type.clone(),
         expected,
         got: preview(text),
     };
@@ -104,10 +104,13 @@ pub(crate) fn to_cell<'a>(
 /// The cell for a null: `#N/A` when the field may be nulled; on insert an empty cell lets
 /// Salesforce apply the default (or report the required field); otherwise refused.
 fn null_cell(field: &FieldInfo, operation: &Operation) -> Option<Cow<'static, str>> {
-    if operation.key_field().is_some_and(|k| k == field.name) {
+    if operation
+        .key_field()
+        .is_some_and(|k| k == field.describe.name)
+    {
         return None;
     }
-    if operation.allows_nulling() && field.nillable {
+    if operation.allows_nulling() && field.describe.nillable {
         Some(Cow::Borrowed(NULL_MARKER))
     } else if *operation == Operation::Insert {
         Some(Cow::Borrowed(""))
@@ -539,7 +542,7 @@ mod tests {
         assert_eq!(cell("string", "null").unwrap(), NULL_MARKER);
         assert_eq!(cell("string", "\"\"").unwrap(), NULL_MARKER);
         let mut required = FieldInfo::new("Name", "string");
-        required.nillable = false;
+        required.describe.nillable = false;
         assert!(to_cell(&required, &raw("null"), &Operation::Update).is_err());
         assert_eq!(
             to_cell(&required, &raw("null"), &Operation::Insert).unwrap(),

@@ -31,25 +31,25 @@ pub(crate) fn predict(target: &StreamTarget, cells: &[Cow<'_, str>]) -> Option<P
         let field = &column.field;
         let text_like = matches!(field.kind, FieldKind::Text | FieldKind::MultiPicklist);
         let length = text.chars().count() as u64;
-        if text_like && field.length > 0 && length > field.length {
+        if text_like && field.length() > 0 && length > field.length() {
             return Some(Predicted {
                 code: "STRING_TOO_LONG",
                 message: format!(
                     "{}: data value too large: {} (max length={})",
-                    field.name,
+                    field.describe.name,
                     preview(text),
-                    field.length
+                    field.length()
                 ),
-                fields: vec![field.name.clone()],
+                fields: vec![field.describe.name.clone()],
             });
         }
-        if field.restricted_picklist
+        if field.describe.restricted_picklist
             && matches!(
-                field.field_type,
+                field.describe.field_type,
                 FieldType::Picklist | FieldType::Multipicklist
             )
         {
-            let values: Vec<&str> = if field.field_type == FieldType::Multipicklist {
+            let values: Vec<&str> = if field.describe.field_type == FieldType::Multipicklist {
                 text.split(';').collect()
             } else {
                 vec![text]
@@ -62,10 +62,10 @@ pub(crate) fn predict(target: &StreamTarget, cells: &[Cow<'_, str>]) -> Option<P
                     code: "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST",
                     message: format!(
                         "{}: bad value for restricted picklist field: {}",
-                        field.name,
+                        field.describe.name,
                         preview(bad)
                     ),
-                    fields: vec![field.name.clone()],
+                    fields: vec![field.describe.name.clone()],
                 });
             }
         }
@@ -110,13 +110,13 @@ mod tests {
 
     fn target() -> StreamTarget {
         let mut name = FieldInfo::new("Name", "string");
-        name.nillable = false;
-        name.length = 10;
+        name.describe.nillable = false;
+        name.describe.length = Some(10);
         let mut tier = FieldInfo::new("Tier__c", "picklist");
-        tier.restricted_picklist = true;
+        tier.describe.restricted_picklist = true;
         tier.picklist_values = vec!["Gold".into(), "Silver".into()];
         let mut regions = FieldInfo::new("Regions__c", "multipicklist");
-        regions.restricted_picklist = true;
+        regions.describe.restricted_picklist = true;
         regions.picklist_values = vec!["AMER".into(), "EMEA".into()];
         let object = SObjectInfo::new("Account", true, true, true, vec![name, tier, regions]);
         let route = StreamRoute {

@@ -63,7 +63,7 @@ pub(crate) fn record_to_row<'a>(
         if !builder.present[key] {
             return Err(RowError::MissingKey {
                 operation: target.operation.as_str(),
-                field: target.columns[key].field.name.clone(),
+                field: target.columns[key].field.describe.name.clone(),
             });
         }
     }
@@ -91,7 +91,7 @@ impl<'a> RowBuilder<'_, 'a> {
             .target
             .columns
             .get(self.next_column)
-            .is_some_and(|c| c.field.name == key);
+            .is_some_and(|c| c.field.describe.name == key);
         let found = if guess {
             Some(self.next_column)
         } else {

@@ -142,7 +142,7 @@ pub(crate) struct Column {
 impl Column {
     fn plain(field: &FieldInfo) -> Column {
         Column {
-            header: field.name.clone(),
+            header: field.describe.name.clone(),
             field: field.clone(),
             relationship: None,
         }
@@ -150,11 +150,11 @@ impl Column {
 
     fn relationship(r: Relationship) -> Column {
         let mut field = r.parent_field.clone();
-        field.name = r.header.clone();
-        field.nillable = r.reference.nillable;
-        field.createable = r.reference.createable;
-        field.updateable = r.reference.updateable;
-        field.defaulted_on_create = false;
+        field.describe.name = r.header.clone();
+        field.describe.nillable = r.reference.describe.nillable;
+        field.describe.createable = r.reference.describe.createable;
+        field.describe.updateable = r.reference.describe.updateable;
+        field.describe.defaulted_on_create = false;
         Column {
             header: r.header.clone(),
             field,
@@ -298,10 +298,10 @@ pub(crate) fn plan_stream(
             return Err(MappingError::MissingKeyColumn {
                 stream,
                 operation: operation.as_str(),
-                field: field.name.clone(),
+                field: field.describe.name.clone(),
             });
         };
-        by_lower_name.insert(field.name.to_ascii_lowercase(), 0);
+        by_lower_name.insert(field.describe.name.to_ascii_lowercase(), 0);
         property_of.push(property.clone());
         columns.push(Column::plain(field));
     }
@@ -310,7 +310,7 @@ pub(crate) fn plan_stream(
     let mut targets: HashMap<String, usize> = columns
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.field.name.to_ascii_lowercase(), i))
+        .map(|(i, c)| (c.field.describe.name.to_ascii_lowercase(), i))
         .collect();
 
     // A delete job takes only the Id column; other properties of the stream are ignored.
@@ -343,7 +343,7 @@ pub(crate) fn plan_stream(
             };
             let field = &column.field;
             let lower = column.header.to_ascii_lowercase();
-            let target_lower = column.target_field().name.to_ascii_lowercase();
+            let target_lower = column.target_field().describe.name.to_ascii_lowercase();
             // `field` set by the property of column `existing` and again by this one.
             let duplicate = |existing: usize, field: &str| MappingError::DuplicateColumn {
                 stream: stream.clone(),
@@ -354,22 +354,22 @@ pub(crate) fn plan_stream(
             };
             if column.relationship.is_some() {
                 if let Some(&existing) = targets.get(&target_lower) {
-                    return Err(duplicate(existing, &column.target_field().name));
+                    return Err(duplicate(existing, &column.target_field().describe.name));
                 }
             }
             if let Some(&existing) = by_lower_name.get(&lower) {
                 if key
                     .as_deref()
-                    .is_some_and(|k| k.eq_ignore_ascii_case(&field.name))
+                    .is_some_and(|k| k.eq_ignore_ascii_case(&field.describe.name))
                     && property_of[existing] == *property
                 {
                     continue;
                 }
-                return Err(duplicate(existing, &field.name));
+                return Err(duplicate(existing, &field.describe.name));
             }
             if let Some(&existing) = targets.get(&target_lower) {
                 if column.relationship.is_none() && columns[existing].relationship.is_some() {
-                    return Err(duplicate(existing, &field.name));
+                    return Err(duplicate(existing, &field.describe.name));
                 }
             }
             check_writable(&stream, object, column.target_field(), &operation)?;
@@ -378,7 +378,7 @@ pub(crate) fn plan_stream(
                     stream: stream.clone(),
                     object: object.name.clone(),
                     field: column.header.clone(),
-                    describe_type: column.field.field_type.clone(),
+                    describe_type: column.field.describe.field_type.clone(),
                 });
             }
             by_lower_name.insert(lower, columns.len());
@@ -397,10 +397,14 @@ pub(crate) fn plan_stream(
         object
             .fields
             .iter()
-            .filter(|f| f.createable && !f.nillable && !f.defaulted_on_create)
+            .filter(|f| {
+                f.describe.createable && !f.describe.nillable && !f.describe.defaulted_on_create
+            })
             .map(|f| {
-                let column = columns.iter().position(|c| c.target_field().name == f.name);
-                (f.name.clone(), column)
+                let column = columns
+                    .iter()
+                    .position(|c| c.target_field().describe.name == f.describe.name);
+                (f.describe.name.clone(), column)
             })
             .collect()
     } else {
@@ -460,7 +464,7 @@ fn operation_for(route: &StreamRoute, object: &SObjectInfo) -> Result<Operation,
             let candidates = || {
                 let names: Vec<&str> = object
                     .external_id_fields()
-                    .map(|f| f.name.as_str())
+                    .map(|f| f.describe.name.as_str())
                     .collect();
                 if names.is_empty() {
                     "none".to_string()
@@ -469,13 +473,15 @@ fn operation_for(route: &StreamRoute, object: &SObjectInfo) -> Result<Operation,
                 }
             };
             match object.field(key) {
-                Some(field) if field.external_id || field.name == "Id" => Ok(Operation::Upsert {
-                    external_id_field: field.name.clone(),
-                }),
+                Some(field) if field.describe.external_id || field.describe.name == "Id" => {
+                    Ok(Operation::Upsert {
+                        external_id_field: field.describe.name.clone(),
+                    })
+                }
                 Some(field) => Err(MappingError::KeyNotExternalId {
                     stream: route.stream.clone(),
                     object: object.name.clone(),
-                    field: field.name.clone(),
+                    field: field.describe.name.clone(),
                     candidates: candidates(),
                 }),
                 None => Err(MappingError::UnknownField {
@@ -502,15 +508,15 @@ fn check_writable(
         return Err(MappingError::UnsupportedFieldType {
             stream: stream.to_string(),
             object: object.name.clone(),
-            field: field.name.clone(),
-            describe_type: field.field_type.clone(),
+            field: field.describe.name.clone(),
+            describe_type: field.describe.field_type.clone(),
         });
     }
     let (ok, needs) = match operation {
-        Operation::Insert => (field.createable, "createable"),
-        Operation::Update => (field.updateable, "updateable"),
+        Operation::Insert => (field.describe.createable, "createable"),
+        Operation::Update => (field.describe.updateable, "updateable"),
         Operation::Upsert { .. } => (
-            field.createable && field.updateable,
+            field.describe.createable && field.describe.updateable,
             "both createable and updateable",
         ),
         Operation::Delete | Operation::HardDelete => (true, ""),
@@ -521,7 +527,7 @@ fn check_writable(
         Err(MappingError::ReadOnlyField {
             stream: stream.to_string(),
             object: object.name.clone(),
-            field: field.name.clone(),
+            field: field.describe.name.clone(),
             operation: operation.as_str(),
             needs,
         })

@@ -112,12 +112,13 @@ pub(crate) fn parents_needed(object: &SObjectInfo, name: &str) -> Vec<String> {
     };
     match parsed.parent_type {
         Some(t) => reference
+            .describe
             .reference_to
             .iter()
             .filter(|p| p.eq_ignore_ascii_case(t))
             .cloned()
             .collect(),
-        None => reference.reference_to.clone(),
+        None => reference.describe.reference_to.clone(),
     }
 }
 
@@ -132,7 +133,7 @@ pub(crate) fn resolve(
         let names: Vec<&str> = object
             .fields
             .iter()
-            .filter_map(|f| f.relationship_name.as_deref())
+            .filter_map(|f| f.describe.relationship_name.as_deref())
             .collect();
         RelationshipError::UnknownRelationship {
             object: object.name.clone(),
@@ -141,45 +142,46 @@ pub(crate) fn resolve(
         }
     })?;
     let relationship = reference
+        .describe
         .relationship_name
         .clone()
         .unwrap_or_else(|| parsed.relationship.to_string());
-    let polymorphic = reference.reference_to.len() > 1;
-    let parent =
-        match (parsed.parent_type, polymorphic) {
-            (None, true) => {
-                return Err(RelationshipError::TypeNeeded {
-                    relationship,
-                    field: reference.name.clone(),
-                    parent_field: parsed.parent_field.to_string(),
-                    types: list(reference.reference_to.iter().map(String::as_str)),
-                })
-            }
-            (Some(_), false) => {
-                return Err(RelationshipError::TypeNotNeeded {
-                    relationship,
-                    field: reference.name.clone(),
-                    parent: list(reference.reference_to.iter().map(String::as_str)),
-                    parent_field: parsed.parent_field.to_string(),
-                })
-            }
-            (Some(t), true) => reference
-                .reference_to
-                .iter()
-                .find(|p| p.eq_ignore_ascii_case(t))
-                .ok_or_else(|| RelationshipError::WrongType {
-                    relationship: relationship.clone(),
-                    field: reference.name.clone(),
-                    parent_type: t.to_string(),
-                    types: list(reference.reference_to.iter().map(String::as_str)),
-                })?,
-            (None, false) => reference.reference_to.first().ok_or_else(|| {
-                RelationshipError::ParentNotVisible {
-                    relationship: relationship.clone(),
-                    parent: "(none)".into(),
-                }
+    let polymorphic = reference.describe.reference_to.len() > 1;
+    let parent = match (parsed.parent_type, polymorphic) {
+        (None, true) => {
+            return Err(RelationshipError::TypeNeeded {
+                relationship,
+                field: reference.describe.name.clone(),
+                parent_field: parsed.parent_field.to_string(),
+                types: list(reference.describe.reference_to.iter().map(String::as_str)),
+            })
+        }
+        (Some(_), false) => {
+            return Err(RelationshipError::TypeNotNeeded {
+                relationship,
+                field: reference.describe.name.clone(),
+                parent: list(reference.describe.reference_to.iter().map(String::as_str)),
+                parent_field: parsed.parent_field.to_string(),
+            })
+        }
+        (Some(t), true) => reference
+            .describe
+            .reference_to
+            .iter()
+            .find(|p| p.eq_ignore_ascii_case(t))
+            .ok_or_else(|| RelationshipError::WrongType {
+                relationship: relationship.clone(),
+                field: reference.describe.name.clone(),
+                parent_type: t.to_string(),
+                types: list(reference.describe.reference_to.iter().map(String::as_str)),
             })?,
-        };
+        (None, false) => reference.describe.reference_to.first().ok_or_else(|| {
+            RelationshipError::ParentNotVisible {
+                relationship: relationship.clone(),
+                parent: "(none)".into(),
+            }
+        })?,
+    };
     let parent_info = parents
         .get(parent)
         .ok_or_else(|| RelationshipError::ParentNotVisible {
@@ -192,11 +194,14 @@ pub(crate) fn resolve(
         .ok_or_else(|| RelationshipError::NotIndexed {
             parent: parent_info.name.clone(),
             parent_field: parsed.parent_field.to_string(),
-            candidates: list(indexed_fields(parent_info).map(|f| f.name.as_str())),
+            candidates: list(indexed_fields(parent_info).map(|f| f.describe.name.as_str())),
         })?;
     let header = match polymorphic {
-        true => format!("{}:{relationship}.{}", parent_info.name, parent_field.name),
-        false => format!("{relationship}.{}", parent_field.name),
+        true => format!(
+            "{}:{relationship}.{}",
+            parent_info.name, parent_field.describe.name
+        ),
+        false => format!("{relationship}.{}", parent_field.describe.name),
     };
     Ok(Relationship {
         header,
@@ -208,7 +213,7 @@ pub(crate) fn resolve(
 
 /// Whether a parent's field can identify it in a relationship column.
 pub(crate) fn is_indexed(field: &FieldInfo) -> bool {
-    field.external_id || field.id_lookup
+    field.describe.external_id || field.describe.id_lookup
 }
 
 /// The fields of `parent` a relationship column may match on, `Id` aside (a lookup is set by
@@ -217,7 +222,7 @@ pub(crate) fn indexed_fields(parent: &SObjectInfo) -> impl Iterator<Item = &Fiel
     parent
         .fields
         .iter()
-        .filter(|f| is_indexed(f) && !f.name.eq_ignore_ascii_case("Id"))
+        .filter(|f| is_indexed(f) && !f.describe.name.eq_ignore_ascii_case("Id"))
 }
 
 /// Every relationship column `object` accepts, given the describes of the objects it points
@@ -228,19 +233,19 @@ pub(crate) fn columns(
 ) -> Vec<Relationship> {
     let mut out = Vec::new();
     for reference in &object.fields {
-        let Some(relationship) = reference.relationship_name.as_deref() else {
+        let Some(relationship) = reference.describe.relationship_name.as_deref() else {
             continue;
         };
-        let polymorphic = reference.reference_to.len() > 1;
-        for parent in &reference.reference_to {
+        let polymorphic = reference.describe.reference_to.len() > 1;
+        for parent in &reference.describe.reference_to {
             let Some(parent_info) = parents.get(parent) else {
                 continue;
             };
             for key in indexed_fields(parent_info) {
                 let header = if polymorphic {
-                    format!("{}:{relationship}.{}", parent_info.name, key.name)
+                    format!("{}:{relationship}.{}", parent_info.name, key.describe.name)
                 } else {
-                    format!("{relationship}.{}", key.name)
+                    format!("{relationship}.{}", key.describe.name)
                 };
                 out.push(Relationship {
                     header,
@@ -269,18 +274,18 @@ mod tests {
 
     fn lookup(name: &str, relationship: &str, to: &[&str]) -> FieldInfo {
         let mut f = FieldInfo::new(name, "reference");
-        f.relationship_name = Some(relationship.into());
-        f.reference_to = to.iter().map(|s| s.to_string()).collect();
+        f.describe.relationship_name = Some(relationship.into());
+        f.describe.reference_to = to.iter().map(|s| s.to_string()).collect();
         f
     }
 
     fn parents() -> HashMap<String, SObjectInfo> {
         let mut ext = FieldInfo::new("External_Id__c", "string");
-        ext.external_id = true;
+        ext.describe.external_id = true;
         let mut email = FieldInfo::new("Email", "email");
-        email.id_lookup = true;
+        email.describe.id_lookup = true;
         let mut id = FieldInfo::new("Id", "id");
-        id.id_lookup = true;
+        id.describe.id_lookup = true;
         let account = SObjectInfo::new(
             "Account",
             true,
@@ -339,7 +344,7 @@ mod tests {
         let parsed = RelationshipName::parse("what.external_id__c").unwrap();
         let r = resolve(&task(), &parsed, &parents()).unwrap();
         assert_eq!(r.header, "What.External_Id__c");
-        assert_eq!(r.reference.name, "WhatId");
+        assert_eq!(r.reference.describe.name, "WhatId");
         assert_eq!(r.parent, "Account");
     }
 

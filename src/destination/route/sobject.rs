@@ -6,6 +6,8 @@
 
 use std::collections::HashMap;
 
+use serde_json::Map;
+
 use crate::salesforce::{FieldType, SObjectDescribe, SObjectField};
 
 /// How a field's values are written in a Bulk API 2.0 CSV (describe `type`, grouped).
@@ -59,51 +61,40 @@ impl FieldKind {
     }
 }
 
-/// One describe `fields[]` entry, reduced to what writing needs.
+/// One describe `fields[]` entry and what writing derives from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct FieldInfo {
-    pub name: String,
-    /// The describe `type` (`datetime`, `currency`...).
-    pub field_type: FieldType,
+    /// The entry as describe gave it, but for an empty `relationshipName` (`None`), and without
+    /// its picklist values (the active ones are `picklist_values`) and the keys this client does
+    /// not name (`extra`). Writing reads its `type`, whether it is nillable, createable,
+    /// updateable, defaulted on create, an external id or an id lookup, its `length` (longest
+    /// text in characters), whether only active picklist values are accepted
+    /// (`restrictedPicklist`), the objects a reference points to (several when polymorphic) and
+    /// its relationship (`Account`, `Parent__r`: the CSV header prefix that sets it through a
+    /// parent's external id).
+    pub describe: SObjectField,
     pub kind: FieldKind,
-    pub nillable: bool,
-    pub createable: bool,
-    pub updateable: bool,
-    pub defaulted_on_create: bool,
-    pub external_id: bool,
-    pub id_lookup: bool,
-    /// Longest text in characters (`length`; 0 when the type has none).
-    pub length: u64,
-    /// Active picklist values, and whether only those are accepted (`restrictedPicklist`).
+    /// The active picklist values.
     pub picklist_values: Vec<String>,
-    pub restricted_picklist: bool,
-    /// The objects a reference field points to (several when polymorphic).
-    pub reference_to: Vec<String>,
-    /// A reference field's relationship (`Account`, `Parent__r`): the CSV header prefix that
-    /// sets it through a parent's external id.
-    pub relationship_name: Option<String>,
 }
 
 impl FieldInfo {
     /// A field with the attributes of an ordinary writable, nillable custom field.
     #[cfg(test)]
     pub(crate) fn new(name: &str, describe_type: &str) -> FieldInfo {
-        FieldInfo {
+        FieldInfo::from(&SObjectField {
             name: name.to_string(),
-            kind: FieldKind::of(&FieldType::from(describe_type)),
             field_type: FieldType::from(describe_type),
             nillable: true,
             createable: true,
             updateable: true,
-            defaulted_on_create: false,
-            external_id: false,
-            id_lookup: false,
-            length: 0,
-            picklist_values: Vec::new(),
-            restricted_picklist: false,
-            reference_to: Vec::new(),
-            relationship_name: None,
-        }
+            ..SObjectField::default()
+        })
+    }
+
+    /// Longest text in characters (0 when the type has none).
+    pub(crate) fn length(&self) -> u64 {
+        self.describe.length.unwrap_or(0)
     }
 }
 
@@ -112,19 +103,16 @@ impl FieldInfo {
 impl FieldInfo {
     /// A field Salesforce sets itself (`Id`, `CreatedDate`): neither createable nor updateable.
     pub(crate) fn system(name: &str, describe_type: &str) -> FieldInfo {
-        FieldInfo {
-            createable: false,
-            updateable: false,
-            ..FieldInfo::new(name, describe_type)
-        }
+        let mut field = FieldInfo::new(name, describe_type);
+        field.describe.createable = false;
+        field.describe.updateable = false;
+        field
     }
 
     /// The field, not nillable.
-    pub(crate) fn required(self) -> FieldInfo {
-        FieldInfo {
-            nillable: false,
-            ..self
-        }
+    pub(crate) fn required(mut self) -> FieldInfo {
+        self.describe.nillable = false;
+        self
     }
 
     /// Account's first fields in the tests: `Id`, `Name` (both required) and an external id
@@ -138,11 +126,9 @@ impl FieldInfo {
     }
 
     /// The field, an external id (an upsert key).
-    pub(crate) fn upsert_key(self) -> FieldInfo {
-        FieldInfo {
-            external_id: true,
-            ..self
-        }
+    pub(crate) fn upsert_key(mut self) -> FieldInfo {
+        self.describe.external_id = true;
+        self
     }
 }
 
@@ -174,7 +160,7 @@ impl SObjectInfo {
         let by_lower_name = fields
             .iter()
             .enumerate()
-            .map(|(i, f)| (f.name.to_ascii_lowercase(), i))
+            .map(|(i, f)| (f.describe.name.to_ascii_lowercase(), i))
             .collect();
         SObjectInfo {
             name: name.to_string(),
@@ -196,7 +182,8 @@ impl SObjectInfo {
     /// The reference field whose relationship is `name`, ignoring ASCII case.
     pub(crate) fn relationship(&self, name: &str) -> Option<&FieldInfo> {
         self.fields.iter().find(|f| {
-            f.relationship_name
+            f.describe
+                .relationship_name
                 .as_deref()
                 .is_some_and(|r| r.eq_ignore_ascii_case(name))
         })
@@ -204,32 +191,28 @@ impl SObjectInfo {
 
     /// Fields usable as an upsert key: external-id fields (and `Id`, which Bulk accepts too).
     pub(crate) fn external_id_fields(&self) -> impl Iterator<Item = &FieldInfo> {
-        self.fields.iter().filter(|f| f.external_id)
+        self.fields.iter().filter(|f| f.describe.external_id)
     }
 }
 
 impl From<&SObjectField> for FieldInfo {
     fn from(field: &SObjectField) -> FieldInfo {
+        // What writing never reads is not kept (a write holds every field of its objects).
+        let describe = SObjectField {
+            relationship_name: field.relationship_name.clone().filter(|r| !r.is_empty()),
+            picklist_values: Vec::new(),
+            extra: Map::new(),
+            ..field.clone()
+        };
         FieldInfo {
-            name: field.name.clone(),
-            field_type: field.field_type.clone(),
             kind: FieldKind::of(&field.field_type),
-            nillable: field.nillable,
-            createable: field.createable,
-            updateable: field.updateable,
-            defaulted_on_create: field.defaulted_on_create,
-            external_id: field.external_id,
-            id_lookup: field.id_lookup,
-            length: field.length.unwrap_or(0),
             picklist_values: field
                 .picklist_values
                 .iter()
                 .filter(|p| p.active)
                 .map(|p| p.value.clone())
                 .collect(),
-            restricted_picklist: field.restricted_picklist,
-            reference_to: field.reference_to.clone(),
-            relationship_name: field.relationship_name.clone().filter(|r| !r.is_empty()),
+            describe,
         }
     }
 }
@@ -260,7 +243,9 @@ mod tests {
             vec![FieldInfo::new("Health_Score__c", "double")],
         );
         assert_eq!(
-            object.field("health_score__c").map(|f| f.name.as_str()),
+            object
+                .field("health_score__c")
+                .map(|f| f.describe.name.as_str()),
             Some("Health_Score__c")
         );
         assert!(object.field("Health_Score").is_none());

@@ -119,7 +119,7 @@ impl<'t> Plan<'t> {
         let mut select = vec!["Id".to_string()];
         let mut key_select = 0;
         if let Some(key) = key_column {
-            let key_name = &target.columns[key].field.name;
+            let key_name = &target.columns[key].field.describe.name;
             if !key_name.eq_ignore_ascii_case("Id") {
                 select.push(key_name.clone());
                 key_select = 1;
@@ -130,7 +130,7 @@ impl<'t> Plan<'t> {
             if !skip || Some(index) == key_column {
                 continue;
             }
-            let name = &column.target_field().name;
+            let name = &column.target_field().describe.name;
             let at = match select.iter().position(|s| s.eq_ignore_ascii_case(name)) {
                 Some(at) => at,
                 None => {
@@ -409,7 +409,7 @@ impl<'a> Filter<'a> {
             if cell.is_empty() || cell == NULL_MARKER || parents.failed.contains(&column) {
                 continue;
             }
-            let field = &relationship.parent_field.name;
+            let field = &relationship.parent_field.describe.name;
             match parents.get(column, target.columns[column].field.kind, cell) {
                 Some(Ok(_)) => {}
                 Some(Err(ids)) => {
@@ -554,7 +554,7 @@ async fn query_parents(
     relationship: &Relationship,
     literals: &[String],
 ) -> Result<Vec<(String, String)>, lookup::LookupError> {
-    let field = relationship.parent_field.name.as_str();
+    let field = relationship.parent_field.describe.name.as_str();
     let fields = ["Id", field];
     let literals: Vec<&str> = literals.iter().map(String::as_str).collect();
     let soql = lookup_soql(&fields, &relationship.parent, field, &literals);
