@@ -81,7 +81,6 @@ async fn probe_hard_delete(
         object: object.clone(),
         operation: IngestOperation::HardDelete,
         external_id_field_name: None,
-        assignment_rule_id: None,
     };
     let job = client.create_ingest_job(&request).await.map_err(|e| {
         if matches!(&e, Error::Api { code, .. } if code == "FEATURENOTENABLED") {

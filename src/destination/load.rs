@@ -487,7 +487,6 @@ impl Loader {
                 .operation
                 .external_id_field_name()
                 .map(str::to_string),
-            assignment_rule_id: None,
         };
         let started = std::time::Instant::now();
         // Create, upload, close; a failure (or a lost upload answer) aborts the job first.

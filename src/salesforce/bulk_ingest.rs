@@ -35,8 +35,6 @@ pub(crate) struct IngestJobRequest {
     /// Required for upsert: the external id field rows are matched on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub external_id_field_name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub assignment_rule_id: Option<String>,
 }
 
 /// An ingest job's info.

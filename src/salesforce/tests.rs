@@ -154,7 +154,6 @@ fn ingest_request(
         object: object.into(),
         operation,
         external_id_field_name: external_id_field_name.map(str::to_string),
-        assignment_rule_id: None,
     }
 }
 
