@@ -223,34 +223,34 @@ impl Trace {
     /// A TRACE ERROR emitted now.
     pub fn error(error: ErrorTrace) -> Self {
         Trace {
-            trace_type: TraceType::Error,
-            emitted_at: now_ms() as f64,
             error: Some(error),
-            estimate: None,
-            stream_status: None,
-            analytics: None,
+            ..Trace::now(TraceType::Error)
         }
     }
 
     /// A TRACE STREAM_STATUS emitted now.
     pub fn stream_status(stream_status: StreamStatusTrace) -> Self {
         Trace {
-            trace_type: TraceType::StreamStatus,
-            emitted_at: now_ms() as f64,
-            error: None,
-            estimate: None,
             stream_status: Some(stream_status),
-            analytics: None,
+            ..Trace::now(TraceType::StreamStatus)
         }
     }
 
     /// A TRACE ESTIMATE emitted now.
     pub fn estimate(estimate: EstimateTrace) -> Self {
         Trace {
-            trace_type: TraceType::Estimate,
+            estimate: Some(estimate),
+            ..Trace::now(TraceType::Estimate)
+        }
+    }
+
+    /// A TRACE of `trace_type` emitted now, its payload still to set.
+    fn now(trace_type: TraceType) -> Self {
+        Trace {
+            trace_type,
             emitted_at: now_ms() as f64,
             error: None,
-            estimate: Some(estimate),
+            estimate: None,
             stream_status: None,
             analytics: None,
         }
