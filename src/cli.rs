@@ -62,32 +62,11 @@ impl Environment {
     }
 }
 
-/// What to run, with its input files.
+/// What to run, with its input files: the subcommand of the role, as the command line gave it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    SourceSpec,
-    SourceCheck {
-        config: PathBuf,
-    },
-    SourceDiscover {
-        config: PathBuf,
-    },
-    SourceRead {
-        config: PathBuf,
-        catalog: PathBuf,
-        state: Option<PathBuf>,
-    },
-    DestinationSpec,
-    DestinationCheck {
-        config: PathBuf,
-    },
-    DestinationDiscover {
-        config: PathBuf,
-    },
-    DestinationWrite {
-        config: PathBuf,
-        catalog: PathBuf,
-    },
+    Source(SourceCommand),
+    Destination(DestinationCommand),
 }
 
 /// Why parsing stopped: help text to print (exit 0), or a failure to report (exit 1).
@@ -149,8 +128,9 @@ struct Common {
     debug: bool,
 }
 
-#[derive(Subcommand, Debug)]
-enum SourceCommand {
+// A source subcommand (clap reads the doc comments of its variants).
+#[derive(Subcommand, Clone, Debug, PartialEq, Eq)]
+pub enum SourceCommand {
     /// Print the connector specification.
     Spec,
     /// Check the connection.
@@ -161,8 +141,9 @@ enum SourceCommand {
     Read(ReadArgs),
 }
 
-#[derive(Subcommand, Debug)]
-enum DestinationCommand {
+// A destination subcommand.
+#[derive(Subcommand, Clone, Debug, PartialEq, Eq)]
+pub enum DestinationCommand {
     /// Print the connector specification.
     Spec,
     /// Check the connection.
@@ -173,34 +154,34 @@ enum DestinationCommand {
     Write(WriteArgs),
 }
 
-#[derive(Args, Debug)]
-struct ConfigArgs {
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct ConfigArgs {
     /// The config JSON file.
     #[arg(long)]
-    config: PathBuf,
+    pub config: PathBuf,
 }
 
-#[derive(Args, Debug)]
-struct ReadArgs {
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct ReadArgs {
     /// The config JSON file.
     #[arg(long)]
-    config: PathBuf,
+    pub config: PathBuf,
     /// The configured catalog JSON file.
     #[arg(long)]
-    catalog: PathBuf,
+    pub catalog: PathBuf,
     /// The state JSON file (optional).
     #[arg(long)]
-    state: Option<PathBuf>,
+    pub state: Option<PathBuf>,
 }
 
-#[derive(Args, Debug)]
-struct WriteArgs {
+#[derive(Args, Clone, Debug, PartialEq, Eq)]
+pub struct WriteArgs {
     /// The config JSON file.
     #[arg(long)]
-    config: PathBuf,
+    pub config: PathBuf,
     /// The configured catalog JSON file.
     #[arg(long)]
-    catalog: PathBuf,
+    pub catalog: PathBuf,
 }
 
 /// The role the program's own name selects, if any.
@@ -219,47 +200,22 @@ pub fn parse(args: Vec<OsString>) -> Result<Invocation, CliStop> {
     let program = args.first().map(PathBuf::from).unwrap_or_default();
     let result = match role_from_program_name(&program) {
         Some(Role::Source) => SourceCli::try_parse_from(&args).map(|cli| Invocation {
-            command: source_command(cli.command),
+            command: Command::Source(cli.command),
             debug: cli.common.debug,
         }),
         Some(Role::Destination) => DestinationCli::try_parse_from(&args).map(|cli| Invocation {
-            command: destination_command(cli.command),
+            command: Command::Destination(cli.command),
             debug: cli.common.debug,
         }),
         None => Cli::try_parse_from(&args).map(|cli| Invocation {
             command: match cli.role {
-                RoleCommand::Source { command } => source_command(command),
-                RoleCommand::Destination { command } => destination_command(command),
+                RoleCommand::Source { command } => Command::Source(command),
+                RoleCommand::Destination { command } => Command::Destination(command),
             },
             debug: cli.common.debug,
         }),
     };
     result.map_err(clap_stop)
-}
-
-fn source_command(command: SourceCommand) -> Command {
-    match command {
-        SourceCommand::Spec => Command::SourceSpec,
-        SourceCommand::Check(a) => Command::SourceCheck { config: a.config },
-        SourceCommand::Discover(a) => Command::SourceDiscover { config: a.config },
-        SourceCommand::Read(a) => Command::SourceRead {
-            config: a.config,
-            catalog: a.catalog,
-            state: a.state,
-        },
-    }
-}
-
-fn destination_command(command: DestinationCommand) -> Command {
-    match command {
-        DestinationCommand::Spec => Command::DestinationSpec,
-        DestinationCommand::Check(a) => Command::DestinationCheck { config: a.config },
-        DestinationCommand::Discover(a) => Command::DestinationDiscover { config: a.config },
-        DestinationCommand::Write(a) => Command::DestinationWrite {
-            config: a.config,
-            catalog: a.catalog,
-        },
-    }
 }
 
 /// Help and version are printed (to stderr: stdout carries only protocol messages); any
@@ -308,66 +264,69 @@ mod tests {
         }
     }
 
+    /// The command `list` parses to, and whether it asks for `--debug`.
+    fn parsed(list: &[&str]) -> (Command, bool) {
+        let invocation = parse(args(list)).unwrap();
+        (invocation.command, invocation.debug)
+    }
+
     #[test]
     fn role_subcommands_parse_with_airbyte_flags() {
-        let invocation = parse(args(&[
-            "salesforce-connector",
-            "source",
-            "read",
-            "--config",
-            "c.json",
-            "--catalog",
-            "k.json",
-            "--state",
-            "s.json",
-            "--debug",
-        ]))
-        .unwrap();
-        assert!(invocation.debug);
+        let read = ReadArgs {
+            config: "c.json".into(),
+            catalog: "k.json".into(),
+            state: Some("s.json".into()),
+        };
         assert_eq!(
-            invocation.command,
-            Command::SourceRead {
-                config: "c.json".into(),
-                catalog: "k.json".into(),
-                state: Some("s.json".into())
-            }
+            parsed(&[
+                "salesforce-connector",
+                "source",
+                "read",
+                "--config",
+                "c.json",
+                "--catalog",
+                "k.json",
+                "--state",
+                "s.json",
+                "--debug",
+            ]),
+            (Command::Source(SourceCommand::Read(read)), true)
         );
-        let invocation = parse(args(&["salesforce-connector", "destination", "spec"])).unwrap();
-        assert_eq!(invocation.command, Command::DestinationSpec);
+        assert_eq!(
+            parsed(&["salesforce-connector", "destination", "spec"]),
+            (Command::Destination(DestinationCommand::Spec), false)
+        );
     }
 
     #[test]
     fn program_name_selects_the_role() {
-        let invocation = parse(args(&[
-            "/usr/local/bin/source-salesforce",
-            "check",
-            "--config",
-            "c.json",
-        ]))
-        .unwrap();
+        let check = ConfigArgs {
+            config: "c.json".into(),
+        };
         assert_eq!(
-            invocation.command,
-            Command::SourceCheck {
-                config: "c.json".into()
-            }
+            parsed(&[
+                "/usr/local/bin/source-salesforce",
+                "check",
+                "--config",
+                "c.json"
+            ]),
+            (Command::Source(SourceCommand::Check(check)), false)
         );
-        let invocation = parse(args(&[
-            "destination-salesforce",
-            "--debug",
-            "write",
-            "--config",
-            "c.json",
-            "--catalog",
-            "k.json",
-        ]))
-        .unwrap();
-        assert!(invocation.debug);
+        let write = WriteArgs {
+            config: "c.json".into(),
+            catalog: "k.json".into(),
+        };
         assert_eq!(
-            invocation.command,
-            Command::DestinationWrite {
-                config: "c.json".into(),
-                catalog: "k.json".into()
-            }
+            parsed(&[
+                "destination-salesforce",
+                "--debug",
+                "write",
+                "--config",
+                "c.json",
+                "--catalog",
+                "k.json",
+            ]),
+            (Command::Destination(DestinationCommand::Write(write)), true)
         );
     }
 

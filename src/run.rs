@@ -5,7 +5,10 @@ use std::path::Path;
 use serde_json::Value;
 use tokio::io::BufReader;
 
-use crate::cli::{Command, Environment, Invocation};
+use crate::cli::{
+    Command, ConfigArgs, DestinationCommand, Environment, Invocation, ReadArgs, SourceCommand,
+    WriteArgs,
+};
 use crate::config::{self, ConfigError, DestinationConfig, SourceConfig};
 use crate::failure::Failure;
 use crate::inputs::{read_catalog, read_json, read_state};
@@ -24,37 +27,39 @@ pub async fn run(
         ClientOptions::with_overrides(environment.backoff_cap_ms, environment.read_timeout_ms);
     let test_panic = environment.test_panic;
     match invocation.command {
-        Command::SourceSpec => write(&output, Message::Spec(Box::new(config::source_spec()))),
-        Command::DestinationSpec => {
+        Command::Source(SourceCommand::Spec) => {
+            write(&output, Message::Spec(Box::new(config::source_spec())))
+        }
+        Command::Destination(DestinationCommand::Spec) => {
             write(&output, Message::Spec(Box::new(config::destination_spec())))
         }
-        Command::SourceCheck { config } => {
+        Command::Source(SourceCommand::Check(ConfigArgs { config })) => {
             match load_config(&config, SourceConfig::from_value, test_panic)? {
                 Ok(config) => source::check(config, client, output).await,
                 Err(problem) => check_failed(&output, problem),
             }
         }
-        Command::DestinationCheck { config } => {
+        Command::Destination(DestinationCommand::Check(ConfigArgs { config })) => {
             match load_config(&config, DestinationConfig::from_value, test_panic)? {
                 Ok(config) => destination::check(config, client, output).await,
                 Err(problem) => check_failed(&output, problem),
             }
         }
-        Command::SourceDiscover { config } => {
+        Command::Source(SourceCommand::Discover(ConfigArgs { config })) => {
             let config = load_config(&config, SourceConfig::from_value, test_panic)?
                 .map_err(Failure::from)?;
             source::discover(config, client, output).await
         }
-        Command::DestinationDiscover { config } => {
+        Command::Destination(DestinationCommand::Discover(ConfigArgs { config })) => {
             let config = load_config(&config, DestinationConfig::from_value, test_panic)?
                 .map_err(Failure::from)?;
             destination::discover(config, client, output).await
         }
-        Command::SourceRead {
+        Command::Source(SourceCommand::Read(ReadArgs {
             config,
             catalog,
             state,
-        } => {
+        })) => {
             let config = load_config(&config, SourceConfig::from_value, test_panic)?
                 .map_err(Failure::from)?;
             let catalog = read_catalog(&catalog)?;
@@ -70,7 +75,7 @@ pub async fn run(
             )
             .await
         }
-        Command::DestinationWrite { config, catalog } => {
+        Command::Destination(DestinationCommand::Write(WriteArgs { config, catalog })) => {
             let config = load_config(&config, DestinationConfig::from_value, test_panic)?
                 .map_err(Failure::from)?;
             let catalog = read_catalog(&catalog)?;
