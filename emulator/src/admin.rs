@@ -257,6 +257,8 @@ struct ListOptions {
     #[serde(default)]
     offset: u64,
     limit: Option<u64>,
+    /// Comma-separated field names: only these fields of each record (all when absent).
+    fields: Option<String>,
 }
 
 async fn list(
@@ -275,6 +277,25 @@ async fn list(
     let Some(o) = org.object_index(&object) else {
         return error(StatusCode::NOT_FOUND, format!("unknown object {object}"));
     };
+    let fields = match &options.fields {
+        None => None,
+        Some(names) => {
+            let sobject = &org.object(o).sobject;
+            let mut picked = Vec::new();
+            for name in names.split(',').map(str::trim) {
+                match sobject.field(name) {
+                    Some((i, _)) => picked.push(i),
+                    None => {
+                        return error(
+                            StatusCode::BAD_REQUEST,
+                            format!("fields: {object} has no field {name:?}"),
+                        )
+                    }
+                }
+            }
+            Some(picked)
+        }
+    };
     let generated = org.object(o).generated;
     let indexes = org.candidate_indexes(
         o,
@@ -289,7 +310,7 @@ async fn list(
         .take(limit as usize)
         .filter_map(|&i| {
             org.record(o, i)
-                .map(|r| record_json(&org, o, &r.values, None, ADMIN_VERSION))
+                .map(|r| record_json(&org, o, &r.values, fields.as_deref(), ADMIN_VERSION))
         })
         .collect();
     Json(json!({"totalSize": indexes.len(), "records": records})).into_response()

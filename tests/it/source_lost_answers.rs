@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::support::admin_api::{fired, jobs_created, json_reply};
 use crate::support::run::Run;
-use crate::support::source::{emulator_config, TestOrg};
+use crate::support::source::{emulator_config, org_ids, TestOrg};
 
 const READ_TIMEOUT_MS: &str = "600";
 const LATE_MS: u64 = 1_800;
@@ -69,7 +69,7 @@ fn read_losing_create(rule: Value, fault: &str) -> usize {
     let emitted = ids(&run.records("Account"));
     let unique: BTreeSet<String> = emitted.iter().cloned().collect();
     assert_eq!(emitted.len(), unique.len(), "no record emitted twice");
-    let expected: BTreeSet<String> = ids(&org.org_records("Account", true)).into_iter().collect();
+    let expected: BTreeSet<String> = org_ids(&org, "Account");
     assert_eq!(unique, expected, "every org record emitted");
 
     let requests = org.requests();

@@ -3,12 +3,10 @@
 //! finish in, the STATE never ahead of the records, a fallback to the locator chain where
 //! `resultPages` is refused, and a page that keeps failing failing its stream.
 
-use std::collections::BTreeSet;
-
 use serde_json::{json, Value};
 
 use crate::support::run::Run;
-use crate::support::source::{emulator_config, TestOrg};
+use crate::support::source::{self, emulator_config, TestOrg};
 
 /// Rows per result page, in the emulator's `resultPages` and in our locator chain.
 const PAGE: usize = 250;
@@ -74,12 +72,7 @@ fn emitted_ids(run: &Run, object: &str) -> Vec<String> {
 
 /// The Ids of every record of `object` in the org (deleted ones too), sorted.
 fn org_ids(org: &TestOrg, object: &str) -> Vec<String> {
-    org.org_records(object, true)
-        .iter()
-        .map(|r| r["Id"].as_str().unwrap().to_string())
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect()
+    source::org_ids(org, object).into_iter().collect()
 }
 
 /// Every org record of `object` emitted exactly once, in Id order (the query's ORDER BY).

@@ -471,6 +471,33 @@ async fn admin_api_creates_updates_deletes_and_undeletes() {
 }
 
 #[tokio::test]
+async fn admin_list_gives_only_the_fields_asked_for() {
+    let h = Harness::default().await;
+    let (s, all) = h.admin(Method::GET, "/records/Account?limit=3", None).await;
+    assert_eq!(s, 200);
+    let (s, picked) = h
+        .admin(Method::GET, "/records/Account?limit=3&fields=Id,Name", None)
+        .await;
+    assert_eq!(s, 200, "{picked}");
+    assert_eq!(picked["totalSize"], all["totalSize"]);
+    for (p, a) in picked["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(all["records"].as_array().unwrap())
+    {
+        let keys: Vec<&String> = p.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["attributes", "Id", "Name"], "{p}");
+        assert_eq!((&p["Id"], &p["Name"]), (&a["Id"], &a["Name"]));
+    }
+    let (s, err) = h
+        .admin(Method::GET, "/records/Account?fields=Id,Bogus", None)
+        .await;
+    assert_eq!(s, 400);
+    assert_eq!(err["error"], "fields: Account has no field \"Bogus\"");
+}
+
+#[tokio::test]
 async fn get_deleted_reads_the_deletion_log() {
     let h = Harness::default().await;
     let (_, list) = h.admin(Method::GET, "/records/Contact?limit=2", None).await;

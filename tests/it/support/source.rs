@@ -333,7 +333,13 @@ pub(crate) fn ids(records: &[Value]) -> BTreeSet<String> {
 
 /// The `Id`s of the org's `object` rows, deleted ones included.
 pub(crate) fn org_ids(org: &TestOrg, object: &str) -> BTreeSet<String> {
-    ids(&org.org_records(object, true))
+    ids(&org.runtime.block_on(admin_api::org_records_with(
+        &org.http,
+        &org.emulator.base_url(),
+        object,
+        true,
+        "Id",
+    )))
 }
 
 /// Asserts the emitted records of `object` are exactly the org's (deleted ones included), but
