@@ -9,7 +9,7 @@ use serde_json::Value;
 use url::Url;
 
 use super::auth::ConnectionKeys;
-use super::parse::{integer_in, lenient_bool, non_empty};
+use super::parse::{integer_in, lenient_bool, non_empty, some_u32, some_u64};
 use super::url::parse_base_url;
 use super::{ConfigError, Connection};
 use crate::secret::Secret;
@@ -81,20 +81,20 @@ pub(crate) struct RawDestinationConfig {
     #[schemars(title = "Dead-Letter Folder")]
     pub dead_letter_folder: Option<String>,
     /// The largest CSV upload per Bulk ingest job, in bytes (at most 100 MiB).
-    #[serde(default = "default_batch_size_bytes")]
+    #[serde(default = "some_u64::<MAX_BATCH_SIZE_BYTES>")]
     #[schemars(title = "Batch Size (bytes)", range(min = 1, max = 104857600))]
     pub batch_size_bytes: Option<u64>,
     /// How many Bulk ingest jobs run at once.
-    #[serde(default = "default_max_concurrent_jobs")]
+    #[serde(default = "some_u32::<DEFAULT_MAX_CONCURRENT_JOBS>")]
     #[schemars(title = "Concurrent Jobs", range(min = 1, max = 100))]
     pub max_concurrent_jobs: Option<u32>,
     /// How many times a batch whose job failed as a whole is retried.
-    #[serde(default = "default_max_retries")]
+    #[serde(default = "some_u32::<DEFAULT_MAX_RETRIES>")]
     #[schemars(title = "Retries", range(max = 20))]
     pub max_retries: Option<u32>,
     /// How long a STATE may wait for batches that are not full before they are sent anyway, in
     /// seconds (1 to 3600): bounds how stale the echoed state gets on a slow trickle of records.
-    #[serde(default = "default_state_flush_seconds")]
+    #[serde(default = "some_u32::<DEFAULT_STATE_FLUSH_SECONDS>")]
     #[schemars(title = "State Flush Interval (seconds)", range(min = 1, max = 3600))]
     pub state_flush_seconds: Option<u32>,
     /// Streams whose `soft_delete` is a hard delete: Bulk API `hardDelete`, the records skip
@@ -131,18 +131,6 @@ pub(crate) struct RawDestinationConfig {
 
 fn default_dead_letter_folder() -> Option<String> {
     Some(DEFAULT_DEAD_LETTER_FOLDER.into())
-}
-fn default_batch_size_bytes() -> Option<u64> {
-    Some(MAX_BATCH_SIZE_BYTES)
-}
-fn default_max_concurrent_jobs() -> Option<u32> {
-    Some(DEFAULT_MAX_CONCURRENT_JOBS)
-}
-fn default_max_retries() -> Option<u32> {
-    Some(DEFAULT_MAX_RETRIES)
-}
-fn default_state_flush_seconds() -> Option<u32> {
-    Some(DEFAULT_STATE_FLUSH_SECONDS)
 }
 
 /// Default `state_flush_seconds`.

@@ -132,3 +132,14 @@ pub(crate) fn lenient_bool<'de, D: Deserializer<'de>>(deserializer: D) -> Result
 pub(crate) fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
+
+/// `Some(N)`: the serde default of an optional `u32` setting whose default is `N`
+/// (`#[serde(default = "some_u32::<DEFAULT_X>")]`; schemars writes it as the spec's default).
+pub(crate) fn some_u32<const N: u32>() -> Option<u32> {
+    Some(N)
+}
+
+/// `Some(N)` for an optional `u64` setting, as [`some_u32`].
+pub(crate) fn some_u64<const N: u64>() -> Option<u64> {
+    Some(N)
+}

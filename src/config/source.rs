@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::auth::ConnectionKeys;
 use super::datetime::parse_config_datetime;
 use super::duration::IsoDuration;
-use super::parse::{integer_in, lenient_bool, non_empty};
+use super::parse::{integer_in, lenient_bool, non_empty, some_u32, some_u64};
 use super::{ConfigError, Connection};
 use crate::secret::Secret;
 
@@ -78,7 +78,7 @@ pub(crate) struct RawSourceConfig {
     pub preserve_na_values: Option<bool>,
     /// How many streams are read at once (1 to 50); each incremental stream also prepares the
     /// Bulk jobs of up to this many (at most 8) cursor windows ahead.
-    #[serde(default = "default_num_workers")]
+    #[serde(default = "some_u32::<DEFAULT_NUM_WORKERS>")]
     #[schemars(title = "Number of Workers", range(min = 1, max = 50))]
     pub num_workers: Option<u32>,
     /// Detect records deleted for good (hard deletes) by comparing Ids, and emit them as
@@ -94,24 +94,24 @@ pub(crate) struct RawSourceConfig {
     #[schemars(title = "Verify Window Counts")]
     pub verify_window_counts: Option<bool>,
     /// The share of the org's daily API request limit this connector may use (1 to 100).
-    #[serde(default = "default_api_budget_percent")]
+    #[serde(default = "some_u32::<DEFAULT_API_BUDGET_PERCENT>")]
     #[schemars(title = "API Budget (%)", range(min = 1, max = 100))]
     pub api_budget_percent: Option<u32>,
     /// Records per page of a Bulk query result (the Bulk API's maxRecords).
-    #[serde(default = "default_bulk_page_size")]
+    #[serde(default = "some_u32::<DEFAULT_BULK_PAGE_SIZE>")]
     #[schemars(title = "Bulk Result Page Size", range(min = 1))]
     pub bulk_page_size: Option<u32>,
     /// Most result pages of one Bulk query job downloaded at once (1 to 10), through the job's
     /// `resultPages` (API version 58.0 and later); downloads open one by one while each raises
     /// the download rate. 1 reads the pages one after another by locator, as Airbyte's source
     /// does.
-    #[serde(default = "default_max_parallel_downloads")]
+    #[serde(default = "some_u32::<DEFAULT_MAX_PARALLEL_DOWNLOADS>")]
     #[schemars(title = "Parallel Result Downloads", range(min = 1, max = 10))]
     pub max_parallel_downloads: Option<u32>,
     /// A full refresh through Bulk of an object with at least twice this many rows is split
     /// into Id ranges of at least this many rows, read as Bulk jobs Salesforce prepares at once
     /// (as many as num_workers allows, at most 8); 0 never splits.
-    #[serde(default = "default_id_range_rows")]
+    #[serde(default = "some_u64::<DEFAULT_ID_RANGE_ROWS>")]
     #[schemars(title = "Rows per Id Range")]
     pub id_range_rows: Option<u64>,
     /// An incremental read through Bulk whose pending windows hold more than this many rows
@@ -119,7 +119,7 @@ pub(crate) struct RawSourceConfig {
     /// rows, read as Bulk jobs Salesforce prepares at once (as many as num_workers allows, at
     /// most 8), each counted and checkpointed as a window; stream_slice_step stays the longest
     /// window. 0 keeps the fixed stream_slice_step windows.
-    #[serde(default = "default_incremental_window_rows")]
+    #[serde(default = "some_u64::<DEFAULT_INCREMENTAL_WINDOW_ROWS>")]
     #[schemars(title = "Rows per Incremental Window")]
     pub incremental_window_rows: Option<u64>,
     /// Follow Salesforce Change Data Capture events (Pub/Sub API) for incremental streams whose
@@ -144,7 +144,7 @@ pub(crate) struct RawChangeDataCapture {
     /// A read ends after this many seconds without a change event (an Airbyte sync must end).
     /// 0: the read never ends (for orchestrators that run the capture continuously) and emits
     /// a STATE at least every 10 seconds when its position moved.
-    #[serde(default = "default_idle_timeout_seconds")]
+    #[serde(default = "some_u64::<DEFAULT_IDLE_TIMEOUT_SECONDS>")]
     #[schemars(title = "Idle Timeout (seconds)", range(min = 0))]
     pub idle_timeout_seconds: Option<u64>,
     /// A read ends after this many change events per stream (unlimited when blank).
@@ -173,27 +173,6 @@ fn default_stream_slice_step() -> Option<String> {
 }
 fn default_lookback_window() -> Option<String> {
     Some(DEFAULT_LOOKBACK_WINDOW.into())
-}
-fn default_num_workers() -> Option<u32> {
-    Some(DEFAULT_NUM_WORKERS)
-}
-fn default_api_budget_percent() -> Option<u32> {
-    Some(DEFAULT_API_BUDGET_PERCENT)
-}
-fn default_bulk_page_size() -> Option<u32> {
-    Some(DEFAULT_BULK_PAGE_SIZE)
-}
-fn default_id_range_rows() -> Option<u64> {
-    Some(DEFAULT_ID_RANGE_ROWS)
-}
-fn default_incremental_window_rows() -> Option<u64> {
-    Some(DEFAULT_INCREMENTAL_WINDOW_ROWS)
-}
-fn default_max_parallel_downloads() -> Option<u32> {
-    Some(DEFAULT_MAX_PARALLEL_DOWNLOADS)
-}
-fn default_idle_timeout_seconds() -> Option<u64> {
-    Some(DEFAULT_IDLE_TIMEOUT_SECONDS)
 }
 fn default_pubsub_endpoint() -> Option<String> {
     Some(DEFAULT_PUBSUB_ENDPOINT.into())
