@@ -10,6 +10,7 @@ holding the number of lines that follow, then those lines; the answer is one JSO
 ``{"ok": <count>}`` or ``{"error": "<what the one-shot mode prints>"}``.
 """
 
+import gc
 import json
 import sys
 
@@ -43,6 +44,9 @@ def main() -> int:
 
 
 def serve() -> int:
+    # The models' import leaves a large heap that lives as long as the server: frozen, the
+    # collector stops walking it again on every collection the batches' parsing triggers.
+    gc.freeze()
     stdin = sys.stdin.buffer
     while True:
         header = stdin.readline()
